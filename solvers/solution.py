@@ -1,0 +1,114 @@
+"""The result of a solve: status, objective, values by variable name and index."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .diagnostics import Diagnostic
+
+
+class Status(str, Enum):
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # a feasible point, optimality not proven (e.g. limit hit with incumbent)
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    TIME_LIMIT = "time_limit"  # limit hit with no feasible point
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _key(index: tuple) -> Any:
+    """The dict key for an instance index: the element itself for 1-d, a tuple otherwise."""
+    return index[0] if len(index) == 1 else index
+
+
+@dataclass
+class Solution:
+    """What a backend returns. Values are plain dicts: `values["ship"][("seattle", "ny")]`,
+    `values["open"]["seattle"]`, `values["n"][()]` ... scalar variables are keyed by `()`."""
+
+    status: Status
+    objective: float | None = None
+    values: dict[str, dict[Any, float]] = field(default_factory=dict)
+    best_bound: float | None = None
+    gap: float | None = None
+    duals: dict[str, dict[Any, float]] | None = None  # constraint name -> index -> dual (LP)
+    slacks: dict[str, dict[Any, float]] | None = None  # constraint name -> index -> slack
+    reduced_costs: dict[str, dict[Any, float]] | None = None
+    solver: str = ""
+    solve_time: float = 0.0  # the solver's own run time, seconds
+    wall_time: float = 0.0  # wall time of solvers.solve (lowering included), seconds
+    iis: list[str] | None = None  # infeasible: the conflicting constraint instances, e.g. "supply[seattle]"
+    unbounded_variables: list[str] | None = None  # unbounded: variables that run off
+    message: str = ""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the solution carries a feasible point (optimal or feasible)."""
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+    def value(self, name: str, *index: Any) -> float:
+        """The value of one variable instance: `sol.value("ship", "seattle", "ny")`."""
+        return self.values[name][_key(tuple(index)) if index else ()]
+
+    def assignment(self) -> dict[str, dict[Any, float]]:
+        """Values in the form `solvers.check` takes."""
+        return self.values
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (keys of multi-index values joined as lists)."""
+
+        def enc(d: dict | None) -> Any:
+            if d is None:
+                return None
+            out = {}
+            for name, vals in d.items():
+                out[name] = [
+                    {"index": list(k) if isinstance(k, tuple) else [k], "value": _num(v)}
+                    for k, v in vals.items()
+                ]
+            return out
+
+        return {
+            "status": self.status.value,
+            "objective": _num(self.objective),
+            "best_bound": _num(self.best_bound),
+            "gap": _num(self.gap),
+            "values": enc(self.values),
+            "duals": enc(self.duals),
+            "slacks": enc(self.slacks),
+            "solver": self.solver,
+            "solve_time": self.solve_time,
+            "wall_time": self.wall_time,
+            "iis": self.iis,
+            "unbounded_variables": self.unbounded_variables,
+            "message": self.message,
+            "diagnostics": [d.to_dict() for d in self.diagnostics],
+        }
+
+    def to_dataframe(self):
+        """One row per variable instance (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on environment
+            raise ImportError("to_dataframe() needs pandas: pip install pandas") from exc
+        rows = []
+        for name, vals in self.values.items():
+            for k, v in vals.items():
+                idx = k if isinstance(k, tuple) else (k,)
+                rows.append({"variable": name, "index": idx, "value": v})
+        return pd.DataFrame(rows, columns=["variable", "index", "value"])
+
+
+def _num(x: float | None) -> float | None | str:
+    if x is None:
+        return None
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return x
