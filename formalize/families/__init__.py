@@ -1,0 +1,84 @@
+"""Parametric problem families for scale sweeps: each emits a plain-English problem text and the
+formal model (docs/model-format.md, data inline) together, so ground truth needs no LLM.
+
+    >>> from formalize.families import FAMILIES, generate
+    >>> inst = generate("knapsack", size=20, seed=0)
+    >>> inst.text, inst.model, inst.known_optimum
+
+| family | class | size means |
+|---|---|---|
+| knapsack | MILP | items |
+| transportation | LP | customers; warehouses = max(2, ceil(size / 2)) |
+| assignment | MILP | workers = tasks (size^2 binaries) |
+| production | LP | products x periods, products = max(1, isqrt(size // 2)) |
+| scheduling | CP | jobs on one machine (pairwise `or` no-overlap) |
+
+Every generator is deterministic in (size, seed) and independent across sizes.
+"""
+
+from __future__ import annotations
+
+from . import assignment, knapsack, production, scheduling, transportation
+from .base import Family, FamilyInstance
+
+__all__ = ["FAMILIES", "Family", "FamilyInstance", "generate"]
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family(
+            name="knapsack",
+            description="0/1 knapsack: pack items of given weight and value under a weight limit",
+            size_meaning=knapsack.SIZE_MEANING,
+            problem_class="MILP",
+            min_size=1,
+            generator=knapsack.generate,
+        ),
+        Family(
+            name="transportation",
+            description="ship from warehouses to customers at least cost, within stock, "
+            "meeting orders",
+            size_meaning=transportation.SIZE_MEANING,
+            problem_class="LP",
+            min_size=1,
+            generator=transportation.generate,
+        ),
+        Family(
+            name="assignment",
+            description="assign n workers to n tasks one-to-one at least total time",
+            size_meaning=assignment.SIZE_MEANING,
+            problem_class="MILP",
+            min_size=1,
+            generator=assignment.generate,
+        ),
+        Family(
+            name="production",
+            description="multi-period production planning with inventory and a shared "
+            "machine capacity",
+            size_meaning=production.SIZE_MEANING,
+            problem_class="LP",
+            min_size=1,
+            generator=production.generate,
+        ),
+        Family(
+            name="scheduling",
+            description="single machine with release times, minimize total weighted "
+            "completion time",
+            size_meaning=scheduling.SIZE_MEANING,
+            problem_class="CP",
+            min_size=1,
+            generator=scheduling.generate,
+        ),
+    )
+}
+
+
+def generate(family: str, size: int, seed: int = 0) -> FamilyInstance:
+    """The instance of `family` for (size, seed). Raises ValueError naming the known families."""
+    try:
+        fam = FAMILIES[family]
+    except KeyError:
+        raise ValueError(
+            f"unknown problem family {family!r}; known families: {', '.join(FAMILIES)}"
+        ) from None
+    return fam.generate(size, seed)

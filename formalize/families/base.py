@@ -1,0 +1,93 @@
+"""Shared pieces of the problem families: the instance record, the family record, text helpers."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class FamilyInstance:
+    """One generated problem: its plain-English text and the formal model that solves it.
+
+    `model` follows docs/model-format.md with all data inline (`values`). `known_optimum` is the
+    optimal objective computed by an algorithm independent of the solvers (dynamic programming,
+    the Hungarian method, a min-cost flow, brute force), or None when none is cheap enough.
+    `dims` records the actual dimensions the size was mapped to (e.g. sources and sinks).
+    """
+
+    family: str
+    size: int
+    seed: int
+    text: str
+    model: dict[str, Any]
+    known_optimum: float | None = None
+    dims: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "family": self.family,
+            "size": self.size,
+            "seed": self.seed,
+            "dims": dict(self.dims),
+            "text": self.text,
+            "model": self.model,
+            "known_optimum": self.known_optimum,
+        }
+
+
+Generator = Callable[[int, int], FamilyInstance]
+
+
+@dataclass(frozen=True)
+class Family:
+    """A parametric problem family: a name, what `size` means, and its generator."""
+
+    name: str
+    description: str
+    size_meaning: str
+    problem_class: str  # LP, MILP or CP: what the formal model is
+    min_size: int
+    generator: Generator
+
+    def generate(self, size: int, seed: int = 0) -> FamilyInstance:
+        """The instance of this family for (size, seed); deterministic in both."""
+        _check_int("size", size, self.name)
+        _check_int("seed", seed, self.name)
+        if size < self.min_size:
+            raise ValueError(
+                f"family {self.name!r}: size {size} is too small; the smallest size is "
+                f"{self.min_size} ({self.size_meaning})"
+            )
+        return self.generator(size, seed)
+
+
+def _check_int(what: str, value: object, family: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"family {family!r}: {what} must be an int, got {type(value).__name__} {value!r}"
+        )
+
+
+def make_rng(family: str, size: int, seed: int) -> random.Random:
+    """A private generator seeded from (family, size, seed): string seeds hash with SHA-512, so
+    the stream does not depend on PYTHONHASHSEED, and different sizes get independent data."""
+    return random.Random(f"formalize.families:{family}:{size}:{seed}")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain-text table with right-aligned columns separated by two spaces."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def join_words(words: Sequence[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]

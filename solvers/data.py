@@ -1,0 +1,573 @@
+"""Resolved data of a model: ordered set elements and param tables, from inline values or files.
+
+`instance(model)` resolves everything once (cached on the model) and raises a located
+`ModelError` for missing files, wrong shapes, unknown keys and non-finite numbers.
+Params are stored dense over the product of their index sets (NaN = not given), which is what
+the vectorized lowering gathers from; `ParamData.get` is the scalar view the checker uses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .diagnostics import Diagnostic, Location, ModelError
+from .model import FileRef, Model, ParamSpec, SetSpec
+
+MAX_SET_SIZE = 50_000_000
+MAX_DENSE = 50_000_000
+
+
+@dataclass
+class SetData:
+    """An ordered set of elements (str/int for dimension 1, tuples otherwise)."""
+
+    name: str
+    elements: list
+    dim: int
+    _pos: dict | None = field(default=None, repr=False)
+
+    @property
+    def pos(self) -> dict:
+        """element → 0-based position."""
+        if self._pos is None:
+            self._pos = {e: i for i, e in enumerate(self.elements)}
+        return self._pos
+
+    def __len__(self) -> int:
+        return len(self.elements)
+
+    def __contains__(self, e: Any) -> bool:
+        return e in self.pos
+
+    @property
+    def is_integer(self) -> bool:
+        """True when every element is an int (index arithmetic is allowed)."""
+        return self.dim == 1 and all(isinstance(e, int) for e in self.elements)
+
+
+@dataclass
+class ParamData:
+    """A param: a scalar, or a dense table over its index sets (NaN marks missing entries)."""
+
+    name: str
+    index: list[str]  # set names
+    table: np.ndarray  # shape () for scalars; one axis per index set
+    default: float | None = None
+    dims: list[int] = field(default_factory=list)  # dimension of each index set
+
+    @property
+    def is_scalar(self) -> bool:
+        return not self.index
+
+    def get(self, key: tuple, inst: Instance) -> float:
+        """Value at a key of elements (tuple-set elements may be given flat or nested).
+
+        Raises KeyError with a message when the key is not in the index sets or not given."""
+        if self.is_scalar:
+            return float(self.table)
+        pos = inst.positions(self.index, self.dims, key)
+        v = float(self.table[pos])
+        if math.isnan(v):
+            if self.default is not None:
+                return self.default
+            raise KeyError(f"{self.name}[{', '.join(map(str, key))}] has no value")
+        return v
+
+
+@dataclass
+class Instance:
+    """All resolved sets and params of a model."""
+
+    sets: dict[str, SetData]
+    params: dict[str, ParamData]
+
+    def positions(self, index: list[str], dims: list[int], key: tuple) -> tuple[int, ...]:
+        """Map a flat or nested key of elements to table positions over `index` sets."""
+        flat = _flatten_key(key)
+        need = sum(dims)
+        if len(flat) != need:
+            raise KeyError(f"expected {need} index value(s), got {len(flat)}")
+        out = []
+        k = 0
+        for sname, d in zip(index, dims):
+            s = self.sets[sname]
+            e = flat[k] if d == 1 else tuple(flat[k:k + d])
+            k += d
+            p = s.pos.get(_norm(e))
+            if p is None:
+                raise KeyError(f"{e!r} is not an element of {sname}")
+            out.append(p)
+        return tuple(out)
+
+
+def _norm(e: Any) -> Any:
+    if isinstance(e, float) and math.isfinite(e) and e == int(e):
+        return int(e)
+    if isinstance(e, tuple):
+        return tuple(_norm(x) for x in e)
+    if isinstance(e, (np.integer,)):
+        return int(e)
+    return e
+
+
+def _flatten_key(key: Any) -> list:
+    if not isinstance(key, tuple):
+        key = (key,)
+    out: list = []
+    for k in key:
+        if isinstance(k, (tuple, list)):
+            out.extend(_norm(x) for x in k)
+        else:
+            out.append(_norm(k))
+    return out
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def instance(model: Model) -> Instance:
+    """Resolve (once, cached on the model) all sets and params; raises ModelError."""
+    cached = model._cache.get("instance")
+    if cached is not None:
+        return cached
+    diags: list[Diagnostic] = []
+    sets: dict[str, SetData] = {}
+    params: dict[str, ParamData] = {}
+    inst = Instance(sets, params)
+    # scalar params first: set ranges may refer to them
+    order = sorted(model.params.items(), key=lambda kv: bool(kv[1].index))
+    for name, spec in order:
+        if spec.index:
+            continue
+        try:
+            params[name] = _scalar_param(model, name, spec)
+        except ModelError as e:
+            diags.extend(e.diagnostics)
+    for name, spec in model.sets.items():
+        try:
+            sets[name] = _resolve_set(model, name, spec, params)
+        except ModelError as e:
+            diags.extend(e.diagnostics)
+    for name, spec in order:
+        if not spec.index:
+            continue
+        try:
+            params[name] = _indexed_param(model, name, spec, inst)
+        except ModelError as e:
+            diags.extend(e.diagnostics)
+    if diags:
+        raise ModelError(diags)
+    model._cache["instance"] = inst
+    return inst
+
+
+def _err(code: str, msg: str, hint: str | None = None, **loc) -> ModelError:
+    return ModelError(Diagnostic(code, msg, location=Location(**loc), hint=hint))
+
+
+def _scalar_param(model: Model, name: str, spec: ParamSpec) -> ParamData:
+    if spec.from_ is not None:
+        rows = _read_rows(model, spec.from_, "params", name)
+        col = spec.from_.column
+        if not rows or col is None or col not in rows[0]:
+            raise _err("data-column", f"column {col!r} not found in {spec.from_.file}", "name an existing column",
+                       section="params", item=name, field="from")
+        v = _to_float(rows[0][col], "params", name, ())
+    elif spec.value is not None:
+        v = spec.value
+    elif spec.values is not None and isinstance(spec.values, (int, float)) and not isinstance(spec.values, bool):
+        v = float(spec.values)
+    else:
+        raise _err("param-no-value", f"param {name!r} has no value", "give \"value\": <number>, or \"index\" with \"values\"",
+                   section="params", item=name)
+    if not math.isfinite(v):
+        raise _err("non-finite", f"param {name!r} is {v} (not a finite number)", "use a finite number; drop the bound or constraint instead of using infinity",
+                   section="params", item=name, field="value")
+    return ParamData(name, [], np.array(float(v)), spec.default, [])
+
+
+def _resolve_set(model: Model, name: str, spec: SetSpec, params: dict[str, ParamData]) -> SetData:
+    kinds = [k for k in ("elements", "range", "from_") if getattr(spec, k) is not None]
+    if len(kinds) != 1:
+        raise _err("set-shape", f"set {name!r} must have exactly one of elements, range, from (has {len(kinds)})",
+                   "write a list of elements, {\"range\": [lo, hi]} or {\"from\": {...}}", section="sets", item=name)
+    if spec.range is not None:
+        if len(spec.range) != 2:
+            raise _err("set-shape", f"range of set {name!r} must be [lo, hi]", "e.g. {\"range\": [1, 12]}", section="sets", item=name, field="range")
+        bounds = []
+        for b in spec.range:
+            if isinstance(b, str):
+                p = params.get(b)
+                if p is None:
+                    raise _err("undeclared-symbol", f"range bound {b!r} of set {name!r} is not a scalar param",
+                               "declare it as a scalar param or write a number", section="sets", item=name, field="range", symbol=b)
+                fb = float(p.table)
+                if fb != int(fb):
+                    raise _err("set-shape", f"range bound {b!r} = {fb} is not an integer", "range bounds are integers",
+                               section="sets", item=name, field="range")
+                bounds.append(int(fb))
+            else:
+                bounds.append(int(b))
+        lo, hi = bounds
+        if hi - lo + 1 > MAX_SET_SIZE:
+            raise _err("set-too-large", f"set {name!r} would have {hi - lo + 1} elements (limit {MAX_SET_SIZE})",
+                       "use a smaller range", section="sets", item=name, field="range")
+        return SetData(name, list(range(lo, hi + 1)), 1)
+    if spec.from_ is not None:
+        frame = _read_columns(model, spec.from_, "sets", name)
+        cols = spec.from_.columns or ([spec.from_.column] if spec.from_.column else None)
+        if not cols:
+            raise _err("data-column", f"set {name!r} reads from a file but names no column", "add \"column\": \"...\"",
+                       section="sets", item=name, field="from")
+        for c in cols:
+            if c not in frame:
+                raise _err("data-column", f"column {c!r} not found in {spec.from_.file} (columns: {', '.join(frame)})",
+                           "name an existing column", section="sets", item=name, field="from")
+        if len(cols) == 1:
+            uniq = dict.fromkeys(_py(v) for v in frame[cols[0]])
+            return SetData(name, [_elem(e) for e in uniq], 1)
+        uniq = dict.fromkeys(zip(*[[_elem(_py(v)) for v in frame[c]] for c in cols]))
+        return SetData(name, list(uniq), len(cols))
+    elems = spec.elements or []
+    if len(elems) > MAX_SET_SIZE:
+        raise _err("set-too-large", f"set {name!r} has {len(elems)} elements (limit {MAX_SET_SIZE})", None, section="sets", item=name)
+    out = []
+    dim = None
+    for i, e in enumerate(elems):
+        if isinstance(e, list):
+            if not e or any(isinstance(x, list) for x in e):
+                raise _err("set-shape", f"element #{i + 1} of set {name!r} must be a flat list of strings/ints",
+                           "tuple elements are written [\"a\", \"b\"]", section="sets", item=name, field="elements")
+            e = tuple(e)
+            d = len(e)
+        else:
+            d = 1
+        if isinstance(e, float):
+            raise _err("set-shape", f"element {e!r} of set {name!r} is not a string or integer", "use strings or integers",
+                       section="sets", item=name, field="elements")
+        if dim is None:
+            dim = d
+        elif d != dim:
+            raise _err("set-shape", f"set {name!r} mixes elements of dimension {dim} and {d} (element #{i + 1})",
+                       "all tuples of a set have the same length", section="sets", item=name, field="elements")
+        out.append(e)
+    if len(set(out)) != len(out):
+        dup = next(e for e in out if out.count(e) > 1)
+        raise _err("duplicate-element", f"set {name!r} lists {dup!r} more than once", "remove the duplicate",
+                   section="sets", item=name, field="elements")
+    return SetData(name, out, dim or 1)
+
+
+def _elem(v: Any) -> Any:
+    if isinstance(v, str):
+        s = v.strip()
+        try:
+            f = float(s)
+            if math.isfinite(f) and f == int(f) and "." not in s and "e" not in s.lower():
+                return int(f)
+        except ValueError:
+            pass
+        return s
+    return _norm(v)
+
+
+def _to_float(v: Any, section: str, name: str, key: tuple) -> float:
+    if isinstance(v, bool):
+        v = float(v)
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise _err("bad-number", f"value {v!r} of {name}{list(key) if key else ''} is not a number",
+                   "write a plain number", section=section, item=name, field="values", index=key or None) from None
+    if not math.isfinite(f):
+        raise _err("non-finite", f"{name}{list(key) if key else ''} is {f} (not a finite number)",
+                   "use a finite number; drop the bound or constraint instead of using infinity",
+                   section=section, item=name, field="values", index=key or None)
+    return f
+
+
+def _indexed_param(model: Model, name: str, spec: ParamSpec, inst: Instance) -> ParamData:
+    loc = {"section": "params", "item": name}
+    dims = []
+    shape = []
+    for s in spec.index:
+        sd = inst.sets.get(s)
+        if sd is None:
+            from .expr import nearest
+
+            near = nearest(s, list(model.sets))
+            raise _err("undeclared-set", f"param {name!r} is indexed over {s!r}, which is not a declared set",
+                       f"did you mean {near!r}?" if near else "declare the set in \"sets\"", field="index", symbol=s, **loc)
+        dims.append(sd.dim)
+        shape.append(len(sd))
+    size = int(np.prod(shape)) if shape else 1
+    if size > MAX_DENSE:
+        raise _err("param-too-large", f"param {name!r} spans {size} entries over {spec.index} (limit {MAX_DENSE})",
+                   "index it over a tuple set of the pairs that exist", field="index", **loc)
+    table = np.full(shape, np.nan)
+    p = ParamData(name, list(spec.index), table, spec.default, dims)
+    if spec.from_ is not None and spec.values is not None:
+        raise _err("param-shape", f"param {name!r} has both values and from", "keep one", **loc)
+    if spec.from_ is not None:
+        _fill_from_file(model, p, spec.from_, inst)
+    elif spec.values is not None:
+        _fill_values(p, spec.values, inst)
+    elif spec.value is not None:
+        if not math.isfinite(spec.value):
+            raise _err("non-finite", f"param {name!r} is {spec.value}", "use a finite number", field="value", **loc)
+        table[...] = spec.value
+    elif spec.default is None:
+        raise _err("param-no-value", f"indexed param {name!r} has no values", "give \"values\", \"from\" or \"default\"", **loc)
+    if spec.default is not None and not math.isfinite(spec.default):
+        raise _err("non-finite", f"default of param {name!r} is {spec.default}", "use a finite number", field="default", **loc)
+    if spec.default is not None:
+        table[np.isnan(table)] = spec.default
+    return p
+
+
+def _fill_values(p: ParamData, values: Any, inst: Instance) -> None:
+    total_dim = sum(p.dims)
+    loc = {"section": "params", "item": p.name, "field": "values"}
+    # list of rows [k1, ..., kn, value]?
+    if isinstance(values, list) and values and all(isinstance(r, list) for r in values) and \
+            all(len(r) == total_dim + 1 and not isinstance(r[-1], (list, dict)) for r in values) and \
+            not _is_dense_list(values, p, inst):
+        for r in values:
+            _put(p, tuple(r[:-1]), r[-1], inst)
+        return
+    if isinstance(values, list):
+        _fill_dense(p, values, inst, 0, ())
+        return
+    if isinstance(values, dict):
+        _fill_nested(p, values, inst, 0, ())
+        return
+    if isinstance(values, (int, float)) and not isinstance(values, bool):
+        p.table[...] = _to_float(values, "params", p.name, ())
+        return
+    raise _err("param-shape", f"values of param {p.name!r} must be a mapping, a list or a number, got {type(values).__name__}",
+               "see docs/model-format.md (Params)", **loc)
+
+
+def _is_dense_list(values: list, p: ParamData, inst: Instance) -> bool:
+    # a nested list in set order has len(values) == |first set| and numeric leaves at depth len(index)
+    first = inst.sets[p.index[0]]
+    if len(values) != len(first) or len(p.index) < 2:
+        return False
+    return all(isinstance(r, list) and len(r) == len(inst.sets[p.index[1]]) for r in values)
+
+
+def _fill_dense(p: ParamData, values: list, inst: Instance, axis: int, prefix: tuple) -> None:
+    s = inst.sets[p.index[axis]]
+    if len(values) != len(s):
+        raise _err("param-shape", f"param {p.name!r}: list at axis {axis + 1} has {len(values)} entries, set {s.name!r} has {len(s)}",
+                   "give one value per element in set order, or use a mapping", section="params", item=p.name, field="values",
+                   index=prefix or None)
+    for e, v in zip(s.elements, values):
+        key = prefix + (e,)
+        if axis + 1 < len(p.index):
+            if not isinstance(v, list):
+                if isinstance(v, dict):
+                    _fill_nested(p, v, inst, axis + 1, key)
+                    continue
+                raise _err("param-shape", f"param {p.name!r}: expected a list for {key!r}", "nest one list per index set",
+                           section="params", item=p.name, field="values", index=key)
+            _fill_dense(p, v, inst, axis + 1, key)
+        else:
+            _put(p, key, v, inst)
+
+
+def _fill_nested(p: ParamData, values: dict, inst: Instance, axis: int, prefix: tuple) -> None:
+    s = inst.sets[p.index[axis]]
+    for k, v in values.items():
+        e = _match_key(k, s)
+        if e is None:
+            from .expr import nearest
+
+            near = nearest(str(k), [str(x) for x in s.elements[:5000]])
+            raise _err("unknown-key", f"param {p.name!r}: key {k!r} is not an element of set {s.name!r}",
+                       f"did you mean {near!r}?" if near else f"keys must be elements of {s.name}",
+                       section="params", item=p.name, field="values", index=prefix + (k,))
+        key = prefix + (e,)
+        if axis + 1 < len(p.index):
+            if isinstance(v, dict):
+                _fill_nested(p, v, inst, axis + 1, key)
+            elif isinstance(v, list):
+                _fill_dense(p, v, inst, axis + 1, key)
+            else:
+                raise _err("param-shape", f"param {p.name!r}: expected a mapping under key {k!r} (indexed over {p.index})",
+                           "nest one mapping per index set", section="params", item=p.name, field="values", index=key)
+        else:
+            _put(p, key, v, inst)
+
+
+def _match_key(k: Any, s: SetData) -> Any:
+    if k in s.pos:
+        return k
+    if isinstance(k, str):
+        e = _elem(k)
+        if e in s.pos:
+            return e
+        if s.dim > 1:
+            parts = [x.strip() for x in k.strip("()[] ").split(",")]
+            if len(parts) == s.dim:
+                t = tuple(_elem(x.strip("'\" ")) for x in parts)
+                if t in s.pos:
+                    return t
+    if isinstance(k, list):
+        t = tuple(_norm(x) for x in k)
+        return t if t in s.pos else None
+    return None
+
+
+def _put(p: ParamData, key: tuple, v: Any, inst: Instance) -> None:
+    if isinstance(v, (dict, list)):
+        raise _err("param-shape", f"param {p.name!r}: value at {list(key)} is a {type(v).__name__}, expected a number",
+                   f"param is indexed over {len(p.index)} set(s): {p.index}", section="params", item=p.name,
+                   field="values", index=key)
+    f = _to_float(v, "params", p.name, key)
+    try:
+        pos = inst.positions(p.index, p.dims, key)
+    except KeyError as exc:
+        raise _err("unknown-key", f"param {p.name!r}: key {list(key)} — {exc.args[0]}", f"keys must be elements of {p.index}",
+                   section="params", item=p.name, field="values", index=key) from None
+    p.table[pos] = f
+
+
+def _fill_from_file(model: Model, p: ParamData, ref: FileRef, inst: Instance) -> None:
+    loc = {"section": "params", "item": p.name, "field": "from"}
+    total_dim = sum(p.dims)
+    frame = _read_columns(model, ref, "params", p.name)
+    cols = list(frame)
+    vcol = ref.column
+    if vcol is None or vcol not in frame:
+        raise _err("data-column", f"value column {vcol!r} not found in {ref.file} (columns: {', '.join(cols)})",
+                   "name the value column in \"column\"", **loc)
+    keys = ref.keys or [c for c in cols if c != vcol][:total_dim]
+    if len(keys) != total_dim:
+        raise _err("data-column", f"param {p.name!r} needs {total_dim} key column(s), {ref.file} gives {keys}",
+                   "name them in \"keys\"", **loc)
+    for k in keys:
+        if k not in frame:
+            raise _err("data-column", f"key column {k!r} not found in {ref.file} (columns: {', '.join(cols)})", "fix \"keys\"", **loc)
+    try:
+        vals = np.asarray(frame[vcol], dtype=float)
+    except (TypeError, ValueError):
+        bad = next((v for v in frame[vcol] if not _is_num(v)), None)
+        raise _err("bad-number", f"column {vcol!r} of {ref.file} holds a non-number {bad!r}", "clean the data file", **loc) from None
+    if not np.all(np.isfinite(vals)):
+        i = int(np.flatnonzero(~np.isfinite(vals))[0])
+        raise _err("non-finite", f"{ref.file} row {i + 2}: {vcol} is {vals[i]}", "use finite numbers", **loc)
+    # vectorized key → position per index set
+    positions = []
+    k = 0
+    for sname, d in zip(p.index, p.dims):
+        s = inst.sets[sname]
+        if d == 1:
+            col = frame[keys[k]]
+            pos = _map_positions(col, s)
+        else:
+            tuples = list(zip(*[[_elem(x) for x in frame[keys[k + j]]] for j in range(d)]))
+            pos = np.fromiter((s.pos.get(t, -1) for t in tuples), dtype=np.int64, count=len(tuples))
+        bad = np.flatnonzero(pos < 0)
+        if bad.size:
+            i = int(bad[0])
+            raise _err("unknown-key", f"{ref.file} row {i + 2}: key {frame[keys[k]][i]!r} is not an element of set {sname!r}",
+                       "fix the data or the set", **loc)
+        positions.append(pos)
+        k += d
+    p.table[tuple(positions)] = vals
+
+
+def _is_num(v: Any) -> bool:
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _map_positions(col: Any, s: SetData) -> np.ndarray:
+    arr = np.asarray(col)
+    if s.is_integer and arr.dtype.kind in "iu":
+        lo = s.elements[0] if s.elements else 0
+        if s.elements == list(range(lo, lo + len(s))):
+            pos = arr.astype(np.int64) - lo
+            pos[(pos < 0) | (pos >= len(s))] = -1
+            return pos
+    if arr.dtype.kind in "iu":
+        return np.fromiter((s.pos.get(int(x), -1) for x in arr), dtype=np.int64, count=len(arr))
+    # strings (or mixed objects): factorize then map the uniques
+    uniq, inv = np.unique(arr.astype(str), return_inverse=True)
+    umap = np.array([s.pos.get(_elem(u), -1) for u in uniq], dtype=np.int64)
+    return umap[inv]
+
+
+def _read_columns(model: Model, ref: FileRef, section: str, name: str) -> dict[str, Any]:
+    """Read a CSV/JSON file into a mapping column → array/list (pandas when available)."""
+    path = model.resolve_file(ref.file)
+    if path is None:
+        raise _err("file-not-found", f"data file {ref.file!r} not found (looked in {model.base_dir or '.'})",
+                   "check the path, or pass data_dirs / --data", section=section, item=name, field="from")
+    cache = model._cache.setdefault("files", {})
+    if path in cache:
+        return cache[path]
+    try:
+        if path.suffix.lower() == ".json":
+            recs = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(recs, dict):
+                recs = recs.get("records") or recs.get("data") or [recs]
+            if not isinstance(recs, list) or not all(isinstance(r, dict) for r in recs):
+                raise _err("data-shape", f"{ref.file} must be a JSON list of records", "[{\"col\": value, ...}, ...]",
+                           section=section, item=name, field="from")
+            cols: dict[str, Any] = {}
+            for r in recs:
+                for k in r:
+                    cols.setdefault(k, [])
+            for k in cols:
+                cols[k] = [r.get(k) for r in recs]
+        else:
+            cols = _read_csv(path)
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise _err("data-read", f"cannot read {ref.file}: {exc}", "check the file format (CSV with a header row, or JSON records)",
+                   section=section, item=name, field="from") from None
+    cache[path] = cols
+    return cols
+
+
+def _read_csv(path: Path) -> dict[str, Any]:
+    try:
+        import pandas as pd
+    except ImportError:
+        pd = None
+    if pd is not None:
+        df = pd.read_csv(path, skipinitialspace=True)
+        df.columns = [str(c).strip() for c in df.columns]
+        return {c: df[c].to_numpy() for c in df.columns}
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f, skipinitialspace=True)
+        rows = list(reader)
+        fields = [c.strip() for c in (reader.fieldnames or [])]
+    return {c: [_elem(r[c0]) for r in rows] for c, c0 in zip(fields, reader.fieldnames or [])}
+
+
+def _read_rows(model: Model, ref: FileRef, section: str, name: str) -> list[dict]:
+    cols = _read_columns(model, ref, section, name)
+    names = list(cols)
+    n = len(cols[names[0]]) if names else 0
+    return [{c: _py(cols[c][i]) for c in names} for i in range(n)]
+
+
+def _py(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    return v

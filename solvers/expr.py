@@ -1,0 +1,458 @@
+"""The expression language: strings parsed (never evaluated) into a typed tree.
+
+Parsing uses Python's `ast` with an allow-list of node types; every rejection is a located
+`ModelError`. Names are not resolved here (that needs the model): `Name` and `Index` nodes carry
+the identifier, and `checks.py` / the evaluators decide whether it is a set, param, variable or
+an index bound by a generator.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from .diagnostics import Diagnostic, Location, ModelError
+
+# --------------------------------------------------------------------------- tree
+
+
+@dataclass(frozen=True)
+class Node:
+    """Base of all expression nodes; `col` is the 1-based column in the source string."""
+
+    col: int = field(default=0, compare=False, kw_only=True)
+
+
+@dataclass(frozen=True)
+class Num(Node):
+    value: float
+
+
+@dataclass(frozen=True)
+class Str(Node):
+    """A string literal, used as a set element: `x["seattle"]`."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    id: str
+
+
+@dataclass(frozen=True)
+class Index(Node):
+    """`base[args]` — a param or variable instance."""
+
+    base: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Tuple(Node):
+    elts: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class BinOp(Node):
+    op: str  # + - * / **
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Compare(Node):
+    """`a op b [op c]`; ops in <=, >=, ==, <, >, !=, in, not in."""
+
+    ops: tuple[str, ...]
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class BoolOp(Node):
+    op: str  # and / or
+    values: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    operand: Node
+
+
+@dataclass(frozen=True)
+class SetRef(Node):
+    """What a generator ranges over: a declared set, or `range(lo, hi)` (hi excluded)."""
+
+    name: str | None = None
+    lo: Node | None = None
+    hi: Node | None = None
+
+
+@dataclass(frozen=True)
+class Gen(Node):
+    """One `for targets in set if conds` clause."""
+
+    targets: tuple[str, ...]
+    over: SetRef
+    conds: tuple[Node, ...] = ()
+
+
+@dataclass(frozen=True)
+class Agg(Node):
+    """`func(body for ... in ... if ...)` with func in sum, min, max, all_different, prod."""
+
+    func: str
+    body: Node
+    gens: tuple[Gen, ...]
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """`func(args)` with func in min, max, abs, all_different, implies, len, card."""
+
+    func: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class IfExp(Node):
+    """`a if cond else b` where cond depends only on data and indices."""
+
+    cond: Node
+    then: Node
+    orelse: Node
+
+
+AGG_FUNCS = frozenset({"sum", "min", "max", "all_different", "prod"})
+CALL_FUNCS = frozenset({"min", "max", "abs", "all_different", "implies", "len", "card"})
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_CMPOPS = {ast.LtE: "<=", ast.GtE: ">=", ast.Eq: "==", ast.Lt: "<", ast.Gt: ">", ast.NotEq: "!=",
+           ast.In: "in", ast.NotIn: "not in"}
+MAX_EXPR_LEN = 20000
+MAX_DEPTH = 60
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+class _Fail(Exception):
+    def __init__(self, code: str, msg: str, col: int, hint: str | None = None, symbol: str | None = None):
+        super().__init__(msg)
+        self.code, self.msg, self.col, self.hint, self.symbol = code, msg, col, hint, symbol
+
+
+def parse_expr(text: str, where: Location | None = None) -> Node:
+    """Parse an expression string into a tree; raises ModelError located at `where` + column."""
+    where = where or Location()
+    if not isinstance(text, str):
+        raise ModelError(Diagnostic("bad-expression", f"expected an expression string, got {type(text).__name__}",
+                                    location=where, hint="write the expression as a string"))
+    src = _normalize(text)
+    if not src.strip():
+        raise ModelError(Diagnostic("empty-expression", "the expression is empty", location=where,
+                                    hint="write e.g. \"sum(x[i] for i in I) <= 10\""))
+    if len(src) > MAX_EXPR_LEN:
+        raise ModelError(Diagnostic("expression-too-long", f"the expression has {len(src)} characters (limit {MAX_EXPR_LEN})",
+                                    location=where, hint="index constraints over sets with forall/sum instead of writing terms out"))
+    try:
+        tree = ast.parse(src.strip(), mode="eval")
+    except SyntaxError as exc:
+        col = exc.offset or 0
+        raise ModelError(Diagnostic("syntax", f"syntax error: {exc.msg}", location=_at(where, col),
+                                    hint=_syntax_hint(src, col))) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ModelError(Diagnostic("syntax", f"cannot parse the expression: {type(exc).__name__}",
+                                    location=where, hint="simplify the expression")) from None
+    try:
+        return _Conv().conv(tree.body, 0)
+    except _Fail as f:
+        raise ModelError(Diagnostic(f.code, f.msg, location=_at(where, f.col, f.symbol), hint=f.hint)) from None
+    except RecursionError:
+        raise ModelError(Diagnostic("expression-too-deep", "the expression nests too deeply", location=where,
+                                    hint="simplify the expression")) from None
+
+
+def parse_forall(text: str, where: Location | None = None) -> tuple[Gen, ...]:
+    """Parse a `forall` clause ("i in I, j in J if cond" or "for i in I for j in J") into generators."""
+    where = where or Location()
+    if not isinstance(text, str) or not text.strip():
+        return ()
+    src = _normalize(text).strip()
+    if src.startswith("for "):
+        body = src
+    else:
+        parts = _split_top_commas(src)
+        merged: list[str] = []
+        pending = ""
+        for p in parts:
+            p = p.strip()
+            cur = f"{pending}, {p}" if pending else p
+            if re.search(r"\bin\b", cur):
+                merged.append(cur)
+                pending = ""
+            else:
+                pending = cur
+        if pending:
+            merged.append(pending)
+        body = " ".join(f"for {p}" for p in merged)
+    try:
+        tree = ast.parse(f"[0 {body}]", mode="eval")
+    except SyntaxError as exc:
+        col = max((exc.offset or 0) - 3 - (0 if src.startswith("for ") else 4), 1)
+        raise ModelError(Diagnostic("syntax", f"syntax error in forall: {exc.msg}", location=_at(where, col),
+                                    hint="write e.g. \"i in I, j in J if i != j\" or \"(i, j) in Arcs\"")) from None
+    node = tree.body
+    if not isinstance(node, ast.ListComp):
+        raise ModelError(Diagnostic("bad-forall", "forall must be generators like \"i in I, j in J\"", location=where,
+                                    hint="write e.g. \"i in I, j in J if i != j\""))
+    try:
+        return _Conv().gens(node.generators, 0, offset=-3)
+    except _Fail as f:
+        raise ModelError(Diagnostic(f.code, f.msg, location=_at(where, f.col, f.symbol), hint=f.hint)) from None
+
+
+def parse_index_decl(entry: str, where: Location | None = None) -> tuple[str | None, str]:
+    """Split a variable index entry "i in Items" → ("i", "Items"); "Items" → (None, "Items")."""
+    m = re.fullmatch(r"\s*([^\W\d]\w*)\s+in\s+([^\W\d]\w*)\s*", entry or "")
+    if m:
+        return m.group(1), m.group(2)
+    m = re.fullmatch(r"\s*([^\W\d]\w*)\s*", entry or "")
+    if m:
+        return None, m.group(1)
+    raise ModelError(Diagnostic("bad-index", f"index entry {entry!r} is neither a set name nor \"i in Set\"",
+                                location=where or Location(), hint="write the set name, or \"i in Set\""))
+
+
+def _at(where: Location, col: int, symbol: str | None = None) -> Location:
+    return Location(section=where.section, item=where.item, field=where.field, index=where.index,
+                    column=col or None, symbol=symbol or where.symbol)
+
+
+def _normalize(text: str) -> str:
+    # common unicode operators an LLM or a person may write
+    return (text.replace("≤", "<=").replace("≥", ">=").replace("≠", "!=").replace("−", "-")
+            .replace("×", "*").replace("·", "*").replace("\u00a0", " "))
+
+
+def _split_top_commas(s: str) -> list[str]:
+    out, depth, cur = [], 0, []
+    for ch in s:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur))
+    return out
+
+
+def _syntax_hint(src: str, col: int) -> str:
+    if "=" in src and "==" not in src and "<=" not in src and ">=" not in src and "!=" not in src:
+        return "an equality constraint is written with ==, not ="
+    if "^" in src:
+        return "powers are written **, not ^"
+    if src.count("(") != src.count(")") or src.count("[") != src.count("]"):
+        return "unbalanced brackets"
+    return "check the expression near this column"
+
+
+class _Conv:
+    """ast → tree with an allow-list."""
+
+    def conv(self, n: ast.AST, depth: int) -> Node:
+        if depth > MAX_DEPTH:
+            raise _Fail("expression-too-deep", "the expression nests too deeply", _col(n), "simplify it")
+        d = depth + 1
+        col = _col(n)
+        if isinstance(n, ast.Constant):
+            v = n.value
+            if isinstance(v, bool) or v is None:
+                raise _Fail("bad-constant", f"constant {v!r} is not allowed", col, "use numbers (1/0) instead of booleans")
+            if isinstance(v, (int, float)):
+                return Num(float(v), col=col)
+            if isinstance(v, str):
+                return Str(v, col=col)
+            raise _Fail("bad-constant", f"constant {v!r} is not allowed", col, "use numbers or element names")
+        if isinstance(n, ast.Name):
+            return Name(n.id, col=col)
+        if isinstance(n, ast.BinOp):
+            op = _BINOPS.get(type(n.op))
+            if op is None:
+                raise _Fail("bad-operator", f"operator {type(n.op).__name__} is not allowed", col,
+                            "use + - * / ** (and // or % only on constants is not supported)")
+            return BinOp(op, self.conv(n.left, d), self.conv(n.right, d), col=col)
+        if isinstance(n, ast.UnaryOp):
+            if isinstance(n.op, ast.USub):
+                return Neg(self.conv(n.operand, d), col=col)
+            if isinstance(n.op, ast.UAdd):
+                return self.conv(n.operand, d)
+            if isinstance(n.op, ast.Not):
+                return Not(self.conv(n.operand, d), col=col)
+            raise _Fail("bad-operator", "operator ~ is not allowed", col, "use not")
+        if isinstance(n, ast.Compare):
+            ops = []
+            for o in n.ops:
+                s = _CMPOPS.get(type(o))
+                if s is None:
+                    raise _Fail("bad-operator", f"comparison {type(o).__name__} is not allowed", col, "use <=, >=, ==")
+                ops.append(s)
+            operands = (self.conv(n.left, d), *(self.conv(c, d) for c in n.comparators))
+            if any(o in ("in", "not in") for o in ops):
+                if len(ops) != 1:
+                    raise _Fail("bad-membership", "a membership test cannot be chained", col, "write (i, j) in S alone")
+                operands = (operands[0], self._setref(n.comparators[0]))
+            return Compare(tuple(ops), operands, col=col)
+        if isinstance(n, ast.BoolOp):
+            return BoolOp("and" if isinstance(n.op, ast.And) else "or", tuple(self.conv(v, d) for v in n.values), col=col)
+        if isinstance(n, ast.Subscript):
+            if not isinstance(n.value, ast.Name):
+                raise _Fail("bad-index", "only names can be indexed", col, "write x[i, j]")
+            sl = n.slice
+            if isinstance(sl, ast.Slice):
+                raise _Fail("bad-index", "slices are not allowed", col, "index with elements or index names")
+            args = sl.elts if isinstance(sl, ast.Tuple) else [sl]
+            return Index(n.value.id, tuple(self.conv(a, d) for a in args), col=col)
+        if isinstance(n, ast.Tuple):
+            return Tuple(tuple(self.conv(e, d) for e in n.elts), col=col)
+        if isinstance(n, ast.IfExp):
+            return IfExp(self.conv(n.test, d), self.conv(n.body, d), self.conv(n.orelse, d), col=col)
+        if isinstance(n, ast.Call):
+            return self.call(n, d)
+        if isinstance(n, (ast.GeneratorExp, ast.ListComp)):
+            raise _Fail("bad-generator", "a generator must be the argument of sum/min/max/all_different", col,
+                        "write sum(x[i] for i in I)")
+        if isinstance(n, ast.Attribute):
+            raise _Fail("bad-attribute", f"attribute access '.{n.attr}' is not allowed", col,
+                        "use x[i] indexing; there are no methods in expressions")
+        if isinstance(n, ast.Lambda):
+            raise _Fail("bad-construct", "lambda is not allowed", col, "write the expression directly")
+        raise _Fail("bad-construct", f"{type(n).__name__} is not allowed in an expression", col,
+                    "see docs/model-format.md for the expression language")
+
+    def call(self, n: ast.Call, d: int) -> Node:
+        col = _col(n)
+        if not isinstance(n.func, ast.Name):
+            raise _Fail("bad-call", "only the functions sum, min, max, abs, all_different, implies, len, card may be called",
+                        col, "no methods or attribute calls")
+        fn = n.func.id
+        if n.keywords:
+            raise _Fail("bad-call", f"{fn}() takes no keyword arguments", col, "pass positional arguments only")
+        if fn in ("card", "len"):
+            if len(n.args) != 1:
+                raise _Fail("bad-call", f"{fn}() takes one set", col, f"write {fn}(S)")
+            return Call("len", (self._setref(n.args[0]),), col=col)
+        if len(n.args) == 1 and isinstance(n.args[0], (ast.GeneratorExp, ast.ListComp)) and fn in AGG_FUNCS:
+            g = n.args[0]
+            return Agg(fn, self.conv(g.elt, d), self.gens(g.generators, d), col=col)
+        if fn == "sum":
+            if len(n.args) == 1 and isinstance(n.args[0], (ast.List, ast.Tuple)):
+                elts = [self.conv(e, d) for e in n.args[0].elts]
+                return _sum_nodes(elts, col)
+            raise _Fail("bad-call", "sum() takes a generator", col, "write sum(x[i] for i in I)")
+        if fn in CALL_FUNCS:
+            args = n.args
+            if len(args) == 1 and isinstance(args[0], (ast.List, ast.Tuple)) and fn in ("min", "max", "all_different"):
+                args = args[0].elts
+            if fn == "abs" and len(args) != 1:
+                raise _Fail("bad-call", "abs() takes one argument", col, "write abs(e)")
+            if fn == "implies" and len(args) != 2:
+                raise _Fail("bad-call", "implies() takes two arguments", col, "write implies(y[i] == 1, x[i] <= 5)")
+            if fn in ("min", "max") and len(args) < 1:
+                raise _Fail("bad-call", f"{fn}() needs arguments", col, f"write {fn}(a, b) or {fn}(e for i in I)")
+            if fn == "all_different" and len(args) < 1:
+                raise _Fail("bad-call", "all_different() needs arguments", col, "write all_different(x[i] for i in I)")
+            return Call(fn, tuple(self.conv(a, d) for a in args), col=col)
+        known = sorted(CALL_FUNCS | AGG_FUNCS)
+        raise _Fail("unknown-function", f"unknown function {fn!r}", col,
+                    f"allowed functions: {', '.join(known)}" + _near(fn, known), symbol=fn)
+
+    def gens(self, comps: list[ast.comprehension], d: int, offset: int = 0) -> tuple[Gen, ...]:
+        out = []
+        for c in comps:
+            col = _col(c.target) + offset
+            if c.is_async:
+                raise _Fail("bad-generator", "async generators are not allowed", col)
+            t = c.target
+            if isinstance(t, ast.Name):
+                targets = (t.id,)
+            elif isinstance(t, ast.Tuple) and all(isinstance(e, ast.Name) for e in t.elts):
+                targets = tuple(e.id for e in t.elts)  # type: ignore[union-attr]
+            else:
+                raise _Fail("bad-generator", "a generator target must be a name or a tuple of names", col,
+                            "write for i in I or for (i, j) in Arcs")
+            if len(set(targets)) != len(targets):
+                raise _Fail("bad-generator", "repeated name in a generator target", col)
+            over = self._setref(c.iter, offset)
+            conds = tuple(self.conv(x, d) for x in c.ifs)
+            out.append(Gen(targets, over, conds, col=col))
+        return tuple(out)
+
+    def _setref(self, n: ast.AST, offset: int = 0) -> SetRef:
+        col = _col(n) + offset
+        if isinstance(n, ast.Name):
+            return SetRef(name=n.id, col=col)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "range" and not n.keywords:
+            if len(n.args) == 1:
+                return SetRef(lo=Num(0.0, col=col), hi=self.conv(n.args[0], 1), col=col)
+            if len(n.args) == 2:
+                return SetRef(lo=self.conv(n.args[0], 1), hi=self.conv(n.args[1], 1), col=col)
+        raise _Fail("bad-set", "a generator must range over a declared set name or range(a, b)", col,
+                    "declare the set in \"sets\" and write for i in SetName")
+
+
+def _col(n: ast.AST) -> int:
+    return getattr(n, "col_offset", -1) + 1
+
+
+def _sum_nodes(elts: list[Node], col: int) -> Node:
+    if not elts:
+        return Num(0.0, col=col)
+    acc = elts[0]
+    for e in elts[1:]:
+        acc = BinOp("+", acc, e, col=col)
+    return acc
+
+
+def _near(name: str, names: list[str] | set[str]) -> str:
+    import difflib
+
+    m = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f"; did you mean {m[0]!r}?" if m else ""
+
+
+def nearest(name: str, names) -> str | None:
+    """The declared name closest to a misspelled one, or None."""
+    import difflib
+
+    m = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    if not m:
+        low = {n.lower(): n for n in names}
+        if name.lower() in low:
+            return low[name.lower()]
+    return m[0] if m else None
+
+
+def walk(node: Node):
+    """Yield every node of a tree (pre-order)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        for f in getattr(n, "__dataclass_fields__", {}):
+            if f == "col":
+                continue
+            v = getattr(n, f)
+            if isinstance(v, Node):
+                stack.append(v)
+            elif isinstance(v, tuple):
+                stack.extend(x for x in v if isinstance(x, Node))

@@ -1,0 +1,307 @@
+"""The formal model: pydantic v2 documents for sets, params, variables, objective, constraints.
+
+See docs/model-format.md. `load_model` accepts a path (.json/.yaml/.yml), a JSON/YAML string, a
+dict or a `Model`, and turns every validation problem into a located `ModelError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+from .diagnostics import Diagnostic, Location, ModelError
+
+Element = Union[str, int]
+Bound = Union[float, str, None]
+
+IDENT = re.compile(r"^[^\W\d]\w*$", re.UNICODE)
+RESERVED = frozenset(
+    ["sum", "min", "max", "abs", "all_different", "implies", "len", "card", "in", "for", "if", "and", "or", "not", "range", "prod", "True", "False", "None", "lambda"]
+)
+
+_SENSE_ALIASES = {
+    "min": "minimize", "minimise": "minimize", "minimize": "minimize", "minimization": "minimize",
+    "max": "maximize", "maximise": "maximize", "maximize": "maximize", "maximization": "maximize",
+    "feasibility": "feasibility", "none": "feasibility", "feasible": "feasibility",
+}
+_DOMAIN_ALIASES = {
+    "real": "real", "continuous": "real", "reals": "real", "float": "real",
+    "nonnegativereals": "real", "integer": "integer", "int": "integer", "integers": "integer",
+    "binary": "binary", "bool": "binary", "boolean": "binary",
+}
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class FileRef(_Doc):
+    """A binding of a set or param to a CSV or JSON data file."""
+
+    file: str = Field(description="path to a .csv or .json (list of records) file")
+    column: str | None = Field(None, description="value column (params) or element column (sets)")
+    columns: list[str] | None = Field(None, description="element columns of a tuple set")
+    keys: list[str] | None = Field(None, description="key columns of an indexed param")
+
+
+class SetSpec(_Doc):
+    """An index set: explicit elements, an integer range, or a data-file column."""
+
+    elements: list[Element | list[Element]] | None = None
+    range: list[int | str] | None = Field(None, description="[lo, hi] inclusive")
+    from_: FileRef | None = Field(None, alias="from")
+    description: str | None = None
+
+    @field_validator("elements", mode="before")
+    @classmethod
+    def _ints(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [_norm_element(e) for e in v]
+        return v
+
+
+class ParamSpec(_Doc):
+    """A scalar or indexed parameter, with values inline or bound to a data file."""
+
+    value: float | None = None
+    index: list[str] = Field(default_factory=list)
+    values: Any = None
+    default: float | None = None
+    from_: FileRef | None = Field(None, alias="from")
+    source: str | None = Field(None, description="quote from the problem text")
+    description: str | None = None
+
+
+class VariableSpec(_Doc):
+    """Decision variables indexed over sets."""
+
+    index: list[str] = Field(default_factory=list)
+    domain: Literal["real", "integer", "binary"] = "real"
+    lb: Bound = None
+    ub: Bound = None
+    description: str | None = None
+
+    @field_validator("domain", mode="before")
+    @classmethod
+    def _domain(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return _DOMAIN_ALIASES.get(v.strip().lower(), v)
+        return v
+
+
+class ConstraintSpec(_Doc):
+    """A named constraint, optionally repeated over `forall`."""
+
+    name: str
+    forall: str | None = None
+    expr: str
+    description: str | None = None
+
+
+class Model(_Doc):
+    """A complete formal optimization model."""
+
+    name: str = "model"
+    description: str | None = None
+    sense: Literal["minimize", "maximize", "feasibility"] = "minimize"
+    sets: dict[str, SetSpec] = Field(default_factory=dict)
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    variables: dict[str, VariableSpec] = Field(default_factory=dict)
+    objective: str | None = None
+    constraints: list[ConstraintSpec] = Field(default_factory=list)
+
+    _base_dir: Path | None = PrivateAttr(default=None)
+    _data_dirs: list[Path] = PrivateAttr(default_factory=list)
+    _cache: dict = PrivateAttr(default_factory=dict)
+
+    @field_validator("sense", mode="before")
+    @classmethod
+    def _sense(cls, v: Any) -> Any:
+        if v is None:
+            return "feasibility"
+        if isinstance(v, str):
+            return _SENSE_ALIASES.get(v.strip().lower(), v)
+        return v
+
+    @field_validator("sets", mode="before")
+    @classmethod
+    def _sets(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: ({"elements": s} if isinstance(s, list) else s) for k, s in v.items()}
+        return v
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {
+                k: ({"value": p} if isinstance(p, (int, float)) and not isinstance(p, bool) else p)
+                for k, p in v.items()
+            }
+        return v
+
+    @field_validator("constraints", mode="before")
+    @classmethod
+    def _constraints(cls, v: Any) -> Any:
+        # accept a mapping name -> {expr, forall} as a convenience
+        if isinstance(v, dict):
+            return [{"name": k, **c} if isinstance(c, dict) else {"name": k, "expr": c} for k, c in v.items()]
+        return v
+
+    @property
+    def is_feasibility(self) -> bool:
+        """True when there is nothing to optimize."""
+        return self.sense == "feasibility" or not (self.objective or "").strip()
+
+    @property
+    def base_dir(self) -> Path | None:
+        """Directory data files are resolved against (the model file's folder)."""
+        return self._base_dir
+
+    def with_data_dirs(self, *dirs: str | Path) -> Model:
+        """Add directories where data files are looked up; returns self."""
+        self._data_dirs.extend(Path(d) for d in dirs)
+        self._cache.clear()
+        return self
+
+    def resolve_file(self, name: str) -> Path | None:
+        """Find a data file by name among base_dir, data_dirs and the working directory."""
+        p = Path(name)
+        cands = [p] if p.is_absolute() else [d / p for d in [self._base_dir, *self._data_dirs] if d] + [p]
+        for c in cands:
+            if c.is_file():
+                return c
+        return None
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The document as JSON (aliases like `from` restored, empty fields dropped)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    def to_dict(self) -> dict:
+        """The document as a plain dict."""
+        return self.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)
+
+    def names(self) -> dict[str, str]:
+        """Every declared name and its kind: 'set', 'param' or 'variable'."""
+        out: dict[str, str] = {}
+        for kind, table in (("set", self.sets), ("param", self.params), ("variable", self.variables)):
+            for n in table:
+                out.setdefault(n, kind)
+        return out
+
+
+def _norm_element(e: Any) -> Any:
+    if isinstance(e, float) and math.isfinite(e) and e == int(e):
+        return int(e)
+    if isinstance(e, list):
+        return [_norm_element(x) for x in e]
+    return e
+
+
+def load_model(src: str | Path | dict | Model, data_dirs: list[str | Path] | None = None) -> Model:
+    """Load and validate a model from a path, JSON/YAML text, a dict or a Model.
+
+    Raises ModelError with located diagnostics when the document is malformed."""
+    base: Path | None = None
+    if isinstance(src, Model):
+        model = src
+    else:
+        if isinstance(src, Path) or (isinstance(src, str) and _looks_like_path(src)):
+            path = Path(src)
+            if not path.is_file():
+                raise ModelError(Diagnostic("file-not-found", f"model file {str(path)!r} does not exist",
+                                            location=Location(section="file"),
+                                            hint="check the path"))
+            text = path.read_text(encoding="utf-8")
+            base = path.resolve().parent
+            doc = _parse_text(text, str(path), yaml_first=path.suffix.lower() in (".yaml", ".yml"))
+        elif isinstance(src, str):
+            doc = _parse_text(src, "<text>", yaml_first=not src.lstrip().startswith("{"))
+        elif isinstance(src, dict):
+            doc = src
+        else:
+            raise ModelError(Diagnostic("bad-input", f"cannot load a model from {type(src).__name__}",
+                                        hint="pass a path, JSON/YAML text, a dict or a Model"))
+        if not isinstance(doc, dict):
+            raise ModelError(Diagnostic("bad-document", f"a model document must be a JSON object, got {type(doc).__name__}",
+                                        hint="the top level is {\"sets\": ..., \"params\": ..., ...}"))
+        model = _validate(doc)
+    if base is not None:
+        model._base_dir = base
+    if data_dirs:
+        model.with_data_dirs(*data_dirs)
+    return model
+
+
+def _looks_like_path(s: str) -> bool:
+    s2 = s.strip()
+    if "\n" in s2 or s2.startswith("{") or len(s2) > 4096:
+        return False
+    return s2.lower().endswith((".json", ".yaml", ".yml")) or Path(s2).is_file()
+
+
+def _parse_text(text: str, where: str, yaml_first: bool) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if yaml_first:
+            try:
+                import yaml
+
+                return yaml.safe_load(text)
+            except Exception as yexc:  # yaml raises many error types
+                mark = getattr(yexc, "problem_mark", None)
+                pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+                raise ModelError(Diagnostic("bad-yaml", f"{where} is not valid YAML{pos}: {getattr(yexc, 'problem', yexc)}",
+                                            location=Location(section="file"),
+                                            hint="fix the YAML syntax")) from None
+        raise ModelError(Diagnostic(
+            "bad-json", f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            location=Location(section="file", column=exc.colno),
+            hint="fix the JSON syntax (quotes, commas, brackets)")) from None
+
+
+def _validate(doc: dict) -> Model:
+    try:
+        return Model.model_validate(doc)
+    except ValidationError as exc:
+        diags = []
+        for err in exc.errors():
+            loc = list(err.get("loc", ()))
+            section = str(loc[0]) if loc else None
+            item = None
+            field = None
+            if section == "constraints" and len(loc) > 1 and isinstance(loc[1], int):
+                idx = loc[1]
+                cons = doc.get("constraints")
+                name = None
+                if isinstance(cons, list) and idx < len(cons) and isinstance(cons[idx], dict):
+                    name = cons[idx].get("name")
+                item = str(name) if name else f"#{idx + 1}"
+                field = ".".join(str(x) for x in loc[2:]) or None
+            elif len(loc) > 1:
+                item = str(loc[1])
+                field = ".".join(str(x) for x in loc[2:]) or None
+            msg = err.get("msg", "invalid")
+            if err.get("type") == "extra_forbidden":
+                msg = f"unknown field {str(loc[-1])!r}"
+                hint = "remove it or check the spelling against docs/model-format.md"
+            elif err.get("type") == "missing":
+                msg = f"missing required field {str(loc[-1])!r}"
+                hint = "add it"
+            else:
+                got = err.get("input")
+                msg = f"{msg} (got {_short(got)})"
+                hint = "see docs/model-format.md for the expected shape"
+            diags.append(Diagnostic("schema", msg, location=Location(section=section, item=item, field=field), hint=hint))
+        raise ModelError(diags) from None
+
+
+def _short(x: Any) -> str:
+    s = repr(x)
+    return s if len(s) <= 60 else s[:57] + "..."
