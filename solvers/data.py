@@ -335,9 +335,7 @@ def _fill_values(p: ParamData, values: Any, inst: Instance) -> None:
     total_dim = sum(p.dims)
     loc = {"section": "params", "item": p.name, "field": "values"}
     # list of rows [k1, ..., kn, value]?
-    if isinstance(values, list) and values and all(isinstance(r, list) for r in values) and \
-            all(len(r) == total_dim + 1 and not isinstance(r[-1], (list, dict)) for r in values) and \
-            not _is_dense_list(values, p, inst):
+    if isinstance(values, list) and values and _is_rows(values, p, inst):
         for r in values:
             _put(p, tuple(r[:-1]), r[-1], inst)
         return
@@ -354,12 +352,21 @@ def _fill_values(p: ParamData, values: Any, inst: Instance) -> None:
                "see docs/model-format.md (Params)", **loc)
 
 
-def _is_dense_list(values: list, p: ParamData, inst: Instance) -> bool:
-    # a nested list in set order has len(values) == |first set| and numeric leaves at depth len(index)
-    first = inst.sets[p.index[0]]
-    if len(values) != len(first) or len(p.index) < 2:
+def _is_rows(values: list, p: ParamData, inst: Instance) -> bool:
+    """True when `values` is a list of [key..., value] rows rather than a dense nested list."""
+    total_dim = sum(p.dims)
+    if not all(isinstance(r, list) and len(r) == total_dim + 1 and not isinstance(r[-1], (list, dict))
+               for r in values):
         return False
-    return all(isinstance(r, list) and len(r) == len(inst.sets[p.index[1]]) for r in values)
+    for r in values:
+        try:
+            inst.positions(p.index, p.dims, tuple(r[:-1]))
+        except KeyError:
+            return False
+    # keys are all valid elements: rows, unless the dense reading fits and no key is a string
+    dense_fits = len(values) == len(inst.sets[p.index[0]]) and len(p.index) == 2 and \
+        all(len(r) == len(inst.sets[p.index[1]]) for r in values)
+    return not dense_fits or any(isinstance(x, str) for r in values for x in r[:-1])
 
 
 def _fill_dense(p: ParamData, values: list, inst: Instance, axis: int, prefix: tuple) -> None:

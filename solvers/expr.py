@@ -166,9 +166,12 @@ def parse_expr(text: str, where: Location | None = None) -> Node:
         col = exc.offset or 0
         raise ModelError(Diagnostic("syntax", f"syntax error: {exc.msg}", location=_at(where, col),
                                     hint=_syntax_hint(src, col))) from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise ModelError(Diagnostic("syntax", f"cannot parse the expression: {type(exc).__name__}",
-                                    location=where, hint="simplify the expression")) from None
+    except (RecursionError, MemoryError):
+        raise ModelError(Diagnostic("expression-too-deep", "the expression nests too deeply to parse",
+                                    location=where, hint="simplify it, or write long sums with sum(...)")) from None
+    except ValueError as exc:
+        raise ModelError(Diagnostic("syntax", f"cannot parse the expression: {exc}",
+                                    location=where, hint="remove null bytes or control characters")) from None
     try:
         return _Conv().conv(tree.body, 0)
     except _Fail as f:

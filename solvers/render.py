@@ -1,0 +1,219 @@
+"""Readable renderings of a model: LaTeX (for notebooks and papers) and plain text."""
+
+from __future__ import annotations
+
+import re
+
+from .expr import (
+    Agg,
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    Gen,
+    IfExp,
+    Index,
+    Name,
+    Neg,
+    Node,
+    Not,
+    Num,
+    SetRef,
+    Str,
+    Tuple,
+    parse_expr,
+    parse_forall,
+)
+from .model import Model, load_model
+
+_PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7, "**": 8, "atom": 9}
+_CMP_TEX = {"<=": r"\le", ">=": r"\ge", "==": "=", "<": "<", ">": ">", "!=": r"\ne", "in": r"\in", "not in": r"\notin"}
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
+
+
+def _tex_id(name: str) -> str:
+    """Identifiers: single letters italic, longer names upright, underscores escaped."""
+    if len(name) == 1:
+        return name
+    m = re.fullmatch(r"([A-Za-z])_?(\d+)", name)
+    if m:
+        return f"{m.group(1)}_{{{m.group(2)}}}"
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+
+
+class _Tex:
+    def __init__(self, model: Model):
+        self.sets = set(model.sets)
+
+    def prec(self, n: Node) -> int:
+        if isinstance(n, BinOp):
+            return _PREC[n.op]
+        if isinstance(n, Neg):
+            return _PREC["neg"]
+        if isinstance(n, Compare):
+            return _PREC["cmp"]
+        if isinstance(n, BoolOp):
+            return _PREC[n.op]
+        if isinstance(n, Not):
+            return _PREC["not"]
+        return _PREC["atom"]
+
+    def wrap(self, n: Node, p: int) -> str:
+        s = self.tex(n)
+        return rf"\left({s}\right)" if self.prec(n) < p else s
+
+    def set_tex(self, s: SetRef) -> str:
+        if s.name:
+            return _tex_id(s.name) if s.name not in self.sets else r"\mathcal{" + s.name + "}" if len(s.name) == 1 else _tex_id(s.name)
+        return rf"\{{{self.tex(s.lo)},\dots,{self.tex(s.hi)}-1\}}"  # type: ignore[arg-type]
+
+    def gens(self, gens: tuple[Gen, ...]) -> str:
+        parts = []
+        for g in gens:
+            t = ",".join(_tex_id(x) for x in g.targets)
+            if len(g.targets) > 1:
+                t = f"({t})"
+            s = f"{t} \\in {self.set_tex(g.over)}"
+            if g.conds:
+                s += r" : " + r" \wedge ".join(self.tex(c) for c in g.conds)
+            parts.append(s)
+        return ",\\ ".join(parts)
+
+    def tex(self, n: Node) -> str:
+        if isinstance(n, Num):
+            return _num(n.value)
+        if isinstance(n, Str):
+            return r"\text{" + n.value.replace("_", r"\_") + "}"
+        if isinstance(n, Name):
+            return _tex_id(n.id)
+        if isinstance(n, Index):
+            return f"{_tex_id(n.base)}_{{{','.join(self.tex(a) for a in n.args)}}}"
+        if isinstance(n, Tuple):
+            return "(" + ",".join(self.tex(e) for e in n.elts) + ")"
+        if isinstance(n, BinOp):
+            p = _PREC[n.op]
+            if n.op == "/":
+                return rf"\frac{{{self.tex(n.left)}}}{{{self.tex(n.right)}}}"
+            if n.op == "**":
+                return f"{{{self.wrap(n.left, p + 1)}}}^{{{self.tex(n.right)}}}"
+            if n.op == "*":
+                return f"{self.wrap(n.left, p)} \\cdot {self.wrap(n.right, p + 1)}"
+            right = self.wrap(n.right, p + 1)
+            return f"{self.wrap(n.left, p)} {n.op} {right}"
+        if isinstance(n, Neg):
+            return "-" + self.wrap(n.operand, _PREC["neg"])
+        if isinstance(n, Compare):
+            out = self.tex(n.operands[0])
+            for op, r in zip(n.ops, n.operands[1:]):
+                out += f" {_CMP_TEX[op]} " + (self.set_tex(r) if isinstance(r, SetRef) else self.tex(r))
+            return out
+        if isinstance(n, BoolOp):
+            sym = r" \;\vee\; " if n.op == "or" else r" \;\wedge\; "
+            return sym.join(self.wrap(v, _PREC[n.op] + 1) for v in n.values)
+        if isinstance(n, Not):
+            return r"\neg " + self.wrap(n.operand, _PREC["not"])
+        if isinstance(n, IfExp):
+            return rf"\begin{{cases}}{self.tex(n.then)} & {self.tex(n.cond)}\\ {self.tex(n.orelse)} & \text{{otherwise}}\end{{cases}}"
+        if isinstance(n, Agg):
+            body = self.wrap(n.body, _PREC["+"] + 1)
+            if n.func == "sum":
+                return rf"\sum_{{{self.gens(n.gens)}}} {body}"
+            if n.func == "prod":
+                return rf"\prod_{{{self.gens(n.gens)}}} {body}"
+            if n.func in ("min", "max"):
+                return rf"\{n.func}_{{{self.gens(n.gens)}}} {body}"
+            return rf"\mathrm{{alldifferent}}\left({self.tex(n.body)} : {self.gens(n.gens)}\right)"
+        if isinstance(n, Call):
+            if n.func == "abs":
+                return rf"\left|{self.tex(n.args[0])}\right|"
+            if n.func == "len":
+                return rf"\left|{self.set_tex(n.args[0])}\right|"  # type: ignore[arg-type]
+            if n.func == "implies":
+                return f"{self.wrap(n.args[0], 5)} \\;\\Rightarrow\\; {self.wrap(n.args[1], 5)}"
+            if n.func in ("min", "max"):
+                return rf"\{n.func}\left({', '.join(self.tex(a) for a in n.args)}\right)"
+            return rf"\mathrm{{alldifferent}}\left({', '.join(self.tex(a) for a in n.args)}\right)"
+        if isinstance(n, SetRef):
+            return self.set_tex(n)
+        return "?"
+
+
+def to_latex(model) -> str:
+    """The model as a LaTeX `align*` block: objective, constraints with their forall, domains."""
+    m = model if isinstance(model, Model) else load_model(model)
+    t = _Tex(m)
+    lines = []
+    if m.is_feasibility:
+        lines.append(r"\text{find} \quad & " + ",".join(_tex_id(v) for v in m.variables) + r" \\")
+    else:
+        sense = r"\min" if m.sense == "minimize" else r"\max"
+        lines.append(rf"{sense} \quad & {t.tex(parse_expr(m.objective or '0'))} \\")
+    first = True
+    for c in m.constraints:
+        try:
+            body = t.tex(parse_expr(c.expr))
+            quant = ""
+            if c.forall:
+                quant = r" & \forall " + t.gens(parse_forall(c.forall))
+        except Exception:  # a model under repair may not parse: show it verbatim
+            body = r"\text{" + c.expr.replace("_", r"\_") + "}"
+            quant = ""
+        lead = r"\text{s.t.} \quad" if first else ""
+        first = False
+        lines.append(f"{lead} & {body} {quant} " + r"&& \text{(" + c.name.replace("_", r"\_") + r")} \\")
+    for name, v in m.variables.items():
+        dom = {"real": r"\mathbb{R}", "integer": r"\mathbb{Z}", "binary": r"\{0,1\}"}[v.domain]
+        idx = ""
+        if v.index:
+            idx = r" \quad \forall " + ",".join(r"\mathrm{" + i.replace("_", r"\_") + "}" for i in v.index)
+        bounds = []
+        if v.lb is not None and v.domain != "binary":
+            bounds.append(rf"\ge {v.lb if isinstance(v.lb, str) else _num(float(v.lb))}")
+        if v.ub is not None and v.domain != "binary":
+            bounds.append(rf"\le {v.ub if isinstance(v.ub, str) else _num(float(v.ub))}")
+        b = (", " + ", ".join(bounds)) if bounds else ""
+        lines.append(rf" & {_tex_id(name)} \in {dom}{b}{idx} \\")
+    return "\\begin{align*}\n" + "\n".join(lines) + "\n\\end{align*}"
+
+
+def to_text(model) -> str:
+    """The model as readable plain text (the form the CLI shows with --show-model)."""
+    m = model if isinstance(model, Model) else load_model(model)
+    out = [f"model {m.name}" + (f" — {m.description}" if m.description else "")]
+    if m.sets:
+        out.append("sets:")
+        for name, s in m.sets.items():
+            if s.range is not None:
+                body = f"{s.range[0]}..{s.range[1]}"
+            elif s.from_ is not None:
+                body = f"from {s.from_.file}"
+            else:
+                el = s.elements or []
+                body = "{" + ", ".join(map(str, el[:8])) + (", …" if len(el) > 8 else "") + f"}} ({len(el)})"
+            out.append(f"  {name} = {body}")
+    if m.params:
+        out.append("params:")
+        for name, p in m.params.items():
+            if not p.index:
+                out.append(f"  {name} = {_num(p.value) if p.value is not None else '?'}")
+            else:
+                src = f"from {p.from_.file}:{p.from_.column}" if p.from_ else "inline"
+                out.append(f"  {name}[{', '.join(p.index)}] ({src})")
+    out.append("variables:")
+    for name, v in m.variables.items():
+        idx = f"[{', '.join(v.index)}]" if v.index else ""
+        b = []
+        if v.lb is not None:
+            b.append(f"lb={v.lb}")
+        if v.ub is not None:
+            b.append(f"ub={v.ub}")
+        out.append(f"  {name}{idx} : {v.domain}" + (f" ({', '.join(b)})" if b else ""))
+    out.append("find a feasible point" if m.is_feasibility else f"{m.sense} {m.objective}")
+    out.append("subject to:")
+    for c in m.constraints:
+        q = f"   for {c.forall}" if c.forall else ""
+        out.append(f"  {c.name}: {c.expr}{q}")
+    return "\n".join(out)
