@@ -332,7 +332,6 @@ def _indexed_param(model: Model, name: str, spec: ParamSpec, inst: Instance) -> 
 
 
 def _fill_values(p: ParamData, values: Any, inst: Instance) -> None:
-    total_dim = sum(p.dims)
     loc = {"section": "params", "item": p.name, "field": "values"}
     # list of rows [k1, ..., kn, value]?
     if isinstance(values, list) and values and _is_rows(values, p, inst):

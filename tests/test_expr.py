@@ -4,8 +4,19 @@ import pytest
 
 from solvers.diagnostics import Location, ModelError
 from solvers.expr import (
-    Agg, BinOp, BoolOp, Call, Compare, Index, Name, Num, Str, parse_expr, parse_forall,
-    parse_index_decl, walk,
+    Agg,
+    BinOp,
+    BoolOp,
+    Call,
+    Compare,
+    Index,
+    Name,
+    Num,
+    Str,
+    parse_expr,
+    parse_forall,
+    parse_index_decl,
+    walk,
 )
 
 WHERE = Location(section="constraints", item="c1", field="expr")
