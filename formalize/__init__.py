@@ -1,0 +1,28 @@
+"""formalize — the LLM abstracts, solvers execute.
+
+`formalize.solve(text)` turns a problem in plain words into a verified formal model with an LLM
+and solves it with HiGHS or CP-SAT; `formalize.formalize(text)` stops at the verified model.
+Heavy modules (litellm, the solvers) load on first use, so `import formalize` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+__version__ = "0.1.0"
+__all__ = ["formalize", "solve", "compare", "Formalization", "Result", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("formalize", "solve", "Formalization", "Result"):
+        from . import program
+
+        return getattr(program, name)
+    if name == "compare":
+        from .compare import compare
+
+        return compare
+    raise AttributeError(f"module 'formalize' has no attribute {name!r}")

@@ -1,0 +1,474 @@
+"""The formalization program: read → structure → verify → repair → solve → (vote).
+
+An explicit algorithm around the LLM (LLM Programs): each call gets only the context its step
+needs, every model the LLM writes passes the external verifier (schema, static checks, data,
+grounding) before it is solved, and infeasible / unbounded outcomes go back for repair. The
+LLM never produces a number the user is given as the answer: that comes from `solvers`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from solvers.checks import check_model
+
+from solvers import Model, ModelError, Solution, Status, load_model
+from solvers.diagnostics import Diagnostic, Location
+
+from . import prompts
+from .grounding import GroundingReport, ground
+from .llm import LLMClient, LLMError, LLMOutputError, Usage
+
+Progress = Callable[[str, str], None]  # (step, detail)
+
+
+@dataclass
+class Round:
+    """One LLM call of the program and what the verifier said about its output."""
+
+    step: str  # read | structure | single | repair | repair-infeasible | repair-unbounded | code
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    model: dict | None = None
+    response: str = ""
+    tokens: int = 0
+    cached: bool = False
+
+    def to_dict(self) -> dict:
+        return {"step": self.step, "diagnostics": [d.to_dict() for d in self.diagnostics],
+                "model": self.model, "tokens": self.tokens, "cached": self.cached}
+
+
+@dataclass
+class Formalization:
+    """The verified formal model (or why there is none), with its history and costs."""
+
+    text: str
+    model: Model | None
+    diagnostics: list[Diagnostic]
+    history: list[Round]
+    usage: Usage
+    seconds: float
+    strategy: str = "steps"
+    grounding: GroundingReport | None = None
+    solution: Solution | None = None  # the solve that verified it (set by the program)
+
+    @property
+    def ok(self) -> bool:
+        """True when a model passed every check (warnings allowed)."""
+        return self.model is not None and not any(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def repair_rounds(self) -> int:
+        return sum(1 for r in self.history if r.step.startswith("repair"))
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "strategy": self.strategy,
+                "model": self.model.to_dict() if self.model else None,
+                "diagnostics": [d.to_dict() for d in self.diagnostics],
+                "history": [r.to_dict() for r in self.history], "usage": self.usage.as_dict(),
+                "seconds": self.seconds, "repair_rounds": self.repair_rounds}
+
+    def __rich__(self):
+        from .render import formalization_rich
+
+        return formalization_rich(self)
+
+    def _repr_html_(self) -> str:
+        from .render import formalization_html
+
+        return formalization_html(self)
+
+
+class _Failed(Exception):
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("\n".join(map(str, diagnostics)))
+        self.diagnostics = diagnostics
+
+
+def _client(model: str | LLMClient | None, no_cache: bool = False, **settings: Any) -> LLMClient:
+    if isinstance(model, LLMClient):
+        return model
+    from .config import resolve_model
+
+    s = resolve_model(model)
+    if settings:
+        s = s.with_(**{k: v for k, v in settings.items() if v is not None})
+    return LLMClient(s, no_cache=no_cache)
+
+
+def data_summaries(paths: Sequence[str | Path], rows: int = 3) -> str:
+    """What the LLM sees of attached data files: name, row count, columns with types, a few rows.
+
+    Reading is streamed: the cost (in prompt tokens) does not grow with the file's length."""
+    out = []
+    for p in map(Path, paths):
+        if p.suffix.lower() == ".json":
+            data = json.loads(p.read_text(encoding="utf-8"))
+            recs = data if isinstance(data, list) else data.get("records") or data.get("data") or [data]
+            cols = list(recs[0]) if recs and isinstance(recs[0], dict) else []
+            head = [[r.get(c) for c in cols] for r in recs[:rows]]
+            n = len(recs)
+        else:
+            import csv
+
+            with p.open(newline="", encoding="utf-8") as f:
+                reader = csv.reader(f, skipinitialspace=True)
+                cols = next(reader, [])
+                head = [r for _, r in zip(range(rows), reader)]
+                n = len(head) + sum(1 for _ in reader)
+        types = []
+        for j, c in enumerate(cols):
+            vals = [r[j] for r in head if j < len(r)]
+            types.append(f"{c} ({'number' if vals and all(_isnum(v) for v in vals) else 'text'})")
+        out.append(f"- {p.name}: {n} rows; columns: {', '.join(types)}; first rows: "
+                   + "; ".join(", ".join(map(str, r)) for r in head))
+    return "\n".join(out)
+
+
+def _isnum(v: Any) -> bool:
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def symbols_summary(model: Model) -> str:
+    """Declared sets and params as symbols (sizes and a few elements, never the whole data)."""
+    lines = []
+    for name, s in model.sets.items():
+        if s.range is not None:
+            lines.append(f"set {name} = {s.range[0]}..{s.range[1]}" + (f"  # {s.description}" if s.description else ""))
+        elif s.from_ is not None:
+            lines.append(f"set {name} (from {s.from_.file})")
+        else:
+            el = s.elements or []
+            lines.append(f"set {name} = {json.dumps(el[:6])[:-1]}{', ...' if len(el) > 6 else ''}] ({len(el)} elements)")
+    for name, p in model.params.items():
+        src = f"  # {p.source}" if p.source else ""
+        if p.index:
+            lines.append(f"param {name}[{', '.join(p.index)}]{src}")
+        else:
+            lines.append(f"param {name} (scalar){src}")
+    return "\n".join(lines) or "(none)"
+
+
+class Program:
+    """One run of the formalization program against one LLM client."""
+
+    def __init__(self, client: LLMClient, *, strategy: str = "steps", max_repairs: int = 3,
+                 backend: str = "auto", time_limit: float | None = None,
+                 data: Sequence[str | Path] = (), sample: int = 0, progress: Progress | None = None,
+                 solve: bool = True, **params: Any):
+        if strategy not in ("steps", "single"):
+            raise ValueError("strategy must be 'steps' or 'single'")
+        self.client = client
+        self.strategy = strategy
+        self.max_repairs = max_repairs
+        self.backend = backend
+        self.time_limit = time_limit
+        self.data = [Path(d) for d in data]
+        self.sample = sample
+        self.progress = progress or (lambda step, detail: None)
+        self.do_solve = solve
+        self.params = params
+        self.usage = Usage()
+
+    # -- LLM calls --------------------------------------------------------------------------
+    def _ask(self, messages: list[dict], step: str, history: list[Round]) -> tuple[dict | None, Round]:
+        resp = self.client.complete(messages, response_format=_schema(), sample=self.sample, **self.params)
+        self.usage.add(resp)
+        r = Round(step, response=resp.text, tokens=resp.total_tokens, cached=resp.cached)
+        history.append(r)
+        try:
+            doc = resp.json()
+        except LLMOutputError as exc:
+            r.diagnostics = [Diagnostic("bad-json", str(exc), location=Location(section="answer"),
+                                        hint="answer with one JSON object, no prose")]
+            return None, r
+        if not isinstance(doc, dict):
+            r.diagnostics = [Diagnostic("bad-json", f"expected a JSON object, got {type(doc).__name__}",
+                                        location=Location(section="answer"), hint="answer with one JSON object")]
+            return None, r
+        r.model = doc
+        return doc, r
+
+    def _messages(self, user: str) -> list[dict]:
+        return [{"role": "system", "content": prompts.SYSTEM}, {"role": "user", "content": user}]
+
+    # -- verification -----------------------------------------------------------------------
+    def verify(self, doc: dict, text: str, first: bool) -> tuple[Model | None, list[Diagnostic], GroundingReport | None]:
+        """Schema, static checks, data, grounding. Returns the model and its diagnostics."""
+        try:
+            model = load_model(doc, data_dirs=[p.parent for p in self.data] or None)
+        except ModelError as exc:
+            return None, exc.diagnostics, None
+        res = check_model(model, backend=None if self.backend == "auto" else self.backend)
+        diags = list(res.diagnostics)
+        rep = ground(model, text)
+        diags += rep.diagnostics() if first else [d for d in rep.diagnostics() if d.code != "unused-number"]
+        return model, diags, rep
+
+    @staticmethod
+    def _blocking(diags: list[Diagnostic]) -> list[Diagnostic]:
+        """What must be repaired: errors, ungrounded numbers and (on the first check) unused ones."""
+        return [d for d in diags if d.severity == "error" or d.code in ("ungrounded-number", "unused-number")]
+
+    # -- the program ------------------------------------------------------------------------
+    def run(self, text: str) -> Formalization:
+        started = time.perf_counter()
+        history: list[Round] = []
+        files = prompts.FILES.format(summaries=data_summaries(self.data)) if self.data else ""
+        doc: dict | None
+        if self.strategy == "single":
+            self.progress("drafting", "whole model in one call")
+            doc, r = self._ask(self._messages(prompts.SINGLE.format(text=text, files=files)), "single", history)
+        else:
+            self.progress("reading", "sets and parameters")
+            part, r = self._ask(self._messages(prompts.READ.format(text=text, files=files)), "read", history)
+            doc = None
+            if part is not None:
+                data_doc = {"sets": part.get("sets", {}), "params": part.get("params", {})}
+                try:
+                    declared = load_model(data_doc)
+                    symbols = symbols_summary(declared)
+                except ModelError as exc:
+                    symbols = json.dumps(data_doc)[:4000]
+                    r.diagnostics = exc.diagnostics
+                self.progress("drafting", "variables, objective, constraints")
+                struct, r2 = self._ask(self._messages(prompts.STRUCTURE.format(text=text, symbols=symbols)),
+                                       "structure", history)
+                if struct is not None:
+                    doc = {**struct, "sets": data_doc["sets"], "params": data_doc["params"]}
+                    r2.model = doc
+                else:
+                    r = r2
+        model: Model | None = None
+        rep: GroundingReport | None = None
+        sol: Solution | None = None
+        diags: list[Diagnostic] = list(r.diagnostics) if doc is None else []
+        last_doc = doc
+        first, repairs = True, 0
+        while True:
+            step = "repair"
+            if doc is None:  # the last answer was not usable JSON
+                problems = "\n".join(f"- {d}" for d in history[-1].diagnostics) if history else ""
+            else:
+                last_doc = doc
+                self.progress("checking", f"round {repairs}")
+                model, diags, rep = self.verify(doc, text, first)
+                history[-1].diagnostics = diags
+                first = False
+                blocking = self._blocking(diags)
+                clean = model is not None and not any(d.severity == "error" for d in diags)
+                if clean and (not blocking or repairs >= self.max_repairs):
+                    if not self.do_solve:
+                        break
+                    self.progress("solving", self.backend)
+                    try:
+                        sol = _solve(model, self.backend, self.time_limit)  # type: ignore[arg-type]
+                    except ModelError as exc:
+                        sol = None
+                        diags = diags + exc.diagnostics
+                        problems = "\n".join(f"- {d}" for d in exc.diagnostics)
+                    else:
+                        if sol.status == Status.INFEASIBLE:
+                            step, problems = "repair-infeasible", prompts.INFEASIBLE.format(iis=_iis_text(model, sol))
+                        elif sol.status == Status.UNBOUNDED:
+                            step, problems = "repair-unbounded", prompts.UNBOUNDED.format(
+                                variables=", ".join(sol.unbounded_variables or ["(not identified)"]))
+                        else:
+                            break
+                else:
+                    problems = "\n".join(f"- {d}" for d in blocking)
+            if repairs >= self.max_repairs:
+                break
+            repairs += 1
+            self.progress("repairing", step)
+            current = json.dumps(last_doc, ensure_ascii=False) if last_doc is not None else history[-1].response[:4000]
+            msg = prompts.REPAIR.format(text=text, model=current, problems=problems)
+            doc, r = self._ask(self._messages(msg), step, history)
+            if doc is None:
+                diags = list(r.diagnostics)
+        f = Formalization(text=text, model=model, diagnostics=diags, history=history, usage=self.usage,
+                          seconds=time.perf_counter() - started, strategy=self.strategy, grounding=rep,
+                          solution=sol)
+        return f
+
+
+def _schema() -> dict:
+    """The JSON schema the LLM is asked to fill (the formal model's)."""
+    s = Model.model_json_schema(by_alias=True)
+    s.setdefault("title", "Model")
+    return s
+
+
+def _solve(model: Model, backend: str, time_limit: float | None) -> Solution:
+    import solvers
+
+    return solvers.solve(model, backend=backend, time_limit=time_limit)
+
+
+def _iis_text(model: Model, sol: Solution) -> str:
+    desc = {c.name: c.description or c.expr for c in model.constraints}
+    lines = []
+    for item in sol.iis or []:
+        base = item.split("[", 1)[0]
+        lines.append(f"- {item}: {desc.get(base, '(variable bound)')}")
+    return "\n".join(lines) or "- (the solver could not isolate a subset)"
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def formalize(text: str, model: str | LLMClient | None = None, data: Sequence[str | Path] = (),
+              *, strategy: str = "steps", max_repairs: int = 3, backend: str = "auto",
+              no_cache: bool = False, progress: Progress | None = None, sample: int = 0,
+              solve: bool = True, time_limit: float | None = None, **params: Any) -> Formalization:
+    """Turn a problem in plain words into a verified formal model (solved once to verify it).
+
+    `model` is an LLM model string (e.g. "openai/gpt-4.1", "ollama/qwen2.5:14b"), an
+    `LLMClient`, or None to use FORMALIZE_MODEL / the config file."""
+    client = _client(model, no_cache=no_cache)
+    prog = Program(client, strategy=strategy, max_repairs=max_repairs, backend=backend, data=data,
+                   progress=progress, sample=sample, solve=solve, time_limit=time_limit, **params)
+    return prog.run(text)
+
+
+@dataclass
+class Vote:
+    """The objective values of k independent formalizations, clustered."""
+
+    objectives: list[float | None]
+    clusters: list[tuple[float, list[int]]]  # (value, sample indices), largest first
+    winner: int | None  # index of the chosen sample
+    confidence: float  # share of samples in the winning cluster
+
+    @property
+    def agreed(self) -> bool:
+        return len(self.clusters) <= 1
+
+
+@dataclass
+class Result:
+    """A solved problem: the solver's solution and the formalization that produced it."""
+
+    text: str
+    solution: Solution | None
+    formalization: Formalization | None
+    samples: list[Formalization] = field(default_factory=list)
+    vote: Vote | None = None
+    mode: str = "ir"
+    code: str | None = None
+
+    @property
+    def objective(self) -> float | None:
+        return self.solution.objective if self.solution else None
+
+    @property
+    def status(self) -> str:
+        return self.solution.status.value if self.solution else "error"
+
+    @property
+    def confidence(self) -> float | None:
+        return self.vote.confidence if self.vote else None
+
+    @property
+    def usage(self) -> Usage:
+        u = Usage()
+        for f in self.samples or ([self.formalization] if self.formalization else []):
+            u = u + f.usage
+        return u
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "objective": self.objective, "mode": self.mode,
+                "solution": self.solution.to_dict() if self.solution else None,
+                "formalization": self.formalization.to_dict() if self.formalization else None,
+                "confidence": self.confidence,
+                "vote": None if self.vote is None else {
+                    "objectives": self.vote.objectives, "confidence": self.vote.confidence,
+                    "clusters": [{"objective": v, "samples": ix} for v, ix in self.vote.clusters]},
+                "usage": self.usage.as_dict(), "code": self.code}
+
+    def __rich__(self):
+        from .render import result_rich
+
+        return result_rich(self)
+
+    def _repr_html_(self) -> str:
+        from .render import result_html
+
+        return result_html(self)
+
+
+def cluster_objectives(values: Sequence[float | None], rel_tol: float = 1e-6) -> list[tuple[float, list[int]]]:
+    """Group equal objective values (relative tolerance); largest group first, ties by first seen."""
+    clusters: list[tuple[float, list[int]]] = []
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        for c in clusters:
+            if abs(c[0] - v) <= rel_tol * max(1.0, abs(c[0]), abs(v)):
+                c[1].append(i)
+                break
+        else:
+            clusters.append((v, [i]))
+    clusters.sort(key=lambda c: (-len(c[1]), c[1][0]))
+    return clusters
+
+
+def solve(text_or_path: str | Path, model: str | LLMClient | None = None, data: Sequence[str | Path] = (),
+          *, samples: int = 1, mode: str = "ir", strategy: str = "steps", max_repairs: int = 3,
+          backend: str = "auto", time_limit: float | None = None, no_cache: bool = False,
+          progress: Progress | None = None, **params: Any) -> Result:
+    """Solve a problem given in plain words (text or a .txt path) or a formal model (.json/.yaml path).
+
+    A formal model skips the LLM. Otherwise the LLM formalizes (k `samples` vote on the
+    objective) and the solver computes the answer."""
+    p = Path(text_or_path) if isinstance(text_or_path, (str, Path)) and len(str(text_or_path)) < 4096 else None
+    if p is not None and p.suffix.lower() in (".json", ".yaml", ".yml") and p.is_file():
+        m = load_model(p, data_dirs=[Path(d).parent for d in data] or None)
+        sol = _solve(m, backend, time_limit)
+        f = Formalization(text="", model=m, diagnostics=[], history=[], usage=Usage(), seconds=0.0,
+                          strategy="given", solution=sol)
+        return Result(text="", solution=sol, formalization=f, mode="model")
+    text = p.read_text(encoding="utf-8") if p is not None and p.is_file() else str(text_or_path)
+    client = _client(model, no_cache=no_cache)
+    if mode == "code":
+        from .codegen import solve_with_code
+
+        return solve_with_code(text, client, max_repairs=max_repairs, time_limit=time_limit,
+                               progress=progress, **params)
+    if mode != "ir":
+        raise ValueError("mode must be 'ir' or 'code'")
+
+    def one(k: int) -> Formalization:
+        return Program(client, strategy=strategy, max_repairs=max_repairs, backend=backend, data=data,
+                       progress=progress if k == 0 else None, sample=k, time_limit=time_limit,
+                       **params).run(text)
+
+    if samples <= 1:
+        f = one(0)
+        return Result(text=text, solution=f.solution, formalization=f, samples=[f])
+    with ThreadPoolExecutor(max_workers=min(samples, 8)) as ex:
+        forms = list(ex.map(one, range(samples)))
+    objs = [f.solution.objective if f.solution is not None and f.solution.ok else None for f in forms]
+    clusters = cluster_objectives(objs)
+    if clusters:
+        winner = clusters[0][1][0]
+        conf = len(clusters[0][1]) / samples
+    else:
+        winner, conf = None, 0.0
+    vote = Vote(objectives=objs, clusters=clusters, winner=winner, confidence=conf)
+    chosen = forms[winner] if winner is not None else forms[0]
+    return Result(text=text, solution=chosen.solution, formalization=chosen, samples=forms, vote=vote)
+
+
+__all__ = ["Formalization", "Program", "Result", "Round", "Vote", "cluster_objectives", "formalize",
+           "solve", "LLMError"]

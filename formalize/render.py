@@ -1,0 +1,183 @@
+"""Terminal (rich) and Jupyter (HTML) renderings of solutions, formalizations and results."""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+from solvers.solution import Solution
+
+MAX_ROWS = 40
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return str(v)
+        if v == int(v) and abs(v) < 1e15:
+            return str(int(v))
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _key(k: Any) -> str:
+    if k == ():
+        return ""
+    if isinstance(k, tuple):
+        return "[" + ", ".join(map(str, k)) + "]"
+    return f"[{k}]"
+
+
+def value_rows(sol: Solution, nonzero_only: bool = True, limit: int = MAX_ROWS) -> tuple[list[tuple[str, str]], int]:
+    """(variable instance, value) rows, nonzeros first; and how many were left out."""
+    rows = []
+    for name, vals in sol.values.items():
+        for k, v in vals.items():
+            if nonzero_only and abs(v) < 1e-9:
+                continue
+            rows.append((f"{name}{_key(k)}", _fmt(v)))
+    return rows[:limit], max(0, len(rows) - limit)
+
+
+def binding_rows(sol: Solution, tol: float = 1e-7, limit: int = 20) -> list[tuple[str, str]]:
+    """Constraint instances with zero slack and their duals (LP)."""
+    out = []
+    for name, vals in (sol.slacks or {}).items():
+        for k, s in vals.items():
+            if abs(s) <= tol:
+                d = (sol.duals or {}).get(name, {}).get(k)
+                out.append((f"{name}{_key(k)}", _fmt(d)))
+    return out[:limit]
+
+
+def solution_rich(sol: Solution, title: str = "Solution"):
+    """A rich renderable: status line, objective, values and binding constraints."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    color = {"optimal": "green", "feasible": "yellow"}.get(sol.status.value, "red")
+    head = Text.assemble((f"{title}: ", "bold"), (sol.status.value, f"bold {color}"))
+    if sol.objective is not None:
+        head.append(f"   objective = {_fmt(sol.objective)}", style="bold")
+    if sol.gap:
+        head.append(f"   gap = {sol.gap:.2%}")
+    head.append(f"   ({sol.solver}, solver {sol.solve_time:.3f}s, total {sol.wall_time:.3f}s)", style="dim")
+    parts: list[Any] = [head]
+    if sol.message and not sol.ok:
+        parts.append(Text(sol.message, style="red"))
+    if sol.iis:
+        parts.append(Text("conflicting constraints (IIS): " + ", ".join(sol.iis), style="red"))
+    if sol.unbounded_variables:
+        parts.append(Text("unbounded along: " + ", ".join(sol.unbounded_variables), style="red"))
+    if sol.ok:
+        rows, more = value_rows(sol)
+        t = Table(show_header=True, header_style="bold", box=None)
+        t.add_column("variable")
+        t.add_column("value", justify="right")
+        for r in rows:
+            t.add_row(*r)
+        if more:
+            t.add_row(f"… {more} more nonzero", "")
+        if not rows:
+            t.add_row("(all variables are zero)", "")
+        parts.append(t)
+        b = binding_rows(sol)
+        if b:
+            bt = Table(show_header=True, header_style="bold", box=None, title="binding constraints")
+            bt.add_column("constraint")
+            bt.add_column("dual", justify="right")
+            for r in b:
+                bt.add_row(*r)
+            parts.append(bt)
+    return Group(*parts)
+
+
+def solution_html(sol: Solution) -> str:
+    """The solution as an HTML table (Jupyter)."""
+    rows, more = value_rows(sol)
+    body = "".join(f"<tr><td>{html.escape(a)}</td><td style='text-align:right'>{html.escape(b)}</td></tr>"
+                   for a, b in rows)
+    if more:
+        body += f"<tr><td colspan=2>… {more} more nonzero</td></tr>"
+    extra = ""
+    if sol.iis:
+        extra += f"<p><b>Conflicting constraints (IIS):</b> {html.escape(', '.join(sol.iis))}</p>"
+    if sol.unbounded_variables:
+        extra += f"<p><b>Unbounded along:</b> {html.escape(', '.join(sol.unbounded_variables))}</p>"
+    return (f"<p><b>{html.escape(sol.status.value)}</b>"
+            + (f" — objective <b>{_fmt(sol.objective)}</b>" if sol.objective is not None else "")
+            + f" <small>({html.escape(sol.solver)}, {sol.wall_time:.3f}s)</small></p>{extra}"
+            + (f"<table><tr><th>variable</th><th>value</th></tr>{body}</table>" if sol.ok else ""))
+
+
+def diagnostics_rich(diags) -> Any:
+    from rich.text import Text
+
+    t = Text()
+    for d in diags:
+        style = {"error": "red", "warning": "yellow"}.get(d.severity, "dim")
+        t.append(str(d) + "\n", style=style)
+    return t
+
+
+def formalization_rich(f) -> Any:
+    from rich.console import Group
+    from rich.text import Text
+
+    u = f.usage
+    head = Text.assemble(("Formalization: ", "bold"), ("verified" if f.ok else "NOT verified",
+                                                        "bold green" if f.ok else "bold red"),
+                         f"   {len(f.history)} LLM call(s), {f.repair_rounds} repair round(s), "
+                         f"{u.total_tokens} tokens, ${u.cost:.4f}, {f.seconds:.1f}s")
+    parts: list[Any] = [head]
+    if f.diagnostics:
+        parts.append(diagnostics_rich(f.diagnostics))
+    return Group(*parts)
+
+
+def formalization_html(f) -> str:
+    from solvers.render import to_latex
+
+    tex = ""
+    if f.model is not None:
+        try:
+            tex = "$$" + to_latex(f.model) + "$$"
+        except Exception:  # a model under repair may not render
+            tex = ""
+    diags = "".join(f"<li>{html.escape(str(d))}</li>" for d in f.diagnostics)
+    return (f"<p><b>Formalization</b>: {'verified' if f.ok else 'NOT verified'}, "
+            f"{len(f.history)} LLM call(s), {f.repair_rounds} repair round(s), {f.usage.total_tokens} tokens</p>"
+            f"{tex}" + (f"<ul>{diags}</ul>" if diags else ""))
+
+
+def result_rich(r) -> Any:
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[Any] = []
+    if r.solution is not None:
+        parts.append(solution_rich(r.solution))
+    if r.vote is not None:
+        v = r.vote
+        line = Text(f"confidence {v.confidence:.0%} ({len(v.clusters[0][1]) if v.clusters else 0}/"
+                    f"{len(v.objectives)} samples agree)", style="green" if v.agreed else "yellow")
+        if not v.agreed:
+            line.append("; disagreement: " + ", ".join(
+                f"{_fmt(val)} × {len(ix)}" for val, ix in v.clusters))
+        parts.append(line)
+    if r.formalization is not None and r.mode != "model":
+        parts.append(formalization_rich(r.formalization))
+    return Group(*parts)
+
+
+def result_html(r) -> str:
+    out = solution_html(r.solution) if r.solution is not None else "<p>no solution</p>"
+    if r.vote is not None:
+        out += f"<p>confidence {r.vote.confidence:.0%}</p>"
+    if r.formalization is not None:
+        out += formalization_html(r.formalization)
+    return out
