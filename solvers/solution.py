@@ -11,6 +11,10 @@ from .diagnostics import Diagnostic
 
 
 class Status(str, Enum):
+    """Outcome of a solve. For a feasibility model (no objective) OPTIMAL means a feasible point
+    was found — on both backends (the zero objective is then trivially optimal); FEASIBLE is kept
+    for "a point, optimality not proven" of models with an objective."""
+
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"  # a feasible point, optimality not proven (e.g. limit hit with incumbent)
     INFEASIBLE = "infeasible"
@@ -45,6 +49,7 @@ class Solution:
     wall_time: float = 0.0  # wall time of solvers.solve (lowering included), seconds
     iis: list[str] | None = None  # infeasible: the conflicting constraint instances, e.g. "supply[seattle]"
     unbounded_variables: list[str] | None = None  # unbounded: variables that run off
+    iis_bounds: list[str] | None = None  # infeasible: variable bounds in the conflict, "x[a] >= 0"
     message: str = ""
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
@@ -83,10 +88,12 @@ class Solution:
             "values": enc(self.values),
             "duals": enc(self.duals),
             "slacks": enc(self.slacks),
+            "reduced_costs": enc(self.reduced_costs),
             "solver": self.solver,
             "solve_time": self.solve_time,
             "wall_time": self.wall_time,
             "iis": self.iis,
+            "iis_bounds": self.iis_bounds,
             "unbounded_variables": self.unbounded_variables,
             "message": self.message,
             "diagnostics": [d.to_dict() for d in self.diagnostics],

@@ -19,7 +19,9 @@ test that makes an unexpected call fails with a clear, non-retried error.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -309,6 +311,29 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # load tests open dozens of connections at once
     owner: OpenAIServer
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_open_connections(self) -> None:
+        """End keep-alive connections, so a stopped server really answers nothing more."""
+        with self._open_lock:
+            socks = list(self._open)
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
 
 @dataclass
 class OpenAIServer:
@@ -351,6 +376,7 @@ class OpenAIServer:
         self._stopping.set()
         if self._httpd is not None:
             self._httpd.shutdown()
+            self._httpd.close_open_connections()
             self._httpd.server_close()
             self._httpd = None
         if self._thread is not None:

@@ -1,0 +1,408 @@
+"""The static allow-list for code mode: which Python the LLM may write to *build* a model.
+
+This is the first of two layers. It is deliberately strict (imports only from the modelling
+libraries and a few pure standard-library modules; no dunders, no private attributes, no file,
+process or reflection builtins; no solving). The second layer, the sandbox in `sandbox.py`,
+assumes this one has been bypassed and contains the program by itself.
+
+Allowed standard-library modules and why they are safe: `math`, `itertools`, `collections`,
+`functools`, `fractions` are pure computation with no file, process, network or reflection
+access (`operator` is not allowed: `attrgetter("__class__")` reaches attributes by string;
+`numpy`/`pandas` are not allowed: `load`, `fromfile`, `read_csv` reach the file system).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from solvers.diagnostics import Diagnostic, Location
+
+# Module -> allowed. A module is allowed if it, or a parent listed with a trailing ".", is here.
+ALLOWED_MODULES: frozenset[str] = frozenset(
+    {
+        "pyomo.environ",
+        "pyomo.core",
+        "pulp",
+        "ortools.sat.python.cp_model",
+        "ortools.sat.python",  # only as `from ortools.sat.python import cp_model`
+        "math",
+        "itertools",
+        "collections",
+        "functools",
+        "fractions",
+        "__future__",
+    }
+)
+# `from X import name` is checked for these packages: only the listed names may be imported.
+_FROM_ONLY: dict[str, frozenset[str]] = {"ortools.sat.python": frozenset({"cp_model"})}
+
+# Names that may not be used at all (builtins that reach files, code, reflection or the process;
+# modules that star imports of the modelling libraries drag in; solver entry points).
+FORBIDDEN_BUILTINS: frozenset[str] = frozenset(
+    {
+        "open", "exec", "eval", "compile", "__import__", "globals", "locals", "vars", "input",
+        "breakpoint", "help", "exit", "quit", "memoryview",
+    }
+)
+FORBIDDEN_MODULE_NAMES: frozenset[str] = frozenset(
+    {
+        "os", "sys", "subprocess", "socket", "importlib", "ctypes", "builtins", "pathlib",
+        "shutil", "io", "posix", "pty", "signal", "multiprocessing", "threading", "tempfile",
+        "pickle", "marshal", "codeop", "gc", "inspect", "resource", "runpy", "urllib", "http",
+        "ftplib", "ssl", "asyncio", "mmap", "fcntl", "np", "pd", "numpy", "pandas", "apis",
+        "cmh", "webbrowser", "sqlite3", "operator", "sysconfig", "_posixsubprocess",
+    }
+)
+# Modules that `from pulp import *` / `from pyomo.environ import *` / `from ... cp_model import *`
+# drag into the namespace: refused unless the program binds the name itself (`time = [...]`).
+STAR_IMPORTED_NAMES: frozenset[str] = frozenset(
+    {
+        "json", "logging", "warnings", "time", "copy", "re", "dataclasses", "core", "utilities",
+        "mps_lp", "mpslp", "plugins", "kernel", "util", "platform", "glob", "weakref",
+        "traceback", "linecache", "site", "types", "code", "const", "constants", "sparse",
+        "v4_migration", "base", "expr", "visitor", "symbol_map", "sympy_tools",
+    }
+)
+# Things that solve, write or read files: the program must only build the model.
+SOLVE_NAMES: frozenset[str] = frozenset(
+    {
+        "SolverFactory", "SolverManagerFactory", "CpSolver", "getSolver", "getSolverFromDict",
+        "listSolvers", "LpSolverDefault", "LpSolver", "LpSolver_CMD", "configSolvers",
+        "pulpTestAll", "DataPortal", "TempfileManager",
+    }
+)
+SOLVE_ATTRIBUTES: frozenset[str] = frozenset(
+    {
+        "solve", "Solve", "solve_with_solution_callback", "SolveWithSolutionCallback",
+        "SearchForAllSolutions", "search_for_all_solutions", "sequentialSolve",
+        "write", "writeLP", "writeMPS", "toJson", "to_json", "fromJson", "from_json", "fromMPS",
+        "fromDict", "export_to_file", "ExportToFile", "create_instance", "load_solutions",
+    }
+)
+# Attributes that reach frames, code objects, modules or the process.
+FORBIDDEN_ATTRIBUTES: frozenset[str] = frozenset(
+    {
+        "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "ag_frame", "ag_code",
+        "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "tb_frame", "tb_next",
+        "co_code", "func_globals", "func_code", "mro", "system", "popen", "spawn", "fork",
+        "exec", "execv", "execve", "unlink", "rmtree", "rmdir", "kill", "format_map",
+        "with_traceback", "getsource", "import_module", "reload", "modules", "getoutput",
+    }
+) | FORBIDDEN_MODULE_NAMES
+# Dunder methods a class in the program may define (defining is harmless; access is not).
+ALLOWED_DUNDER_DEFS: frozenset[str] = frozenset({"__init__", "__repr__", "__str__"})
+_DUNDER = re.compile(r"__\w+__")
+_REFLECTIVE = {"getattr", "setattr", "delattr", "hasattr"}
+
+
+def _is_dunder(name: str) -> bool:
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
+
+def _diag(code: str, message: str, node: ast.AST | None, symbol: str | None, hint: str) -> Diagnostic:
+    line = getattr(node, "lineno", None)
+    col = getattr(node, "col_offset", None)
+    return Diagnostic(
+        code=code,
+        message=message,
+        location=Location(
+            section="code",
+            field=f"line {line}" if line is not None else None,
+            column=col + 1 if col is not None else None,
+            symbol=symbol,
+        ),
+        hint=hint,
+    )
+
+
+def _module_allowed(module: str) -> bool:
+    return module in ALLOWED_MODULES
+
+
+def _bound_names(tree: ast.AST) -> set[str]:
+    """Names the program binds itself (assignments, loops, defs, arguments, import aliases)."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias) and node.name != "*":
+            bound.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return bound
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self, bound: set[str]) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self.bound = bound
+
+    def add(self, code: str, message: str, node: ast.AST, symbol: str | None, hint: str) -> None:
+        self.diagnostics.append(_diag(code, message, node, symbol, hint))
+
+    # imports -------------------------------------------------------------------------------
+    def _import_refused(self, node: ast.AST, module: str) -> None:
+        self.add(
+            "forbidden-import",
+            f"import of '{module}' is not allowed in code mode",
+            node,
+            module,
+            "import only pyomo.environ, pulp, ortools.sat.python.cp_model, math, itertools, "
+            "collections, functools or fractions; put data inline as Python literals",
+        )
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if not _module_allowed(alias.name) or alias.name in _FROM_ONLY:
+                self._import_refused(node, alias.name)
+            if alias.asname:
+                self._check_binding(node, alias.asname)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        if node.level or not _module_allowed(module):
+            self._import_refused(node, "." * node.level + module)
+            return
+        only = _FROM_ONLY.get(module)
+        for alias in node.names:
+            if only is not None and alias.name not in only:
+                self._import_refused(node, f"{module}.{alias.name}")
+            elif alias.name != "*" and (alias.name in SOLVE_NAMES or _is_dunder(alias.name)):
+                self._name_refused(node, alias.name)
+            if alias.asname:
+                self._check_binding(node, alias.asname)
+
+    def _check_binding(self, node: ast.AST, name: str) -> None:
+        if _is_dunder(name) or name in FORBIDDEN_BUILTINS or name in FORBIDDEN_MODULE_NAMES:
+            self._name_refused(node, name)
+
+    # names ---------------------------------------------------------------------------------
+    def _name_refused(self, node: ast.AST, name: str) -> None:
+        if name in SOLVE_NAMES:
+            self.add(
+                "solve-call",
+                f"'{name}' solves or reads/writes files; code mode programs only build the model",
+                node,
+                name,
+                "remove the solver; leave the built model in a variable named `model` and we "
+                "solve it with HiGHS or CP-SAT",
+            )
+        elif _is_dunder(name):
+            self.add(
+                "dunder-access",
+                f"the name '{name}' is not allowed (no dunder names in code mode)",
+                node,
+                name,
+                "write plain model-building code without Python internals",
+            )
+        else:
+            self.add(
+                "forbidden-name",
+                f"'{name}' is not allowed in code mode",
+                node,
+                name,
+                "use only the modelling library, plain Python data and math/itertools; "
+                "no file, process, reflection or dynamic-code builtins",
+            )
+
+    def visit_Name(self, node: ast.Name) -> None:
+        name = node.id
+        if name == "__name__" and isinstance(node.ctx, ast.Load):
+            return  # `if __name__ == "__main__":` is common and harmless
+        if (
+            _is_dunder(name)
+            or name in FORBIDDEN_BUILTINS
+            or name in FORBIDDEN_MODULE_NAMES
+            or name in SOLVE_NAMES
+            or (name in STAR_IMPORTED_NAMES and name not in self.bound)
+            or name.endswith("_CMD")
+            or name.endswith("_api")
+        ):
+            self._name_refused(node, name)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in _REFLECTIVE:
+            attr = node.args[1] if len(node.args) > 1 else None
+            if not (isinstance(attr, ast.Constant) and isinstance(attr.value, str)):
+                self.add(
+                    "dynamic-attribute",
+                    f"{func.id}() with a computed attribute name is not allowed",
+                    node,
+                    func.id,
+                    "access attributes directly, e.g. `m.x` instead of getattr(m, name)",
+                )
+            elif _is_dunder(attr.value) or attr.value.startswith("_"):
+                self.add(
+                    "dunder-access",
+                    f"{func.id}() of the private attribute '{attr.value}' is not allowed",
+                    node,
+                    attr.value,
+                    "use only the public API of the modelling library",
+                )
+            elif attr.value in FORBIDDEN_ATTRIBUTES or attr.value in SOLVE_ATTRIBUTES:
+                self._attr_refused(node, attr.value)
+        self.generic_visit(node)
+
+    # attributes ----------------------------------------------------------------------------
+    def _attr_refused(self, node: ast.AST, attr: str) -> None:
+        if attr in SOLVE_ATTRIBUTES:
+            self.add(
+                "solve-call",
+                f"'.{attr}' solves the model or reads/writes files; code mode programs only "
+                "build the model",
+                node,
+                attr,
+                "delete the solve/write call; leave the built model in a variable named `model` "
+                "and we solve it with HiGHS or CP-SAT",
+            )
+        else:
+            self.add(
+                "forbidden-attribute",
+                f"the attribute '.{attr}' is not allowed in code mode",
+                node,
+                attr,
+                "use only the public model-building API of pyomo, pulp or cp_model",
+            )
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        attr = node.attr
+        if attr.startswith("_"):
+            self.add(
+                "dunder-access",
+                f"the private attribute '.{attr}' is not allowed in code mode",
+                node,
+                attr,
+                "use only the public API of the modelling library",
+            )
+        elif attr in FORBIDDEN_ATTRIBUTES or attr in SOLVE_ATTRIBUTES:
+            self._attr_refused(node, attr)
+        elif attr in SOLVE_NAMES or attr.endswith("_CMD"):
+            self._name_refused(node, attr)
+        self.generic_visit(node)
+
+    # definitions and literals --------------------------------------------------------------
+    def _check_def(self, node: ast.AST, name: str) -> None:
+        dunder = _is_dunder(name) and name not in ALLOWED_DUNDER_DEFS
+        if dunder or name in FORBIDDEN_BUILTINS or name in FORBIDDEN_MODULE_NAMES:
+            self._name_refused(node, name)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._check_def(node, node.name)
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._check_def(node, node.name)
+        for kw in node.keywords:
+            self.add(
+                "forbidden-name",
+                f"class keyword '{kw.arg}' is not allowed in code mode",
+                node,
+                kw.arg,
+                "define plain classes, or better plain dicts and functions",
+            )
+        self.generic_visit(node)
+
+    def visit_arg(self, node: ast.arg) -> None:
+        if _is_dunder(node.arg):
+            self._name_refused(node, node.arg)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if value == "__main__":
+            return  # `if __name__ == "__main__":`
+        if isinstance(value, (str, bytes)):
+            text = value if isinstance(value, str) else value.decode("latin-1")
+            match = _DUNDER.search(text)
+            if match:
+                self.add(
+                    "dunder-access",
+                    f"string literal containing '{match.group(0)}' is not allowed in code mode",
+                    node,
+                    match.group(0),
+                    "do not spell Python internals in strings; name things without double "
+                    "underscores",
+                )
+
+    def visit_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            self._check_binding(node, name)
+
+
+def parse_code(src: str) -> tuple[ast.Module | None, list[Diagnostic]]:
+    """Parse `src`; a syntax error becomes a located diagnostic."""
+    try:
+        return ast.parse(src, filename="<model code>", mode="exec"), []
+    except SyntaxError as exc:
+        line = exc.lineno
+        text = (exc.text or "").rstrip("\n")
+        return None, [
+            Diagnostic(
+                code="syntax-error",
+                message=f"syntax error: {exc.msg}" + (f" in `{text.strip()}`" if text else ""),
+                location=Location(
+                    section="code",
+                    field=f"line {line}" if line else None,
+                    column=exc.offset,
+                    symbol=text.strip() or None,
+                ),
+                hint="fix the Python syntax at this line (unbalanced brackets, a missing colon, "
+                "wrong indentation)",
+            )
+        ]
+    except ValueError as exc:  # e.g. null bytes in the source
+        return None, [
+            Diagnostic(
+                code="syntax-error",
+                message=f"the code cannot be parsed: {exc}",
+                location=Location(section="code"),
+                hint="send plain UTF-8 Python source text",
+            )
+        ]
+
+
+def check_code(src: str) -> list[Diagnostic]:
+    """All allow-list findings for `src` (empty list = allowed), each located by line and column."""
+    tree, diags = parse_code(src)
+    if tree is None:
+        return diags
+    checker = _Checker(_bound_names(tree))
+    checker.visit(tree)
+    return sorted(
+        checker.diagnostics,
+        key=lambda d: (_line_of(d), d.location.column or 0),
+    )
+
+
+def _line_of(d: Diagnostic) -> int:
+    field = d.location.field or ""
+    return int(field[5:]) if field.startswith("line ") else 0
+
+
+def libraries_used(src: str) -> list[str]:
+    """Which modelling libraries the program imports: a subset of ["pyomo", "pulp", "cpsat"]."""
+    tree, _ = parse_code(src)
+    if tree is None:
+        return []
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        for n in names:
+            if n.startswith("pyomo"):
+                found.add("pyomo")
+            elif n.startswith("pulp"):
+                found.add("pulp")
+            elif n.startswith("ortools"):
+                found.add("cpsat")
+    return sorted(found)

@@ -1,0 +1,205 @@
+"""Helpers shared by the backends: instance keys and readable names of lowered columns and rows,
+and mapping solver arrays back to `{name: {key: value}}` dicts.
+
+Keys follow `Solution`: the element itself for a 1-d index, a flat tuple for k-d (elements of tuple
+sets are flattened, so `flow[(a, b), t]` has the key `(a, b, t)`), `()` for a scalar.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..lowered import ColumnBlock, Lowered, RowBlock
+
+
+def _flat(parts: Iterable[Any]) -> tuple:
+    out: list[Any] = []
+    for p in parts:
+        if isinstance(p, tuple):
+            out.extend(p)
+        else:
+            out.append(p)
+    return tuple(out)
+
+
+def _norm_key(k: Any) -> Any:
+    """A key as Solution uses it: 1 element → the element, else a flat tuple."""
+    if isinstance(k, list):
+        k = tuple(k)
+    if isinstance(k, tuple):
+        k = _flat(k)
+        return k[0] if len(k) == 1 else k
+    return k
+
+
+def block_keys(block: ColumnBlock) -> list[Any]:
+    """All instance keys of a column block, in column order (C order over the index sets)."""
+    sets = block.index_sets
+    if not sets:
+        return [()] * block.count
+    elems = [list(s.elements) for s in sets]
+    if len(elems) == 1:
+        keys = elems[0]
+        if keys and isinstance(keys[0], list):
+            keys = [tuple(k) for k in keys]
+    else:
+        keys = list(itertools.product(*elems))
+        if any(e and isinstance(e[0], (tuple, list)) for e in elems):
+            keys = [_flat(tuple(p) if isinstance(p, list) else p for p in k) for k in keys]
+    if len(keys) != block.count:
+        raise ValueError(
+            f"column block {block.name!r}: {block.count} columns but its index sets give "
+            f"{len(keys)} keys"
+        )
+    return keys
+
+
+def col_key(block: ColumnBlock, j: int) -> Any:
+    """Key of the j-th column (0-based inside the block)."""
+    if not block.index_sets:
+        return ()
+    shape = [len(s) for s in block.index_sets]
+    pos = np.unravel_index(j, shape)
+    return _norm_key(tuple(s.elements[p] for s, p in zip(block.index_sets, pos)))
+
+
+def row_block_keys(block: RowBlock) -> list[Any]:
+    """All instance keys of a row block, in row order."""
+    keys = block.keys
+    if keys is None:
+        return [()] * block.count if block.count == 1 else list(range(block.count))
+    if callable(keys):
+        try:
+            got = keys()
+        except TypeError:
+            got = [keys(j) for j in range(block.count)]
+        keys = got
+    return [_norm_key(k) for k in keys]
+
+
+def row_key(block: RowBlock, j: int) -> Any:
+    """Key of the j-th row (0-based inside the block)."""
+    keys = block.keys
+    if keys is None:
+        return () if block.count == 1 else j
+    if callable(keys):
+        try:
+            return _norm_key(keys(j))
+        except TypeError:
+            return _norm_key(list(keys())[j])
+    return _norm_key(keys[j])
+
+
+def label(name: str, key: Any) -> str:
+    """`supply_limit[seattle]`, `ship[seattle,ny]`, `n` for a scalar."""
+    if key == () or key is None:
+        return name
+    parts = key if isinstance(key, tuple) else (key,)
+    return f"{name}[{','.join(str(p) for p in parts)}]"
+
+
+def _find(blocks: Sequence[Any], i: int) -> Any | None:
+    starts = [b.start for b in blocks]
+    pos = bisect.bisect_right(starts, i) - 1
+    if pos >= 0:
+        b = blocks[pos]
+        if b.start <= i < b.start + b.count:
+            return b
+    return None
+
+
+def row_label(lowered: Lowered, i: int) -> str:
+    """Readable name of row i, e.g. `supply_limit[seattle]`."""
+    b = _find(lowered.rows, i)
+    if b is None:
+        return f"row{i}"
+    return label(b.name, row_key(b, i - b.start))
+
+
+def col_label(lowered: Lowered, j: int) -> str:
+    """Readable name of column j, e.g. `ship[seattle,ny]`."""
+    b = _find(lowered.cols, j)
+    if b is None:
+        return f"col{j}"
+    return label(b.name, col_key(b, j - b.start))
+
+
+def row_group(lowered: Lowered, i: int) -> RowBlock | None:
+    """The row block holding row i."""
+    return _find(lowered.rows, i)
+
+
+def by_block(
+    blocks: Sequence[ColumnBlock] | Sequence[RowBlock],
+    arr: np.ndarray,
+    keys_of: Any,
+    skip_auxiliary: bool = True,
+) -> dict[str, dict[Any, float]]:
+    """Split a per-column (per-row) array into `{block name: {key: value}}`."""
+    out: dict[str, dict[Any, float]] = {}
+    for b in blocks:
+        if skip_auxiliary and b.auxiliary:
+            continue
+        vals = arr[b.start : b.start + b.count].tolist()
+        keys = keys_of(b)
+        out[b.name] = dict(zip(keys, vals))
+    return out
+
+
+def col_values(lowered: Lowered, x: np.ndarray) -> dict[str, dict[Any, float]]:
+    """Column values of the declared (non-auxiliary) variables, by name and key."""
+    return by_block(lowered.cols, x, block_keys)
+
+
+def row_values(lowered: Lowered, y: np.ndarray) -> dict[str, dict[Any, float]]:
+    """Row values of the declared (non-auxiliary) constraints, by name and key."""
+    return by_block(lowered.rows, y, row_block_keys)
+
+
+def sanitize(name: str) -> str:
+    """A name that LP/MPS writers accept: `ship[seattle,ny]` → `ship(seattle_ny)`."""
+    s = name.replace("[", "(").replace("]", ")").replace(",", "_")
+    s = re.sub(r"[^A-Za-z0-9_.()]", "_", s)
+    if not s or s[0].isdigit() or s[0] in ".(":
+        s = "_" + s
+    return s
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Sanitized names made unique by a numeric suffix where sanitizing collided."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for n in names:
+        s = sanitize(n)
+        if s in seen:
+            seen[s] += 1
+            s = f"{s}_{seen[s]}"
+            while s in seen:
+                s += "_"
+        seen.setdefault(s, 0)
+        out.append(s)
+    return out
+
+
+def all_row_labels(lowered: Lowered) -> list[str]:
+    """Readable names of all rows (blocks' keys; `row{i}` where no block covers a row)."""
+    names = [f"row{i}" for i in range(lowered.n_rows)]
+    for b in lowered.rows:
+        for j, k in enumerate(row_block_keys(b)):
+            names[b.start + j] = label(b.name, k)
+    return names
+
+
+def all_col_labels(lowered: Lowered) -> list[str]:
+    """Readable names of all columns."""
+    names = [f"col{j}" for j in range(lowered.n_cols)]
+    for b in lowered.cols:
+        for j, k in enumerate(block_keys(b)):
+            names[b.start + j] = label(b.name, k)
+    return names

@@ -1,0 +1,392 @@
+"""CP-SAT backend (OR-Tools): integer models and the CP constraints kept native by the lowering.
+
+Every column must be integer or binary with finite bounds. Each linear row and the objective are
+scaled *exactly* to integers: a coefficient x is read as `Fraction(x).limit_denominator(10**6)`,
+which must equal x within 1e-12 (relative for |x| > 1), and the row is multiplied by the least
+common denominator of its coefficients. Row bounds then tighten exactly (an integer activity
+`<= 3.5` is `<= 3`). Anything not exactly scalable is refused with `cpsat-inexact-coefficient`;
+nothing is rounded silently. The reported objective is recomputed from the values in floating
+point (c·x + ½xᵀQx + offset); the best bound is unscaled.
+
+`CPConstraint` data read here (linear expressions are `(cols, coefs, const)`, rows are
+`(cols, coefs, lo, hi)`; dicts with these keys are accepted too):
+- all_different: `exprs` — a list of linear expressions;
+- implies: `literal` — `(col, positive)` (binary column, True for `y`, False for `not y`),
+  `rows` — the rows enforced when the literal holds;
+- or: `alternatives` — a list of row lists, at least one list holds;
+- abs / min / max: `target` — a column or linear expression, `exprs` — linear expressions
+  (abs takes one).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ..diagnostics import ModelError, error
+from ..lowered import CPConstraint, Lowered
+from ..solution import Solution, Status
+from .common import col_label, col_values, row_label
+
+MAX_DEN = 10**6
+INT_LIMIT = 2**62
+
+
+def _frac(x: float, where: dict[str, Any], what: str) -> Fraction:
+    f = Fraction(float(x)).limit_denominator(MAX_DEN)
+    if abs(float(f) - x) > 1e-12 * max(1.0, abs(x)):
+        raise ModelError(error(
+            "cpsat-inexact-coefficient",
+            f"{what} {x!r} is not a fraction with denominator <= {MAX_DEN}; CP-SAT needs integer "
+            "coefficients and formalize never rounds them",
+            hint="use backend='highs', or write the coefficient as an exact ratio (e.g. 1/3 "
+            "given with full precision, 0.25)",
+            **where,
+        ))
+    return f
+
+
+def _lcd(fracs: list[Fraction]) -> int:
+    d = 1
+    for f in fracs:
+        d = d * f.denominator // math.gcd(d, f.denominator)
+    return d
+
+
+def _scale(coefs: np.ndarray, where: dict[str, Any], what: str) -> tuple[list[int], int]:
+    """Integer coefficients and the multiplier L with ints = L·coefs exactly."""
+    vals = np.asarray(coefs, dtype=np.float64)
+    if len(vals) and np.all(vals == np.round(vals)) and np.all(np.abs(vals) < INT_LIMIT):
+        return [int(v) for v in vals], 1
+    fr = [_frac(float(v), where, what) for v in vals]
+    den = _lcd(fr)
+    ints = [int(f * den) for f in fr]
+    if any(abs(v) >= INT_LIMIT for v in ints):
+        raise ModelError(error(
+            "cpsat-inexact-coefficient",
+            f"{what}s scaled by {den} to integers exceed CP-SAT's 64-bit range",
+            hint="rescale the data (e.g. different units) or use backend='highs'", **where,
+        ))
+    return ints, den
+
+
+def _floor(x: float) -> int:
+    r = round(x)
+    return int(r) if abs(x - r) <= 1e-9 * max(1.0, abs(x)) else math.floor(x)
+
+
+def _ceil(x: float) -> int:
+    r = round(x)
+    return int(r) if abs(x - r) <= 1e-9 * max(1.0, abs(x)) else math.ceil(x)
+
+
+class _Builder:
+    def __init__(self, lowered: Lowered):
+        from ortools.sat.python import cp_model
+
+        self.cp = cp_model
+        self.low = lowered
+        self.m = cp_model.CpModel()
+        self.x: list[Any] = []
+
+    # columns ---------------------------------------------------------------
+    def columns(self) -> None:
+        low = self.low
+        lb = np.asarray(low.col_lb, float)
+        ub = np.asarray(low.col_ub, float)
+        ints = np.asarray(low.integrality) != 0
+        real = np.flatnonzero(~ints)
+        if len(real):
+            j = int(real[0])
+            name = col_label(low, j)
+            raise ModelError(error(
+                "cpsat-real-variable",
+                f"{name} is continuous ({len(real)} continuous column(s)); CP-SAT takes integer "
+                "and binary variables only",
+                hint="declare the variable integer/binary, or use backend='highs'",
+                section="variables", item=name.split("[")[0], symbol=name,
+            ))
+        unb = np.flatnonzero(~np.isfinite(lb) | ~np.isfinite(ub) | (np.abs(lb) > INT_LIMIT)
+                             | (np.abs(ub) > INT_LIMIT))
+        if len(unb):
+            name = col_label(low, int(unb[0]))
+            raise ModelError(error(
+                "unbounded-integer-cpsat",
+                f"{name} has no finite lower and upper bound ({len(unb)} such column(s)); "
+                "CP-SAT needs a finite domain for every variable",
+                hint="add lb and ub to the variable", section="variables",
+                item=name.split("[")[0], symbol=name,
+            ))
+        new = self.m.NewIntVar
+        for j in range(low.n_cols):
+            lo, hi = _ceil(lb[j]), _floor(ub[j])
+            self.x.append(new(lo, hi, f"x{j}") if lo <= hi else new(0, -1, f"x{j}"))
+
+    # expressions -----------------------------------------------------------
+    def lin(self, cols: Any, coefs: Any, where: dict[str, Any]) -> tuple[Any, int]:
+        """Integer linear expression L·(coefs·x) and its multiplier L."""
+        cols = np.asarray(cols, dtype=np.int64)
+        ints, den = _scale(np.asarray(coefs, float), where, "coefficient")
+        expr = self.cp.LinearExpr.WeightedSum([self.x[int(c)] for c in cols], ints)
+        return expr, den
+
+    def affine(self, e: Any, where: dict[str, Any]) -> Any:
+        """An exact integer affine expression (coefficients and constant must be integers)."""
+        cols, coefs, const = _unpack_expr(e)
+        vals = np.append(np.asarray(coefs, float), float(const))
+        ints, den = _scale(vals, where, "coefficient")
+        if den != 1:
+            raise ModelError(error(
+                "cpsat-inexact-coefficient",
+                "an expression inside all_different/abs/min/max has non-integer coefficients "
+                f"({', '.join(str(float(v)) for v in vals if v != round(v))})",
+                hint="keep integer coefficients in global constraints, or introduce an integer "
+                "variable for the scaled expression", **where,
+            ))
+        terms = self.cp.LinearExpr.WeightedSum([self.x[int(c)] for c in cols], ints[:-1])
+        return terms + ints[-1]
+
+    def row(self, cols: Any, coefs: Any, lo: float, hi: float, where: dict[str, Any]) -> Any:
+        """Add lo <= coefs·x <= hi scaled exactly; returns the CP-SAT constraint (or None)."""
+        expr, den = self.lin(cols, coefs, where)
+        lo_i = _ceil(lo * den) if math.isfinite(lo) else None
+        hi_i = _floor(hi * den) if math.isfinite(hi) else None
+        if lo_i is None and hi_i is None:
+            return None
+        if lo_i is not None and hi_i is not None:
+            if lo_i == hi_i:
+                return self.m.Add(expr == lo_i)
+            return self.m.AddLinearConstraint(expr, lo_i, hi_i) if lo_i <= hi_i else (
+                self.m.AddBoolOr([]))
+        if lo_i is not None:
+            return self.m.Add(expr >= lo_i)
+        return self.m.Add(expr <= hi_i)
+
+    def rows(self) -> None:
+        low = self.low
+        start = np.asarray(low.a_start, dtype=np.int64)
+        idx = np.asarray(low.a_index, dtype=np.int64)
+        val = np.asarray(low.a_value, dtype=np.float64)
+        lo = np.asarray(low.row_lo, float)
+        hi = np.asarray(low.row_hi, float)
+        for i in range(low.n_rows):
+            s, e = int(start[i]), int(start[i + 1])
+            where = _row_where(low, i)
+            if s == e:
+                ok = (not math.isfinite(lo[i]) or lo[i] <= 1e-9) and (
+                    not math.isfinite(hi[i]) or hi[i] >= -1e-9)
+                if not ok:
+                    self.m.AddBoolOr([])  # an empty row that cannot hold: infeasible
+                continue
+            self.row(idx[s:e], val[s:e], lo[i], hi[i], where)
+
+    # CP constraints ----------------------------------------------------------
+    def literal(self, lit: Any) -> Any:
+        if isinstance(lit, dict):
+            col = lit.get("col")
+            positive = lit.get("positive", not lit.get("negated", False))
+        elif isinstance(lit, (tuple, list)):
+            col, positive = lit[0], (lit[1] if len(lit) > 1 else True)
+        else:
+            col, positive = lit, True
+        v = self.x[int(col)]
+        return v if positive else v.Not()
+
+    def cp_constraint(self, c: CPConstraint) -> None:
+        where = {"section": "constraints", "item": c.name,
+                 "index": _index_tuple(c.key)}
+        d = c.data
+        kind = c.kind
+        if kind == "all_different":
+            self.m.AddAllDifferent([self.affine(e, where) for e in d["exprs"]])
+        elif kind == "implies":
+            lit = self.literal(d["literal"])
+            for r in d["rows"]:
+                ct = self.row(*_unpack_row(r), where)
+                if ct is not None:
+                    ct.OnlyEnforceIf(lit)
+        elif kind == "or":
+            bools = []
+            for alt in d["alternatives"]:
+                b = self.m.NewBoolVar("")
+                rows = alt if isinstance(alt, list) and (not alt or not _is_row(alt)) else [alt]
+                for r in rows:
+                    ct = self.row(*_unpack_row(r), where)
+                    if ct is not None:
+                        ct.OnlyEnforceIf(b)
+                bools.append(b)
+            self.m.AddBoolOr(bools)
+        elif kind in ("abs", "min", "max"):
+            target = d["target"]
+            t = self.x[int(target)] if isinstance(target, (int, np.integer)) else self.affine(
+                target, where)
+            exprs = [self.affine(e, where) for e in d["exprs"]]
+            if kind == "abs":
+                self.m.AddAbsEquality(t, exprs[0])
+            elif kind == "max":
+                self.m.AddMaxEquality(t, exprs)
+            else:
+                self.m.AddMinEquality(t, exprs)
+        else:
+            raise ModelError(error(
+                "cpsat-unsupported", f"constraint kind {kind!r} is not supported by the CP-SAT "
+                "backend", hint="use backend='highs'", **where,
+            ))
+
+    # objective -------------------------------------------------------------
+    def objective(self) -> int:
+        """Set the scaled objective; returns the multiplier L (objective·L is integral)."""
+        low = self.low
+        if low.sense == "feasibility":
+            return 1
+        c = np.asarray(low.obj, dtype=np.float64)
+        nz = np.flatnonzero(c)
+        where = {"section": "objective"}
+        terms_cols = [int(j) for j in nz]
+        terms_vals = [float(c[j]) for j in nz]
+        qterms: list[tuple[int, int, float]] = []
+        if low.has_q:
+            acc: dict[tuple[int, int], float] = {}
+            for r, k, v in zip(np.asarray(low.q_rows).tolist(), np.asarray(low.q_cols).tolist(),
+                               np.asarray(low.q_vals, float).tolist()):
+                a, b = min(r, k), max(r, k)
+                acc[(a, b)] = acc.get((a, b), 0.0) + v / 2.0  # ½ x'Qx, symmetric part
+            qterms = [(a, b, v) for (a, b), v in acc.items() if v != 0.0]
+        allv = terms_vals + [v for _, _, v in qterms]
+        if not allv:
+            return 1
+        ints, den = _scale(np.asarray(allv), where, "objective coefficient")
+        lin = ints[: len(terms_vals)]
+        exprs = [self.x[j] for j in terms_cols]
+        weights = list(lin)
+        for (a, b, _), w in zip(qterms, ints[len(terms_vals):]):
+            xa, xb = self.x[a], self.x[b]
+            la, ua = _ceil(low.col_lb[a]), _floor(low.col_ub[a])
+            lb_, ub_ = _ceil(low.col_lb[b]), _floor(low.col_ub[b])
+            prods = [la * lb_, la * ub_, ua * lb_, ua * ub_]
+            p = self.m.NewIntVar(min(prods), max(prods), f"q{a}_{b}")
+            self.m.AddMultiplicationEquality(p, [xa, xb])
+            exprs.append(p)
+            weights.append(w)
+        obj = self.cp.LinearExpr.WeightedSum(exprs, weights)
+        if low.sense == "maximize":
+            self.m.Maximize(obj)
+        else:
+            self.m.Minimize(obj)
+        return den
+
+
+def _is_row(r: Any) -> bool:
+    if isinstance(r, dict):
+        return "cols" in r
+    return (isinstance(r, (tuple, list)) and len(r) == 4
+            and not isinstance(r[2], (list, tuple, np.ndarray, dict)))
+
+
+def _unpack_row(r: Any) -> tuple[Any, Any, float, float]:
+    if isinstance(r, dict):
+        return r["cols"], r["coefs"], float(_or_inf(r.get("lo"), -1)), float(_or_inf(r.get("hi"), 1))
+    cols, coefs, lo, hi = r
+    return cols, coefs, float(_or_inf(lo, -1)), float(_or_inf(hi, 1))
+
+
+def _or_inf(v: Any, sign: int) -> float:
+    return sign * math.inf if v is None else float(v)
+
+
+def _unpack_expr(e: Any) -> tuple[Any, Any, float]:
+    if isinstance(e, dict):
+        return e["cols"], e["coefs"], float(e.get("const", 0.0))
+    if isinstance(e, (int, np.integer)):
+        return [int(e)], [1.0], 0.0
+    cols, coefs, const = e
+    return cols, coefs, float(const)
+
+
+def _index_tuple(key: Any) -> tuple | None:
+    if key is None or key == ():
+        return None
+    return key if isinstance(key, tuple) else (key,)
+
+
+def _row_where(low: Lowered, i: int) -> dict[str, Any]:
+    name = row_label(low, i)
+    item, _, rest = name.partition("[")
+    return {"section": "constraints", "item": item,
+            "index": tuple(rest.rstrip("]").split(",")) if rest else None}
+
+
+def solve_cpsat(
+    lowered: Lowered,
+    time_limit: float | None = None,
+    threads: int | None = None,
+    options: dict[str, Any] | None = None,
+) -> Solution:
+    """Solve a lowered integer model with CP-SAT.
+
+    Status: OPTIMAL → optimal (for a feasibility model: a feasible point was found), FEASIBLE →
+    feasible (limit hit with an incumbent), INFEASIBLE → infeasible, UNKNOWN → time_limit,
+    MODEL_INVALID → error with CP-SAT's validation message. `options` are CP-SAT parameters by
+    name (`{"random_seed": 1}`); a wrong name raises ValueError."""
+    t0 = time.perf_counter()
+    b = _Builder(lowered)
+    b.columns()
+    b.rows()
+    for c in lowered.cp_constraints:
+        b.cp_constraint(c)
+    den = b.objective()
+    cp = b.cp
+    solver = cp.CpSolver()
+    p = solver.parameters
+    if time_limit is not None:
+        p.max_time_in_seconds = float(time_limit)
+    if threads:
+        p.num_workers = int(threads)
+    for k, v in (options or {}).items():
+        if not hasattr(p, k):
+            raise ValueError(f"CP-SAT has no parameter {k!r} (see ortools sat_parameters.proto)")
+        setattr(p, k, v.item() if isinstance(v, np.generic) else v)
+    status = solver.Solve(b.m)
+    sol = Solution(status=Status.ERROR, solver="cpsat", solve_time=float(solver.WallTime()))
+    feas = lowered.sense == "feasibility"
+    if status == cp.OPTIMAL or (status == cp.FEASIBLE and feas):
+        sol.status = Status.OPTIMAL
+    elif status == cp.FEASIBLE:
+        sol.status = Status.FEASIBLE
+        sol.message = "CP-SAT stopped at a limit with a feasible point (optimality not proven)"
+    elif status == cp.INFEASIBLE:
+        sol.status = Status.INFEASIBLE
+    elif status == cp.UNKNOWN:
+        sol.status = Status.TIME_LIMIT
+        sol.message = "CP-SAT stopped at a limit before finding a feasible point"
+    else:
+        sol.status = Status.ERROR
+        msg = b.m.Validate() or solver.StatusName(status)
+        sol.message = f"CP-SAT rejected the model: {msg}"
+    if sol.ok:
+        x = np.array([solver.Value(v) for v in b.x], dtype=np.float64)
+        sol.values = col_values(lowered, x)
+        sol.objective = 0.0 if feas else _objective(lowered, x)
+        if not feas:
+            bound = solver.BestObjectiveBound() / den + float(lowered.obj_offset)
+            sol.best_bound = float(bound)
+            if sol.status == Status.OPTIMAL:
+                sol.best_bound = sol.objective
+            obj = sol.objective
+            sol.gap = abs(obj - sol.best_bound) / max(abs(obj), 1e-9) if obj is not None else None
+    sol.wall_time = time.perf_counter() - t0
+    return sol
+
+
+def _objective(lowered: Lowered, x: np.ndarray) -> float:
+    val = float(np.dot(np.asarray(lowered.obj, float), x)) + float(lowered.obj_offset)
+    if lowered.has_q:
+        q = np.asarray(lowered.q_vals, float)
+        r = np.asarray(lowered.q_rows, dtype=np.int64)
+        c = np.asarray(lowered.q_cols, dtype=np.int64)
+        val += 0.5 * float(np.sum(q * x[r] * x[c]))
+    return val

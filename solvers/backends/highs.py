@@ -1,0 +1,390 @@
+"""HiGHS backend (via highspy): LP, MILP and convex QP from a `Lowered` model, plus LP/MPS writing.
+
+The model is handed over in one `passModel` call with the CSR rows as numpy arrays (no per-row
+Python work), and Q via `passHessian`. HiGHS's log is silenced; the copyright banner that the
+first `Highs()` of a process prints on stdout is swallowed by redirecting file descriptor 1 around
+that first construction, so machine-readable output (`--json`) stays clean.
+
+Sign conventions of the results: `duals[c][k]` is the shadow price ∂objective/∂rhs of the row (in
+the model's own sense, so a binding `<=` row of a maximization has a dual ≥ 0);
+`reduced_costs[x][k]` is HiGHS's column dual; `slacks[c][k]` is the distance of the row activity
+to its nearest finite bound (≥ 0 when satisfied, 0 for a satisfied equality, inf for a free row).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import math
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..diagnostics import ModelError, error
+from ..lowered import Lowered
+from ..solution import Solution, Status
+from .common import all_col_labels, all_row_labels, col_values, row_values, unique_names
+
+_lock = threading.Lock()
+_banner_done = False
+_threads_in_use: int | None = None
+
+
+def _hp() -> Any:
+    import highspy
+
+    return highspy
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Any:
+    """Redirect file descriptor 1 (C-level stdout) to /dev/null for the duration."""
+    try:
+        sys.stdout.flush()
+    except Exception:  # pragma: no cover - exotic stdout
+        pass
+    try:
+        saved = os.dup(1)
+    except OSError:  # pragma: no cover - no fd 1 (embedded interpreters)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None).fflush(None)
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def new_highs(threads: int | None = None) -> Any:
+    """A silent `Highs()` instance (banner swallowed on the first construction)."""
+    global _banner_done, _threads_in_use
+    hp = _hp()
+    with _lock:
+        if not _banner_done:
+            with _quiet_stdout():
+                h = hp.Highs()
+            _banner_done = True
+        else:
+            h = hp.Highs()
+        h.setOptionValue("output_flag", False)
+        want = int(threads) if threads else 0
+        if _threads_in_use is not None and want != _threads_in_use:
+            # HiGHS's global thread pool is sized once; a different size needs a reset.
+            h.resetGlobalScheduler(True)
+        if want:
+            h.setOptionValue("threads", want)
+        _threads_in_use = want
+    return h
+
+
+def _hessian_lower_csc(lowered: Lowered) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Q (COO, taken as its symmetric part) → lower-triangular column-wise arrays for HiGHS."""
+    r = np.asarray(lowered.q_rows, dtype=np.int64)
+    c = np.asarray(lowered.q_cols, dtype=np.int64)
+    v = np.asarray(lowered.q_vals, dtype=np.float64)
+    hi = np.maximum(r, c)
+    lo = np.minimum(r, c)
+    v = np.where(r == c, v, v / 2.0)
+    n = lowered.n_cols
+    code = lo * n + hi  # sort by column (lo), then row (hi)
+    order = np.argsort(code, kind="stable")
+    code, v = code[order], v[order]
+    uniq, first = np.unique(code, return_index=True)
+    vals = np.add.reduceat(v, first) if len(v) else v
+    keep = vals != 0.0
+    uniq, vals = uniq[keep], vals[keep]
+    cols = uniq // n
+    rows = uniq % n
+    start = np.searchsorted(cols, np.arange(n + 1)).astype(np.int32)
+    return start, rows.astype(np.int32), vals.astype(np.float64)
+
+
+def build_highs(lowered: Lowered, threads: int | None = None, names: bool = False) -> Any:
+    """A `Highs` instance holding the lowered model (optionally with readable row/column names)."""
+    hp = _hp()
+    h = new_highs(threads)
+    inf = hp.kHighsInf
+    n, m = lowered.n_cols, lowered.n_rows
+    sense = lowered.sense
+    obj_sense = int(hp.ObjSense.kMaximize) if sense == "maximize" else int(hp.ObjSense.kMinimize)
+    cost = np.asarray(lowered.obj, dtype=np.float64)
+    if sense == "feasibility" or len(cost) == 0:
+        cost = np.zeros(n)
+    a_start = np.asarray(lowered.a_start, dtype=np.int32)
+    if len(a_start) == 0:
+        a_start = np.zeros(m + 1, dtype=np.int32)
+    a_index = np.asarray(lowered.a_index, dtype=np.int32)
+    a_value = np.asarray(lowered.a_value, dtype=np.float64)
+    integrality = np.asarray(lowered.integrality, dtype=np.int32)
+    offset = float(lowered.obj_offset) if sense != "feasibility" else 0.0
+
+    def clip(a: Any) -> np.ndarray:
+        return np.clip(np.asarray(a, dtype=np.float64), -inf, inf)
+
+    status = h.passModel(
+        n, m, len(a_value), int(hp.MatrixFormat.kRowwise), obj_sense, offset,
+        cost, clip(lowered.col_lb), clip(lowered.col_ub), clip(lowered.row_lo),
+        clip(lowered.row_hi), a_start, a_index, a_value, integrality,
+    )
+    if status == hp.HighsStatus.kError:
+        raise ModelError(error(
+            "highs-load-error", "HiGHS rejected the lowered model (inconsistent arrays or bounds)",
+            hint="run `formalize check` on the model; this is likely a lowering bug",
+            section="model",
+        ))
+    if lowered.has_q and sense != "feasibility":
+        q_start, q_index, q_value = _hessian_lower_csc(lowered)
+        status = h.passHessian(
+            n, len(q_value), int(hp.HessianFormat.kTriangular), q_start, q_index, q_value
+        )
+        if status == hp.HighsStatus.kError:
+            raise ModelError(error(
+                "nonconvex-qp", "HiGHS rejected the quadratic objective (Q is not "
+                + ("negative" if sense == "maximize" else "positive") + " semidefinite)",
+                hint="HiGHS solves convex QPs only: check the signs of the squared terms",
+                section="objective",
+            ))
+    if names:
+        _pass_names(h, lowered)
+    return h
+
+
+def _pass_names(h: Any, lowered: Lowered) -> None:
+    for j, s in enumerate(unique_names(all_col_labels(lowered))):
+        h.passColName(j, s)
+    for i, s in enumerate(unique_names(all_row_labels(lowered))):
+        h.passRowName(i, s)
+
+
+def _set_options(h: Any, time_limit: float | None, options: dict[str, Any] | None) -> None:
+    hp = _hp()
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    for k, v in (options or {}).items():
+        if isinstance(v, np.generic):
+            v = v.item()
+        if h.setOptionValue(str(k), v) == hp.HighsStatus.kError:
+            raise ValueError(
+                f"HiGHS option {k}={v!r} is unknown or has a wrong type/value "
+                "(see https://ergo-code.github.io/HiGHS/stable/options/definitions/)"
+            )
+
+
+def _slacks(act: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        up = np.where(np.isfinite(hi), hi - act, np.inf)
+        dn = np.where(np.isfinite(lo), act - lo, np.inf)
+    return np.minimum(up, dn)
+
+
+_LIMITS = ("kTimeLimit", "kIterationLimit", "kSolutionLimit", "kInterrupt", "kHighsInterrupt",
+           "kObjectiveBound", "kObjectiveTarget", "kUnknown")
+
+
+def solve_highs(
+    lowered: Lowered,
+    time_limit: float | None = None,
+    threads: int | None = None,
+    options: dict[str, Any] | None = None,
+) -> Solution:
+    """Solve a lowered LP/MILP/QP with HiGHS.
+
+    Status: optimal / infeasible / unbounded ("unbounded or infeasible" is resolved by re-solving
+    without presolve, then by a zero-objective feasibility solve); a time or other limit gives
+    `feasible` with an incumbent, else `time_limit`; load/solve failures give `error`.
+    `options` are HiGHS options by name (a wrong name raises ValueError)."""
+    hp = _hp()
+    if lowered.cp_constraints:
+        kinds = sorted({c.kind for c in lowered.cp_constraints})
+        raise ModelError(error(
+            "needs-cpsat", f"constraints of kind {', '.join(kinds)} can only be solved by CP-SAT "
+            f"(first: {lowered.cp_constraints[0].name})",
+            hint="use backend='cpsat'", section="constraints", item=lowered.cp_constraints[0].name,
+        ))
+    t0 = time.perf_counter()
+    h = build_highs(lowered, threads=threads)
+    _set_options(h, time_limit, options)
+    is_mip = bool(np.any(np.asarray(lowered.integrality) != 0))
+    run_status = h.run()
+    ms = h.getModelStatus()
+    solve_time = h.getRunTime()
+    message = ""
+    MS = hp.HighsModelStatus
+
+    if ms == MS.kUnboundedOrInfeasible:
+        ms, extra = _resolve_unbounded_or_infeasible(h, lowered, time_limit, threads, options)
+        solve_time += extra
+    info = h.getInfo()
+    sol = Solution(status=Status.ERROR, solver="highs", solve_time=solve_time)
+    name = ms.name if hasattr(ms, "name") else str(ms)
+    if ms == MS.kOptimal:
+        sol.status = Status.OPTIMAL
+    elif ms == MS.kInfeasible:
+        sol.status = Status.INFEASIBLE
+    elif ms == MS.kUnbounded:
+        sol.status = Status.UNBOUNDED
+    elif ms == MS.kModelEmpty:
+        sol.status = Status.OPTIMAL
+    elif name in _LIMITS:
+        has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        sol.status = Status.FEASIBLE if has_point else Status.TIME_LIMIT
+        message = f"HiGHS stopped: {h.modelStatusToString(ms)}"
+    else:
+        sol.status = Status.ERROR
+        message = f"HiGHS failed: {h.modelStatusToString(ms)} (run status {run_status})"
+    sol.message = message
+
+    if sol.status in (Status.OPTIMAL, Status.FEASIBLE):
+        s = h.getSolution()
+        x = np.asarray(s.col_value, dtype=np.float64)
+        if ms == MS.kModelEmpty or len(x) != lowered.n_cols:
+            x = _empty_point(lowered)
+        if is_mip:
+            ints = np.asarray(lowered.integrality) != 0
+            x = np.where(ints, np.round(x), x)
+        sol.values = col_values(lowered, x)
+        if lowered.sense == "feasibility":
+            sol.objective = 0.0
+        else:
+            sol.objective = float(info.objective_function_value) if ms != MS.kModelEmpty else (
+                float(lowered.obj_offset))
+        if is_mip:
+            bound = float(info.mip_dual_bound)
+            sol.best_bound = bound if math.isfinite(bound) else None
+            gap = float(info.mip_gap)
+            sol.gap = gap if math.isfinite(gap) and gap >= 0 else None
+            if sol.status == Status.OPTIMAL and sol.best_bound is None:
+                sol.best_bound, sol.gap = sol.objective, 0.0
+        if lowered.n_rows:
+            act = np.asarray(s.row_value, dtype=np.float64)
+            if len(act) == lowered.n_rows:
+                sl = _slacks(act, np.asarray(lowered.row_lo, float), np.asarray(lowered.row_hi, float))
+                sol.slacks = row_values(lowered, sl)
+            if not is_mip and s.dual_valid and lowered.sense != "feasibility":
+                sol.duals = row_values(lowered, np.asarray(s.row_dual, dtype=np.float64))
+        if not is_mip and s.dual_valid and lowered.sense != "feasibility":
+            sol.reduced_costs = col_values(lowered, np.asarray(s.col_dual, dtype=np.float64))
+    elif sol.status == Status.UNBOUNDED:
+        sol.unbounded_variables = unbounded_columns(h, lowered)
+    sol.wall_time = time.perf_counter() - t0
+    return sol
+
+
+def _empty_point(lowered: Lowered) -> np.ndarray:
+    """A point for a model with no rows that HiGHS reports empty: each column at a finite bound."""
+    lb = np.asarray(lowered.col_lb, float)
+    ub = np.asarray(lowered.col_ub, float)
+    return np.where(np.isfinite(lb), lb, np.where(np.isfinite(ub), ub, 0.0))
+
+
+def _resolve_unbounded_or_infeasible(
+    h: Any, lowered: Lowered, time_limit: float | None, threads: int | None,
+    options: dict[str, Any] | None,
+) -> tuple[Any, float]:
+    """Turn HiGHS's "unbounded or infeasible" into one of the two; returns (status, extra time)."""
+    hp = _hp()
+    MS = hp.HighsModelStatus
+    h.setOptionValue("presolve", "off")
+    h.clearSolver()
+    h.run()
+    extra = h.getRunTime()
+    ms = h.getModelStatus()
+    if ms in (MS.kUnboundedOrInfeasible, MS.kUnbounded) and not _is_feasible(
+        lowered, time_limit, threads
+    ):
+        return MS.kInfeasible, extra
+    if ms == MS.kUnboundedOrInfeasible:
+        return MS.kUnbounded, extra
+    return ms, extra
+
+
+def _is_feasible(lowered: Lowered, time_limit: float | None, threads: int | None) -> bool:
+    """Feasibility of the constraints alone (zero objective)."""
+    hp = _hp()
+    h = build_highs(lowered, threads=threads)
+    h.changeColsCost(lowered.n_cols, np.arange(lowered.n_cols, dtype=np.int32),
+                     np.zeros(lowered.n_cols))
+    if lowered.has_q:
+        h.passHessian(lowered.n_cols, 0, int(hp.HessianFormat.kTriangular),
+                      np.zeros(lowered.n_cols + 1, dtype=np.int32), np.zeros(0, np.int32),
+                      np.zeros(0))
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    h.run()
+    return h.getModelStatus() == hp.HighsModelStatus.kOptimal
+
+
+def unbounded_columns(h: Any, lowered: Lowered, limit: int = 50) -> list[str]:
+    """Names of the variables along which the objective runs off.
+
+    From HiGHS's primal ray when it has one (columns with a nonzero ray entry), else the
+    columns with an infinite bound in the improving direction of a nonzero objective coefficient."""
+    from .common import col_label
+
+    idx: np.ndarray | None = None
+    try:
+        st, has_ray, ray = h.getPrimalRay()
+        if has_ray:
+            ray = np.asarray(ray, dtype=np.float64)
+            if len(ray) == lowered.n_cols:
+                scale = max(float(np.max(np.abs(ray))), 1e-300)
+                idx = np.flatnonzero(np.abs(ray) > 1e-9 * scale)
+    except Exception:  # ray retrieval is best effort
+        idx = None
+    if idx is None or len(idx) == 0:
+        idx = improving_unbounded_columns(lowered)
+    aux = {j for b in lowered.cols if b.auxiliary for j in range(b.start, b.start + b.count)}
+    names = [col_label(lowered, int(j)) for j in idx if int(j) not in aux]
+    if len(names) > limit:
+        names = names[:limit] + [f"... ({len(names) - limit} more)"]
+    return names
+
+
+def improving_unbounded_columns(lowered: Lowered) -> np.ndarray:
+    """Columns whose objective improves without limit in their own bounds (a cheap ray guess)."""
+    c = np.asarray(lowered.obj, dtype=np.float64)
+    if lowered.sense == "maximize":
+        c = -c
+    lb = np.asarray(lowered.col_lb, float)
+    ub = np.asarray(lowered.col_ub, float)
+    idx = np.flatnonzero(((c < 0) & ~np.isfinite(ub)) | ((c > 0) & ~np.isfinite(lb)))
+    if len(idx) == 0:
+        idx = np.flatnonzero((c != 0) & (~np.isfinite(ub) | ~np.isfinite(lb)))
+    return idx
+
+
+def _write(lowered_or_model: Any, path: str | Path, suffix: str) -> Path:
+    lowered = lowered_or_model
+    if not isinstance(lowered_or_model, Lowered):
+        from ..lower import lower
+        from ..model import load_model
+
+        lowered = lower(load_model(lowered_or_model), target="highs")
+    path = Path(path)
+    if path.suffix.lower() != suffix:
+        raise ValueError(f"{path}: expected a file name ending in {suffix}")
+    h = build_highs(lowered, names=True)
+    st = h.writeModel(str(path))
+    if st == _hp().HighsStatus.kError or not path.exists():
+        raise OSError(f"HiGHS could not write {path}")
+    return path
+
+
+def write_lp(lowered_or_model: Any, path: str | Path) -> Path:
+    """Write the model (a `Lowered`, or anything `lower()` takes) as a CPLEX-LP file."""
+    return _write(lowered_or_model, path, ".lp")
+
+
+def write_mps(lowered_or_model: Any, path: str | Path) -> Path:
+    """Write the model (a `Lowered`, or anything `lower()` takes) as a free-format MPS file."""
+    return _write(lowered_or_model, path, ".mps")

@@ -1,0 +1,226 @@
+"""Irreducible infeasible subsets: which constraint instances (and variable bounds) conflict.
+
+For an LP, HiGHS's own IIS (`getIis`, strategy "irreducible") is asked first. When it fails, and
+always for a MILP, a deletion filter runs on a zero-objective copy of the model: constraint
+groups (all instances of one constraint) are relaxed first, then single instances; a row is
+dropped for good only when the rest is *proven* infeasible, so the set returned is always
+infeasible. For a MILP the filter starts from the LP relaxation's IIS when the relaxation is
+already infeasible. The work is capped by a time limit; a filter cut short is reported
+(`IIS.complete` False): its set is infeasible but maybe not irreducible.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .backends.common import col_label, row_group, row_label
+from .lowered import Lowered
+
+
+@dataclass
+class IIS:
+    """An infeasible subset: constraint instances by name, the variable bounds involved."""
+
+    rows: list[str] = field(default_factory=list)  # e.g. ["supply_limit[seattle]", "demand[ny]"]
+    bounds: list[str] = field(default_factory=list)  # e.g. ["ship[seattle,ny] >= 0"]
+    method: str = "none"  # highs-iis | deletion-filter | bounds | none
+    complete: bool = True  # False: the time cap cut the filter short (set not proven minimal)
+    row_indices: list[int] = field(default_factory=list)
+
+
+def find_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = None) -> list[str]:
+    """Names of the constraint instances of an irreducible infeasible subset (see compute_iis)."""
+    return compute_iis(lowered, time_limit=time_limit, threads=threads).rows
+
+
+def compute_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = None) -> IIS:
+    """An irreducible infeasible subset of an infeasible lowered model, within `time_limit` s."""
+    deadline = time.perf_counter() + max(float(time_limit), 0.1)
+    bad = _conflicting_bounds(lowered)
+    if bad:
+        return IIS(rows=[], bounds=bad, method="bounds")
+    is_mip = bool(np.any(np.asarray(lowered.integrality) != 0))
+    start_rows: list[int] | None = None
+    res = _highs_iis(lowered, deadline, threads)
+    if res is not None:
+        if not is_mip:
+            return res
+        start_rows = res.row_indices  # the relaxation's conflict: a MILP-infeasible start set
+    return _deletion_filter(lowered, deadline, threads, start_rows)
+
+
+def _feasibility_copy(lowered: Lowered, relax: bool) -> Lowered:
+    low = copy.copy(lowered)
+    low.sense = "feasibility"
+    low.obj = np.zeros(lowered.n_cols)
+    low.obj_offset = 0.0
+    low.q_rows = np.zeros(0, dtype=np.int32)
+    low.q_cols = np.zeros(0, dtype=np.int32)
+    low.q_vals = np.zeros(0)
+    low.cp_constraints = []
+    if relax:
+        low.integrality = np.zeros(lowered.n_cols, dtype=np.int8)
+    return low
+
+
+def _conflicting_bounds(lowered: Lowered) -> list[str]:
+    lb = np.asarray(lowered.col_lb, float)
+    ub = np.asarray(lowered.col_ub, float)
+    ints = np.asarray(lowered.integrality) != 0
+    with np.errstate(invalid="ignore"):
+        empty = lb > ub
+        empty |= ints & np.isfinite(lb) & np.isfinite(ub) & (np.ceil(lb - 1e-9) > np.floor(ub + 1e-9))
+    out = []
+    for j in np.flatnonzero(empty)[:50]:
+        name = col_label(lowered, int(j))
+        out.append(f"{_num(lb[j])} <= {name} <= {_num(ub[j])}")
+    return out
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _highs_iis(lowered: Lowered, deadline: float, threads: int | None) -> IIS | None:
+    """HiGHS's IIS of the (relaxed) LP, or None when HiGHS cannot give one."""
+    from .backends.highs import _hp, build_highs
+
+    hp = _hp()
+    if lowered.n_rows == 0:
+        return None
+    h = build_highs(_feasibility_copy(lowered, relax=True), threads=threads)
+    h.setOptionValue("iis_strategy", int(hp.IisStrategy.kIisStrategyIrreducible))
+    h.setOptionValue("iis_time_limit", max(deadline - time.perf_counter(), 0.05))
+    h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.05))
+    try:
+        st, iis = h.getIis()
+    except Exception:  # HiGHS IIS is best effort: fall back to the filter
+        return None
+    if st == hp.HighsStatus.kError or not iis.valid_:
+        return None
+    rows = [int(i) for i in iis.row_index_]
+    if not rows and not len(iis.col_index_):
+        return None
+    b = hp.IisBoundStatus
+    lb = np.asarray(lowered.col_lb, float)
+    ub = np.asarray(lowered.col_ub, float)
+    bounds = []
+    for j, s in zip(iis.col_index_, iis.col_bound_):
+        j, s = int(j), int(s)
+        name = col_label(lowered, j)
+        if s == int(b.kIisBoundStatusLower):
+            bounds.append(f"{name} >= {_num(lb[j])}")
+        elif s == int(b.kIisBoundStatusUpper):
+            bounds.append(f"{name} <= {_num(ub[j])}")
+        elif s == int(b.kIisBoundStatusBoxed):
+            bounds.append(f"{_num(lb[j])} <= {name} <= {_num(ub[j])}")
+    return IIS(
+        rows=_dedupe([row_label(lowered, i) for i in rows]), bounds=bounds,
+        method="highs-iis", row_indices=rows,
+    )
+
+
+def _deletion_filter(
+    lowered: Lowered, deadline: float, threads: int | None, start_rows: list[int] | None
+) -> IIS:
+    from .backends.highs import _hp, build_highs
+
+    hp = _hp()
+    MS = hp.HighsModelStatus
+    inf = hp.kHighsInf
+    m = lowered.n_rows
+    lo = np.clip(np.asarray(lowered.row_lo, float), -inf, inf)
+    hi = np.clip(np.asarray(lowered.row_hi, float), -inf, inf)
+    h = build_highs(_feasibility_copy(lowered, relax=False), threads=threads)
+    h.setOptionValue("mip_rel_gap", 1.0)  # any feasible point answers the question
+
+    def set_rows(idx: list[int], on: bool) -> None:
+        if not idx:
+            return
+        ix = np.asarray(idx, dtype=np.int32)
+        if on:
+            h.changeRowsBounds(len(ix), ix, lo[ix], hi[ix])
+        else:
+            h.changeRowsBounds(len(ix), ix, np.full(len(ix), -inf), np.full(len(ix), inf))
+
+    def infeasible() -> bool | None:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return None
+        h.setOptionValue("time_limit", left)
+        h.run()
+        ms = h.getModelStatus()
+        if ms == MS.kInfeasible:
+            return True
+        if ms in (MS.kOptimal, MS.kModelEmpty):
+            return False
+        return None  # limit hit or unclear: keep the rows (the set stays infeasible)
+
+    active = set(range(m)) if start_rows is None else set(start_rows)
+    if start_rows is not None:
+        set_rows(sorted(set(range(m)) - active), on=False)
+        if infeasible() is not True:  # the start set does not carry over: use all rows
+            set_rows(sorted(set(range(m)) - active), on=True)
+            active = set(range(m))
+    complete = True
+    # phase 1: whole constraint groups
+    groups: dict[int, list[int]] = {}
+    for i in sorted(active):
+        b = row_group(lowered, i)
+        groups.setdefault(id(b) if b is not None else -1 - i, []).append(i)
+    if len(groups) > 1:
+        for rows in groups.values():
+            set_rows(rows, on=False)
+            res = infeasible()
+            if res is True:
+                active.difference_update(rows)
+            else:
+                set_rows(rows, on=True)
+                if res is None and time.perf_counter() >= deadline:
+                    complete = False
+                    break
+    # phase 2: single instances
+    if complete:
+        for i in sorted(active):
+            set_rows([i], on=False)
+            res = infeasible()
+            if res is True:
+                active.discard(i)
+            else:
+                set_rows([i], on=True)
+                if res is None and time.perf_counter() >= deadline:
+                    complete = False
+                    break
+    rows = sorted(active)
+    return IIS(
+        rows=_dedupe([row_label(lowered, i) for i in rows]), method="deletion-filter",
+        complete=complete, row_indices=rows,
+    )
+
+
+def unbounded_variables(lowered: Lowered, threads: int | None = None) -> list[str]:
+    """Variables along which an unbounded model's objective runs off (HiGHS primal ray)."""
+    from .backends.highs import build_highs, unbounded_columns
+
+    h = build_highs(lowered, threads=threads)
+    h.setOptionValue("presolve", "off")
+    h.run()
+    return unbounded_columns(h, lowered)
+
+
+def describe(iis: IIS) -> str:
+    """One line for messages: the conflicting instances and bounds."""
+    parts: list[Any] = list(iis.rows) + list(iis.bounds)
+    text = "; ".join(str(p) for p in parts) if parts else "(no conflicting subset found)"
+    if not iis.complete:
+        text += " (time cap reached: the set conflicts but may not be minimal)"
+    return text

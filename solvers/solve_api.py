@@ -1,0 +1,98 @@
+"""`solvers.solve`: load → lower → HiGHS or CP-SAT → Solution (with IIS when infeasible)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .diagnostics import ModelError
+from .lowered import Lowered
+from .solution import Solution, Status
+
+BACKENDS = ("auto", "highs", "cpsat")
+
+
+def solve(
+    model: Any,
+    backend: str = "auto",
+    time_limit: float | None = None,
+    threads: int | None = None,
+    *,
+    iis: bool = True,
+    iis_time_limit: float = 30.0,
+    data_dirs: list[Any] | None = None,
+    **options: Any,
+) -> Solution:
+    """Solve a model (a path, dict, JSON/YAML text, `Model`, or an already lowered `Lowered`).
+
+    backend: "highs" (LP, MILP, convex QP), "cpsat" (integer models with finite bounds, CP
+    constraints) or "auto": CP-SAT when the model needs it (all_different, `!=`, or a quadratic
+    objective over integers), HiGHS otherwise.
+
+    Errors: a problem *in the model* — load/check/lowering diagnostics, or a construct the chosen
+    backend refuses (`needs-cpsat`, `cpsat-real-variable`, `cpsat-inexact-coefficient`, ...) —
+    raises `ModelError` with located diagnostics: the caller must fix the model. A failure *of
+    the solver* on a valid model returns `Solution(status=Status.ERROR, message=...)`. A wrong
+    backend name or solver option raises ValueError.
+
+    Infeasible: `solution.iis` names an irreducible conflicting set of constraint instances
+    (and `iis_bounds` the variable bounds involved), computed within `iis_time_limit` seconds
+    (`iis=False` skips it). Unbounded: `solution.unbounded_variables`. `options` go to the
+    solver as its own parameters (HiGHS options / CP-SAT parameters). `wall_time` covers
+    loading, lowering and solving; `solve_time` is the solver's own run time."""
+    t0 = time.perf_counter()
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    lowered, chosen = _lower(model, backend, data_dirs)
+    if chosen == "cpsat":
+        from .backends.cpsat import solve_cpsat
+
+        sol = solve_cpsat(lowered, time_limit=time_limit, threads=threads, options=options)
+    else:
+        from .backends.highs import solve_highs
+
+        sol = solve_highs(lowered, time_limit=time_limit, threads=threads, options=options)
+    if sol.status == Status.INFEASIBLE and iis:
+        _fill_iis(sol, lowered, iis_time_limit, threads)
+    sol.wall_time = time.perf_counter() - t0
+    return sol
+
+
+def _lower(model: Any, backend: str, data_dirs: list[Any] | None) -> tuple[Lowered, str]:
+    """Lower for the chosen backend; "auto" lowers for HiGHS and switches when CP-SAT is needed."""
+    if isinstance(model, Lowered):
+        if backend != "auto":
+            return model, backend
+        needs_cp = bool(model.cp_constraints) or model.problem_class in ("CP", "MIQP")
+        return model, "cpsat" if needs_cp else "highs"
+    from .lower import lower
+    from .model import Model, load_model
+
+    m = model if isinstance(model, Model) and not data_dirs else load_model(model, data_dirs)
+    if backend != "auto":
+        return lower(m, target=backend), backend
+    try:
+        low = lower(m, target="highs")
+    except ModelError as exc:
+        if any(d.code == "needs-cpsat" for d in exc.diagnostics):
+            return lower(m, target="cpsat"), "cpsat"
+        raise
+    if low.cp_constraints or low.problem_class in ("CP", "MIQP"):
+        return lower(m, target="cpsat"), "cpsat"
+    return low, "highs"
+
+
+def _fill_iis(sol: Solution, lowered: Lowered, time_limit: float, threads: int | None) -> None:
+    from .iis import compute_iis, describe
+
+    if lowered.cp_constraints:
+        sol.message = (sol.message + " " if sol.message else "") + (
+            "no IIS: the model has CP constraints (all_different/implies/or/...) that the "
+            "deletion filter on HiGHS cannot take"
+        )
+        return
+    res = compute_iis(lowered, time_limit=time_limit, threads=threads)
+    sol.iis = res.rows
+    sol.iis_bounds = res.bounds
+    note = f"conflicting set ({res.method}): {describe(res)}"
+    sol.message = (sol.message + " " if sol.message else "") + note
