@@ -133,8 +133,9 @@ def test_syntax_error_is_located():
 
 
 def test_forbidden_import_is_located():
-    d = _only(check_code("import pulp\nimport os\nmodel = pulp.LpProblem('p')\n"),
-              "forbidden-import")
+    d = _only(
+        check_code("import pulp\nimport os\nmodel = pulp.LpProblem('p')\n"), "forbidden-import"
+    )
     assert d.location.field == "line 2" and d.location.symbol == "os" and d.hint
     run = run_code("from subprocess import run\n")
     assert run.reason == "refused" and run.returncode is None  # never started
@@ -174,10 +175,16 @@ def test_solve_calls_are_refused_statically():
     tells the LLM to drop the call; we always solve with our own backends."""
     for src, line in [
         ("import pulp\nmodel = pulp.LpProblem('p')\nmodel.solve()\n", 3),
-        ("import pyomo.environ as pyo\nmodel = pyo.ConcreteModel()\n"
-         "pyo.SolverFactory('glpk').solve(model)\n", 3),
-        ("from ortools.sat.python import cp_model\nmodel = cp_model.CpModel()\n"
-         "s = cp_model.CpSolver()\n", 3),
+        (
+            "import pyomo.environ as pyo\nmodel = pyo.ConcreteModel()\n"
+            "pyo.SolverFactory('glpk').solve(model)\n",
+            3,
+        ),
+        (
+            "from ortools.sat.python import cp_model\nmodel = cp_model.CpModel()\n"
+            "s = cp_model.CpSolver()\n",
+            3,
+        ),
     ]:
         diags = check_code(src)
         assert diags and all(d.code == "solve-call" for d in diags), [str(d) for d in diags]

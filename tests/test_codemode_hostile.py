@@ -53,8 +53,12 @@ def host(tmp_path, monkeypatch):
     keep = tmp_path / "keep.txt"
     keep.write_text("precious")
     monkeypatch.setenv("FORMALIZE_TEST_SECRET", SECRET)
-    return {"target": tmp_path / "pwned", "secret": private / "secret.txt", "keep": keep,
-            "dir": tmp_path}
+    return {
+        "target": tmp_path / "pwned",
+        "secret": private / "secret.txt",
+        "keep": keep,
+        "dir": tmp_path,
+    }
 
 
 def _untouched(host) -> None:
@@ -81,8 +85,9 @@ WRITE_PROGRAMS = {
 
 @pytest.mark.parametrize("name", sorted(WRITE_PROGRAMS))
 def test_file_system_escapes_are_contained(name, host):
-    src = WRITE_PROGRAMS[name].format(t=str(host["target"]), d=str(host["dir"]),
-                                      k=str(host["keep"]))
+    src = WRITE_PROGRAMS[name].format(
+        t=str(host["target"]), d=str(host["dir"]), k=str(host["keep"])
+    )
     run = _sandboxed(src)
     assert run.reason in ("refused", "runtime_error"), run
     _untouched(host)
@@ -91,9 +96,11 @@ def test_file_system_escapes_are_contained(name, host):
 
 def test_c_level_write_bypassing_the_audit_hook_is_stopped_by_landlock(host):
     """CP-SAT's export_to_file writes from C++, invisible to Python's audit hook."""
-    src = ("from ortools.sat.python import cp_model\nm = cp_model.CpModel()\n"
-           f"ok = m.export_to_file({str(host['target'])!r})\nprint('exported', ok)\n"
-           "model = m\n")
+    src = (
+        "from ortools.sat.python import cp_model\nm = cp_model.CpModel()\n"
+        f"ok = m.export_to_file({str(host['target'])!r})\nprint('exported', ok)\n"
+        "model = m\n"
+    )
     run = _sandboxed(src)
     if not any(layer.startswith("landlock") for layer in run.containment):
         pytest.skip("Landlock unavailable on this kernel")
@@ -151,11 +158,11 @@ def listener():
 
 NET_PROGRAMS = {
     "socket-connect": "import socket\ns = socket.create_connection(('127.0.0.1', {port}), 2)\n"
-                      "s.sendall(b'hi')",
+    "s.sendall(b'hi')",
     "urllib": "import urllib.request\nurllib.request.urlopen('http://127.0.0.1:{port}/', "
-              "timeout=2)",
+    "timeout=2)",
     "socket-via-sys-modules": "import sys\nsock = sys.modules.get('socket') or "
-                              "__import__('socket')\nsock.socket().connect(('127.0.0.1', {port}))",
+    "__import__('socket')\nsock.socket().connect(('127.0.0.1', {port}))",
 }
 
 
@@ -200,10 +207,10 @@ def test_processes_cannot_be_started(name, host):
 # --- import and reflection tricks (the allow-list's job; the sandbox proves them harmless) ----
 TRICKS = {
     "getattr-builtins-eval": "f = getattr(__builtins__, 'ev' + 'al')\n"
-                             "f(\"__import__('os').system('touch {t}')\")",
+    "f(\"__import__('os').system('touch {t}')\")",
     "globals-builtins": "b = globals()['__builtins__']\n"
-                        "imp = b['__import__'] if isinstance(b, dict) else b.__import__\n"
-                        "imp('os').system('touch {t}')",
+    "imp = b['__import__'] if isinstance(b, dict) else b.__import__\n"
+    "imp('os').system('touch {t}')",
     "dunder-import-string": "__import__('o' + 's').system('touch {t}')",
     "subclasses-walk": (
         "for c in ().__class__.__bases__[0].__subclasses__():\n"
@@ -211,15 +218,15 @@ TRICKS = {
         "        c.__init__.__globals__['system']('touch {t}')"
     ),
     "lambda-globals": "g = (lambda: 0).__globals__['__builtins__']\n"
-                      "g = g if isinstance(g, dict) else g.__dict__\n"
-                      "g['exec'](\"import os; os.system('touch {t}')\")",
+    "g = g if isinstance(g, dict) else g.__dict__\n"
+    "g['exec'](\"import os; os.system('touch {t}')\")",
     "decorator-eval": "@eval\n@(lambda f: \"__import__('os').system('touch {t}')\")\ndef x(): pass",
     "vars-and-exec": "exec(\"import os\\nos.system('touch {t}')\")",
     "frame-walk": "def g():\n    yield 1\ngen = g()\nb = gen.gi_frame.f_builtins\n"
-                  "b['__import__']('os').system('touch {t}')",
+    "b['__import__']('os').system('touch {t}')",
     "compile-code": "code = compile(\"open('{t}', 'w')\", 'x', 'exec')\nexec(code)",
     "format-string-leak": "print('{{0.__class__.__mro__}}'.format(()))\n"
-                          "__import__('os').system('touch {t}')",
+    "__import__('os').system('touch {t}')",
 }
 
 
@@ -249,8 +256,14 @@ def test_sleeping_program_hits_the_wall_timeout():
     assert not _stray_processes()
 
 
-@pytest.mark.parametrize("src", ["x = bytearray(8 * 1024 ** 3)\n", "x = [0] * (10 ** 10)\n",
-                                 "x = []\nwhile True:\n    x.append(' ' * 10 ** 7)\n"])
+@pytest.mark.parametrize(
+    "src",
+    [
+        "x = bytearray(8 * 1024 ** 3)\n",
+        "x = [0] * (10 ** 10)\n",
+        "x = []\nwhile True:\n    x.append(' ' * 10 ** 7)\n",
+    ],
+)
 def test_memory_bomb_hits_the_memory_limit(src):
     run = run_code(src, _skip_allowlist=True, **FAST)
     assert run.reason == "memory_limit", run

@@ -85,8 +85,35 @@ _KILL_PROCESS = 0x80000000
 # process_vm_readv/writev, mount, umount2, unshare, setns, pivot_root, chroot, kexec_load,
 # init/finit/delete_module, bpf, perf_event_open, keyctl, add_key, request_key, pidfd_open,
 # pidfd_send_signal, pidfd_getfd, tkill.
-_DENY = [59, 322, 57, 58, 41, 101, 310, 311, 165, 166, 272, 308, 155, 161, 246, 175, 313, 176,
-         321, 298, 250, 248, 249, 434, 424, 438, 200]
+_DENY = [
+    59,
+    322,
+    57,
+    58,
+    41,
+    101,
+    310,
+    311,
+    165,
+    166,
+    272,
+    308,
+    155,
+    161,
+    246,
+    175,
+    313,
+    176,
+    321,
+    298,
+    250,
+    248,
+    249,
+    434,
+    424,
+    438,
+    200,
+]
 _CLONE, _CLONE3, _KILL = 56, 435, 62
 _CLONE_THREAD = 0x00010000
 
@@ -104,19 +131,36 @@ def _seccomp() -> str | None:
         return None
     ld_w, jeq, jset, ret = 0x20, 0x15, 0x45, 0x06
     eperm = _ERRNO | errno.EPERM
-    prog = [_bpf(ld_w, 0, 0, 4), _bpf(jeq, 1, 0, _X86_64), _bpf(ret, 0, 0, _KILL_PROCESS),
-            _bpf(ld_w, 0, 0, 0), _bpf(0x45, 0, 1, 0x40000000), _bpf(ret, 0, 0, eperm)]
+    prog = [
+        _bpf(ld_w, 0, 0, 4),
+        _bpf(jeq, 1, 0, _X86_64),
+        _bpf(ret, 0, 0, _KILL_PROCESS),
+        _bpf(ld_w, 0, 0, 0),
+        _bpf(0x45, 0, 1, 0x40000000),
+        _bpf(ret, 0, 0, eperm),
+    ]
     for nr in _DENY:
         prog += [_bpf(jeq, 0, 1, nr), _bpf(ret, 0, 0, eperm)]
     prog += [_bpf(jeq, 0, 1, _CLONE3), _bpf(ret, 0, 0, _ERRNO | errno.ENOSYS)]
     # clone: allow only threads
-    prog += [_bpf(jeq, 0, 4, _CLONE), _bpf(ld_w, 0, 0, 16), _bpf(jset, 0, 1, _CLONE_THREAD),
-             _bpf(ret, 0, 0, _ALLOW), _bpf(ret, 0, 0, eperm)]
+    prog += [
+        _bpf(jeq, 0, 4, _CLONE),
+        _bpf(ld_w, 0, 0, 16),
+        _bpf(jset, 0, 1, _CLONE_THREAD),
+        _bpf(ret, 0, 0, _ALLOW),
+        _bpf(ret, 0, 0, eperm),
+    ]
     # kill: only this process (pid == self, or 0 = own process group, which is ours alone)
     pid = os.getpid()
-    prog += [_bpf(ld_w, 0, 0, 0), _bpf(jeq, 0, 5, _KILL), _bpf(ld_w, 0, 0, 16),
-             _bpf(jeq, 2, 0, pid), _bpf(jeq, 1, 0, 0), _bpf(ret, 0, 0, eperm),
-             _bpf(ret, 0, 0, _ALLOW)]
+    prog += [
+        _bpf(ld_w, 0, 0, 0),
+        _bpf(jeq, 0, 5, _KILL),
+        _bpf(ld_w, 0, 0, 16),
+        _bpf(jeq, 2, 0, pid),
+        _bpf(jeq, 1, 0, 0),
+        _bpf(ret, 0, 0, eperm),
+        _bpf(ret, 0, 0, _ALLOW),
+    ]
     prog += [_bpf(ret, 0, 0, _ALLOW)]
     filt = b"".join(prog)
     buf = ctypes.create_string_buffer(filt, len(filt))
@@ -137,22 +181,81 @@ class SandboxViolation(PermissionError):
 
 
 _REFUSED_PREFIXES = (
-    "os.system", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.exec", "os.kill",
-    "os.killpg", "os.startfile", "subprocess.", "pty.", "socket.", "ctypes.", "resource.",
-    "gc.get_", "sys.setprofile", "sys.settrace", "os.symlink", "os.link", "signal.pthread_kill",
-    "os.setuid", "os.setgid", "os.chroot", "os.mknod", "os.mkfifo", "builtins.input",
-    "sys.addaudithook", "cpython.run_", "webbrowser.",
+    "os.system",
+    "os.fork",
+    "os.forkpty",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.exec",
+    "os.kill",
+    "os.killpg",
+    "os.startfile",
+    "subprocess.",
+    "pty.",
+    "socket.",
+    "ctypes.",
+    "resource.",
+    "gc.get_",
+    "sys.setprofile",
+    "sys.settrace",
+    "os.symlink",
+    "os.link",
+    "signal.pthread_kill",
+    "os.setuid",
+    "os.setgid",
+    "os.chroot",
+    "os.mknod",
+    "os.mkfifo",
+    "builtins.input",
+    "sys.addaudithook",
+    "cpython.run_",
+    "webbrowser.",
 )
 _PATH_EVENTS = {
-    "os.remove", "os.rename", "os.replace", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
-    "os.truncate", "os.utime", "os.chdir", "os.chflags", "os.setxattr", "os.removexattr",
-    "shutil.copyfile", "shutil.copymode", "shutil.copystat", "shutil.copytree", "shutil.move",
-    "shutil.rmtree", "shutil.chown", "shutil.make_archive", "shutil.unpack_archive",
+    "os.remove",
+    "os.rename",
+    "os.replace",
+    "os.rmdir",
+    "os.mkdir",
+    "os.chmod",
+    "os.chown",
+    "os.truncate",
+    "os.utime",
+    "os.chdir",
+    "os.chflags",
+    "os.setxattr",
+    "os.removexattr",
+    "shutil.copyfile",
+    "shutil.copymode",
+    "shutil.copystat",
+    "shutil.copytree",
+    "shutil.move",
+    "shutil.rmtree",
+    "shutil.chown",
+    "shutil.make_archive",
+    "shutil.unpack_archive",
 }
 _BLOCKED_IMPORTS = {
-    "ctypes", "_ctypes", "socket", "_socket", "_posixsubprocess", "pty", "multiprocessing",
-    "_multiprocessing", "ssl", "_ssl", "urllib.request", "http.client", "ftplib", "smtplib",
-    "asyncio", "mmap", "fcntl", "resource", "webbrowser", "_xxsubinterpreters",
+    "ctypes",
+    "_ctypes",
+    "socket",
+    "_socket",
+    "_posixsubprocess",
+    "pty",
+    "multiprocessing",
+    "_multiprocessing",
+    "ssl",
+    "_ssl",
+    "urllib.request",
+    "http.client",
+    "ftplib",
+    "smtplib",
+    "asyncio",
+    "mmap",
+    "fcntl",
+    "resource",
+    "webbrowser",
+    "_xxsubinterpreters",
 }
 
 
@@ -180,14 +283,16 @@ def _install_audit_hook(workdir: str, read_roots: list[str]) -> None:
                 return
             mode = args[1] if len(args) > 1 and isinstance(args[1], str) else ""
             flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
-            writing = any(c in mode for c in "wax+") or bool(flags & (os.O_WRONLY | os.O_RDWR
-                                                                     | os.O_CREAT | os.O_TRUNC))
+            writing = any(c in mode for c in "wax+") or bool(
+                flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC)
+            )
             if _within(path, wd) or path == "/dev/null":
                 return
             if not writing and any(_within(path, r) for r in roots):
                 return
-            raise SandboxViolation(f"sandbox: opening {args[0]!r} is not allowed "
-                                   "(only the work directory is writable)")
+            raise SandboxViolation(
+                f"sandbox: opening {args[0]!r} is not allowed (only the work directory is writable)"
+            )
         if event.startswith(_REFUSED_PREFIXES):
             raise SandboxViolation(f"sandbox: '{event}' is not allowed")
         if event in _PATH_EVENTS or event in ("os.listdir", "os.scandir"):
@@ -234,15 +339,27 @@ def _export(model: object, workdir: str, libs: dict[str, object]) -> dict:
                 idx = obj.index()
                 idx = () if idx is None else (idx if isinstance(idx, tuple) else (idx,))
                 names[label] = [obj.parent_component().name, _jsonable(idx)]
-        return {"library": "pyomo", "format": "lp", "file": "model.lp", "names": names,
-                "internal": ["ONE_VAR_CONSTANT"], "objective_offset": 0.0}
+        return {
+            "library": "pyomo",
+            "format": "lp",
+            "file": "model.lp",
+            "names": names,
+            "internal": ["ONE_VAR_CONSTANT"],
+            "objective_offset": 0.0,
+        }
     if pulp is not None and isinstance(model, pulp.LpProblem):  # type: ignore[attr-defined]
         path = os.path.join(workdir, "model.lp")
         model.writeLP(path)
         names = {v.name: [v.name, []] for v in model.variables()}
         offset = float(model.objective.constant) if model.objective is not None else 0.0
-        return {"library": "pulp", "format": "lp", "file": "model.lp", "names": names,
-                "internal": ["__dummy"], "objective_offset": offset}
+        return {
+            "library": "pulp",
+            "format": "lp",
+            "file": "model.lp",
+            "names": names,
+            "internal": ["__dummy"],
+            "objective_offset": offset,
+        }
     if cp is not None and isinstance(model, cp.CpModel):  # type: ignore[attr-defined]
         from ortools.sat.python import cp_model_helper as cmh
 
@@ -252,8 +369,14 @@ def _export(model: object, workdir: str, libs: dict[str, object]) -> dict:
         path = os.path.join(workdir, "model.pb")
         if not model.export_to_file(path):
             raise OSError("CP-SAT could not write the model")
-        return {"library": "cpsat", "format": "cpsat-pb", "file": "model.pb", "names": {},
-                "internal": [], "objective_offset": 0.0}
+        return {
+            "library": "cpsat",
+            "format": "cpsat-pb",
+            "file": "model.pb",
+            "names": {},
+            "internal": [],
+            "objective_offset": 0.0,
+        }
     raise TypeError(
         f"`model` is a {type(model).__module__}.{type(model).__name__}, not a "
         "pyomo.environ.ConcreteModel, pulp.LpProblem or cp_model.CpModel"
@@ -268,7 +391,11 @@ def _user_line(exc: BaseException) -> tuple[int | None, int | None, str | None]:
             line, col = frame.lineno, getattr(frame, "colno", None)
     if isinstance(exc, SyntaxError) and exc.filename == CODE_FILENAME:
         line, col, text = exc.lineno, exc.offset, exc.text
-    return line, (col + 1 if isinstance(col, int) and not isinstance(exc, SyntaxError) else col), text
+    return (
+        line,
+        (col + 1 if isinstance(col, int) and not isinstance(exc, SyntaxError) else col),
+        text,
+    )
 
 
 def _classify(exc: BaseException) -> str:
@@ -278,9 +405,9 @@ def _classify(exc: BaseException) -> str:
         return "file_limit"
     if isinstance(exc, SandboxViolation):
         return "refused"
-    if isinstance(exc, PermissionError) or (isinstance(exc, OSError)
-                                            and exc.errno in (errno.EPERM, errno.EACCES,
-                                                              errno.ENETUNREACH)):
+    if isinstance(exc, PermissionError) or (
+        isinstance(exc, OSError) and exc.errno in (errno.EPERM, errno.EACCES, errno.ENETUNREACH)
+    ):
         return "refused"
     return "runtime_error"
 
@@ -313,12 +440,29 @@ def main() -> None:
         code = compile(src, CODE_FILENAME, "exec")
     except SyntaxError as exc:
         line, col, text = _user_line(exc)
-        _write(result_path, {"reason": "runtime_error", "error": f"SyntaxError: {exc.msg}",
-                             "line": line, "column": col, "text": text})
+        _write(
+            result_path,
+            {
+                "reason": "runtime_error",
+                "error": f"SyntaxError: {exc.msg}",
+                "line": line,
+                "column": col,
+                "text": text,
+            },
+        )
         return
 
-    read_roots = sorted({p for p in [sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                     *[q for q in sys.path if q and os.path.isdir(q)]]})
+    read_roots = sorted(
+        {
+            p
+            for p in [
+                sys.prefix,
+                sys.base_prefix,
+                sys.exec_prefix,
+                *[q for q in sys.path if q and os.path.isdir(q)],
+            ]
+        }
+    )
     containment = []
     ll = _landlock(workdir, read_roots)
     if ll:
@@ -348,20 +492,29 @@ def main() -> None:
         msg = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if isinstance(exc, SystemExit):
             msg = f"the program exited (SystemExit {exc.code!r}) before leaving `model`"
-        _write(result_path, {"reason": _classify(exc), "error": msg[:2000], "line": line,
-                             "column": col})
+        _write(
+            result_path,
+            {"reason": _classify(exc), "error": msg[:2000], "line": line, "column": col},
+        )
         return
     sys.stdout.flush()
     if "model" not in glb:
-        _write(result_path, {"reason": "no_model",
-                             "error": "the program did not leave a variable named `model`"})
+        _write(
+            result_path,
+            {"reason": "no_model", "error": "the program did not leave a variable named `model`"},
+        )
         return
     try:
         record = _export(glb["model"], workdir, libs)
     except BaseException as exc:  # noqa: BLE001
         reason = _classify(exc)
-        _write(result_path, {"reason": "bad_model" if reason == "runtime_error" else reason,
-                             "error": f"{type(exc).__name__}: {exc}"[:2000]})
+        _write(
+            result_path,
+            {
+                "reason": "bad_model" if reason == "runtime_error" else reason,
+                "error": f"{type(exc).__name__}: {exc}"[:2000],
+            },
+        )
         return
     record["reason"] = "ok"
     _write(result_path, record)

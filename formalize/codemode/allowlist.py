@@ -41,55 +41,190 @@ _FROM_ONLY: dict[str, frozenset[str]] = {"ortools.sat.python": frozenset({"cp_mo
 # modules that star imports of the modelling libraries drag in; solver entry points).
 FORBIDDEN_BUILTINS: frozenset[str] = frozenset(
     {
-        "open", "exec", "eval", "compile", "__import__", "globals", "locals", "vars", "input",
-        "breakpoint", "help", "exit", "quit", "memoryview",
+        "open",
+        "exec",
+        "eval",
+        "compile",
+        "__import__",
+        "globals",
+        "locals",
+        "vars",
+        "input",
+        "breakpoint",
+        "help",
+        "exit",
+        "quit",
+        "memoryview",
     }
 )
 FORBIDDEN_MODULE_NAMES: frozenset[str] = frozenset(
     {
-        "os", "sys", "subprocess", "socket", "importlib", "ctypes", "builtins", "pathlib",
-        "shutil", "io", "posix", "pty", "signal", "multiprocessing", "threading", "tempfile",
-        "pickle", "marshal", "codeop", "gc", "inspect", "resource", "runpy", "urllib", "http",
-        "ftplib", "ssl", "asyncio", "mmap", "fcntl", "np", "pd", "numpy", "pandas", "apis",
-        "cmh", "webbrowser", "sqlite3", "operator", "sysconfig", "_posixsubprocess",
+        "os",
+        "sys",
+        "subprocess",
+        "socket",
+        "importlib",
+        "ctypes",
+        "builtins",
+        "pathlib",
+        "shutil",
+        "io",
+        "posix",
+        "pty",
+        "signal",
+        "multiprocessing",
+        "threading",
+        "tempfile",
+        "pickle",
+        "marshal",
+        "codeop",
+        "gc",
+        "inspect",
+        "resource",
+        "runpy",
+        "urllib",
+        "http",
+        "ftplib",
+        "ssl",
+        "asyncio",
+        "mmap",
+        "fcntl",
+        "np",
+        "pd",
+        "numpy",
+        "pandas",
+        "apis",
+        "cmh",
+        "webbrowser",
+        "sqlite3",
+        "operator",
+        "sysconfig",
+        "_posixsubprocess",
     }
 )
 # Modules that `from pulp import *` / `from pyomo.environ import *` / `from ... cp_model import *`
 # drag into the namespace: refused unless the program binds the name itself (`time = [...]`).
 STAR_IMPORTED_NAMES: frozenset[str] = frozenset(
     {
-        "json", "logging", "warnings", "time", "copy", "re", "dataclasses", "core", "utilities",
-        "mps_lp", "mpslp", "plugins", "kernel", "util", "platform", "glob", "weakref",
-        "traceback", "linecache", "site", "types", "code", "const", "constants", "sparse",
-        "v4_migration", "base", "expr", "visitor", "symbol_map", "sympy_tools",
+        "json",
+        "logging",
+        "warnings",
+        "time",
+        "copy",
+        "re",
+        "dataclasses",
+        "core",
+        "utilities",
+        "mps_lp",
+        "mpslp",
+        "plugins",
+        "kernel",
+        "util",
+        "platform",
+        "glob",
+        "weakref",
+        "traceback",
+        "linecache",
+        "site",
+        "types",
+        "code",
+        "const",
+        "constants",
+        "sparse",
+        "v4_migration",
+        "base",
+        "expr",
+        "visitor",
+        "symbol_map",
+        "sympy_tools",
     }
 )
 # Things that solve, write or read files: the program must only build the model.
 SOLVE_NAMES: frozenset[str] = frozenset(
     {
-        "SolverFactory", "SolverManagerFactory", "CpSolver", "getSolver", "getSolverFromDict",
-        "listSolvers", "LpSolverDefault", "LpSolver", "LpSolver_CMD", "configSolvers",
-        "pulpTestAll", "DataPortal", "TempfileManager",
+        "SolverFactory",
+        "SolverManagerFactory",
+        "CpSolver",
+        "getSolver",
+        "getSolverFromDict",
+        "listSolvers",
+        "LpSolverDefault",
+        "LpSolver",
+        "LpSolver_CMD",
+        "configSolvers",
+        "pulpTestAll",
+        "DataPortal",
+        "TempfileManager",
     }
 )
 SOLVE_ATTRIBUTES: frozenset[str] = frozenset(
     {
-        "solve", "Solve", "solve_with_solution_callback", "SolveWithSolutionCallback",
-        "SearchForAllSolutions", "search_for_all_solutions", "sequentialSolve",
-        "write", "writeLP", "writeMPS", "toJson", "to_json", "fromJson", "from_json", "fromMPS",
-        "fromDict", "export_to_file", "ExportToFile", "create_instance", "load_solutions",
+        "solve",
+        "Solve",
+        "solve_with_solution_callback",
+        "SolveWithSolutionCallback",
+        "SearchForAllSolutions",
+        "search_for_all_solutions",
+        "sequentialSolve",
+        "write",
+        "writeLP",
+        "writeMPS",
+        "toJson",
+        "to_json",
+        "fromJson",
+        "from_json",
+        "fromMPS",
+        "fromDict",
+        "export_to_file",
+        "ExportToFile",
+        "create_instance",
+        "load_solutions",
     }
 )
 # Attributes that reach frames, code objects, modules or the process.
-FORBIDDEN_ATTRIBUTES: frozenset[str] = frozenset(
-    {
-        "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "ag_frame", "ag_code",
-        "f_globals", "f_locals", "f_builtins", "f_back", "f_code", "tb_frame", "tb_next",
-        "co_code", "func_globals", "func_code", "mro", "system", "popen", "spawn", "fork",
-        "exec", "execv", "execve", "unlink", "rmtree", "rmdir", "kill", "format_map",
-        "with_traceback", "getsource", "import_module", "reload", "modules", "getoutput",
-    }
-) | FORBIDDEN_MODULE_NAMES
+FORBIDDEN_ATTRIBUTES: frozenset[str] = (
+    frozenset(
+        {
+            "gi_frame",
+            "gi_code",
+            "gi_yieldfrom",
+            "cr_frame",
+            "cr_code",
+            "ag_frame",
+            "ag_code",
+            "f_globals",
+            "f_locals",
+            "f_builtins",
+            "f_back",
+            "f_code",
+            "tb_frame",
+            "tb_next",
+            "co_code",
+            "func_globals",
+            "func_code",
+            "mro",
+            "system",
+            "popen",
+            "spawn",
+            "fork",
+            "exec",
+            "execv",
+            "execve",
+            "unlink",
+            "rmtree",
+            "rmdir",
+            "kill",
+            "format_map",
+            "with_traceback",
+            "getsource",
+            "import_module",
+            "reload",
+            "modules",
+            "getoutput",
+        }
+    )
+    | FORBIDDEN_MODULE_NAMES
+)
 # Dunder methods a class in the program may define (defining is harmless; access is not).
 ALLOWED_DUNDER_DEFS: frozenset[str] = frozenset({"__init__", "__repr__", "__str__"})
 _DUNDER = re.compile(r"__\w+__")
@@ -100,7 +235,9 @@ def _is_dunder(name: str) -> bool:
     return len(name) > 4 and name.startswith("__") and name.endswith("__")
 
 
-def _diag(code: str, message: str, node: ast.AST | None, symbol: str | None, hint: str) -> Diagnostic:
+def _diag(
+    code: str, message: str, node: ast.AST | None, symbol: str | None, hint: str
+) -> Diagnostic:
     line = getattr(node, "lineno", None)
     col = getattr(node, "col_offset", None)
     return Diagnostic(

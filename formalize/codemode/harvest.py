@@ -47,13 +47,16 @@ def new_highs() -> Any:
 
 
 def _error(message: str, code: str = "solve-error") -> Solution:
-    return Solution(status=Status.ERROR, message=message,
-                    diagnostics=[Diagnostic(code=code, message=message,
-                                            location=Location(section="code"))])
+    return Solution(
+        status=Status.ERROR,
+        message=message,
+        diagnostics=[Diagnostic(code=code, message=message, location=Location(section="code"))],
+    )
 
 
-def solve_lp_text(data: bytes, run: CodeRun, *, time_limit: float | None = None,
-                  threads: int | None = None) -> Solution:
+def solve_lp_text(
+    data: bytes, run: CodeRun, *, time_limit: float | None = None, threads: int | None = None
+) -> Solution:
     """Solve an LP-format model with HiGHS; values keyed `{column_name: {(): value}}`."""
     import highspy
 
@@ -88,15 +91,19 @@ def solve_lp_text(data: bytes, run: CodeRun, *, time_limit: float | None = None,
             status = Status.FEASIBLE if has_point else Status.TIME_LIMIT
         else:
             return _error(f"HiGHS stopped with status {h.modelStatusToString(ms)}")
-    sol = Solution(status=status, solver="highs", solve_time=elapsed,
-                   message=h.modelStatusToString(ms))
+    sol = Solution(
+        status=status, solver="highs", solve_time=elapsed, message=h.modelStatusToString(ms)
+    )
     if ms == M.kUnboundedOrInfeasible:
         sol.message = "HiGHS: the model is unbounded or infeasible"
     if status in (Status.OPTIMAL, Status.FEASIBLE):
         internal = set(run.internal_columns)
         values = h.getSolution().col_value
-        sol.values = {name: {(): float(values[j])}
-                      for j, name in enumerate(lp.col_names_) if name not in internal}
+        sol.values = {
+            name: {(): float(values[j])}
+            for j, name in enumerate(lp.col_names_)
+            if name not in internal
+        }
         sol.objective = float(info.objective_function_value) + run.objective_offset
         if len(lp.integrality_) and info.mip_node_count >= 0:
             sol.best_bound = float(info.mip_dual_bound) + run.objective_offset
@@ -104,8 +111,9 @@ def solve_lp_text(data: bytes, run: CodeRun, *, time_limit: float | None = None,
     return sol
 
 
-def solve_cpsat_proto(data: bytes, *, time_limit: float | None = None,
-                      threads: int | None = None) -> Solution:
+def solve_cpsat_proto(
+    data: bytes, *, time_limit: float | None = None, threads: int | None = None
+) -> Solution:
     """Solve a serialized CpModelProto with CP-SAT; values keyed by variable name (unnamed
     variables as `_v<index>`)."""
     from google.protobuf import text_format
@@ -133,8 +141,12 @@ def solve_cpsat_proto(data: bytes, *, time_limit: float | None = None,
         cp_model.INFEASIBLE: Status.INFEASIBLE,
         cp_model.UNKNOWN: Status.TIME_LIMIT,
     }.get(st, Status.ERROR)
-    sol = Solution(status=status, solver="cp-sat", solve_time=float(solver.wall_time),
-                   message=solver.status_name(st))
+    sol = Solution(
+        status=status,
+        solver="cp-sat",
+        solve_time=float(solver.wall_time),
+        message=solver.status_name(st),
+    )
     if status in (Status.OPTIMAL, Status.FEASIBLE):
         seen: set[str] = set()
         for i, var in enumerate(pb.variables):
@@ -149,11 +161,14 @@ def solve_cpsat_proto(data: bytes, *, time_limit: float | None = None,
     return sol
 
 
-def solve_run(run: CodeRun, *, time_limit: float | None = None,
-              threads: int | None = None) -> Solution:
+def solve_run(
+    run: CodeRun, *, time_limit: float | None = None, threads: int | None = None
+) -> Solution:
     """Solve the model a successful `CodeRun` harvested."""
     if not run.ok or run.model_data is None:
-        msg = "; ".join(str(d) for d in run.diagnostics) or f"the program did not run ({run.reason})"
+        msg = (
+            "; ".join(str(d) for d in run.diagnostics) or f"the program did not run ({run.reason})"
+        )
         return Solution(status=Status.ERROR, message=msg, diagnostics=list(run.diagnostics))
     if run.model_format == "lp":
         return solve_lp_text(run.model_data, run, time_limit=time_limit, threads=threads)
@@ -162,8 +177,9 @@ def solve_run(run: CodeRun, *, time_limit: float | None = None,
     return _error(f"unknown model format {run.model_format!r}")
 
 
-def solve_code(src: str, *, time_limit: float | None = None, threads: int | None = None,
-               **run_options: Any) -> tuple[Solution, CodeRun]:
+def solve_code(
+    src: str, *, time_limit: float | None = None, threads: int | None = None, **run_options: Any
+) -> tuple[Solution, CodeRun]:
     """Check, run (contained), harvest and solve a code-mode program: the top-level call."""
     t0 = time.perf_counter()
     run = run_code(src, **run_options)

@@ -14,6 +14,7 @@ RLIMIT_NPROC is not enforced for root; as root, seccomp and the audit hook are w
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -41,8 +42,16 @@ except OSError:  # pragma: no cover - non-glibc platforms
     _LIBC = None
 
 REASONS = (
-    "ok", "refused", "runtime_error", "no_model", "bad_model", "timeout", "cpu_limit",
-    "memory_limit", "file_limit", "killed",
+    "ok",
+    "refused",
+    "runtime_error",
+    "no_model",
+    "bad_model",
+    "timeout",
+    "cpu_limit",
+    "memory_limit",
+    "file_limit",
+    "killed",
 )
 
 
@@ -72,13 +81,20 @@ class CodeRun:
         return self.reason == "ok"
 
 
-def _diag(code: str, message: str, hint: str, line: int | None = None,
-          column: int | None = None, symbol: str | None = None) -> Diagnostic:
+def _diag(
+    code: str,
+    message: str,
+    hint: str,
+    line: int | None = None,
+    column: int | None = None,
+    symbol: str | None = None,
+) -> Diagnostic:
     return Diagnostic(
         code=code,
         message=message,
-        location=Location(section="code", field=f"line {line}" if line else None,
-                          column=column, symbol=symbol),
+        location=Location(
+            section="code", field=f"line {line}" if line else None, column=column, symbol=symbol
+        ),
         hint=hint,
     )
 
@@ -133,10 +149,8 @@ def _child_env(workdir: str) -> dict[str, str]:
         "MKL_NUM_THREADS": "1",
         "NUMEXPR_NUM_THREADS": "1",
     }
-    try:
+    with contextlib.suppress(OSError):
         env["FORMALIZE_PARENT_NETNS"] = os.readlink("/proc/self/ns/net")
-    except OSError:
-        pass
     return env
 
 
@@ -162,22 +176,35 @@ def run_code(
     if not _skip_allowlist:
         diags = check_code(src)
         if diags:
-            return CodeRun(reason="refused", diagnostics=diags, wall_time=time.perf_counter() - start)
+            return CodeRun(
+                reason="refused", diagnostics=diags, wall_time=time.perf_counter() - start
+            )
     cpu = int(cpu_seconds if cpu_seconds is not None else max(1, round(timeout)))
     workdir = tempfile.mkdtemp(prefix="formalize-code-")
     os.chmod(workdir, 0o700)
     try:
         with open(os.path.join(workdir, "_job.json"), "w") as f:
-            json.dump({"source": src, "libraries": libraries_used(src),
-                       "audit_hook": _audit_hook}, f)
-        return _run(src, workdir, start, timeout, cpu, memory_mb, max_file_mb, max_output,
-                    max_processes)
+            json.dump(
+                {"source": src, "libraries": libraries_used(src), "audit_hook": _audit_hook}, f
+            )
+        return _run(
+            src, workdir, start, timeout, cpu, memory_mb, max_file_mb, max_output, max_processes
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _run(src: str, workdir: str, start: float, timeout: float, cpu: int, memory_mb: int,
-         max_file_mb: int, max_output: int, max_processes: int) -> CodeRun:
+def _run(
+    src: str,
+    workdir: str,
+    start: float,
+    timeout: float,
+    cpu: int,
+    memory_mb: int,
+    max_file_mb: int,
+    max_output: int,
+    max_processes: int,
+) -> CodeRun:
     mem, fsize = memory_mb * 1024 * 1024, max_file_mb * 1024 * 1024
     proc = subprocess.Popen(
         [sys.executable, "-I", "-X", "utf8", HARNESS, workdir],
@@ -199,10 +226,8 @@ def _run(src: str, workdir: str, start: float, timeout: float, cpu: int, memory_
     except subprocess.TimeoutExpired:
         timed_out = True
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)  # the whole group, whatever it spawned
-        except (ProcessLookupError, PermissionError):
-            pass
         proc.wait()
     for r in readers:
         r.join(timeout=2.0)
@@ -242,33 +267,51 @@ def _read_containment(run: CodeRun, workdir: str) -> None:
     run.containment = layers + [str(x) for x in info.get("layers", [])]
 
 
-def _interpret(run: CodeRun, result: dict | None, timed_out: bool, timeout: float, cpu: int,
-               memory_mb: int, max_file_mb: int, workdir: str) -> None:
+def _interpret(
+    run: CodeRun,
+    result: dict | None,
+    timed_out: bool,
+    timeout: float,
+    cpu: int,
+    memory_mb: int,
+    max_file_mb: int,
+    workdir: str,
+) -> None:
     rc = run.returncode
     if timed_out:
         run.reason = "timeout"
-        run.diagnostics = [_diag("timeout", f"the program ran longer than {timeout:g} s and was "
-                                 "killed", "build the model directly; avoid long loops, sleeps "
-                                 "or searching for a solution yourself")]
+        run.diagnostics = [
+            _diag(
+                "timeout",
+                f"the program ran longer than {timeout:g} s and was killed",
+                "build the model directly; avoid long loops, sleeps "
+                "or searching for a solution yourself",
+            )
+        ]
         return
-    if rc is not None and rc < 0 and -rc in (signal.SIGXCPU, signal.SIGKILL) and result is None:
-        if -rc == signal.SIGXCPU:
-            run.reason = "cpu_limit"
-            run.diagnostics = [_diag("cpu-limit", f"the program used more than {cpu} s of CPU "
-                                     "time and was stopped", "only build the model; do not "
-                                     "search or enumerate solutions in Python")]
-            return
+    if rc == -signal.SIGXCPU and result is None:
+        run.reason = "cpu_limit"
+        run.diagnostics = [
+            _diag(
+                "cpu-limit",
+                f"the program used more than {cpu} s of CPU time and was stopped",
+                "only build the model; do not search or enumerate solutions in Python",
+            )
+        ]
+        return
     if result is None:
         name = signal.Signals(-rc).name if rc is not None and rc < 0 else None
         memoryish = "MemoryError" in run.stderr or "bad_alloc" in run.stderr
         run.reason = "memory_limit" if memoryish else "killed"
         what = f"killed by {name}" if name else f"exited with status {rc}"
-        run.diagnostics = [_diag(
-            "memory-limit" if memoryish else "killed",
-            f"the program {what} before the model was harvested"
-            + (f" (memory limit {memory_mb} MB)" if memoryish else ""),
-            "only build the model and leave it in `model`; do not exit or kill the process",
-        )]
+        run.diagnostics = [
+            _diag(
+                "memory-limit" if memoryish else "killed",
+                f"the program {what} before the model was harvested"
+                + (f" (memory limit {memory_mb} MB)" if memoryish else ""),
+                "only build the model and leave it in `model`; do not exit or kill the process",
+            )
+        ]
         return
     reason = str(result.get("reason", "killed"))
     run.reason = reason if reason in REASONS else "killed"
@@ -279,23 +322,37 @@ def _interpret(run: CodeRun, result: dict | None, timed_out: bool, timeout: floa
         _harvest(run, result, workdir)
         return
     code, hint = {
-        "refused": ("sandbox-refused", "the program may only build a model: no files outside "
-                    "its directory, processes, network or system calls"),
+        "refused": (
+            "sandbox-refused",
+            "the program may only build a model: no files outside "
+            "its directory, processes, network or system calls",
+        ),
         "runtime_error": ("runtime-error", "fix the code at this line"),
-        "no_model": ("missing-model", "assign the built model to a variable named `model`, "
-                     "e.g. `model = pyo.ConcreteModel()` / `model = pulp.LpProblem(...)` / "
-                     "`model = cp_model.CpModel()`"),
-        "bad_model": ("bad-model", "leave a pyomo.environ.ConcreteModel, pulp.LpProblem or "
-                      "cp_model.CpModel in `model`, with a linear objective and constraints "
-                      "(or a valid CP-SAT model)"),
-        "memory_limit": ("memory-limit", f"the program exceeded {memory_mb} MB; build the model "
-                         "without huge intermediate data"),
-        "file_limit": ("file-limit", f"a file exceeded {max_file_mb} MB; the program must not "
-                       "write files"),
+        "no_model": (
+            "missing-model",
+            "assign the built model to a variable named `model`, "
+            "e.g. `model = pyo.ConcreteModel()` / `model = pulp.LpProblem(...)` / "
+            "`model = cp_model.CpModel()`",
+        ),
+        "bad_model": (
+            "bad-model",
+            "leave a pyomo.environ.ConcreteModel, pulp.LpProblem or "
+            "cp_model.CpModel in `model`, with a linear objective and constraints "
+            "(or a valid CP-SAT model)",
+        ),
+        "memory_limit": (
+            "memory-limit",
+            f"the program exceeded {memory_mb} MB; build the model without huge intermediate data",
+        ),
+        "file_limit": (
+            "file-limit",
+            f"a file exceeded {max_file_mb} MB; the program must not write files",
+        ),
     }.get(run.reason, ("killed", "only build the model"))
     where = f" at line {line}" if line else ""
-    run.diagnostics = [_diag(code, f"{err}{where}" if err else f"{run.reason}{where}", hint,
-                             line=line, column=col)]
+    run.diagnostics = [
+        _diag(code, f"{err}{where}" if err else f"{run.reason}{where}", hint, line=line, column=col)
+    ]
 
 
 def _harvest(run: CodeRun, result: dict, workdir: str) -> None:
@@ -306,8 +363,13 @@ def _harvest(run: CodeRun, result: dict, workdir: str) -> None:
             run.model_data = f.read()
     except OSError as exc:
         run.reason = "bad_model"
-        run.diagnostics = [_diag("bad-model", f"the harness wrote no model file: {exc}",
-                                 "leave the built model in `model`")]
+        run.diagnostics = [
+            _diag(
+                "bad-model",
+                f"the harness wrote no model file: {exc}",
+                "leave the built model in `model`",
+            )
+        ]
         return
     run.library = str(result.get("library"))
     run.model_format = str(result.get("format"))
