@@ -79,7 +79,7 @@ class LLMSettings:
     backoff_initial: float = 1.0
     backoff_max: float = 30.0
     structured_output: str = "auto"
-    extra_params: Mapping[str, Any] = field(default_factory=dict)
+    extra_params: Mapping[str, Any] = field(default_factory=dict, hash=False)
     source: str = "explicit"
 
     def __post_init__(self) -> None:

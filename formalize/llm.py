@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from types import ModuleType
 from typing import Any
 
@@ -115,40 +115,52 @@ def _strip_trailing_commas(text: str) -> str:
     return "".join(out)
 
 
-def _balanced_spans(text: str) -> tuple[list[tuple[int, int]], int | None]:
-    """Top-level balanced ``{…}``/``[…]`` spans (string-aware inside them) and the start of an
-    unterminated one, if the text ends inside it."""
-    spans: list[tuple[int, int]] = []
+def _match_at(text: str, start: int) -> int | None:
+    """End (exclusive) of the balanced ``{…}``/``[…]`` opening at ``start`` (string-aware), or
+    None when it is mismatched or unterminated."""
     stack: list[str] = []
-    start = 0
     in_str = esc = False
-    for i, c in enumerate(text):
-        if stack:
-            if in_str:
-                if esc:
-                    esc = False
-                elif c == "\\":
-                    esc = True
-                elif c == '"':
-                    in_str = False
-                continue
-            if c == '"':
-                in_str = True
-            elif c in "{[":
-                stack.append("}" if c == "{" else "]")
-            elif c in "}]":
-                if c != stack[-1]:  # mismatched: abandon this candidate
-                    stack.clear()
-                    in_str = False
-                    continue
-                stack.pop()
-                if not stack:
-                    spans.append((start, i + 1))
+    for i in range(start, len(text)):
+        c = text[i]
+        if in_str:
+            if esc:
+                esc = False
+            elif c == "\\":
+                esc = True
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
         elif c in "{[":
             stack.append("}" if c == "{" else "]")
-            start = i
-            in_str = esc = False
-    return spans, (start if stack else None)
+        elif c in "}]":
+            if c != stack[-1]:
+                return None
+            stack.pop()
+            if not stack:
+                return i + 1
+    return None
+
+
+def _balanced_spans(text: str) -> tuple[list[tuple[int, int]], int | None]:
+    """Top-level balanced ``{…}``/``[…]`` spans and the first opening that never closes.
+
+    A failed opening (a brace in prose) is skipped and scanning resumes just after it."""
+    spans: list[tuple[int, int]] = []
+    unterminated: int | None = None
+    i, n, failures = 0, len(text), 0
+    while i < n and failures < 2000:
+        if text[i] in "{[":
+            end = _match_at(text, i)
+            if end is not None:
+                spans.append((i, end))
+                i = end
+                continue
+            failures += 1
+            if unterminated is None:
+                unterminated = i
+        i += 1
+    return spans, unterminated
 
 
 def _loads(candidate: str) -> Any:
@@ -203,22 +215,24 @@ def extract_json(text: str, *, finish_reason: str | None = None) -> Any:
             if ok and isinstance(value, (dict, list)):
                 return value
 
-    unterminated: int | None = None
-    pending = [stripped]
-    tried = 0
-    while pending and tried < 200:
-        chunk = pending.pop(0)
-        spans, open_at = _balanced_spans(chunk)
-        if unterminated is None and open_at is not None and chunk is stripped:
-            unterminated = open_at
-        ordered = sorted(spans, key=lambda s: (chunk[s[0]] != "{", -(s[1] - s[0])))
-        for a, b in ordered:
-            tried += 1
-            ok, value = attempt(chunk[a:b])
-            if ok:
-                return value
-            if b - a > 2:
-                pending.append(chunk[a + 1: b - 1])
+    spans, unterminated = _balanced_spans(stripped)
+    tried = set(spans)
+    for a, b in sorted(spans, key=lambda sp: (stripped[sp[0]] != "{", sp[0] - sp[1])):
+        ok, value = attempt(stripped[a:b])
+        if ok:
+            return value
+    # slow path: an opening inside prose or a broken outer value may hide a valid one, so
+    # try every opening (bounded) as a start
+    extra: list[tuple[int, int]] = []
+    starts = [i for i, c in enumerate(stripped) if c in "{["][:300]
+    for a in starts:
+        b = _match_at(stripped, a)
+        if b is not None and (a, b) not in tried:
+            extra.append((a, b))
+    for a, b in sorted(extra, key=lambda sp: (stripped[sp[0]] != "{", sp[0] - sp[1])):
+        ok, value = attempt(stripped[a:b])
+        if ok:
+            return value
 
     head = stripped[:200].replace("\n", "\\n")
     if unterminated is not None and not fences:
@@ -338,9 +352,7 @@ class Usage:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain numbers (for JSON output)."""
-        d = asdict(self)
-        d.pop("_lock", None)
-        return d
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "_lock"}
 
 
 # -- litellm, lazily --------------------------------------------------------------------------------
@@ -665,7 +677,7 @@ class LLMClient:
         from tenacity import retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
         s = self.settings
-        backoff = wait_exponential_jitter(initial=s.backoff_initial, max=s.backoff_max,
+        backoff = wait_exponential_jitter(multiplier=s.backoff_initial, max=s.backoff_max,
                                           jitter=s.backoff_initial)
 
         def wait(retry_state: Any) -> float:

@@ -52,7 +52,7 @@ class RecordedRequest:
     index: int
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-case names
     body: Any  # parsed JSON, or the raw text when it was not JSON
     received_at: float
 
@@ -250,7 +250,8 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             body = raw.decode("utf-8", "replace")
         owner = self.server.owner
-        record = owner._record(self.command, self.path, dict(self.headers.items()), body)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        record = owner._record(self.command, self.path, headers, body)
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._send_json(404, {"error": {"message": f"no route POST {self.path}"}})
             return
