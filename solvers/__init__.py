@@ -11,7 +11,7 @@ from .solution import Solution, Status
 
 __all__ = [
     "Diagnostic", "Location", "ModelError", "Model", "load_model", "Solution", "Status",
-    "solve", "check", "check_model", "lower",
+    "solve", "check", "check_model",
 ]
 
 
@@ -36,9 +36,3 @@ def check_model(model: Any, backend: str | None = None):
 
     return _check_model(model, backend=backend)
 
-
-def lower(model: Any, target: str = "highs"):
-    """Lower a model to arrays (see solvers.lowered.Lowered)."""
-    from .lower import lower as _lower
-
-    return _lower(model, target=target)

@@ -160,6 +160,7 @@ class Evaluator:
     def __init__(self, model: Model, inst: Instance | None = None):
         self.model = model
         self.inst = inst if inst is not None else instance(model)
+        self._sds: dict[str, list] = {}
         self.var_sets: dict[str, list[str]] = {}
         self.var_names: dict[str, list[str | None]] = {}
         for name, spec in model.variables.items():
@@ -229,21 +230,36 @@ class Evaluator:
             return (v,)
         return (_as_int(v, node.col, "index value"),)
 
-    def check_key(self, name: str, sets: list[str], key: tuple, col: int) -> None:
-        """Arity and membership of a flat key against a symbol's index sets."""
-        need = sum(self.inst.sets[s].dim for s in sets)
+    def check_key(self, name: str, sets: list[str], key: tuple, col: int) -> tuple[int, ...]:
+        """Arity and membership of a flat key against a symbol's index sets; returns positions."""
+        sds = self._sds.get(name)
+        if sds is None:
+            sds = self._sds[name] = [(self.inst.sets[s], self.inst.sets[s].dim) for s in sets]
+        if len(sds) == len(key) and all(d == 1 for _, d in sds):
+            pos = []
+            for (sd, _), e in zip(sds, key):
+                p = sd.pos.get(e)
+                if p is None:
+                    break
+                pos.append(p)
+            else:
+                return tuple(pos)
+        need = sum(d for _, d in sds)
         if len(key) != need:
             raise EvalError("index-arity", f"{name} takes {need} index value(s), got {len(key)}",
                             f"{name} is indexed over {sets or 'nothing (a scalar)'}", col, name)
+        out = []
         k = 0
-        for s in sets:
-            sd = self.inst.sets[s]
-            e = key[k] if sd.dim == 1 else tuple(key[k:k + sd.dim])
-            k += sd.dim
-            if e not in sd.pos:
+        for (sd, d), s in zip(sds, sets):
+            e = key[k] if d == 1 else tuple(key[k:k + d])
+            k += d
+            p = sd.pos.get(e)
+            if p is None:
                 near = nearest(str(e), [str(x) for x in sd.elements[:5000]]) if isinstance(e, str) else None
                 hint = f"did you mean {near!r}?" if near else "restrict the forall/sum with an if condition, e.g. `if t > 1`"
                 raise EvalError("index-not-in-set", f"{name}[{', '.join(map(str, key))}]: {e!r} is not in {s}", hint, col, name)
+            out.append(p)
+        return tuple(out)
 
     # ---- values
     def value(self, node: Node, env: dict, var_value: VarValue, funcs: dict | None = None) -> Any:
@@ -320,12 +336,14 @@ class Evaluator:
         key = self.key_of(node.args, env)
         p = self.inst.params.get(n)
         if p is not None:
-            self.check_key(n, p.index, key, node.col)
-            try:
-                return p.get(key, self.inst)
-            except KeyError:
-                raise EvalError("param-missing-value", f"{format_key(n, key)} has no value and {n!r} has no default",
-                                f"add the entry to {n}.values or give \"default\"", node.col, n) from None
+            pos = self.check_key(n, p.index, key, node.col)
+            v = float(p.table[pos]) if pos else float(p.table)
+            if v == v:  # not NaN
+                return v
+            if p.default is not None:
+                return p.default
+            raise EvalError("param-missing-value", f"{format_key(n, key)} has no value and {n!r} has no default",
+                            f"add the entry to {n}.values or give \"default\"", node.col, n)
         if n in self.model.variables:
             self.check_key(n, self.var_sets[n], key, node.col)
             return var_value(n, key)
@@ -1053,6 +1071,8 @@ def check(model: Any, assignment: Any, tol: float = 1e-6, *, claimed_objective: 
             k = (vi.name, vi.key)
             if k not in values:
                 report.missing.append(format_key(vi.name, vi.key))
+                if missing == "zero":
+                    _check_var(report, vi, 0.0, tol)
                 continue
             _check_var(report, vi, values[k], tol)
     except ModelError as e:
@@ -1128,10 +1148,8 @@ def _unwrap(assignment: Any, variables: set[str]) -> tuple[Any, float | None]:
     vals = getattr(assignment, "values", None)
     if vals is not None and not callable(vals) and hasattr(assignment, "status"):
         return vals, getattr(assignment, "objective", None)
-    if isinstance(assignment, dict) and isinstance(assignment.get("values"), dict) and "values" not in variables and \
-            set(assignment) <= {"values", "objective", "status", "best_bound", "gap", "duals", "slacks", "solver",
-                                "solve_time", "wall_time", "iis", "unbounded_variables", "message", "diagnostics",
-                                "reduced_costs"}:
+    if isinstance(assignment, dict) and isinstance(assignment.get("values"), dict) and \
+            not any(str(k) in variables for k in assignment):
         obj = _to_number(assignment.get("objective")) if assignment.get("objective") is not None else None
         return assignment["values"], obj
     return assignment, None

@@ -1,0 +1,290 @@
+"""Static checks: each check on a model exhibiting it, with its code, location and hint."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from solvers.checks import check_model
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "problems" / "examples"
+
+BASE = {
+    "name": "transport",
+    "sense": "minimize",
+    "sets": {"Plants": ["seattle", "san_diego"], "Markets": ["ny", "chicago"]},
+    "params": {
+        "supply": {"index": ["Plants"], "values": {"seattle": 350, "san_diego": 600}},
+        "demand": {"index": ["Markets"], "values": {"ny": 325, "chicago": 300}},
+        "cost": {"index": ["Plants", "Markets"], "values": [[2.5, 1.7], [2.5, 1.8]]},
+    },
+    "variables": {"ship": {"index": ["Plants", "Markets"], "lb": 0}},
+    "objective": "sum(cost[p, m] * ship[p, m] for p in Plants for m in Markets)",
+    "constraints": [
+        {"name": "supply_limit", "forall": "p in Plants", "expr": "sum(ship[p, m] for m in Markets) <= supply[p]"},
+        {"name": "demand_met", "forall": "m in Markets", "expr": "sum(ship[p, m] for p in Plants) >= demand[m]"},
+    ],
+}
+
+
+def model(**changes) -> dict:
+    m = copy.deepcopy(BASE)
+    m.update(changes)
+    return m
+
+
+def with_constraint(expr: str, forall: str | None = None, name: str = "extra", **changes) -> dict:
+    m = model(**changes)
+    c = {"name": name, "expr": expr}
+    if forall:
+        c["forall"] = forall
+    m["constraints"] = [*m["constraints"], c]
+    return m
+
+
+def only(res, code: str):
+    found = [d for d in res.diagnostics if d.code == code]
+    assert found, f"no {code!r} in {res.codes()}"
+    return found[0]
+
+
+def test_clean_model_has_no_diagnostics():
+    res = check_model(BASE)
+    assert res.ok and res.diagnostics == [], res.summary()
+    assert res.problem_class == "LP"
+    assert res.n_variables == 4 and res.n_constraints == 4
+    assert "class LP" in res.summary()
+
+
+def test_load_error_is_returned_not_raised():
+    res = check_model({"sets": {}, "variables": {"x": {"domain": "complex"}}})
+    assert not res.ok and res.problem_class is None
+    assert res.errors[0].code == "schema"
+    res = check_model("{not json")
+    assert res.errors[0].code == "bad-json"
+
+
+def test_data_error_non_finite_reported():
+    m = model()
+    m["params"]["supply"]["values"]["seattle"] = float("nan")
+    res = check_model(m)
+    d = only(res, "non-finite")
+    assert d.location.item == "supply"
+
+
+def test_undeclared_symbol_suggests_nearest():
+    res = check_model(with_constraint("sum(ship[p, m] for m in Markets) <= suply[p]", "p in Plants"))
+    d = only(res, "undeclared-symbol")
+    assert (d.location.section, d.location.item, d.location.field, d.location.symbol) == ("constraints", "extra", "expr", "suply")
+    assert d.location.column == 37
+    assert "supply" in d.hint
+
+
+def test_literal_index_not_in_set_suggests_element():
+    res = check_model(with_constraint('ship["seatle", "ny"] <= 10'))
+    d = only(res, "index-not-in-set")
+    assert d.location.symbol == "seatle" and d.location.column == 6
+    assert "seattle" in d.hint
+
+
+def test_index_arity_counts_tuple_sets():
+    m = model()
+    m["sets"]["Arcs"] = [["seattle", "ny"], ["san_diego", "chicago"]]
+    m["variables"]["flow"] = {"index": ["Arcs"], "lb": 0}
+    m["constraints"] = [
+        {"name": "ok_flat", "forall": "a in Arcs", "expr": "flow[a] <= 5"},
+        {"name": "ok_pair", "forall": "(i, j) in Arcs", "expr": "flow[i, j] + ship[i, j] <= 5"},
+        {"name": "bad", "forall": "a in Arcs", "expr": "flow[a, 1] <= 5"},
+    ]
+    res = check_model(m)
+    errs = [d for d in res.errors if d.code == "index-arity"]
+    assert len(errs) == 1, res.summary()
+    assert errs[0].location.item == "bad" and "takes 2" in errs[0].message and errs[0].location.symbol == "flow"
+
+
+def test_generator_arity():
+    res = check_model(with_constraint("sum(ship[p, m] for (p, m, k) in Plants) <= 3"))
+    assert only(res, "generator-arity").location.symbol == "Plants"
+
+
+def test_undeclared_generator_set():
+    res = check_model(with_constraint("sum(ship[p, m] for m in Market) >= 1", "p in Plants"))
+    d = only(res, "undeclared-set")
+    assert d.location.symbol == "Market" and "Markets" in d.hint
+
+
+def test_variable_in_data_context():
+    res = check_model(with_constraint("sum(ship[p, m] for m in Markets if ship[p, m] > 0) <= 5", "p in Plants"))
+    d = only(res, "variable-in-data-context")
+    assert d.location.symbol == "ship" and "if-condition" in d.message
+    res = check_model(with_constraint("ship['seattle', 'ny'] / ship['seattle', 'chicago'] <= 5"))
+    assert "divisor" in only(res, "variable-in-data-context").message
+    m = model()
+    m["variables"]["y"] = {"ub": "ship['seattle', 'ny']"}
+    d = only(check_model(m), "variable-in-data-context")
+    assert (d.location.section, d.location.item, d.location.field) == ("variables", "y", "ub")
+
+
+def test_quadratic_constraint_and_nonlinear_terms():
+    res = check_model(with_constraint("ship['seattle', 'ny'] * ship['seattle', 'chicago'] <= 5"))
+    d = only(res, "nonlinear")
+    assert "HiGHS" in d.hint and d.location.item == "extra"
+    res = check_model(model(objective="sum(ship[p, m] ** 3 for p in Plants for m in Markets)"))
+    assert only(res, "nonlinear").location.section == "objective"
+
+
+def test_not_a_constraint():
+    res = check_model(with_constraint("ship['seattle', 'ny'] + 1"))
+    d = only(res, "not-a-constraint")
+    assert "<=, >= or ==" in d.message and d.hint
+
+
+def test_all_different_is_cp_and_needs_cpsat_for_highs():
+    m = {"sets": {"I": {"range": [1, 3]}}, "variables": {"x": {"index": ["I"], "domain": "integer", "lb": 1, "ub": 3}},
+         "sense": "feasibility", "constraints": [{"name": "diff", "expr": "all_different(x[i] for i in I)"}]}
+    assert check_model(m).problem_class == "CP" and check_model(m).ok
+    d = only(check_model(m, backend="highs"), "needs-cpsat")
+    assert d.location.item == "diff" and "cpsat" in d.hint
+
+
+def test_neq_between_expressions_is_cp():
+    m = {"variables": {"a": {"domain": "integer", "lb": 0, "ub": 5}, "b": {"domain": "integer", "lb": 0, "ub": 5}},
+         "sense": "feasibility", "constraints": [{"name": "ne", "expr": "a != b"}]}
+    assert check_model(m).problem_class == "CP"
+    assert only(check_model(m, backend="highs"), "needs-cpsat").location.symbol == "!="
+
+
+def test_cpsat_needs_bounded_integers_and_no_reals():
+    m = {"variables": {"n": {"domain": "integer", "lb": 0}, "r": {"domain": "real", "lb": 0, "ub": 1}},
+         "objective": "n + r", "constraints": [{"name": "c", "expr": "n + r >= 1"}]}
+    res = check_model(m, backend="cpsat")
+    d = only(res, "unbounded-integer-cpsat")
+    assert (d.location.item, d.location.field) == ("n", "ub") and "lb" in d.hint
+    assert only(res, "cpsat-real-variable").location.item == "r"
+    assert check_model(m).ok  # fine for HiGHS
+
+
+def test_orphan_variable_unused_param_and_set():
+    m = model()
+    m["variables"]["unused_var"] = {"lb": 0}
+    m["params"]["budget"] = 10
+    m["sets"]["Extra"] = ["a"]
+    res = check_model(m)
+    assert res.ok
+    assert only(res, "orphan-variable").location.item == "unused_var"
+    assert only(res, "unused-param").location.item == "budget"
+    assert only(res, "unused-set").location.item == "Extra"
+    assert all(d.severity == "warning" for d in res.diagnostics)
+
+
+def test_empty_forall_and_no_instances_warnings():
+    m = with_constraint("ship['seattle', 'ny'] <= 1", "e in Empty", sets={**BASE["sets"], "Empty": []})
+    d = only(check_model(m), "empty-forall")
+    assert d.severity == "warning" and d.location.symbol == "Empty"
+    m = with_constraint("ship[p, 'ny'] <= 1", "p in Plants if p == 'boston'")
+    res = check_model(m)
+    assert only(res, "no-instances").severity == "warning"
+    assert res.n_constraints == 4
+
+
+def test_duplicate_and_reserved_names():
+    m = model()
+    m["params"]["Plants"] = 3
+    m["variables"]["sum"] = {"lb": 0}
+    m["constraints"] = [*m["constraints"], {"name": "supply_limit", "expr": "ship['seattle', 'ny'] <= 1"}]
+    res = check_model(m)
+    assert only(res, "duplicate-name").location.item == "Plants"
+    assert only(res, "reserved-name").location.item == "sum"
+    assert only(res, "duplicate-constraint").location.item == "supply_limit"
+
+
+def test_parse_errors_located():
+    res = check_model(with_constraint("sum(ship[p, m] for m in Markets) = 5", "p in Plants"))
+    d = only(res, "syntax")
+    assert d.location.item == "extra" and "==" in d.hint
+
+
+def test_misuse_of_names():
+    res = check_model(with_constraint("ship <= supply['seattle'] + Plants"))
+    assert only(res, "variable-without-index").location.symbol == "ship"
+    assert only(res, "set-as-value").location.symbol == "Plants"
+    res = check_model(with_constraint("ship['seattle', 'ny'] <= supply"))
+    assert only(res, "param-without-index").location.symbol == "supply"
+
+
+def test_strict_inequality_on_reals():
+    res = check_model(with_constraint("ship['seattle', 'ny'] < 5"))
+    assert only(res, "strict-inequality").location.symbol == "ship"
+    m = {"variables": {"k": {"domain": "integer", "lb": 0, "ub": 9}}, "objective": "k",
+         "constraints": [{"name": "c", "expr": "k > 2"}]}
+    assert check_model(m).ok
+
+
+def test_bad_implies_condition():
+    m = model()
+    m["variables"]["open"] = {"index": ["Plants"], "domain": "binary"}
+    m["constraints"].append({"name": "closed", "forall": "p in Plants",
+                             "expr": "implies(not open[p], sum(ship[p, m] for m in Markets) == 0)"})
+    res = check_model(m)
+    assert res.ok and res.problem_class == "MILP"
+    m["constraints"][-1]["expr"] = "implies(ship[p, 'ny'] >= 5, sum(ship[p, m] for m in Markets) == 0)"
+    assert only(check_model(m), "bad-implies-condition").location.item == "closed"
+
+
+def test_empty_domain_and_constant_objective():
+    m = model(objective="5")
+    m["variables"]["z"] = {"lb": 3, "ub": 1}
+    res = check_model(m)
+    assert only(res, "empty-domain").location.item == "z"
+    assert only(res, "constant-objective").severity == "warning"
+
+
+def test_objective_that_is_a_constraint():
+    res = check_model(model(objective="sum(ship[p, m] for p in Plants for m in Markets) >= 3"))
+    assert only(res, "bad-objective").location.section == "objective"
+
+
+@pytest.mark.parametrize("sense,expected", [("minimize", "QP"), ("maximize", "nonconvex")])
+def test_qp_convexity(sense, expected):
+    m = model(sense=sense, objective="sum(ship[p, m] ** 2 for p in Plants for m in Markets) - ship['seattle', 'ny']")
+    res = check_model(m)
+    assert res.problem_class == "QP"
+    if expected == "QP":
+        assert res.ok, res.summary()
+    else:
+        d = only(res, "nonconvex-qp")
+        assert d.location.section == "objective" and "semidefinite" in d.hint
+
+
+def test_indefinite_product_objective_is_nonconvex():
+    m = model(objective="ship['seattle', 'ny'] * ship['seattle', 'chicago'] + sum(ship[p, m] for p in Plants for m in Markets)")
+    d = only(check_model(m), "nonconvex-qp")
+    assert "ship" in d.message
+
+
+def test_problem_class_inference():
+    assert check_model(BASE).problem_class == "LP"
+    m = model()
+    m["variables"]["ship"]["domain"] = "integer"
+    assert check_model(m).problem_class == "MILP"
+    m["objective"] = "sum(ship[p, m] ** 2 for p in Plants for m in Markets)"
+    assert check_model(m).problem_class == "MIQP"
+    assert only(check_model(m, backend="highs"), "miqp-unsupported")
+    # convex max in a minimized objective stays LP; concave use needs binaries
+    assert check_model(model(objective="max(ship[p, m] for p in Plants for m in Markets)")).problem_class == "LP"
+    assert check_model(model(sense="maximize", objective="max(ship[p, m] for p in Plants for m in Markets)")).problem_class == "MILP"
+    assert check_model(model(objective="sum(abs(ship[p, m] - 3) for p in Plants for m in Markets)")).problem_class == "LP"
+    assert check_model(model(objective="-sum(abs(ship[p, m] - 3) for p in Plants for m in Markets)")).problem_class == "MILP"
+
+
+@pytest.mark.parametrize("name", ["transport", "diet", "knapsack", "portfolio", "n_queens", "sudoku", "tsp",
+                                  "facility_location", "minimax_location", "l1_regression"])
+def test_examples_are_clean(name):
+    path = next((EXAMPLES / name).glob("model.*"))
+    res = check_model(path)
+    assert res.ok and not res.warnings, res.summary()
+    expected = {"transport": "LP", "diet": "LP", "knapsack": "MILP", "portfolio": "QP", "n_queens": "CP", "sudoku": "CP",
+                "tsp": "MILP", "facility_location": "MILP", "minimax_location": "LP", "l1_regression": "LP"}[name]
+    assert res.problem_class == expected
