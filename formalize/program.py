@@ -407,6 +407,19 @@ class Result:
         return result_html(self)
 
 
+def _as_path(x: str | Path) -> Path | None:
+    """`x` as an existing file path, or None when it is problem text."""
+    if isinstance(x, Path):
+        return x if x.is_file() else None
+    if "\n" in x or len(x) > 1024:
+        return None
+    try:
+        p = Path(x)
+        return p if p.is_file() else None
+    except OSError:
+        return None
+
+
 def cluster_objectives(values: Sequence[float | None], rel_tol: float = 1e-6) -> list[tuple[float, list[int]]]:
     """Group equal objective values (relative tolerance); largest group first, ties by first seen."""
     clusters: list[tuple[float, list[int]]] = []
@@ -431,14 +444,14 @@ def solve(text_or_path: str | Path, model: str | LLMClient | None = None, data: 
 
     A formal model skips the LLM. Otherwise the LLM formalizes (k `samples` vote on the
     objective) and the solver computes the answer."""
-    p = Path(text_or_path) if isinstance(text_or_path, (str, Path)) and len(str(text_or_path)) < 4096 else None
-    if p is not None and p.suffix.lower() in (".json", ".yaml", ".yml") and p.is_file():
+    p = _as_path(text_or_path)
+    if p is not None and p.suffix.lower() in (".json", ".yaml", ".yml"):
         m = load_model(p, data_dirs=[Path(d).parent for d in data] or None)
         sol = _solve(m, backend, time_limit)
         f = Formalization(text="", model=m, diagnostics=[], history=[], usage=Usage(), seconds=0.0,
                           strategy="given", solution=sol)
         return Result(text="", solution=sol, formalization=f, mode="model")
-    text = p.read_text(encoding="utf-8") if p is not None and p.is_file() else str(text_or_path)
+    text = p.read_text(encoding="utf-8") if p is not None else str(text_or_path)
     client = _client(model, no_cache=no_cache)
     if mode == "code":
         from .codegen import solve_with_code

@@ -1,0 +1,198 @@
+"""The formalization program driven by a scripted LLM (a test double behind real litellm).
+
+Each scenario feeds a realistic mistake and checks that the loop takes the right repair and ends
+at the right optimum, computed by the solver (and confirmed by the independent checker).
+Problem: NL4Opt snack suitcases (problems/datasets/nl4opt/cpmpy_1133974368), optimum 4190,
+independently: l ≤ 70/3 → l = 23, s = 47 → 50·47 + 80·23 = 4190.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+import solvers
+from formalize.program import Program, cluster_objectives, data_summaries, formalize, solve
+from formalize.testing import ScriptedLLM
+
+HERE = Path(__file__).resolve().parent.parent
+PROBLEM = HERE / "problems/datasets/nl4opt/cpmpy_1133974368"
+TEXT = (PROBLEM / "problem.txt").read_text()
+GOOD = json.loads((PROBLEM / "model.json").read_text())
+OPT = 4190.0
+
+
+def variant(**changes) -> dict:
+    m = copy.deepcopy(GOOD)
+    for path, value in changes.items():
+        node = m
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node[int(k)] if isinstance(node, list) else node[k]
+        last = keys[-1]
+        if value is None and not isinstance(node, list):
+            node.pop(last, None)
+        elif isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return m
+
+
+def run(responses, **kw):
+    llm = ScriptedLLM(responses, name="program")
+    try:
+        f = formalize(TEXT, llm.client(), strategy=kw.pop("strategy", "single"), **kw)
+    finally:
+        llm.close()
+    return f, llm
+
+
+def assert_verified_optimum(f):
+    assert f.ok, [str(d) for d in f.diagnostics]
+    assert f.solution is not None and f.solution.status.value == "optimal"
+    assert f.solution.objective == pytest.approx(OPT, rel=1e-9)
+    rep = solvers.check(f.model, f.solution.values)
+    assert rep.feasible and rep.objective == pytest.approx(OPT, rel=1e-9)
+
+
+def test_correct_model_first_time():
+    f, llm = run([GOOD])
+    assert_verified_optimum(f)
+    assert [r.step for r in f.history] == ["single"] and f.repair_rounds == 0
+    assert llm.remaining == 0
+
+
+def test_two_step_program_reads_data_then_structure():
+    data = {"sets": {}, "params": GOOD["params"]}
+    struct = {k: GOOD[k] for k in ("sense", "variables", "objective", "constraints")}
+    llm = ScriptedLLM([data, struct], name="steps")
+    try:
+        f = formalize(TEXT, llm.client(), strategy="steps")
+    finally:
+        llm.close()
+    assert_verified_optimum(f)
+    assert [r.step for r in f.history] == ["read", "structure"]
+    # the structure step sees symbols, not the data values' table
+    prompt = llm.calls[1].prompt
+    assert "param cap_small (scalar)" in prompt
+
+
+def test_invalid_json_is_repaired():
+    f, llm = run(["Sure! Here is the model: {\"sense\": \"maximize\", \"variables\": {", GOOD])
+    assert_verified_optimum(f)
+    assert [r.step for r in f.history] == ["single", "repair"]
+    assert f.history[0].diagnostics[0].code == "bad-json"
+    assert "bad-json" in llm.calls[1].prompt or "JSON" in llm.calls[1].prompt
+
+
+def test_misspelled_symbol_is_repaired():
+    bad = variant(objective="cap_smal * small + cap_large * large")
+    f, llm = run([bad, GOOD])
+    assert_verified_optimum(f)
+    d = f.history[0].diagnostics
+    assert any(x.code == "undeclared-symbol" and "cap_small" in (x.hint or "") for x in d)
+    assert "cap_smal" in llm.calls[1].prompt  # the located message went back
+
+
+def test_number_not_in_text_is_repaired():
+    bad = variant(params__cap_small__value=55)
+    f, llm = run([bad, GOOD])
+    assert_verified_optimum(f)
+    assert any(x.code == "ungrounded-number" and x.location.item == "cap_small" for x in f.history[0].diagnostics)
+    assert "55" in llm.calls[1].prompt
+
+
+def test_unused_number_forgotten_constraint_is_repaired():
+    bad = variant()
+    bad["constraints"] = [c for c in bad["constraints"] if c["name"] != "total"]
+    del bad["params"]["max_total"]
+    # without the forgotten constraint the solver would answer 6300 (s=70, l=35)
+    alone = solvers.solve(bad)
+    assert alone.objective == pytest.approx(6300)
+    f, llm = run([bad, GOOD])
+    assert_verified_optimum(f)
+    unused = [x for x in f.history[0].diagnostics if x.code == "unused-number"]
+    assert unused and any("70" in x.message for x in unused)
+
+
+def test_infeasible_model_goes_back_with_its_iis():
+    bad = variant(variables__large__lb="avail_large")  # l >= 50 and s >= 2l > 70 = avail_small
+    f, llm = run([bad, GOOD])
+    assert_verified_optimum(f)
+    assert [r.step for r in f.history] == ["single", "repair-infeasible"]
+    prompt = llm.calls[1].prompt
+    assert "INFEASIBLE" in prompt and "preference" in prompt
+
+
+def test_unbounded_model_goes_back_with_its_variables():
+    bad = variant(variables__small__ub=None)
+    bad["constraints"] = [c for c in bad["constraints"] if c["name"] != "total"]
+    bad["constraints"].append({"name": "total", "expr": "small + large >= max_total"})
+    bad["params"]["avail_small"]["source"] = "derived: 70 = 70"
+    f, llm = run([bad, bad, GOOD])
+    assert_verified_optimum(f)
+    steps = [r.step for r in f.history]
+    assert steps[-1] == "repair-unbounded"
+    assert "UNBOUNDED" in llm.calls[-1].prompt and "small" in llm.calls[-1].prompt
+
+
+def test_repairs_are_bounded_and_failure_is_reported():
+    bad = variant(objective="cap_smal * small")
+    f, llm = run([bad, bad, bad, bad], max_repairs=3)
+    assert not f.ok and f.solution is None
+    assert f.repair_rounds == 3 and len(f.history) == 4
+    assert any(d.code == "undeclared-symbol" for d in f.diagnostics)
+
+
+def test_vote_over_samples_reports_agreement():
+    relaxed = copy.deepcopy(GOOD)
+    for v in relaxed["variables"].values():
+        v["domain"] = "real"  # LP relaxation: 4200, a different answer
+    llm = ScriptedLLM([GOOD, GOOD, relaxed], name="vote")
+    try:
+        res = solve(TEXT, llm.client(), samples=3, strategy="single")
+    finally:
+        llm.close()
+    assert res.objective == pytest.approx(OPT)
+    assert res.vote is not None and res.confidence == pytest.approx(2 / 3)
+    assert sorted(len(ix) for _, ix in res.vote.clusters) == [1, 2]
+    assert not res.vote.agreed
+
+
+def test_cluster_objectives():
+    cl = cluster_objectives([1.0, 1.0000000001, 2.0, None, 2.0, 2.0])
+    assert cl[0][1] == [2, 4, 5] and cl[1][1] == [0, 1]
+
+
+def test_data_files_cost_the_same_prompt_whatever_their_length(tmp_path):
+    small, big = tmp_path / "small.csv", tmp_path / "big.csv"
+    rows = "".join(f"p{i},{i % 97}.5\n" for i in range(1_000_000))
+    small.write_text("product,cost\n" + rows[: rows.index("\n", 200) + 1])
+    big.write_text("product,cost\n" + rows)
+    s1, s2 = data_summaries([small]), data_summaries([big])
+    assert s1.replace(small.name, "X").split("rows")[1] == s2.replace(big.name, "X").split("rows")[1]
+    from formalize.llm import _litellm
+
+    lt = _litellm()
+    msgs = lambda s: [{"role": "user", "content": s}]  # noqa: E731
+    t1 = lt.token_counter(model="gpt-4o", messages=msgs(s1))
+    t2 = lt.token_counter(model="gpt-4o", messages=msgs(s2))
+    assert abs(t1 - t2) <= 2  # only the row count's digits differ
+
+
+def test_solve_a_formal_model_skips_the_llm():
+    res = solve(PROBLEM / "model.json")
+    assert res.mode == "model" and res.objective == pytest.approx(OPT)
+
+
+def test_program_rejects_unknown_strategy():
+    llm = ScriptedLLM([], name="strat")
+    try:
+        with pytest.raises(ValueError):
+            Program(llm.client(), strategy="magic")
+    finally:
+        llm.close()
