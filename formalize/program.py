@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from solvers.checks import check_model
-
 from solvers import Model, ModelError, Solution, Status, load_model
+from solvers.checks import check_model
 from solvers.diagnostics import Diagnostic, Location
 
 from . import prompts
