@@ -124,6 +124,7 @@ class Lin:
     col: np.ndarray
     coef: np.ndarray
     q: Quad | None = None
+    ident: bool = False  # row == arange(n) (one term per row, in order): scaling needs no gather
 
     @staticmethod
     def of_data(d: np.ndarray, n: int) -> Lin:
@@ -132,8 +133,10 @@ class Lin:
 
     @staticmethod
     def of_cols(cols: np.ndarray, n: int) -> Lin:
-        cols = np.broadcast_to(np.asarray(cols, dtype=I64), (n,))
-        return Lin(n, np.zeros(()), np.arange(n, dtype=I64), np.ascontiguousarray(cols), np.ones(n))
+        cols = np.asarray(cols, dtype=I64)
+        if cols.shape != (n,):
+            cols = np.ascontiguousarray(np.broadcast_to(cols, (n,)))
+        return Lin(n, np.zeros(()), np.arange(n, dtype=I64), cols, np.ones(n), ident=True)
 
     def const_full(self) -> np.ndarray:
         return np.broadcast_to(self.const, (self.n,))
@@ -174,9 +177,9 @@ def add(a, b, n: int):
     if not la and not lb:
         return a + b
     if la and not lb:
-        return Lin(n, a.const + b, a.row, a.col, a.coef, a.q)
+        return Lin(n, a.const + b, a.row, a.col, a.coef, a.q, a.ident)
     if lb and not la:
-        return Lin(n, b.const + a, b.row, b.col, b.coef, b.q)
+        return Lin(n, b.const + a, b.row, b.col, b.coef, b.q, b.ident)
     return Lin(n, a.const + b.const, _cat(a.row, b.row), _cat(a.col, b.col), _catf(a.coef, b.coef),
                _qcat(a.q, b.q))
 
@@ -185,14 +188,16 @@ def neg(a):
     if not is_lin(a):
         return -a
     q = None if a.q is None else Quad(a.q.row, a.q.c1, a.q.c2, -a.q.coef)
-    return Lin(a.n, -a.const, a.row, a.col, -a.coef, q)
+    return Lin(a.n, -a.const, a.row, a.col, -a.coef, q, a.ident)
 
 
 def scale(a: Lin, d: np.ndarray) -> Lin:
     """Lin times a data array (shape () or (n,))."""
     if d.ndim == 0:
         q = None if a.q is None else Quad(a.q.row, a.q.c1, a.q.c2, a.q.coef * d)
-        return Lin(a.n, a.const * d, a.row, a.col, a.coef * d, q)
+        return Lin(a.n, a.const * d, a.row, a.col, a.coef * d, q, a.ident)
+    if a.ident and a.q is None:
+        return Lin(a.n, a.const * d, a.row, a.col, a.coef * d, None, True)
     q = None if a.q is None else Quad(a.q.row, a.q.c1, a.q.c2, a.q.coef * d[a.q.row])
     return Lin(a.n, a.const * d, a.row, a.col, a.coef * d[a.row], q)
 
@@ -247,7 +252,8 @@ def reduce_sum(v, parent: np.ndarray, n_parent: int):
     q = None
     if v.q is not None:
         q = Quad(parent[v.q.row], v.q.c1, v.q.c2, v.q.coef)
-    return Lin(n_parent, np.asarray(const, dtype=np.float64), parent[v.row], v.col, v.coef, q)
+    row = parent if v.ident else parent[v.row]  # ident: row == arange(n)
+    return Lin(n_parent, np.asarray(const, dtype=np.float64), row, v.col, v.coef, q)
 
 
 def merge_terms(row: np.ndarray, col: np.ndarray, coef: np.ndarray, ncols: int

@@ -1,9 +1,49 @@
 """The lowered model: what backends and exports consume (column bounds, CSR rows, objective, Q).
 
-Produced by `solvers.lower.lower(model)`. Reformulations (implies, or, abs, min, max) are already
-applied here for the HiGHS path as auxiliary columns/rows; constructs that only CP-SAT can take
-natively are kept in `cp_constraints` (and `lower(model, target="cpsat")` keeps implies/or/abs/
-min/max native there instead of big-M).
+Produced by `solvers.lower.lower(model, target)`. Reformulations (implies, or, abs, min, max) are
+already applied here for the HiGHS path as auxiliary columns/rows; constructs that only CP-SAT can
+take natively are kept in `cp_constraints` (and `lower(model, target="cpsat")` keeps implies/or/
+abs/min/max native there instead of big-M).
+
+Conventions
+-----------
+- Columns: one `ColumnBlock` per declared variable, in declaration order, covering the full
+  cartesian product of its index sets in C order; auxiliary blocks (`auxiliary=True`, names like
+  `_max[objective]`, `_or[no_overlap]`) follow. Integer columns have integral bounds
+  (ceil/floor applied); binary columns are integer with bounds within [0, 1].
+- Rows: `row_lo <= A x <= row_hi` (±inf for a missing side); CSR with sorted column indices per
+  row, duplicates merged, zero coefficients dropped. One `RowBlock` per constraint (its own rows,
+  including big-M rows of implies/or), then auxiliary blocks (`_max[name]`, ...) for the rows of
+  abs/min/max reformulations used inside that constraint.
+- Objective: `c·x + ½ xᵀQx + obj_offset`, to be minimized or maximized as `sense` says (Q is
+  *not* negated for maximize). Q is given in COO as the full symmetric matrix (both triangles):
+  a term `k·x_i·x_j` (i ≠ j) contributes Q[i,j] = Q[j,i] = k; a term `k·x_i²` contributes
+  Q[i,i] = 2k. Duplicates are merged. E.g. `sum(w[i]*w[j]*cov[i,j] for i, j)` gives
+  Q = cov + covᵀ.
+- Trivially true constraint instances (no variables) are dropped; an info diagnostic
+  `trivial-constraint` per constraint is in `diagnostics`.
+
+CP constraints (`cp_constraints`, one record per constraint instance)
+---------------------------------------------------------------------
+A *linear expression* is a tuple `(cols, coefs, const)`: `cols` np.ndarray[int64], `coefs`
+np.ndarray[float64] (same length, distinct cols, no zeros), `const` float; its value is
+`sum(coefs * x[cols]) + const`. A *row* is a tuple `(expr, lo, hi)` meaning `lo <= expr <= hi`
+(lo/hi floats, possibly ±inf; the row exprs have const 0.0).
+
+| kind            | data                                                  | meaning                          |
+|-----------------|-------------------------------------------------------|----------------------------------|
+| `all_different` | `{"exprs": [expr, ...]}`                              | the expressions take distinct values |
+| `not_equal`     | `{"expr": expr}`                                      | expr != 0                        |
+| `implies`       | `{"literal": (col, positive), "rows": [row, ...]}`    | if x[col] == (1 if positive else 0) then all rows hold (OnlyEnforceIf) |
+| `or`            | `{"alternatives": [[row, ...], ...]}`                 | at least one alternative has all its rows hold |
+| `abs`           | `{"target": col, "exprs": [expr]}`                    | x[target] == abs(expr)           |
+| `max` / `min`   | `{"target": col, "exprs": [expr, ...]}`               | x[target] == max/min(exprs)      |
+
+`implies`/`or` records appear only with `target="cpsat"` (HiGHS gets big-M rows); `abs`/`min`/
+`max` records appear only with `target="cpsat"` (their target column is an auxiliary integer
+column with bounds derived from the expressions). `all_different` and `not_equal` exist only for
+`target="cpsat"` (lowering for HiGHS raises `needs-cpsat`). `key` is the instance key (element,
+tuple, or `()`), `name` the constraint name.
 """
 
 from __future__ import annotations
@@ -12,6 +52,63 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .diagnostics import Diagnostic
+
+
+class InstanceKeys:
+    """Lazy instance keys of the rows of a block (no per-row Python objects until asked).
+
+    `parts` are (elements, codes, dim) per forall target: the key of row j is built from
+    `elements[codes[inst]]` with `inst = rows[j]` (or j when rows is None)."""
+
+    def __init__(self, parts: list[tuple[list, np.ndarray, int]], rows: np.ndarray | None, n: int):
+        self.parts = parts
+        self.rows = rows
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _inst(self, j: int) -> int:
+        return int(self.rows[j]) if self.rows is not None else int(j)
+
+    def __call__(self, j: int) -> Any:
+        """Key of row j: an element (one target), a tuple (several), () (no forall)."""
+        if not self.parts:
+            return ()
+        i = self._inst(j)
+        vals = [el[int(c if c.ndim == 0 else c[i])] for el, c, _ in self.parts]
+        return vals[0] if len(vals) == 1 else tuple(vals)
+
+    __getitem__ = __call__
+
+    def index(self, j: int) -> tuple:
+        """Flattened key of row j (tuple elements spliced), as used in `Location.index`."""
+        if not self.parts:
+            return ()
+        k = self(j)
+        items = [k] if len(self.parts) == 1 else list(k)
+        out: list = []
+        for x in items:
+            out.extend(x if isinstance(x, tuple) else (x,))
+        return tuple(out)
+
+    def labels(self) -> list[str]:
+        """"a,b" per row (vectorized over the distinct elements)."""
+        if not self.parts:
+            return [""] * self.n
+        cols = []
+        for el, c, _ in self.parts:
+            strs = np.array([",".join(map(str, e)) if isinstance(e, tuple) else str(e) for e in el],
+                            dtype=object)
+            if c.ndim == 0:
+                cols.append(np.full(self.n, strs[int(c)], dtype=object))
+            else:
+                cols.append(strs[c if self.rows is None else c[self.rows]])
+        if len(cols) == 1:
+            return list(cols[0])
+        return [",".join(t) for t in zip(*cols)]
 
 
 @dataclass
@@ -85,14 +182,54 @@ class Lowered:
     rows: list[RowBlock]
     cp_constraints: list[CPConstraint] = field(default_factory=list)
     problem_class: str = "LP"  # LP | MILP | QP | MIQP | CP
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # info/warnings of lowering
+    _col_names: list[str] | None = field(default=None, repr=False)
+    _row_names: list[str] | None = field(default=None, repr=False)
 
     def col_names(self) -> list[str]:
-        """Readable column names, "ship[seattle,ny]" (built on demand, cached)."""
-        raise NotImplementedError  # implemented in lower.py (needs keys)
+        """Readable column names, "ship[seattle,ny]", "n", "_max[objective][3]" (cached)."""
+        if self._col_names is None:
+            out: list[str] = []
+            for b in self.cols:
+                if b.auxiliary or not b.index_sets:
+                    if b.auxiliary:
+                        out.extend(f"{b.name}[{j}]" for j in range(b.count))
+                    else:
+                        out.extend([b.name] * b.count)
+                    continue
+                shape = [len(s) for s in b.index_sets]
+                pos = np.unravel_index(np.arange(b.count), shape)
+                parts = []
+                for s, p in zip(b.index_sets, pos):
+                    strs = np.array([",".join(map(str, e)) if isinstance(e, tuple) else str(e)
+                                     for e in s.elements], dtype=object)
+                    parts.append(strs[p])
+                labels = parts[0] if len(parts) == 1 else [",".join(t) for t in zip(*parts)]
+                out.extend(f"{b.name}[{lab}]" for lab in labels)
+            self._col_names = out
+        return self._col_names
 
     def row_names(self) -> list[str]:
         """Readable row names, "supply_limit[seattle]" (built on demand, cached)."""
-        raise NotImplementedError
+        if self._row_names is None:
+            out: list[str] = []
+            for b in self.rows:
+                keys = b.keys
+                if isinstance(keys, InstanceKeys):
+                    if not keys.parts:
+                        out.extend([b.name] * b.count)
+                    else:
+                        out.extend(f"{b.name}[{lab}]" for lab in keys.labels())
+                    continue
+                for j in range(b.count):
+                    k = keys(j) if callable(keys) else keys[j]
+                    if k == ():
+                        out.append(b.name)
+                    else:
+                        ks = k if isinstance(k, tuple) else (k,)
+                        out.append(f"{b.name}[{','.join(map(str, ks))}]")
+            self._row_names = out
+        return self._row_names
 
     @property
     def n_cols(self) -> int:

@@ -17,6 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "problems" / "examples"
@@ -176,13 +177,32 @@ def _solve_square(a: list[list[Fraction]], b: list[Fraction]) -> list[Fraction] 
 
 
 def lp_by_vertices(c: list[Fraction], rows: list[Row], sense: str = "min") -> Fraction:
-    """Optimum of a bounded LP with a vertex, by trying every basis of active constraints."""
+    """Optimum of a bounded LP with a vertex, by trying every basis of active constraints.
+
+    Bases are screened with numpy floats; the optimum itself is computed in exact rationals."""
     n = len(c)
     eqs = [r for r in rows if r[1] == "=="]
     ineqs = [r for r in rows if r[1] == "<="]
     best: Fraction | None = None
-    for active in itertools.combinations(ineqs, n - len(eqs)):
-        basis = eqs + list(active)
+    # a bound row touches one variable; two bound rows on one variable make a singular basis
+    single = [
+        next(j for j, a in enumerate(r[0]) if a) if sum(1 for a in r[0] if a) == 1 else None
+        for r in ineqs
+    ]
+    a_ineq = np.array([[float(a) for a in r[0]] for r in ineqs])
+    b_ineq = np.array([float(r[2]) for r in ineqs])
+    for picks in itertools.combinations(range(len(ineqs)), n - len(eqs)):
+        bounded = [single[k] for k in picks if single[k] is not None]
+        if len(bounded) != len(set(bounded)):
+            continue
+        basis = eqs + [ineqs[k] for k in picks]
+        # screen in floating point; only promising bases are solved exactly
+        am = np.array([[float(a) for a in r[0]] for r in basis])
+        if np.linalg.matrix_rank(am) < n:
+            continue
+        xf = np.linalg.solve(am, np.array([float(r[2]) for r in basis]))
+        if np.any(a_ineq @ xf > b_ineq + 1e-7):
+            continue
         x = _solve_square([r[0] for r in basis], [r[2] for r in basis])
         if x is None:
             continue

@@ -146,3 +146,64 @@ def test_checker_rejects_a_broken_solution() -> None:
     values = {name: dict.fromkeys(vals, 1.0) for name, vals in sol.values.items()}
     report = solvers.check(model, values)
     assert not report.feasible  # all 22 items weigh 803 dag > 400
+
+
+# --- the checker alone on known points: the models encode the problems the references solve
+
+
+def _tsp_values(tour: list[str], km: dict) -> dict[str, dict]:
+    arcs = set(zip(tour, tour[1:], strict=False))
+    order = {town: float(pos) for pos, town in enumerate(tour[1:-1], start=1)}
+    return {"travel": {k: float(k in arcs) for k in km}, "order": order}
+
+
+def test_checker_scores_reference_optima() -> None:
+    """Optimal points known from the reference derivations score the labelled objective."""
+    from test_examples_reference import Example, sudoku_reference
+
+    ship = dict.fromkeys(
+        [(p, m) for p in ("seattle", "san_diego") for m in ("new_york", "chicago", "topeka")], 0.0
+    )
+    ship.update(
+        {
+            ("seattle", "new_york"): 50.0,
+            ("seattle", "chicago"): 300.0,
+            ("san_diego", "new_york"): 275.0,
+            ("san_diego", "topeka"): 275.0,
+        }
+    )
+    km = Example("tsp").param("km")
+    grid, _ = sudoku_reference()
+    points: dict[str, dict[str, dict]] = {
+        "transport": {"ship": ship},
+        "blending": {
+            "grams": {"chicken": 0, "beef": 60, "mutton": 0, "rice": 0, "wheat_bran": 0, "gel": 40}
+        },
+        "minimax_location": {"depot_x": {(): 55.0}, "depot_y": {(): 50.0}},
+        "tsp": _tsp_values(["ashford", "ely", "dover", "brigg", "carlow", "frome", "ashford"], km),
+        "sudoku": {"cell": {(r + 1, c + 1): grid[r][c] for r in range(9) for c in range(9)}},
+        "n_queens": {"row": {i: r for i, r in enumerate([1, 5, 8, 6, 3, 7, 2, 4], start=1)}},
+    }
+    for name, values in points.items():
+        report = solvers.check(load(name), values)
+        assert report.feasible, f"{name}: {report.summary()}"
+        exp = expected(name)
+        if exp["status"] == "optimal":
+            assert report.objective is not None and close(report.objective, exp["objective"]), name
+
+
+def test_checker_catches_subtours() -> None:
+    """Two 3-town loops satisfy the degree constraints; MTZ (no_subtour) must reject them."""
+    from test_examples_reference import Example
+
+    km = Example("tsp").param("km")
+    loops = [("ashford", "ely"), ("ely", "brigg"), ("brigg", "ashford")]
+    loops += [("carlow", "dover"), ("dover", "frome"), ("frome", "carlow")]
+    values = {
+        "travel": {k: float(k in loops) for k in km},
+        "order": {"brigg": 2.0, "carlow": 1.0, "dover": 2.0, "ely": 1.0, "frome": 3.0},
+    }
+    report = solvers.check(load("tsp"), values)
+    assert not report.feasible
+    violated = {v.constraint for v in report.violations}
+    assert violated == {"no_subtour"}, report.summary()
