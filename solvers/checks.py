@@ -892,7 +892,7 @@ def _count(st: _Static, gens: tuple[Gen, ...], ctx: _Ctx) -> int | None:
         return 1
     sizes = []
     for g in gens:
-        if g.over.name is None:
+        if g.over.name is None or g.over.name not in st.inst.sets:
             sizes.append(None)
             continue
         n = len(st.inst.sets[g.over.name])

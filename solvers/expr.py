@@ -9,6 +9,7 @@ an index bound by a generator.
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -187,37 +188,73 @@ def parse_forall(text: str, where: Location | None = None) -> tuple[Gen, ...]:
     if not isinstance(text, str) or not text.strip():
         return ()
     src = _normalize(text).strip()
+    # pieces: (start in src, text); the parsed body is "[0 " + " ".join("for " + piece)
     if src.startswith("for "):
-        body = src
+        pieces = [(0, src[4:])]
     else:
         parts = _split_top_commas(src)
-        merged: list[str] = []
-        pending = ""
+        raw: list[tuple[int, str]] = []
+        pos = 0
         for p in parts:
-            p = p.strip()
-            cur = f"{pending}, {p}" if pending else p
-            if re.search(r"\bin\b", cur):
-                merged.append(cur)
-                pending = ""
+            raw.append((pos, p))
+            pos += len(p) + 1
+        pieces = []
+        pending: tuple[int, str] | None = None
+        for start, p in raw:
+            cur = (pending[0], src[pending[0]:start + len(p)]) if pending else (start, p)
+            if re.search(r"\bin\b", cur[1]):
+                pieces.append(cur)
+                pending = None
             else:
                 pending = cur
         if pending:
-            merged.append(pending)
-        body = " ".join(f"for {p}" for p in merged)
+            pieces.append(pending)
+    body = ""
+    spans: list[tuple[int, int]] = []  # (column where the piece starts in the parsed text, in src)
+    for start, p in pieces:
+        lead = len(p) - len(p.lstrip())
+        spans.append((3 + len(body) + 4 + 1, start + lead + 1))
+        body += ("for " + p.strip() + " ")
+    body = body.rstrip()
+
+    def remap(col: int) -> int:
+        best = spans[0]
+        for sp in spans:
+            if sp[0] <= col:
+                best = sp
+        return max(1, col - best[0] + best[1])
+
     try:
         tree = ast.parse(f"[0 {body}]", mode="eval")
     except SyntaxError as exc:
-        col = max((exc.offset or 0) - 3 - (0 if src.startswith("for ") else 4), 1)
-        raise ModelError(Diagnostic("syntax", f"syntax error in forall: {exc.msg}", location=_at(where, col),
+        raise ModelError(Diagnostic("syntax", f"syntax error in forall: {exc.msg}",
+                                    location=_at(where, remap(exc.offset or 1)),
                                     hint="write e.g. \"i in I, j in J if i != j\" or \"(i, j) in Arcs\"")) from None
     node = tree.body
     if not isinstance(node, ast.ListComp):
         raise ModelError(Diagnostic("bad-forall", "forall must be generators like \"i in I, j in J\"", location=where,
                                     hint="write e.g. \"i in I, j in J if i != j\""))
     try:
-        return _Conv().gens(node.generators, 0, offset=-3)
+        gens = _Conv().gens(node.generators, 0)
     except _Fail as f:
-        raise ModelError(Diagnostic(f.code, f.msg, location=_at(where, f.col, f.symbol), hint=f.hint)) from None
+        raise ModelError(Diagnostic(f.code, f.msg, location=_at(where, remap(f.col), f.symbol), hint=f.hint)) from None
+    return tuple(_recol(g, remap) for g in gens)
+
+
+def _recol(node, fn):
+    """A copy of a tree with every column mapped through `fn`."""
+    import dataclasses
+
+    changes = {}
+    for f in dataclasses.fields(node):
+        v = getattr(node, f.name)
+        if f.name == "col":
+            changes["col"] = fn(v) if v > 0 else v
+        elif isinstance(v, Node):
+            changes[f.name] = _recol(v, fn)
+        elif isinstance(v, tuple) and any(isinstance(x, Node) for x in v):
+            changes[f.name] = tuple(_recol(x, fn) if isinstance(x, Node) else x for x in v)
+    return dataclasses.replace(node, **changes)
 
 
 def parse_index_decl(entry: str, where: Location | None = None) -> tuple[str | None, str]:
@@ -282,7 +319,11 @@ class _Conv:
             if isinstance(v, bool) or v is None:
                 raise _Fail("bad-constant", f"constant {v!r} is not allowed", col, "use numbers (1/0) instead of booleans")
             if isinstance(v, (int, float)):
-                return Num(float(v), col=col)
+                f = float(v)
+                if not math.isfinite(f):
+                    raise _Fail("non-finite", f"the number {n.value!r} is not finite", col,
+                                "use a finite number; drop the constraint or bound instead of using infinity")
+                return Num(f, col=col)
             if isinstance(v, str):
                 return Str(v, col=col)
             raise _Fail("bad-constant", f"constant {v!r} is not allowed", col, "use numbers or element names")

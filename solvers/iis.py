@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends.common import col_label, row_group, row_label
+from .backends.common import col_label, label, row_group, row_label
 from .lowered import Lowered
 
 
@@ -129,9 +129,40 @@ def _highs_iis(lowered: Lowered, deadline: float, threads: int | None) -> IIS | 
     )
 
 
+def _filter(
+    items: list[Any], group_of: Any, test: Any, deadline: float
+) -> tuple[list[Any], bool]:
+    """Deletion filter: drop groups, then single items, whenever the rest stays infeasible.
+
+    `test(active)` says whether the items in `active` are infeasible (True), feasible (False) or
+    undecided (None: the item is kept, so the result stays infeasible)."""
+    active = list(items)
+    complete = True
+    groups: dict[Any, list[Any]] = {}
+    for it in active:
+        groups.setdefault(group_of(it), []).append(it)
+    phases = [list(groups.values())] if len(groups) > 1 else []
+    phases.append(None)  # single items, over what survives the group phase
+    for phase in phases:
+        chunks = phase if phase is not None else [[it] for it in active]
+        for chunk in chunks:
+            if time.perf_counter() >= deadline:
+                return active, False
+            drop = set(chunk)
+            rest = [it for it in active if it not in drop]
+            res = test(rest)
+            if res is True:
+                active = rest
+            elif res is None and time.perf_counter() >= deadline:
+                complete = False
+                return active, complete
+    return active, complete
+
+
 def _deletion_filter(
     lowered: Lowered, deadline: float, threads: int | None, start_rows: list[int] | None
 ) -> IIS:
+    """Deletion filter over the rows with HiGHS (LP or MILP, zero objective)."""
     from .backends.highs import _hp, build_highs
 
     hp = _hp()
@@ -142,17 +173,19 @@ def _deletion_filter(
     hi = np.clip(np.asarray(lowered.row_hi, float), -inf, inf)
     h = build_highs(_feasibility_copy(lowered, relax=False), threads=threads)
     h.setOptionValue("mip_rel_gap", 1.0)  # any feasible point answers the question
+    state = {"on": set(range(m))}
 
-    def set_rows(idx: list[int], on: bool) -> None:
-        if not idx:
-            return
-        ix = np.asarray(idx, dtype=np.int32)
-        if on:
-            h.changeRowsBounds(len(ix), ix, lo[ix], hi[ix])
-        else:
+    def test(active: list[int]) -> bool | None:
+        want = set(active)
+        off = sorted(state["on"] - want)
+        on = sorted(want - state["on"])
+        if off:
+            ix = np.asarray(off, dtype=np.int32)
             h.changeRowsBounds(len(ix), ix, np.full(len(ix), -inf), np.full(len(ix), inf))
-
-    def infeasible() -> bool | None:
+        if on:
+            ix = np.asarray(on, dtype=np.int32)
+            h.changeRowsBounds(len(ix), ix, lo[ix], hi[ix])
+        state["on"] = want
         left = deadline - time.perf_counter()
         if left <= 0:
             return None
@@ -163,48 +196,59 @@ def _deletion_filter(
             return True
         if ms in (MS.kOptimal, MS.kModelEmpty):
             return False
-        return None  # limit hit or unclear: keep the rows (the set stays infeasible)
+        return None  # limit hit or unclear
 
-    active = set(range(m)) if start_rows is None else set(start_rows)
-    if start_rows is not None:
-        set_rows(sorted(set(range(m)) - active), on=False)
-        if infeasible() is not True:  # the start set does not carry over: use all rows
-            set_rows(sorted(set(range(m)) - active), on=True)
-            active = set(range(m))
-    complete = True
-    # phase 1: whole constraint groups
-    groups: dict[int, list[int]] = {}
-    for i in sorted(active):
+    items = list(range(m))
+    if start_rows is not None and test(sorted(start_rows)) is True:
+        items = sorted(start_rows)
+
+    def group_of(i: int) -> Any:
         b = row_group(lowered, i)
-        groups.setdefault(id(b) if b is not None else -1 - i, []).append(i)
-    if len(groups) > 1:
-        for rows in groups.values():
-            set_rows(rows, on=False)
-            res = infeasible()
-            if res is True:
-                active.difference_update(rows)
-            else:
-                set_rows(rows, on=True)
-                if res is None and time.perf_counter() >= deadline:
-                    complete = False
-                    break
-    # phase 2: single instances
-    if complete:
-        for i in sorted(active):
-            set_rows([i], on=False)
-            res = infeasible()
-            if res is True:
-                active.discard(i)
-            else:
-                set_rows([i], on=True)
-                if res is None and time.perf_counter() >= deadline:
-                    complete = False
-                    break
-    rows = sorted(active)
+        return id(b) if b is not None else -1 - i
+
+    rows, complete = _filter(items, group_of, test, deadline)
     return IIS(
         rows=_dedupe([row_label(lowered, i) for i in rows]), method="deletion-filter",
         complete=complete, row_indices=rows,
     )
+
+
+def cpsat_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = None) -> IIS:
+    """Deletion filter with CP-SAT over rows and CP constraints (for models HiGHS cannot take)."""
+    from .backends.cpsat import cpsat_infeasible
+
+    deadline = time.perf_counter() + max(float(time_limit), 0.1)
+    bad = _conflicting_bounds(lowered)
+    if bad:
+        return IIS(rows=[], bounds=bad, method="bounds")
+    items: list[tuple[str, int]] = [("r", i) for i in range(lowered.n_rows)]
+    items += [("c", k) for k in range(len(lowered.cp_constraints))]
+
+    def test(active: list[tuple[str, int]]) -> bool | None:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return None
+        rows = [i for t, i in active if t == "r"]
+        cps = [k for t, k in active if t == "c"]
+        return cpsat_infeasible(lowered, rows, cps, left, threads)
+
+    def group_of(it: tuple[str, int]) -> Any:
+        t, i = it
+        if t == "c":
+            return ("c", lowered.cp_constraints[i].name)
+        b = row_group(lowered, i)
+        return ("r", b.name if b is not None else i)
+
+    kept, complete = _filter(items, group_of, test, deadline)
+    names = []
+    for t, i in kept:
+        if t == "r":
+            names.append(row_label(lowered, i))
+        else:
+            c = lowered.cp_constraints[i]
+            names.append(label(c.name, c.key))
+    return IIS(rows=_dedupe(names), method="cpsat-deletion-filter", complete=complete,
+               row_indices=[i for t, i in kept if t == "r"])
 
 
 def unbounded_variables(lowered: Lowered, threads: int | None = None) -> list[str]:

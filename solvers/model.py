@@ -86,6 +86,18 @@ class VariableSpec(_Doc):
     ub: Bound = None
     description: str | None = None
 
+    @field_validator("lb", "ub", mode="before")
+    @classmethod
+    def _finite_bound(cls, v: Any, info: Any) -> Any:
+        if isinstance(v, float) and not isinstance(v, bool):
+            if math.isnan(v):
+                raise ValueError("a bound must be a number, an expression or null, not NaN")
+            if math.isinf(v):
+                if (info.field_name == "lb") == (v < 0):
+                    return None  # -inf lower / +inf upper bound: no bound
+                raise ValueError(f"{info.field_name} = {v} leaves no feasible value")
+        return v
+
     @field_validator("domain", mode="before")
     @classmethod
     def _domain(cls, v: Any) -> Any:

@@ -20,6 +20,7 @@ def solve(
     *,
     iis: bool = True,
     iis_time_limit: float = 30.0,
+    duals: bool = True,
     data_dirs: list[Any] | None = None,
     **options: Any,
 ) -> Solution:
@@ -37,7 +38,7 @@ def solve(
 
     Infeasible: `solution.iis` names an irreducible conflicting set of constraint instances
     (and `iis_bounds` the variable bounds involved), computed within `iis_time_limit` seconds
-    (`iis=False` skips it). Unbounded: `solution.unbounded_variables`. `options` go to the
+    (`iis=False` skips it). `duals=False` skips LP duals and reduced costs. Unbounded: `solution.unbounded_variables`. `options` go to the
     solver as its own parameters (HiGHS options / CP-SAT parameters). `wall_time` covers
     loading, lowering and solving; `solve_time` is the solver's own run time."""
     t0 = time.perf_counter()
@@ -51,7 +52,8 @@ def solve(
     else:
         from .backends.highs import solve_highs
 
-        sol = solve_highs(lowered, time_limit=time_limit, threads=threads, options=options)
+        sol = solve_highs(lowered, time_limit=time_limit, threads=threads, options=options,
+                          duals=duals)
     if sol.status == Status.INFEASIBLE and iis:
         _fill_iis(sol, lowered, iis_time_limit, threads)
     sol.wall_time = time.perf_counter() - t0
@@ -83,15 +85,12 @@ def _lower(model: Any, backend: str, data_dirs: list[Any] | None) -> tuple[Lower
 
 
 def _fill_iis(sol: Solution, lowered: Lowered, time_limit: float, threads: int | None) -> None:
-    from .iis import compute_iis, describe
+    from .iis import compute_iis, cpsat_iis, describe
 
-    if lowered.cp_constraints:
-        sol.message = (sol.message + " " if sol.message else "") + (
-            "no IIS: the model has CP constraints (all_different/implies/or/...) that the "
-            "deletion filter on HiGHS cannot take"
-        )
-        return
-    res = compute_iis(lowered, time_limit=time_limit, threads=threads)
+    if sol.solver == "cpsat":
+        res = cpsat_iis(lowered, time_limit=time_limit, threads=threads)
+    else:
+        res = compute_iis(lowered, time_limit=time_limit, threads=threads)
     sol.iis = res.rows
     sol.iis_bounds = res.bounds
     note = f"conflicting set ({res.method}): {describe(res)}"

@@ -19,7 +19,7 @@ from formalize.families.assignment import hungarian
 from formalize.families.knapsack import knapsack_dp
 from formalize.families.production import dimensions as production_dims
 from formalize.families.scheduling import brute_force as scheduling_brute_force
-from formalize.families.scheduling import schedule_cost
+from formalize.families.scheduling import schedule_lateness
 from formalize.families.transportation import min_cost_transport
 
 NAMES = ["knapsack", "transportation", "assignment", "production", "scheduling"]
@@ -97,7 +97,14 @@ def test_registry_has_the_five_families() -> None:
         "transportation": "LP",
         "assignment": "MILP",
         "production": "LP",
-        "scheduling": "CP",
+        "scheduling": "MILP",
+    }
+    assert {name: fam.backend for name, fam in FAMILIES.items()} == {
+        "knapsack": "auto",
+        "transportation": "auto",
+        "assignment": "auto",
+        "production": "auto",
+        "scheduling": "cpsat",
     }
     for fam in FAMILIES.values():
         assert fam.size_meaning and fam.description
@@ -170,8 +177,7 @@ def test_table_rows_match_the_model_data() -> None:
     rows = [line.split() for line in inst.text.splitlines()]
     table = {int(r[0]): tuple(map(int, r[1:])) for r in rows if len(r) == 4 and r[0].isdigit()}
     assert table == {
-        j: (data["release"][(j,)], data["proc_time"][(j,)], data["weight"][(j,)])
-        for j in range(1, 13)
+        j: (data["release"][(j,)], data["proc_time"][(j,)], data["due"][(j,)]) for j in range(1, 13)
     }
 
 
@@ -356,8 +362,8 @@ def test_production_instances_are_feasible(size: int) -> None:
     assert _production_lp(inst) > 0
 
 
-def _weighted_completion(d: dict, start: dict[int, float]) -> float:
-    return sum(d["weight"][(j,)] * (start[j] + d["proc_time"][(j,)]) for j in start)
+def _max_lateness(d: dict, start: dict[int, float]) -> float:
+    return max(start[j] + d["proc_time"][(j,)] - d["due"][(j,)] for j in start)
 
 
 def test_scheduling_brute_force_against_exhaustive_start_times() -> None:
@@ -375,22 +381,29 @@ def test_scheduling_brute_force_against_exhaustive_start_times() -> None:
                 start[j] + p[j] <= start[k] or start[k] + p[k] <= start[j]
                 for j, k in itertools.combinations(jobs, 2)
             ):
-                best = min(best, _weighted_completion(d, start))
+                best = min(best, _max_lateness(d, start))
         assert inst.known_optimum == best
+
+
+def test_schedule_lateness_hand_instance() -> None:
+    # job 0: r=0 p=3 d=3; job 1: r=1 p=1 d=2. Order (1, 0): idle until 1, then 1..2, 2..5 -> L=2
+    assert schedule_lateness([1, 0], [3, 1], [0, 1], [3, 2]) == (2, [2, 1])
+    assert schedule_lateness([0, 1], [3, 1], [0, 1], [3, 2]) == (2, [0, 3])
+    assert scheduling_brute_force([3, 1], [0, 1], [3, 2]) == 2
 
 
 def test_scheduling_known_optimum_up_to_eight_jobs() -> None:
     inst = generate("scheduling", 8, 0)
     assert inst.known_optimum is not None
     assert generate("scheduling", 9, 0).known_optimum is None
-    # the order by release time is feasible, so it bounds the optimum from above
     d = _data(inst)
     proc = [d["proc_time"][(j,)] for j in range(1, 9)]
     rel = [d["release"][(j,)] for j in range(1, 9)]
-    wt = [d["weight"][(j,)] for j in range(1, 9)]
+    due = [d["due"][(j,)] for j in range(1, 9)]
+    # the order by release time is feasible, so it bounds the optimum from above
     fifo = sorted(range(8), key=lambda j: rel[j])
-    assert inst.known_optimum <= schedule_cost(fifo, proc, rel, wt)[0]
-    assert inst.known_optimum == scheduling_brute_force(proc, rel, wt)
+    assert inst.known_optimum <= schedule_lateness(fifo, proc, rel, due)[0]
+    assert inst.known_optimum == scheduling_brute_force(proc, rel, due)
 
 
 # ---------------------------------------------------------------- through the solvers
@@ -430,7 +443,7 @@ def _own_objective(inst: FamilyInstance, values: dict[str, dict]) -> float:
             d["holding_cost"][(key(k)[0],)] * x for k, x in values["stock"].items()
         )
     start = {key(j)[0]: x for j, x in values["start"].items()}
-    return _weighted_completion(d, start)
+    return _max_lateness(d, start)
 
 
 @pytest.mark.parametrize("family", NAMES)
@@ -443,10 +456,12 @@ def test_solver_and_checker_agree_with_independent_optima(
     inst = generate(family, size, seed)
     model = solvers.load_model(inst.model)
     try:
-        sol = solvers.solve(model)
+        sol = solvers.solve(model, backend=FAMILIES[family].backend)
+        problem_class = solvers.check_model(model).problem_class
         report = solvers.check(model, sol.values)
     except ModuleNotFoundError as exc:
         _not_landed(exc)
+    assert getattr(problem_class, "value", problem_class) == FAMILIES[family].problem_class
     assert sol.status.value == "optimal", f"{family} {size} {seed}: {sol.status} {sol.message}"
     assert report.feasible, f"{family} {size} {seed}: checker rejects the solver's point"
     assert report.objective == pytest.approx(sol.objective, rel=1e-6, abs=1e-6)

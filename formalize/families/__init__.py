@@ -5,13 +5,18 @@ formal model (docs/model-format.md, data inline) together, so ground truth needs
     >>> inst = generate("knapsack", size=20, seed=0)
     >>> inst.text, inst.model, inst.known_optimum
 
-| family | class | size means |
-|---|---|---|
-| knapsack | MILP | items |
-| transportation | LP | customers; warehouses = max(2, ceil(size / 2)) |
-| assignment | MILP | workers = tasks (size^2 binaries) |
-| production | LP | products x periods, products = max(1, isqrt(size // 2)) |
-| scheduling | CP | jobs on one machine (pairwise `or` no-overlap) |
+| family | class | backend | size means |
+|---|---|---|---|
+| knapsack | MILP | auto | items |
+| transportation | LP | auto | customers; warehouses = max(2, ceil(size / 2)) |
+| assignment | MILP | auto | workers = tasks (size^2 binaries) |
+| production | LP | auto | products x periods, products = max(1, isqrt(size // 2)) |
+| scheduling | MILP | cpsat | jobs on one machine, max lateness (pairwise `or` no-overlap) |
+
+The scheduling model is an integer model with disjunctions, meant for CP-SAT: solve it with
+`backend=FAMILIES["scheduling"].backend` ("cpsat"). Measured on 2 threads, CP-SAT proves it
+optimal in ~2 s at 40 jobs and 26-40 s at 80; HiGHS (big-M, what "auto" picks for this class)
+does not prove 20 jobs optimal within 120 s.
 
 Every generator is deterministic in (size, seed) and independent across sizes.
 """
@@ -62,12 +67,12 @@ FAMILIES: dict[str, Family] = {
         ),
         Family(
             name="scheduling",
-            description="single machine with release times, minimize total weighted "
-            "completion time",
+            description="single machine with release and due times, minimize the maximum lateness",
             size_meaning=scheduling.SIZE_MEANING,
-            problem_class="CP",
+            problem_class="MILP",
             min_size=1,
             generator=scheduling.generate,
+            backend="cpsat",
         ),
     )
 }

@@ -44,14 +44,16 @@ Generator = Callable[[int, int], FamilyInstance]
 
 @dataclass(frozen=True)
 class Family:
-    """A parametric problem family: a name, what `size` means, and its generator."""
+    """A parametric problem family: a name, what `size` means, its generator, and the backend
+    to solve it with (`solvers.solve(model, backend=family.backend)`)."""
 
     name: str
     description: str
     size_meaning: str
-    problem_class: str  # LP, MILP or CP: what the formal model is
+    problem_class: str  # LP or MILP: the class solvers.check_model infers for the model
     min_size: int
     generator: Generator
+    backend: str = "auto"  # the solvers.solve backend that proves optimality at sweep sizes
 
     def generate(self, size: int, seed: int = 0) -> FamilyInstance:
         """The instance of this family for (size, seed); deterministic in both."""

@@ -140,26 +140,38 @@ def by_block(
     arr: np.ndarray,
     keys_of: Any,
     skip_auxiliary: bool = True,
+    cache: dict[int, list[Any]] | None = None,
 ) -> dict[str, dict[Any, float]]:
-    """Split a per-column (per-row) array into `{block name: {key: value}}`."""
+    """Split a per-column (per-row) array into `{block name: {key: value}}`.
+
+    `cache` (by block position) lets several arrays over the same blocks share the key lists."""
     out: dict[str, dict[Any, float]] = {}
-    for b in blocks:
+    for pos, b in enumerate(blocks):
         if skip_auxiliary and b.auxiliary:
             continue
         vals = arr[b.start : b.start + b.count].tolist()
-        keys = keys_of(b)
+        if cache is not None and pos in cache:
+            keys = cache[pos]
+        else:
+            keys = keys_of(b)
+            if cache is not None:
+                cache[pos] = keys
         out[b.name] = dict(zip(keys, vals))
     return out
 
 
-def col_values(lowered: Lowered, x: np.ndarray) -> dict[str, dict[Any, float]]:
+def col_values(
+    lowered: Lowered, x: np.ndarray, cache: dict[int, list[Any]] | None = None
+) -> dict[str, dict[Any, float]]:
     """Column values of the declared (non-auxiliary) variables, by name and key."""
-    return by_block(lowered.cols, x, block_keys)
+    return by_block(lowered.cols, x, block_keys, cache=cache)
 
 
-def row_values(lowered: Lowered, y: np.ndarray) -> dict[str, dict[Any, float]]:
+def row_values(
+    lowered: Lowered, y: np.ndarray, cache: dict[int, list[Any]] | None = None
+) -> dict[str, dict[Any, float]]:
     """Row values of the declared (non-auxiliary) constraints, by name and key."""
-    return by_block(lowered.rows, y, row_block_keys)
+    return by_block(lowered.rows, y, row_block_keys, cache=cache)
 
 
 def sanitize(name: str) -> str:
@@ -189,6 +201,12 @@ def unique_names(names: list[str]) -> list[str]:
 
 def all_row_labels(lowered: Lowered) -> list[str]:
     """Readable names of all rows (blocks' keys; `row{i}` where no block covers a row)."""
+    try:
+        got = list(lowered.row_names())
+        if len(got) == lowered.n_rows:
+            return got
+    except NotImplementedError:
+        pass
     names = [f"row{i}" for i in range(lowered.n_rows)]
     for b in lowered.rows:
         for j, k in enumerate(row_block_keys(b)):
@@ -198,6 +216,12 @@ def all_row_labels(lowered: Lowered) -> list[str]:
 
 def all_col_labels(lowered: Lowered) -> list[str]:
     """Readable names of all columns."""
+    try:
+        got = list(lowered.col_names())
+        if len(got) == lowered.n_cols:
+            return got
+    except NotImplementedError:
+        pass
     names = [f"col{j}" for j in range(lowered.n_cols)]
     for b in lowered.cols:
         for j, k in enumerate(block_keys(b)):

@@ -9,11 +9,13 @@ nothing is rounded silently. The reported objective is recomputed from the value
 point (c·x + ½xᵀQx + offset); the best bound is unscaled.
 
 `CPConstraint` data read here (linear expressions are `(cols, coefs, const)`, rows are
-`(cols, coefs, lo, hi)`; dicts with these keys are accepted too):
+`((cols, coefs, const), lo, hi)` meaning lo <= expr <= hi — `(cols, coefs, lo, hi)` and dicts
+are accepted too; a row list may nest):
 - all_different: `exprs` — a list of linear expressions;
 - implies: `literal` — `(col, positive)` (binary column, True for `y`, False for `not y`),
   `rows` — the rows enforced when the literal holds;
 - or: `alternatives` — a list of row lists, at least one list holds;
+- not_equal: `expr` — a linear expression that must not be 0;
 - abs / min / max: `target` — a column or linear expression, `exprs` — linear expressions
   (abs takes one).
 """
@@ -22,12 +24,13 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from ..diagnostics import ModelError, error
+from ..diagnostics import Location, ModelError, error
 from ..lowered import CPConstraint, Lowered
 from ..solution import Solution, Status
 from .common import col_label, col_values, row_label
@@ -124,7 +127,11 @@ class _Builder:
         new = self.m.NewIntVar
         for j in range(low.n_cols):
             lo, hi = _ceil(lb[j]), _floor(ub[j])
-            self.x.append(new(lo, hi, f"x{j}") if lo <= hi else new(0, -1, f"x{j}"))
+            if lo <= hi:
+                self.x.append(new(lo, hi, f"x{j}"))
+            else:  # no integer between the bounds: the model is infeasible
+                self.x.append(new(lo, lo, f"x{j}"))
+                self.m.AddBoolOr([])
 
     # expressions -----------------------------------------------------------
     def lin(self, cols: Any, coefs: Any, where: dict[str, Any]) -> tuple[Any, int]:
@@ -166,23 +173,27 @@ class _Builder:
             return self.m.Add(expr >= lo_i)
         return self.m.Add(expr <= hi_i)
 
-    def rows(self) -> None:
+    def rows(self, subset: Any = None) -> None:
+        """Add the linear rows (all, or the row indices in `subset`)."""
         low = self.low
         start = np.asarray(low.a_start, dtype=np.int64)
         idx = np.asarray(low.a_index, dtype=np.int64)
         val = np.asarray(low.a_value, dtype=np.float64)
         lo = np.asarray(low.row_lo, float)
         hi = np.asarray(low.row_hi, float)
-        for i in range(low.n_rows):
+        for i in range(low.n_rows) if subset is None else sorted(subset):
             s, e = int(start[i]), int(start[i + 1])
-            where = _row_where(low, i)
             if s == e:
                 ok = (not math.isfinite(lo[i]) or lo[i] <= 1e-9) and (
                     not math.isfinite(hi[i]) or hi[i] >= -1e-9)
                 if not ok:
                     self.m.AddBoolOr([])  # an empty row that cannot hold: infeasible
                 continue
-            self.row(idx[s:e], val[s:e], lo[i], hi[i], where)
+            try:
+                self.row(idx[s:e], val[s:e], lo[i], hi[i], {})
+            except ModelError as exc:  # locate the refusal at the row (named lazily)
+                loc = Location(**_row_where(low, i))
+                raise ModelError([replace(d, location=loc) for d in exc.diagnostics]) from None
 
     # CP constraints ----------------------------------------------------------
     def literal(self, lit: Any) -> Any:
@@ -205,7 +216,7 @@ class _Builder:
             self.m.AddAllDifferent([self.affine(e, where) for e in d["exprs"]])
         elif kind == "implies":
             lit = self.literal(d["literal"])
-            for r in d["rows"]:
+            for r in _rows_of(d["rows"]):
                 ct = self.row(*_unpack_row(r), where)
                 if ct is not None:
                     ct.OnlyEnforceIf(lit)
@@ -213,13 +224,14 @@ class _Builder:
             bools = []
             for alt in d["alternatives"]:
                 b = self.m.NewBoolVar("")
-                rows = alt if isinstance(alt, list) and (not alt or not _is_row(alt)) else [alt]
-                for r in rows:
+                for r in _rows_of(alt):
                     ct = self.row(*_unpack_row(r), where)
                     if ct is not None:
                         ct.OnlyEnforceIf(b)
                 bools.append(b)
             self.m.AddBoolOr(bools)
+        elif kind == "not_equal":
+            self.m.Add(self.affine(d["expr"], where) != 0)
         elif kind in ("abs", "min", "max"):
             target = d["target"]
             t = self.x[int(target)] if isinstance(target, (int, np.integer)) else self.affine(
@@ -281,17 +293,41 @@ class _Builder:
 
 
 def _is_row(r: Any) -> bool:
+    """A single row: `((cols, coefs, const), lo, hi)`, `(cols, coefs, lo, hi)` or a dict."""
     if isinstance(r, dict):
-        return "cols" in r
-    return (isinstance(r, (tuple, list)) and len(r) == 4
-            and not isinstance(r[2], (list, tuple, np.ndarray, dict)))
+        return "cols" in r or "expr" in r
+    if not isinstance(r, (tuple, list)):
+        return False
+    if len(r) == 4:
+        return not isinstance(r[2], (list, tuple, np.ndarray, dict))
+    return (len(r) == 3 and isinstance(r[0], (tuple, list)) and len(r[0]) == 3
+            and not isinstance(r[1], (list, tuple, np.ndarray, dict)))
 
 
 def _unpack_row(r: Any) -> tuple[Any, Any, float, float]:
+    """(cols, coefs, lo, hi) of a row, the expression's constant moved into the bounds."""
     if isinstance(r, dict):
-        return r["cols"], r["coefs"], float(_or_inf(r.get("lo"), -1)), float(_or_inf(r.get("hi"), 1))
-    cols, coefs, lo, hi = r
-    return cols, coefs, float(_or_inf(lo, -1)), float(_or_inf(hi, 1))
+        if "expr" in r:
+            cols, coefs, const = _unpack_expr(r["expr"])
+        else:
+            cols, coefs, const = r["cols"], r["coefs"], float(r.get("const", 0.0))
+        lo, hi = _or_inf(r.get("lo"), -1), _or_inf(r.get("hi"), 1)
+    elif len(r) == 3:
+        (cols, coefs, const), lo, hi = r[0], _or_inf(r[1], -1), _or_inf(r[2], 1)
+    else:
+        cols, coefs, lo, hi = r
+        const, lo, hi = 0.0, _or_inf(lo, -1), _or_inf(hi, 1)
+    return cols, coefs, lo - float(const), hi - float(const)
+
+
+def _rows_of(obj: Any) -> list[Any]:
+    """The rows in a row, a list of rows, or nested lists of rows."""
+    if _is_row(obj):
+        return [obj]
+    out: list[Any] = []
+    for r in obj:
+        out.extend(_rows_of(r))
+    return out
 
 
 def _or_inf(v: Any, sign: int) -> float:
@@ -390,3 +426,25 @@ def _objective(lowered: Lowered, x: np.ndarray) -> float:
         c = np.asarray(lowered.q_cols, dtype=np.int64)
         val += 0.5 * float(np.sum(q * x[r] * x[c]))
     return val
+
+
+def cpsat_infeasible(
+    lowered: Lowered, rows: Any, cps: Any, time_limit: float, threads: int | None = None
+) -> bool | None:
+    """Is the subproblem of the given rows and CP constraints (by position) infeasible?
+    True / False, or None when CP-SAT could not decide within the time limit."""
+    b = _Builder(lowered)
+    b.columns()
+    b.rows(rows)
+    for k in sorted(cps):
+        b.cp_constraint(lowered.cp_constraints[k])
+    solver = b.cp.CpSolver()
+    solver.parameters.max_time_in_seconds = max(float(time_limit), 0.01)
+    if threads:
+        solver.parameters.num_workers = int(threads)
+    st = solver.Solve(b.m)
+    if st == b.cp.INFEASIBLE:
+        return True
+    if st in (b.cp.OPTIMAL, b.cp.FEASIBLE):
+        return False
+    return None

@@ -1,0 +1,1116 @@
+"""Benchmark runner: a dataset of plain-words problems with labelled optima, run and scored.
+
+::
+
+    report = run_bench("nl4opt", model="openai/gpt-4.1", mode="ir", concurrency=8)
+    report.summary            # per dataset and per category: execution, accuracy, tokens, cost
+    run_bench("nl4opt", model="reference")   # the library's hand-written models, no LLM
+
+Datasets are in the normalized format of the shared dataset collection (one JSON object a line:
+``id``, ``text``, ``answer``, ``answer_status``, ``benchmark``, ``version``, ``meta``). A name
+resolves to ``problems/benchmarks/<name>/normalized.jsonl`` (the sets whose licence allows
+shipping them), else to ``path``: a ``normalized.jsonl`` file, a dataset directory holding one, a
+datasets root holding ``<benchmark>-<version>/`` directories (``version`` picks which one), or a
+folder of problem folders (``problem.txt`` + ``meta.json``/``expected.json`` + ``model.json``).
+
+Modes: ``ir`` and ``code`` run the formalization program (LLM → verified model → solver);
+``direct`` asks the LLM for the optimal objective value with no tools ("standard prompting");
+``model="reference"`` solves the library's reference formal models (problems/datasets, matched by
+dataset id, directly or through the cross-version comparisons; or a ``model.json`` shipped with the
+problem) with no LLM at all — an audit of the evaluator and of the labels.
+
+Scoring (per problem, recomputed from the raw record at summary time, so a results file can be
+re-scored with another tolerance):
+
+- a numeric label is matched when the run's status is optimal/feasible and
+  ``|objective - label| <= max(tol * |label|, 1e-6)``; ``tol`` is ``tolerance`` (default 1e-6)
+  and, separately, 0.05 (the ORLM convention);
+- a null label (the source marks the problem infeasible, or gives no value) is matched only when
+  the run ends ``infeasible``; a feasibility label (examples without objective) when a feasible
+  point is found; labels the source could not parse are not scored;
+- *executed*: the run produced a definite solver outcome (optimal, feasible, infeasible or
+  unbounded) — for ``direct``, a parseable answer;
+- problems without a reference model (``model="reference"``) are listed as
+  ``no-reference`` and left out of every rate.
+
+Results go to a JSONL file, one line per problem written with a single ``os.write`` on an
+``O_APPEND`` descriptor followed by ``fsync``: a run killed at any moment resumes
+(``resume=True``) with nothing lost and nothing counted twice (records are keyed by problem id, the
+last one wins; a cut-off last line is removed on resume).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+import json
+import math
+import multiprocessing
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .config import ConfigError
+
+__all__ = [
+    "BenchReport",
+    "Dataset",
+    "GroupStats",
+    "Problem",
+    "Summary",
+    "is_correct",
+    "load_dataset",
+    "read_results",
+    "run_bench",
+    "summarize",
+]
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO / "problems" / "benchmarks"
+REFERENCE_DIR = REPO / "problems" / "datasets"
+EXAMPLES_DIR = REPO / "problems" / "examples"
+ENV_DATASETS = "FORMALIZE_DATASETS"  # a datasets root (<benchmark>-<version>/, comparisons/)
+
+ORLM_TOLERANCE = 0.05
+ABS_TOL = 1e-6
+MODES = ("ir", "code", "direct")
+REFERENCE = "reference"
+SOLVED = ("optimal", "feasible")
+DEFINITE = ("optimal", "feasible", "infeasible", "unbounded")
+NULL_LABELS = ("infeasible", "missing")  # null answer: the problem is expected to be infeasible
+UNSCORED_LABELS = ("unparsed", "objective_key_unresolved")
+NO_REFERENCE = "no-reference"
+CATEGORY_FIELDS = ("difficulty", "type", "problem_type", "question_type", "problem_class")
+# the version taken when a datasets root holds several and none is asked for
+DEFAULT_VERSIONS = {"nl4opt": "cpmpy", "mamo_easylp": "original", "mamo_complexlp": "original",
+                    "optibench": "resocratic", "industryor": "v2_hf", "nlp4lp": "original",
+                    "complexor": "coe"}
+# error kinds of an LLM call worth running again on resume (the record is then replaced)
+TRANSIENT = {"timeout", "rate_limit", "server_error", "connection", "bad_response"}
+
+
+# =============================================================================== datasets
+@dataclass
+class Problem:
+    """One benchmark problem: text, label and (when the library has one) a reference model."""
+
+    id: str
+    text: str
+    answer: float | None
+    answer_status: str
+    benchmark: str
+    version: str
+    categories: dict[str, str] = field(default_factory=dict)
+    reference: Path | dict | None = None  # model.json path or an inline model document
+    data_dir: Path | None = None  # where the reference model's data files live
+
+
+@dataclass
+class Dataset:
+    """Problems of one benchmark version, with where they came from."""
+
+    name: str
+    benchmark: str
+    version: str
+    source: str
+    problems: list[Problem]
+    notes: list[str] = field(default_factory=list)
+    clusters: list[dict] | None = None  # cross-version clusters ({"ids": {...}, "all_agree": b})
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    @property
+    def label(self) -> str:
+        """``benchmark-version`` (or the name when they are unknown)."""
+        return f"{self.benchmark}-{self.version}" if self.version else self.benchmark or self.name
+
+
+def _float(v: Any) -> float | None:
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _categories(meta: Any) -> dict[str, str]:
+    if not isinstance(meta, dict):
+        return {}
+    low = {str(k).lower(): v for k, v in meta.items()}
+    return {f: str(low[f]) for f in CATEGORY_FIELDS
+            if isinstance(low.get(f), (str, int)) and str(low[f]).strip()}
+
+
+def _split_source(source: str) -> tuple[str, str]:
+    bench, _, version = source.partition("-")
+    return bench, version
+
+
+def _read_jsonl(path: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{n}: not valid JSON ({exc.msg} at column {exc.colno}); "
+                                  "each line must be one JSON object") from None
+            missing = [k for k in ("id", "text") if not r.get(k)]
+            if missing:
+                raise ConfigError(f"{path}:{n}: the record lacks {', '.join(missing)} (the "
+                                  "normalized format needs id, text, answer, answer_status)")
+            answer = _float(r.get("answer"))
+            status = str(r.get("answer_status") or ("ok" if answer is not None else "missing"))
+            bench, version = r.get("benchmark"), r.get("version")
+            if not bench and r.get("source"):
+                bench, version = _split_source(str(r["source"]))
+            ref = r.get("reference_model")
+            if isinstance(ref, str):
+                ref = (path.parent / ref).resolve()
+            problems.append(Problem(
+                id=str(r["id"]), text=str(r["text"]), answer=answer, answer_status=status,
+                benchmark=str(bench or ""), version=str(version or ""),
+                categories=_categories(r.get("meta")), reference=ref,
+                data_dir=path.parent if ref is not None else None))
+    return problems
+
+
+def _read_folders(root: Path) -> list[Problem]:
+    """A folder of problem folders: problem.txt, meta.json or expected.json, model.json."""
+    problems = []
+    for folder in sorted(p.parent for p in root.glob("*/problem.txt")):
+        meta: dict[str, Any] = {}
+        if (folder / "meta.json").is_file():
+            meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+            answer, status = _float(meta.get("answer")), str(meta.get("answer_status") or "ok")
+        elif (folder / "expected.json").is_file():
+            exp = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+            answer = _float(exp.get("objective"))
+            st = exp.get("status")
+            status = ("infeasible" if st == "infeasible" else
+                      "feasible" if answer is None and st in SOLVED else
+                      "ok" if answer is not None else "missing")
+            meta = {"problem_class": exp.get("class")} if exp.get("class") else {}
+        else:
+            continue
+        bench, version = _split_source(str(meta.get("dataset") or ""))
+        model = folder / "model.json"
+        problems.append(Problem(
+            id=str(meta.get("id") or f"{root.name}:{folder.name}"),
+            text=(folder / "problem.txt").read_text(encoding="utf-8").strip(),
+            answer=answer, answer_status=status,
+            benchmark=str(meta.get("benchmark") or bench or root.name), version=version,
+            categories=_categories(meta), reference=model if model.is_file() else None,
+            data_dir=folder))
+    return problems
+
+
+def _datasets_roots(path: Path | None) -> list[Path]:
+    roots = []
+    if path is not None:
+        roots.append(path)
+    if os.environ.get(ENV_DATASETS):
+        roots.append(Path(os.environ[ENV_DATASETS]))
+    return roots
+
+
+def _shipped() -> list[str]:
+    return sorted(p.parent.name for p in BENCH_DIR.glob("*/normalized.jsonl"))
+
+
+def _first_version(path: Path) -> str:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                return str(json.loads(line).get("version") or "")
+    return ""
+
+
+def _locate(name: str, path: str | os.PathLike[str] | None, version: str | None) -> tuple[Path, str]:
+    """The file or folder holding the dataset, and its kind ('jsonl' or 'folders')."""
+    if path is not None:
+        p = Path(path).expanduser()
+        if p.is_file():
+            return p, "jsonl"
+        if not p.is_dir():
+            raise ConfigError(f"--path {p}: no such file or directory (give a normalized.jsonl, a "
+                              "dataset directory, or a datasets root with <benchmark>-<version>/)")
+        if (p / "normalized.jsonl").is_file():
+            return p / "normalized.jsonl", "jsonl"
+        if any(p.glob("*/problem.txt")):
+            return p, "folders"
+        return _in_root(p, name, version), "jsonl"
+    if name == "examples":
+        return EXAMPLES_DIR, "folders"
+    shipped = BENCH_DIR / name / "normalized.jsonl"
+    if shipped.is_file():
+        have = _first_version(shipped)
+        if version is None or version == have:
+            return shipped, "jsonl"
+        for root in _datasets_roots(None):
+            if (root / f"{name}-{version}" / "normalized.jsonl").is_file():
+                return root / f"{name}-{version}" / "normalized.jsonl", "jsonl"
+        raise ConfigError(
+            f"{name}: the shipped set (problems/benchmarks/{name}) carries the {have!r} labels, not "
+            f"{version!r}; pass --path <datasets root> holding {name}-{version}/normalized.jsonl "
+            f"(or set {ENV_DATASETS})")
+    for root in _datasets_roots(None):
+        try:
+            return _in_root(root, name, version), "jsonl"
+        except ConfigError:
+            pass
+    raise ConfigError(
+        f"{name}: not a dataset shipped with formalize (shipped: {', '.join(_shipped() + ['examples'])}). "
+        f"Sets whose licence forbids redistribution load from your own copy: pass --path to its "
+        f"normalized.jsonl, its directory, or a datasets root (or set {ENV_DATASETS})")
+
+
+def _in_root(root: Path, name: str, version: str | None) -> Path:
+    if version is not None:
+        cand = root / f"{name}-{version}" / "normalized.jsonl"
+        if cand.is_file():
+            return cand
+    elif (root / name / "normalized.jsonl").is_file():
+        return root / name / "normalized.jsonl"
+    found = sorted(p.parent.name[len(name) + 1:] for p in root.glob(f"{name}-*/normalized.jsonl"))
+    if version is None and found:
+        default = DEFAULT_VERSIONS.get(name)
+        pick = default if default in found else found[0] if len(found) == 1 else None
+        if pick is not None:
+            return root / f"{name}-{pick}" / "normalized.jsonl"
+        raise ConfigError(f"{root}: {name} has versions {', '.join(found)}; choose one with --version")
+    if found:
+        raise ConfigError(f"{root}: no {name}-{version}/normalized.jsonl; versions there: "
+                          f"{', '.join(found)}")
+    raise ConfigError(f"{root}: no dataset {name!r} (expected {name}-<version>/normalized.jsonl, "
+                      f"{name}/normalized.jsonl, or a normalized.jsonl file)")
+
+
+def _clusters_for(benchmark: str, located: Path, path: str | os.PathLike[str] | None) -> list[dict] | None:
+    """The cross-version clusters of a benchmark, from the first place that has them."""
+    cands: list[Path] = []
+    if path is not None:
+        p = Path(path)
+        cands += [p / "comparisons" / f"{benchmark}.jsonl", p.parent / "comparisons" / f"{benchmark}.jsonl"]
+    cands += [located.parent.parent / "comparisons" / f"{benchmark}.jsonl",
+              BENCH_DIR / benchmark / "agreement.jsonl"]
+    cands += [r / "comparisons" / f"{benchmark}.jsonl" for r in _datasets_roots(None)]
+    for c in cands:
+        if c.is_file():
+            return [json.loads(line) for line in c.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return None
+
+
+@lru_cache(maxsize=1)
+def _reference_index() -> dict[str, Path]:
+    """Dataset id -> the folder of its hand-written reference model (problems/datasets)."""
+    out: dict[str, Path] = {}
+    for meta in REFERENCE_DIR.glob("*/*/meta.json"):
+        m = json.loads(meta.read_text(encoding="utf-8"))
+        if (meta.parent / "model.json").is_file() and m.get("id"):
+            out[str(m["id"])] = meta.parent
+    return out
+
+
+def _attach_references(problems: list[Problem], clusters: list[dict] | None) -> None:
+    index = _reference_index()
+    by_cluster: dict[str, list[str]] = {}
+    for c in clusters or []:
+        ids = list((c.get("ids") or {}).values())
+        for i in ids:
+            by_cluster[i] = ids
+    for p in problems:
+        if p.reference is not None:
+            continue
+        for cand in [p.id, *by_cluster.get(p.id, [])]:
+            if cand in index:
+                p.reference, p.data_dir = index[cand] / "model.json", index[cand]
+                break
+
+
+def load_dataset(name: str, *, path: str | os.PathLike[str] | None = None,
+                 version: str | None = None, agreed_only: bool = False) -> Dataset:
+    """Load a benchmark by name (shipped) or from ``path``; see the module docstring.
+
+    ``version`` picks the label version (the ``<benchmark>-<version>`` directory of a datasets
+    root). ``agreed_only`` keeps the problems that occur in two or more versions with the same
+    answer in every one (from ``comparisons/<benchmark>.jsonl`` or the shipped
+    ``agreement.jsonl``)."""
+    located, kind = _locate(name, path, version)
+    problems = _read_jsonl(located) if kind == "jsonl" else _read_folders(located)
+    if not problems:
+        raise ConfigError(f"{located}: holds no problems")
+    bench = problems[0].benchmark or name
+    ver = problems[0].version
+    if version is not None and ver and ver != version:
+        raise ConfigError(f"{located}: holds version {ver!r}, not {version!r}; point --path at the "
+                          f"{bench}-{version} directory or drop --version")
+    clusters = _clusters_for(bench, located, path)
+    ds = Dataset(name=name, benchmark=bench, version=ver, source=str(located), problems=problems,
+                 clusters=clusters)
+    if agreed_only:
+        if clusters is None:
+            raise ConfigError(
+                f"--agreed-only needs the cross-version comparisons of {bench}: pass --path <datasets "
+                f"root> holding comparisons/{bench}.jsonl (or set {ENV_DATASETS})")
+        agreed = {i for c in clusters if c.get("all_agree") and len(c.get("ids") or {}) >= 2
+                  for i in c["ids"].values()}
+        before = len(ds.problems)
+        ds.problems = [p for p in ds.problems if p.id in agreed]
+        ds.notes.append(f"agreed labels only: kept {len(ds.problems)} of {before}")
+    _attach_references(ds.problems, clusters)
+    return ds
+
+
+# =============================================================================== scoring
+def is_correct(label: float | None, label_status: str, status: str, objective: float | None,
+               tol: float) -> bool | None:
+    """Whether a run's outcome matches the label (None: the label cannot be scored)."""
+    if label_status in UNSCORED_LABELS:
+        return None
+    if label_status == "feasible":
+        return status in SOLVED
+    if label is None:
+        return status == "infeasible" if label_status in NULL_LABELS else None
+    if status not in SOLVED or objective is None or not math.isfinite(objective):
+        return False
+    return abs(objective - label) <= max(tol * abs(label), ABS_TOL)
+
+
+# =============================================================================== results file
+class ResultsFile:
+    """Append-only JSONL results: one ``os.write`` per record on an O_APPEND fd, then fsync."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+
+    def open(self) -> ResultsFile:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        return self
+
+    def write(self, record: dict) -> None:
+        data = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        with self._lock:
+            assert self._fd is not None, "ResultsFile.open() first"
+            os.write(self._fd, data)
+            os.fsync(self._fd)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def read_results(path: str | os.PathLike[str], *, repair: bool = False) -> tuple[dict | None, dict[str, dict]]:
+    """The run header and the latest record per problem id of a results file.
+
+    A last line without its newline (a write cut off by a kill) is ignored, and removed from the
+    file when ``repair`` is true. A damaged line elsewhere is an error naming it."""
+    p = Path(path)
+    if not p.is_file():
+        return None, {}
+    raw = p.read_bytes()
+    good_end = raw.rfind(b"\n") + 1
+    if repair and good_end < len(raw):
+        with open(p, "r+b") as fh:
+            fh.truncate(good_end)
+            fh.flush()
+            os.fsync(fh.fileno())
+    header: dict | None = None
+    records: dict[str, dict] = {}
+    lines = raw[:good_end].decode("utf-8", "replace").splitlines()
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{p}:{n}: damaged results line ({exc.msg}); remove that line and "
+                              "resume") from None
+        if r.get("type") == "run":
+            header = header or r
+        elif r.get("type") == "problem" and "id" in r:
+            records.pop(str(r["id"]), None)
+            records[str(r["id"])] = r
+    return header, records
+
+
+# =============================================================================== direct answers
+DIRECT_PROMPT = """Solve the following optimization problem. Reason step by step, doing all the
+calculations yourself, then end your answer with one line of JSON giving the optimal objective
+value: {{"objective": <number>}}; if the problem has no feasible solution write
+{{"status": "infeasible"}}.
+
+Problem:
+\"\"\"
+{text}
+\"\"\""""
+
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def parse_direct(text: str) -> tuple[str, float | None]:
+    """(status, objective) of a direct answer: optimal with a value, infeasible, or unparseable."""
+    from .llm import LLMOutputError, extract_json
+
+    candidates: list[Any] = []
+    for m in re.finditer(r"\{[^{}]*\}", text or ""):
+        try:
+            candidates.append(json.loads(m.group(0)))
+        except json.JSONDecodeError:
+            continue
+    if not candidates:
+        with contextlib.suppress(LLMOutputError):
+            candidates.append(extract_json(text or ""))
+    for doc in reversed(candidates):
+        if not isinstance(doc, dict):
+            continue
+        if str(doc.get("status", "")).lower() in ("infeasible", "no solution", "none"):
+            return "infeasible", None
+        v = doc.get("objective")
+        if isinstance(v, str):
+            m = _NUMBER.search(v)
+            v = m.group(0).replace(",", "") if m else None
+        f = _float(v)
+        if f is not None:
+            return "optimal", f
+    return "unparseable", None
+
+
+async def _direct(client: Any, p: Problem, sample: int = 0) -> dict:
+    started = time.perf_counter()
+    try:
+        resp = await client.acomplete(DIRECT_PROMPT.format(text=p.text), sample=sample)
+    except AssertionError:  # a test double ran out of answers
+        raise
+    except Exception as exc:  # an LLM failure is the answer's outcome, recorded
+        return {"status": "error", "objective": None, "executed": False, "tokens": 0, "cost": 0.0,
+                "seconds": time.perf_counter() - started, "error": str(exc)[:500],
+                "error_kind": getattr(exc, "kind", type(exc).__name__)}
+    status, obj = parse_direct(resp.text)
+    return {"status": status, "objective": obj, "executed": status != "unparseable",
+            "tokens": 0 if resp.cached else resp.total_tokens,
+            "prompt_tokens": 0 if resp.cached else resp.prompt_tokens or 0,
+            "completion_tokens": 0 if resp.cached else resp.completion_tokens or 0,
+            "cost": resp.cost or 0.0, "seconds": time.perf_counter() - started,
+            "answer_tail": (resp.text or "")[-300:]}
+
+
+# =============================================================================== workers
+def _solve_reference(reference: Any, data_dir: str | None, time_limit: float | None) -> dict:
+    """Solve one reference model (runs in a worker process); plain data in and out."""
+    import solvers
+    from solvers import ModelError, load_model
+
+    started = time.perf_counter()
+    try:
+        model = load_model(reference if isinstance(reference, dict) else Path(reference),
+                           data_dirs=[Path(data_dir)] if data_dir else None)
+        sol = solvers.solve(model, time_limit=time_limit)
+    except ModelError as exc:
+        return {"status": "error", "objective": None, "seconds": time.perf_counter() - started,
+                "error": "; ".join(str(d) for d in exc.diagnostics)[:1000]}
+    return {"status": sol.status.value, "objective": sol.objective,
+            "seconds": time.perf_counter() - started, "error": sol.message if not sol.ok else None}
+
+
+def _loop_client(base: Any, loop: asyncio.AbstractEventLoop) -> Any:
+    """An LLMClient whose synchronous ``complete`` runs ``acomplete`` on the runner's event loop.
+
+    The program is synchronous and runs in a worker thread; its calls travel over the loop's
+    async HTTP (one connection pool, no thread per socket)."""
+    from .llm import LLMClient
+
+    class LoopClient(LLMClient):
+        def complete(self, messages: Any, **kwargs: Any) -> Any:
+            fut = asyncio.run_coroutine_threadsafe(self.acomplete(messages, **kwargs), loop)
+            return fut.result()
+
+    c = LoopClient(base.settings, cache=None if base.no_cache else base.cache, no_cache=base.no_cache)
+    c.usage = base.usage  # one account for the whole run
+    return c
+
+
+def _pipeline(p: Problem, client: Any, mode: str, samples: int, settings: dict) -> dict:
+    """Run the formalization program on one problem (worker thread); a record fragment."""
+    from . import program
+
+    started = time.perf_counter()
+    try:
+        if mode == "code" and samples > 1:
+            res = _code_vote(p.text, client, samples, settings)
+        else:
+            res = program.solve(p.text, client, samples=samples, mode=mode, **settings)
+    except AssertionError:  # a test double ran out of answers: a bug in the test, not a result
+        raise
+    except Exception as exc:  # an LLM failure ends this problem, not the run
+        kind = getattr(exc, "kind", None)
+        return {"status": "error", "objective": None, "error": f"{type(exc).__name__}: {exc}"[:1000],
+                "error_kind": kind or type(exc).__name__, "retry": kind in TRANSIENT,
+                "seconds": time.perf_counter() - started}
+    f = res.formalization
+    u = res.usage
+    out = {"status": res.status, "objective": res.objective,
+           "repair_rounds": f.repair_rounds if f is not None else 0,
+           "llm_calls": u.calls, "cached_calls": u.cached_calls, "prompt_tokens": u.prompt_tokens,
+           "completion_tokens": u.completion_tokens, "tokens": u.total_tokens, "cost": u.cost,
+           "unpriced_calls": u.unpriced_calls, "confidence": res.confidence,
+           "seconds": time.perf_counter() - started}
+    if res.solution is None and f is not None:
+        errs = [str(d) for d in f.diagnostics if d.severity == "error"]
+        out["error"] = ("no verified model: " + "; ".join(errs))[:1000] if errs else "no solution"
+    return out
+
+
+def _code_vote(text: str, client: Any, samples: int, settings: dict) -> Any:
+    """k independent code-mode runs with the program's vote on the objective."""
+    from .codegen import solve_with_code
+    from .program import Result, Vote, cluster_objectives
+
+    kw = {k: v for k, v in settings.items() if k in ("max_repairs", "time_limit")}
+    runs = [solve_with_code(text, client, sample=k, **kw) for k in range(samples)]
+    objs = [r.objective if r.solution is not None and r.solution.ok else None for r in runs]
+    clusters = cluster_objectives(objs)
+    winner = clusters[0][1][0] if clusters else None
+    vote = Vote(objs, clusters, winner, len(clusters[0][1]) / samples if clusters else 0.0)
+    chosen = runs[winner if winner is not None else 0]
+    return Result(text=text, solution=chosen.solution, formalization=chosen.formalization,
+                  samples=[r.formalization for r in runs if r.formalization is not None],
+                  vote=vote, mode="code", code=chosen.code)
+
+
+# =============================================================================== summary
+@dataclass
+class GroupStats:
+    """Metrics of one group of problems (all, a dataset, or one value of a category field)."""
+
+    group: str
+    value: str
+    n: int = 0
+    skipped: int = 0  # no reference model
+    scored: int = 0
+    executed: int = 0
+    correct: int = 0  # at the run's tolerance
+    correct_orlm: int = 0  # at 5 %
+    infeasible_labels: int = 0
+    infeasible_correct: int = 0
+    repair_rounds: float | None = None  # mean
+    tokens: int = 0
+    cost: float = 0.0
+    seconds: float = 0.0  # sum of per-problem wall times
+    direct_scored: int = 0
+    direct_correct: int = 0
+    direct_correct_orlm: int = 0
+    direct_executed: int = 0
+
+    @staticmethod
+    def _rate(k: int, n: int) -> float | None:
+        return k / n if n else None
+
+    @property
+    def attempted(self) -> int:
+        return self.n - self.skipped
+
+    @property
+    def execution_rate(self) -> float | None:
+        return self._rate(self.executed, self.attempted)
+
+    @property
+    def accuracy(self) -> float | None:
+        return self._rate(self.correct, self.scored)
+
+    @property
+    def accuracy_orlm(self) -> float | None:
+        return self._rate(self.correct_orlm, self.scored)
+
+    @property
+    def direct_accuracy(self) -> float | None:
+        return self._rate(self.direct_correct, self.direct_scored)
+
+    @property
+    def direct_accuracy_orlm(self) -> float | None:
+        return self._rate(self.direct_correct_orlm, self.direct_scored)
+
+    def as_row(self) -> dict[str, Any]:
+        return {"group": self.group, "value": self.value, "problems": self.n,
+                "no_reference": self.skipped, "scored": self.scored,
+                "execution_rate": self.execution_rate, "accuracy": self.accuracy,
+                "accuracy_5pct": self.accuracy_orlm,
+                "infeasible_labels": self.infeasible_labels,
+                "infeasible_correct": self.infeasible_correct,
+                "mean_repair_rounds": self.repair_rounds, "tokens": self.tokens,
+                "cost_usd": self.cost, "seconds": self.seconds,
+                "direct_scored": self.direct_scored, "direct_accuracy": self.direct_accuracy,
+                "direct_accuracy_5pct": self.direct_accuracy_orlm}
+
+
+@dataclass
+class Summary:
+    """Per-group metrics of a results file, scored at ``tolerance`` and at 5 %."""
+
+    groups: list[GroupStats]
+    tolerance: float
+    mode: str = ""
+    model: str = ""
+    wall_seconds: float | None = None
+    compare: bool = False
+
+    @property
+    def overall(self) -> GroupStats:
+        return self.groups[0]
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [g.as_row() for g in self.groups]
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        rows = self.rows()
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+        return buf.getvalue()
+
+    def _cells(self, g: GroupStats) -> list[str]:
+        cells = [f"{g.group}={g.value}" if g.group != "all" else "all", str(g.n), str(g.scored),
+                 _pct(g.execution_rate), _pct(g.accuracy), _pct(g.accuracy_orlm),
+                 f"{g.infeasible_correct}/{g.infeasible_labels}" if g.infeasible_labels else "–",
+                 "–" if g.repair_rounds is None else f"{g.repair_rounds:.2f}", f"{g.tokens:,}",
+                 f"{g.cost:.4f}", f"{g.seconds:.1f}"]
+        if self.compare:
+            cells[6:6] = [_pct(g.direct_accuracy), _pct(g.direct_accuracy_orlm)]
+        if any(x.skipped for x in self.groups):
+            cells.insert(2, str(g.skipped))
+        return cells
+
+    def _headers(self) -> list[str]:
+        h = ["group", "problems", "scored", "executed", f"acc@{self.tolerance:g}", "acc@5%",
+             "infeasible labels", "repairs", "tokens", "cost $", "time s"]
+        if self.compare:
+            h[6:6] = [f"direct@{self.tolerance:g}", "direct@5%"]
+        if any(x.skipped for x in self.groups):
+            h.insert(2, "no reference")
+        return h
+
+    def to_markdown(self) -> str:
+        head = self._headers()
+        lines = [f"Benchmark results — mode {self.mode}, model {self.model}, tolerance "
+                 f"{self.tolerance:g} (and 5%)", "", "| " + " | ".join(head) + " |",
+                 "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(self._cells(g)) + " |" for g in self.groups]
+        if self.wall_seconds is not None:
+            lines += ["", f"Wall time of the run: {self.wall_seconds:.1f} s."]
+        return "\n".join(lines) + "\n"
+
+    def __rich__(self) -> Any:
+        from rich.table import Table
+
+        t = Table(title=f"formalize bench — mode {self.mode}, model {self.model}",
+                  caption=None if self.wall_seconds is None else f"wall {self.wall_seconds:.1f} s")
+        for i, h in enumerate(self._headers()):
+            t.add_column(h, justify="left" if i == 0 else "right")
+        for g in self.groups:
+            t.add_row(*self._cells(g), style="bold" if g.group == "all" else None)
+        return t
+
+    def plot(self, path: str | os.PathLike[str]) -> Path:
+        """A bar chart of execution rate and accuracies per group (PNG, matplotlib Agg)."""
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        groups = self.groups
+        labels = [g.value if g.group != "all" else "all" for g in groups]
+        series = [("executed", [g.execution_rate for g in groups]),
+                  (f"acc@{self.tolerance:g}", [g.accuracy for g in groups]),
+                  ("acc@5%", [g.accuracy_orlm for g in groups])]
+        if self.compare:
+            series.append(("direct@5%", [g.direct_accuracy_orlm for g in groups]))
+        width = 0.8 / len(series)
+        fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups) + 2), 4))
+        for k, (name, vals) in enumerate(series):
+            xs = [i + (k - (len(series) - 1) / 2) * width for i in range(len(groups))]
+            ax.bar(xs, [100 * (v or 0.0) for v in vals], width, label=name)
+        ax.set_xticks(range(len(groups)), labels, rotation=30, ha="right")
+        ax.set_ylabel("% of problems")
+        ax.set_ylim(0, 105)
+        ax.set_title(f"mode {self.mode}, model {self.model}")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        out = Path(path)
+        fig.savefig(out, dpi=110)
+        plt.close(fig)
+        return out
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def summarize(records: Iterable[dict], tolerance: float = 1e-6, *, mode: str = "", model: str = "",
+              wall_seconds: float | None = None) -> Summary:
+    """Score records (from :func:`read_results`) per dataset and per category."""
+    recs = list(records)
+    compare = any(r.get("direct") for r in recs) and any(r.get("mode") != "direct" for r in recs)
+    keys: list[tuple[str, str]] = [("all", "all")]
+    for r in recs:
+        for k in [("dataset", r.get("dataset") or "?"),
+                  *sorted((f, str(v)) for f, v in (r.get("categories") or {}).items())]:
+            if k not in keys:
+                keys.append(k)
+    groups = {k: GroupStats(*k) for k in keys}
+    repairs: dict[tuple[str, str], list[int]] = {k: [] for k in keys}
+    for r in recs:
+        ks = [("all", "all"), ("dataset", r.get("dataset") or "?"),
+              *((f, str(v)) for f, v in (r.get("categories") or {}).items())]
+        for k in ks:
+            _add(groups[k], repairs[k], r, tolerance)
+    for k, g in groups.items():
+        g.repair_rounds = sum(repairs[k]) / len(repairs[k]) if repairs[k] else None
+    return Summary(list(groups.values()), tolerance, mode=mode, model=model,
+                   wall_seconds=wall_seconds, compare=compare)
+
+
+def _add(g: GroupStats, repairs: list[int], r: dict, tol: float) -> None:
+    g.n += 1
+    if r.get("status") == NO_REFERENCE:
+        g.skipped += 1
+        return
+    label, lstat = r.get("label"), str(r.get("label_status") or "ok")
+    status, obj = str(r.get("status")), r.get("objective")
+    g.executed += bool(r.get("executed"))
+    ok = is_correct(label, lstat, status, obj, tol)
+    if ok is not None:
+        g.scored += 1
+        g.correct += ok
+        g.correct_orlm += bool(is_correct(label, lstat, status, obj, ORLM_TOLERANCE))
+        if label is None and lstat in NULL_LABELS:
+            g.infeasible_labels += 1
+            g.infeasible_correct += ok
+    if r.get("repair_rounds") is not None and r.get("mode") in ("ir", "code"):
+        repairs.append(int(r["repair_rounds"]))
+    g.tokens += int(r.get("tokens") or 0)
+    g.cost += float(r.get("cost") or 0.0)
+    g.seconds += float(r.get("seconds") or 0.0)
+    d = r.get("direct")
+    if d and r.get("mode") != "direct":
+        g.tokens += int(d.get("tokens") or 0)
+        g.cost += float(d.get("cost") or 0.0)
+        dok = is_correct(label, lstat, str(d.get("status")), d.get("objective"), tol)
+        if dok is not None:
+            g.direct_scored += 1
+            g.direct_correct += dok
+            g.direct_correct_orlm += bool(is_correct(label, lstat, str(d.get("status")),
+                                                     d.get("objective"), ORLM_TOLERANCE))
+        g.direct_executed += bool(d.get("executed"))
+
+
+# =============================================================================== the runner
+@dataclass
+class BenchReport:
+    """What a run did: its records (this run and resumed ones), summary and files."""
+
+    dataset: Dataset
+    records: list[dict]
+    summary: Summary
+    out: Path
+    wall_seconds: float
+    ran: int  # problems run now
+    resumed: int  # problems taken from an earlier run of the same file
+    reports: dict[str, Path] = field(default_factory=dict)
+
+    def __rich__(self) -> Any:
+        return self.summary.__rich__()
+
+
+def _model_name(model: Any) -> str:
+    if model is None:
+        return ""
+    if isinstance(model, str):
+        return model
+    settings = getattr(model, "settings", None)
+    return getattr(settings, "model", None) or type(model).__name__
+
+
+def _make_client(model: Any, *, api_base: str | None, no_cache: bool, purpose: str) -> Any:
+    from .config import NoModelConfigured, resolve_model
+    from .llm import LLMClient
+
+    if isinstance(model, LLMClient):
+        return model
+    try:
+        settings = resolve_model(model, api_base=api_base)
+    except NoModelConfigured as exc:
+        raise ConfigError(
+            f"this benchmark needs a model ({purpose}); set one with --model (e.g. --model "
+            "openai/gpt-4.1), or run --model reference to audit the labels with the library's "
+            f"reference models (no LLM).\n{exc}") from None
+    return LLMClient(settings, no_cache=no_cache)
+
+
+def _select(ds: Dataset, ids: Sequence[str] | None, limit: int | None) -> list[Problem]:
+    probs = ds.problems
+    if ids:
+        want = [str(i) for i in ids]
+        by_id = {p.id: p for p in probs}
+        # accept bare source ids ("17") as well as full ones ("nl4opt-cpmpy:17")
+        by_short = {p.id.split(":", 1)[-1]: p for p in probs}
+        unknown = [i for i in want if i not in by_id and i not in by_short]
+        if unknown:
+            raise ConfigError(f"--ids: not in {ds.label}: {', '.join(unknown[:10])}"
+                              + (f" (+{len(unknown) - 10} more)" if len(unknown) > 10 else ""))
+        seen: set[str] = set()
+        probs = []
+        for i in want:
+            p = by_id.get(i) or by_short[i]
+            if p.id not in seen:
+                seen.add(p.id)
+                probs.append(p)
+    if limit is not None:
+        probs = probs[:max(0, limit)]
+    return probs
+
+
+def _progress(enabled: bool | None) -> Any:
+    """A rich progress bar with ETA on stderr (shown on a terminal unless ``enabled`` says)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    if enabled is None:
+        enabled = console.is_terminal
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[acc]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                    TimeRemainingColumn(), console=console, disable=not enabled, transient=False)
+
+
+def _pool(workers: int | None, n_solves: int, concurrency: int) -> Executor:
+    """A process pool for solves (a thread pool when there are too few to pay its start-up)."""
+    if workers is None:
+        workers = min(os.cpu_count() or 1, concurrency) if n_solves >= 32 else 0
+    if workers <= 0:
+        return ThreadPoolExecutor(max_workers=max(1, min(concurrency, 4)))
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+
+
+def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", samples: int = 1,
+              limit: int | None = None, ids: Sequence[str] | None = None, concurrency: int = 8,
+              tolerance: float = 1e-6, out: str | os.PathLike[str] = "results.jsonl",
+              resume: bool = False, compare: bool = False, *, path: str | os.PathLike[str] | None = None,
+              version: str | None = None, agreed_only: bool = False,
+              report_dir: str | os.PathLike[str] | None = None, compare_model: Any = None,
+              strategy: str = "steps", max_repairs: int = 3, time_limit: float | None = None,
+              api_base: str | None = None, no_cache: bool = False, overwrite: bool = False,
+              workers: int | None = None, progress: bool | None = None,
+              on_record: Callable[[dict], None] | None = None) -> BenchReport:
+    """Run a benchmark and score it; see the module docstring.
+
+    ``model``: an LLM model string or :class:`~formalize.llm.LLMClient`, or ``"reference"``.
+    ``compare``: also ask the LLM (``compare_model``, default ``model``) for a direct answer to
+    every problem and report its accuracy beside the pipeline's. ``workers``: processes for the
+    reference solves (None: as many as CPUs when there are 32+ solves, else in-process threads).
+    Returns a :class:`BenchReport`; the records are also in ``out`` (JSONL)."""
+    if mode not in MODES:
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if samples < 1:
+        raise ConfigError(f"samples must be >= 1, got {samples}")
+    if concurrency < 1:
+        raise ConfigError(f"concurrency must be >= 1, got {concurrency}")
+    if not tolerance > 0:
+        raise ConfigError(f"tolerance must be > 0, got {tolerance}")
+    ds = dataset if isinstance(dataset, Dataset) else load_dataset(
+        dataset, path=path, version=version, agreed_only=agreed_only)
+    reference = isinstance(model, str) and model == REFERENCE
+    if reference and mode == "direct":
+        raise ConfigError("--mode direct asks an LLM; it cannot run with --model reference")
+    client = None if reference else _make_client(model, api_base=api_base, no_cache=no_cache,
+                                                 purpose=f"mode {mode}")
+    direct_client = None
+    if compare and mode != "direct":
+        cm = compare_model if compare_model is not None else (None if reference else client)
+        if cm is None:
+            raise ConfigError("--compare with --model reference needs --compare-model (the LLM "
+                              "whose direct answers are scored beside the reference models)")
+        direct_client = _make_client(cm, api_base=api_base, no_cache=no_cache, purpose="--compare")
+    model_name = REFERENCE if reference else _model_name(client)
+    run_mode = REFERENCE if reference else mode
+
+    out_path = Path(out)
+    header, done = read_results(out_path, repair=resume) if resume else (None, {})
+    if not resume and out_path.exists() and out_path.stat().st_size > 0 and not overwrite:
+        raise ConfigError(f"{out_path} exists: pass --resume to continue that run, --overwrite to "
+                          "start again, or another --out")
+    run_key = {"dataset": ds.label, "mode": run_mode, "model": model_name, "samples": samples}
+    if resume and header is not None:
+        clash = {k: (header.get(k), v) for k, v in run_key.items() if header.get(k) != v}
+        if clash:
+            raise ConfigError(f"{out_path}: --resume of a different run ("
+                              + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in clash.items())
+                              + "); use another --out")
+    selected = _select(ds, ids, limit)
+    final = {i for i, r in done.items() if not r.get("retry")
+             and (not compare or mode == "direct" or r.get("direct") is not None)}
+    todo = [p for p in selected if p.id not in final]
+    wanted = {p.id for p in selected}
+
+    if not resume or header is None:
+        if out_path.exists() and not resume:
+            out_path.unlink()
+        rf = ResultsFile(out_path).open()
+        rf.write({"type": "run", **run_key, "source": ds.source, "tolerance": tolerance,
+                  "compare": compare, "strategy": strategy if mode == "ir" else None,
+                  "notes": ds.notes, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+    else:
+        rf = ResultsFile(out_path).open()
+
+    started = time.perf_counter()
+    settings: dict[str, Any] = {"max_repairs": max_repairs, "time_limit": time_limit}
+    if mode == "ir":
+        settings["strategy"] = strategy
+    try:
+        asyncio.run(_run_all(todo, ds, rf, mode=mode, reference=reference, client=client,
+                             direct_client=direct_client, samples=samples, concurrency=concurrency,
+                             settings=settings, tolerance=tolerance, workers=workers,
+                             model_name=model_name, show=progress, on_record=on_record))
+    finally:
+        rf.close()
+    wall = time.perf_counter() - started
+    _, after = read_results(out_path)
+    records = [after[p.id] for p in selected if p.id in after and p.id in wanted]
+    summary = summarize(records, tolerance, mode=run_mode, model=model_name, wall_seconds=wall)
+    report = BenchReport(ds, records, summary, out_path, wall, ran=len(todo),
+                         resumed=len(selected) - len(todo))
+    report.reports = write_reports(summary, report_dir, out_path)
+    return report
+
+
+def write_reports(summary: Summary, report_dir: str | os.PathLike[str] | None,
+                  out: Path) -> dict[str, Path]:
+    """Markdown, CSV and PNG of a summary, in ``report_dir`` or beside ``out``."""
+    base = Path(report_dir) / out.stem if report_dir is not None else out.with_suffix("")
+    base.parent.mkdir(parents=True, exist_ok=True)
+    paths = {"markdown": base.with_name(base.name + ".summary.md"),
+             "csv": base.with_name(base.name + ".summary.csv"),
+             "plot": base.with_name(base.name + ".summary.png")}
+    _atomic_write(paths["markdown"], summary.to_markdown())
+    _atomic_write(paths["csv"], summary.to_csv())
+    try:
+        summary.plot(paths["plot"])
+    except ImportError:  # matplotlib is an optional dependency
+        paths.pop("plot")
+    return paths
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, *, mode: str,
+                   reference: bool, client: Any, direct_client: Any, samples: int,
+                   concurrency: int, settings: dict, tolerance: float, workers: int | None,
+                   model_name: str, show: bool | None,
+                   on_record: Callable[[dict], None] | None) -> None:
+    loop = asyncio.get_running_loop()
+    sem = asyncio.Semaphore(concurrency)
+    threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench")
+    n_solves = sum(1 for p in todo if p.reference is not None) if reference else 0
+    solves = _pool(workers, n_solves, concurrency) if reference else None
+    lclient = _loop_client(client, loop) if client is not None and mode != "direct" else None
+    if client is not None or direct_client is not None:  # import litellm off the loop, once
+        from .llm import _litellm
+
+        await asyncio.to_thread(_litellm)
+    correct = [0, 0]
+    prog = _progress(show)
+
+    async def one(p: Problem, task: Any) -> None:
+        async with sem:
+            base = {"type": "problem", "id": p.id, "dataset": ds.label, "benchmark": p.benchmark,
+                    "version": p.version, "categories": p.categories,
+                    "mode": REFERENCE if reference else mode,
+                    "model": model_name, "label": p.answer, "label_status": p.answer_status}
+            if reference:
+                if p.reference is None:
+                    frag: dict[str, Any] = {"status": NO_REFERENCE, "objective": None,
+                                            "note": "no reference model"}
+                else:
+                    ref = p.reference if isinstance(p.reference, dict) else str(p.reference)
+                    frag = await loop.run_in_executor(
+                        solves, _solve_reference, ref, str(p.data_dir) if p.data_dir else None,
+                        settings.get("time_limit"))
+                    frag["repair_rounds"] = 0
+            elif mode == "direct":
+                frag = await _direct(client, p)
+            else:
+                frag = await loop.run_in_executor(threads, _pipeline, p, lclient, mode, samples,
+                                                  settings)
+            if direct_client is not None:
+                base["direct"] = await _direct(direct_client, p)
+            rec = {**base, **frag}
+            rec["executed"] = (rec.get("executed") if mode == "direct"
+                               else rec.get("status") in DEFINITE)
+            await asyncio.to_thread(rf.write, rec)
+        ok = is_correct(p.answer, p.answer_status, str(rec.get("status")), rec.get("objective"),
+                        tolerance)
+        if ok is not None:
+            correct[0] += ok
+            correct[1] += 1
+        prog.update(task, advance=1, acc=f"acc {correct[0]}/{correct[1]}")
+        if on_record is not None:
+            on_record(rec)
+
+    try:
+        with prog:
+            task = prog.add_task(f"{ds.label} {mode}", total=len(todo), acc="")
+            await asyncio.gather(*(one(p, task) for p in todo))
+    finally:
+        threads.shutdown(wait=False, cancel_futures=True)
+        if solves is not None:
+            solves.shutdown(wait=True, cancel_futures=True)
+
+
+def print_report(report: BenchReport, file: Any = None) -> None:
+    """The summary table and where the files are (rich, to ``file`` or stdout)."""
+    from rich.console import Console
+
+    console = Console(file=file or sys.stdout, highlight=False)
+    if not console.is_terminal:
+        console.width = 160
+    console.print(report.summary)
+    for note in report.dataset.notes:
+        console.print(f"[dim]{note}[/dim]")
+    skipped = report.summary.overall.skipped
+    if skipped:
+        console.print(f"{skipped} problem(s) have no reference model (not scored).")
+    console.print(f"{report.ran} problem(s) run now, {report.resumed} taken from the earlier run; "
+                  f"results: {report.out}", markup=False)
+    for kind, p in report.reports.items():
+        console.print(f"{kind}: {p}", markup=False)
