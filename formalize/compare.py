@@ -35,7 +35,7 @@ from .llm import LLMClient, LLMOutputError, LLMResponse, Usage, extract_json
 
 __all__ = [
     "VARIANTS", "VERDICTS", "Comparison", "CompareError", "DirectAnswer", "GroundTruth",
-    "GroundTruthError", "SweepPoint", "SweepReport", "compare", "direct_prompt", "ground_truth",
+    "GroundTruthError", "SweepPoint", "SweepReport", "ask_direct", "compare", "direct_prompt", "ground_truth",
     "parse_answer", "relative_gap", "score_objective", "score_values", "sweep",
 ]
 
@@ -683,6 +683,18 @@ def _resolve_input(text_or_model: Any, formal_model: Any,
     return str(src), model, data_paths, "text"
 
 
+def _family_backend(family: str, backend: str) -> str:
+    """The family's own backend under "auto" (its scheduling model is meant for CP-SAT: "auto"
+    picks HiGHS with a slow big-M reformulation)."""
+    from .families import FAMILIES
+
+    fam = FAMILIES.get(family)
+    if backend != "auto" or fam is None:
+        return backend
+    own = getattr(fam, "backend", None) or "auto"
+    return "cpsat" if own == "auto" and fam.problem_class == "CP" else own
+
+
 def _is_file(p: Path) -> bool:
     try:
         return p.is_file()
@@ -722,6 +734,7 @@ def compare(text_or_model: Any, model: str | LLMClient | None = None, *,
     text, fm, files, source = _resolve_input(text_or_model, formal_model, data)  # ModelError: located
     if hasattr(text_or_model, "known_optimum") and known_optimum is None:
         known_optimum = text_or_model.known_optimum
+        backend = _family_backend(getattr(text_or_model, "family", ""), backend)
     client = _client(model, no_cache=no_cache)
     usage = Usage()
     pipeline = None
@@ -792,8 +805,9 @@ class SweepReport:
     seconds: float = 0.0
 
     def table(self) -> list[dict[str, Any]]:
-        """Per variant and size: n, correct rate, mean gap (answers with an objective), mean
-        violations (values answers that parsed), infeasible and unparseable rates."""
+        """Per variant and size: n, correct rate, mean gap (over answers with a gap: feasible
+        values answers, from their own values, and objective answers with a number), mean
+        violations (values answers the checker could score), infeasible and unparseable rates."""
         rows = []
         for v in self.variants:
             for s in self.sizes:
@@ -908,7 +922,7 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     checker and by the generator's independent optimum when it has one (no LLM). `seeds` is a
     count (seeds 0..n-1) or the seeds themselves. `progress(done, total, point)` is called after
     each instance. `concurrency` > 1 asks the LLM from that many threads."""
-    from .families import generate
+    from .families import FAMILIES, generate
 
     bad = [v for v in variants if v not in VARIANTS]
     if bad or not variants:
@@ -917,6 +931,9 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     size_list = [int(s) for s in sizes]
     if not size_list or not seed_list:
         raise ValueError("a sweep needs at least one size and one seed")
+    if family not in FAMILIES:
+        raise ValueError(f"unknown problem family {family!r}; known families: {', '.join(FAMILIES)}")
+    backend = _family_backend(family, backend)
     client = _client(model, no_cache=no_cache)
     usage = Usage()
     started = time.perf_counter()

@@ -26,7 +26,7 @@ from formalize.compare import (
     score_values,
     sweep,
 )
-from formalize.families import generate
+from formalize.families import FAMILIES, generate
 from formalize.testing import ScriptedLLM
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,7 +104,9 @@ def test_family_ground_truth_confirmed_three_ways(knap, knap_truth):
 def test_other_families_ground_truth(family, size):
     inst = generate(family, size, 0)
     m = solvers.load_model(inst.model)
-    gt = ground_truth(m, source="family generator", known_optimum=inst.known_optimum)
+    backend = getattr(FAMILIES[family], "backend", None) or "auto"
+    gt = ground_truth(m, source="family generator", known_optimum=inst.known_optimum,
+                      backend=backend)
     assert gt.checked and gt.status == "optimal"
     if inst.known_optimum is not None:
         assert gt.objective == pytest.approx(inst.known_optimum, rel=1e-6)
@@ -400,6 +402,26 @@ def test_sweep_table_and_files(tmp_path):
     con = Console(record=True, width=140)
     con.print(rep)
     assert "50%" in con.export_text() and "<table>" in rep._repr_html_()
+
+
+def test_cp_family_sweep_uses_cpsat_and_scores_values():
+    inst = generate("scheduling", 4, 0)
+    gt = ground_truth(solvers.load_model(inst.model), backend="cpsat")
+    vals = {name: {str(k): round(x) for k, x in d.items()} if () not in d else round(d[()])
+            for name, d in gt.solution.values.items()}
+    llm = ScriptedLLM([json.dumps({"values": vals, "objective": gt.objective}), "no idea"],
+                      name="sweep-cp-double")
+    try:
+        rep = sweep("scheduling", [4], 1, llm.client(), variants=("values",))
+        rep2 = sweep("scheduling", [4], 1, llm.client(), variants=("values",))
+    finally:
+        llm.close()
+    (p,) = rep.points
+    assert p.truth.solver == "cpsat" and p.truth.objective == pytest.approx(inst.known_optimum)
+    assert p.answers[0].verdict == "correct"
+    assert rep2.points[0].answers[0].verdict == "unparseable"
+    with pytest.raises(ValueError, match="unknown problem family"):
+        sweep("nope", [3], 1, llm.client())
 
 
 # --------------------------------------------------------------------------- CLI
