@@ -14,6 +14,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from solvers.diagnostics import Diagnostic, Location
 from solvers.expr import Num, parse_expr, parse_forall, walk
 from solvers.model import Model
@@ -92,12 +94,23 @@ def _fmt(v: float) -> str:
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else f"{v:g}"
 
 
+_REFERENCE_RE = re.compile(r"\b(?:table|figure|fig\.|problem|section|example|step|chapter|eq\.)\s*[\d.-]*$", re.IGNORECASE)
+
+
+def _is_clock(text: str, a: int, b: int) -> bool:
+    """A time of day like 14:00 (its hour or minutes) — a label, not data."""
+    return (b < len(text) - 1 and text[b] == ":" and text[b + 1].isdigit()) or (a > 0 and text[a - 1] == ":")
+
+
 def text_numbers(text: str) -> list[TextNumber]:
     """All numbers of a text, with percent/multiplier words applied and a short quote."""
     out: list[TextNumber] = []
     taken: list[tuple[int, int]] = []
     for m in _NUM_RE.finditer(text):
         raw, suffix = m.group(1), (m.group(2) or "").strip().lower()
+        if _REFERENCE_RE.search(text[max(0, m.start() - 12):m.start()]) or _is_clock(text, m.start(), m.end()):
+            taken.append((m.start(), m.end()))
+            continue
         try:
             v = float(raw.replace(",", ""))
         except ValueError:
@@ -140,11 +153,6 @@ def model_numbers(model: Model) -> list[ModelNumber]:
     """Every number the model writes itself: inline param values, literals in expressions,
     numeric bounds and set ranges. Values read from data files are not the text's, and are skipped."""
     out: list[ModelNumber] = []
-    for name, s in model.sets.items():
-        if s.range is not None:
-            for b in s.range:
-                if not isinstance(b, str):
-                    out.append(ModelNumber(float(b), Location(section="sets", item=name, field="range")))
     for name, p in model.params.items():
         derived = _derivation_ok(p.source) if p.source else None
         loc = Location(section="params", item=name, field="value" if not p.index else "values")
@@ -253,6 +261,30 @@ def _safe_arith(expr: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _structural_values(model: Model) -> np.ndarray:
+    """Numbers the model uses without writing them: set sizes, integer elements, file data."""
+    vals: list[float] = []
+    try:
+        from solvers.data import instance
+
+        inst = instance(model)
+    except Exception:  # unresolvable data is reported by the checks, not here
+        inst = None
+    if inst is not None:
+        for s in inst.sets.values():
+            vals.append(float(len(s)))
+            if s.dim == 1 and len(s) <= 10_000:
+                vals += [float(e) for e in s.elements if isinstance(e, int)]
+        tables = [inst.params[n].table for n, p in model.params.items() if p.from_ is not None and n in inst.params]
+        for t in tables:
+            u = np.unique(t[np.isfinite(t)])
+            vals += u[:100_000].tolist()
+    for s in model.sets.values():
+        if s.range is not None:
+            vals += [float(b) for b in s.range if not isinstance(b, str)]
+    return np.unique(np.asarray(vals, dtype=float)) if vals else np.empty(0)
+
+
 def ground(model: Model, text: str) -> GroundingReport:
     """Ground every number of `model` against `text`."""
     tns = text_numbers(text)
@@ -261,12 +293,14 @@ def ground(model: Model, text: str) -> GroundingReport:
     rep = GroundingReport(text_numbers=tns)
     derivs = {name: _derivation_operands(p.source or "") for name, p in model.params.items()}
     for mn in model_numbers(model):
-        hit = None
-        for i, (_tn, fs) in enumerate(forms):
-            if any(_close(mn.value, f) for f in fs):
-                hit = i
-                if not used[i]:
-                    break
+        exact = [i for i, tn in enumerate(tns) if _close(mn.value, tn.value)]
+        scaled = [i for i, (_tn, fs) in enumerate(forms) if i not in exact and any(_close(mn.value, f) for f in fs)]
+        # prefer an unused literal occurrence, then an unused scaled reading, then any
+        hit = next((i for i in exact if not used[i]), None)
+        if hit is None:
+            hit = next((i for i in scaled if not used[i]), None)
+        if hit is None and (exact or scaled):
+            hit = (exact or scaled)[0]
         if hit is not None:
             used[hit] = True
             rep.grounded.append((mn, tns[hit]))
@@ -274,6 +308,13 @@ def ground(model: Model, text: str) -> GroundingReport:
             rep.grounded.append((mn, None))
         else:
             rep.ungrounded.append(mn)
+    # structure and data the model takes from elsewhere also use text numbers: set sizes
+    # ("five workers"), integer elements, range bounds, and values read from data files
+    extra = _structural_values(model)
+    if extra.size:
+        for i, tn in enumerate(tns):
+            if not used[i] and np.any(np.isclose(extra, tn.value, rtol=1e-9, atol=1e-12)):
+                used[i] = True
     # operands of stated derivations count as used text numbers
     for ops in derivs.values():
         for v in ops:

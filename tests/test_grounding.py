@@ -65,3 +65,8 @@ def test_literals_in_expressions_are_grounded_with_columns():
     rep = ground(m, TEXT)
     (bad,) = rep.ungrounded
     assert bad.value == 1.3 and bad.location.item == "flour_limit" and bad.location.column == 11
+
+
+def test_clock_times_and_table_references_are_labels_not_data():
+    vals = [t.value for t in text_numbers("See Table 5-2. Shifts 2:00-6:00 need 10 people, 6:00-10:00 need 15.")]
+    assert vals == [10.0, 15.0]
