@@ -8,6 +8,7 @@ LLM never produces a number the user is given as the answer: that comes from `so
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -301,8 +302,9 @@ class Program:
         return f
 
 
+@functools.lru_cache(maxsize=1)
 def _schema() -> dict:
-    """The JSON schema the LLM is asked to fill (the formal model's)."""
+    """The JSON schema the LLM is asked to fill (the formal model's); built once, never mutated."""
     s = Model.model_json_schema(by_alias=True)
     s.setdefault("title", "Model")
     return s
