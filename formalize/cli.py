@@ -1,12 +1,25 @@
-"""The `formalize` command.
+"""The `formalize` command: check, solve and export formal models; solve problems in plain words.
+
+    formalize check model.json [--json]
+    formalize solve model.json [--json]                  # a formal model: no LLM
+    formalize solve problem.txt --model M [--show-model] [--save-model out.json] [--json]
+    formalize export model.json --to lp|mps|pyomo|pulp|latex|text|json [-o FILE]
 
 Exit codes:
-  0  success: solved (optimal or feasible), or `check` found no errors
+  0  success: solved (optimal or feasible), `check` found no errors, or the export was written
   1  the model has errors (load, schema, static checks, data) — the located messages say where
-  2  usage or configuration error (bad arguments, no LLM model configured)
-  3  solved, but there is no solution: infeasible, unbounded, or a limit hit without one
+  2  usage or configuration error (bad arguments, a missing file, no LLM model configured)
+  3  solved, but there is no solution: infeasible (the conflicting constraints are shown),
+     unbounded, or a limit hit without one
   4  the LLM failed (provider error after retries) or no verified model came out of the repairs
-  5  internal error (a bug: please report it; FORMALIZE_DEBUG=1 shows the traceback)
+  5  internal error or solver failure (please report it; FORMALIZE_DEBUG=1 shows the traceback)
+  130  interrupted (Ctrl-C)
+
+Results (tables, exports, `check`'s summary line) go to stdout; diagnostics, progress and errors
+to stderr, never as a traceback. With `--json` (check, solve), stdout holds exactly one JSON
+document, also on failure (`{"status": "error", "exit_code": ..., "error": ...,
+"diagnostics": [...]}`). Output cut short by a closed pipe (`| head`) is not an error. Heavy
+modules load only inside the commands, so `formalize --help` stays fast.
 """
 
 from __future__ import annotations
@@ -15,9 +28,12 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_LLM, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5
+EXPORTS = ("lp", "mps", "pyomo", "pulp", "latex", "text", "json")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,44 +42,56 @@ def _parser() -> argparse.ArgumentParser:
         description="The LLM abstracts, solvers execute: plain-words optimization problems to "
                     "verified formal models, solved by HiGHS and CP-SAT.",
         epilog="Exit codes: 0 solved/ok, 1 model errors, 2 usage/config, 3 infeasible/unbounded/"
-               "no solution, 4 LLM failure, 5 internal error.",
+               "no solution, 4 LLM failure, 5 internal error or solver failure.",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser("check", help="static diagnostics of a formal model (no solve)")
     c.add_argument("model", help="model file (.json/.yaml)")
-    c.add_argument("--backend", choices=["auto", "highs", "cpsat"], default=None)
-    c.add_argument("--data", action="append", default=[], metavar="FILE", help="data file (repeatable)")
-    c.add_argument("--json", action="store_true", help="machine-readable output")
+    c.add_argument("--backend", choices=["auto", "highs", "cpsat"], default=None,
+                   help="also check what this backend accepts")
+    c.add_argument("--data", action="append", default=[], metavar="FILE",
+                   help="data file the model reads (repeatable; its folder is searched)")
+    c.add_argument("--json", action="store_true", help="machine-readable output on stdout")
 
     s = sub.add_parser("solve", help="solve a problem text (via an LLM) or a formal model (no LLM)")
     s.add_argument("path", help="problem.txt (plain words) or model.json/.yaml (formal model)")
-    s.add_argument("--model", "-m", default=None, help="LLM, e.g. openai/gpt-4.1 or ollama/qwen2.5:14b")
+    s.add_argument("--model", "-m", default=None,
+                   help="LLM, e.g. openai/gpt-4.1 or ollama/qwen2.5:14b")
     s.add_argument("--api-base", default=None, help="OpenAI-compatible endpoint (local servers)")
-    s.add_argument("--data", action="append", default=[], metavar="FILE", help="attached data file (repeatable)")
+    s.add_argument("--data", action="append", default=[], metavar="FILE",
+                   help="attached data file (repeatable)")
     s.add_argument("--samples", type=int, default=1, help="k independent formalizations with a vote")
-    s.add_argument("--mode", choices=["ir", "code"], default="ir", help="formal model (ir) or model-building code")
-    s.add_argument("--strategy", choices=["steps", "single"], default="steps", help="read+structure calls, or one call")
-    s.add_argument("--max-repairs", type=int, default=3)
+    s.add_argument("--mode", choices=["ir", "code"], default="ir",
+                   help="formal model (ir) or model-building code")
+    s.add_argument("--strategy", choices=["steps", "single"], default="steps",
+                   help="read+structure calls, or one call")
+    s.add_argument("--max-repairs", type=int, default=3, help="bounded repair rounds (default 3)")
     s.add_argument("--backend", choices=["auto", "highs", "cpsat"], default="auto")
     s.add_argument("--time-limit", type=float, default=None, help="solver time limit, seconds")
     s.add_argument("--show-model", action="store_true", help="print the formal model")
-    s.add_argument("--save-model", default=None, metavar="OUT.json", help="write the verified model")
+    s.add_argument("--save-model", default=None, metavar="OUT.json",
+                   help="write the verified model")
     s.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     s.add_argument("--no-cache", action="store_true", help="bypass the LLM response cache")
 
-    e = sub.add_parser("export", help="export a formal model")
+    e = sub.add_parser(
+        "export", help="export a formal model",
+        description="Export a formal model. lp/mps: the solver file (stdout or -o FILE). "
+                    "pyomo/pulp: the library's model — printed, or written with -o by suffix "
+                    "(pyomo: .lp .mps .nl .gms; pulp: .lp .mps .json). latex/text/json: renderings.")
     e.add_argument("model", help="model file (.json/.yaml)")
-    e.add_argument("--to", required=True, choices=["lp", "mps", "pyomo", "pulp", "latex", "text", "json"])
-    e.add_argument("--output", "-o", default=None, help="output file (default: stdout; lp/mps need a file or print it)")
-    e.add_argument("--data", action="append", default=[], metavar="FILE")
+    e.add_argument("--to", required=True, choices=EXPORTS)
+    e.add_argument("--output", "-o", default=None, help="output file (default: stdout)")
+    e.add_argument("--data", action="append", default=[], metavar="FILE",
+                   help="data file the model reads (repeatable; its folder is searched)")
 
     for extra in _extra_commands():
         extra(sub)
     return p
 
 
-def _extra_commands():
+def _extra_commands() -> list[Callable[[Any], None]]:
     """Sub-commands defined elsewhere (comparison mode, benchmarks) — registered lazily."""
     out = []
     try:
@@ -81,60 +109,98 @@ def _extra_commands():
     return out
 
 
-def _console(stderr: bool = False):
+class _Usage(Exception):
+    """A usage error: wrong argument values, a missing file (exit 2)."""
+
+
+def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
 
 
-def _print_diags(diags, err) -> None:
+def _print_diags(diags: Any, err: Any) -> None:
     for d in diags:
         style = {"error": "red", "warning": "yellow"}.get(d.severity, "dim")
-        err.print(str(d), style=style, markup=False)
+        err.print(str(d), style=style, markup=False, highlight=False, soft_wrap=True)
 
 
-def _load(path: str, data: list[str]):
+def _need_file(path: str, what: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise _Usage(f"{path}: no such file ({what})")
+    if not p.is_file():
+        raise _Usage(f"{path}: not a file ({what})")
+    return p
+
+
+def _load(path: str, data: list[str]) -> Any:
     from solvers import load_model
 
+    _need_file(path, "give a model file, .json or .yaml")
+    for d in data:
+        _need_file(d, "--data file")
     return load_model(path, data_dirs=[Path(d).parent for d in data] or None)
 
 
 def cmd_check(a: argparse.Namespace) -> int:
+    """`formalize check`: every static diagnostic, located; exit 1 when there is an error."""
+    from solvers import ModelError
     from solvers.checks import check_model
 
-    res = check_model(_load(a.model, a.data), backend=a.backend)
+    try:
+        res = check_model(_load(a.model, a.data), backend=a.backend)
+        ok, cls, diags = res.ok, res.problem_class, list(res.diagnostics)
+    except ModelError as exc:  # the document does not even load: its diagnostics are the answer
+        ok, cls, diags = False, None, exc.diagnostics
     if a.json:
-        print(json.dumps({"ok": res.ok, "problem_class": res.problem_class,
-                          "diagnostics": [d.to_dict() for d in res.diagnostics]}, indent=2))
+        print(json.dumps({"ok": ok, "problem_class": cls,
+                          "diagnostics": [d.to_dict() for d in diags]}, indent=2))
     else:
-        err = _console()
-        _print_diags(res.diagnostics, err)
-        n_err = len(res.errors)
-        n_warn = len(res.warnings)
-        style = "green" if res.ok else "red"
-        err.print(f"{a.model}: {'ok' if res.ok else 'errors'} — class {res.problem_class}, "
-                  f"{n_err} error(s), {n_warn} warning(s)", style=style, markup=False)
-    return EXIT_OK if res.ok else EXIT_MODEL
+        _print_diags(diags, _console(stderr=True))
+        n_err = sum(d.severity == "error" for d in diags)
+        n_warn = sum(d.severity == "warning" for d in diags)
+        _console().print(f"{a.model}: {'ok' if ok else 'errors'} — class {cls or 'unknown'}, "
+                         f"{n_err} error(s), {n_warn} warning(s)",
+                         style="green" if ok else "red", markup=False, soft_wrap=True)
+    return EXIT_OK if ok else EXIT_MODEL
 
 
 def _status_exit(status: str) -> int:
-    return EXIT_OK if status in ("optimal", "feasible") else EXIT_NO_SOLUTION if status in (
-        "infeasible", "unbounded", "time_limit") else EXIT_INTERNAL
+    if status in ("optimal", "feasible"):
+        return EXIT_OK
+    if status in ("infeasible", "unbounded", "time_limit"):
+        return EXIT_NO_SOLUTION
+    return EXIT_INTERNAL
+
+
+def _check_solve_args(a: argparse.Namespace) -> tuple[Path, bool]:
+    path = _need_file(a.path, "give problem.txt or model.json")
+    for d in a.data:
+        _need_file(d, "--data file")
+    if a.samples < 1:
+        raise _Usage(f"--samples must be at least 1, got {a.samples}")
+    if a.max_repairs < 0:
+        raise _Usage(f"--max-repairs must be 0 or more, got {a.max_repairs}")
+    if a.time_limit is not None and not a.time_limit > 0:
+        raise _Usage(f"--time-limit must be a positive number of seconds, got {a.time_limit}")
+    if a.save_model and Path(a.save_model).is_dir():
+        raise _Usage(f"--save-model {a.save_model}: is a directory; give a file name")
+    return path, path.suffix.lower() in (".json", ".yaml", ".yml")
 
 
 def cmd_solve(a: argparse.Namespace) -> int:
+    """`formalize solve`: a formal model straight to the solver, or plain words through the LLM."""
+    path, is_model = _check_solve_args(a)
     from . import program
 
-    path = Path(a.path)
-    if not path.is_file():
-        raise _Usage(f"{a.path}: no such file (give problem.txt or model.json)")
-    is_model = path.suffix.lower() in (".json", ".yaml", ".yml")
-    out = _console(stderr=a.json)
     err = _console(stderr=True)
     progress = None
     if not is_model and not a.json:
+        from rich.text import Text
+
         def progress(step: str, detail: str) -> None:
-            err.print(f"[dim]… {step}[/dim] {detail}")
+            err.print(Text.assemble((f"… {step} ", "dim"), detail))
     if is_model:
         res = program.solve(path, data=a.data, backend=a.backend, time_limit=a.time_limit)
     else:
@@ -142,26 +208,40 @@ def cmd_solve(a: argparse.Namespace) -> int:
                             strategy=a.strategy, max_repairs=a.max_repairs, backend=a.backend,
                             time_limit=a.time_limit, progress=progress)
     f = res.formalization
-    if a.save_model and f is not None and f.model is not None:
-        Path(a.save_model).write_text(f.model.to_json(), encoding="utf-8")
+    model = f.model if f is not None else None
+    verified = model is not None and f is not None and f.ok
+    if a.save_model and verified:
+        Path(a.save_model).write_text(model.to_json() + "\n", encoding="utf-8")
+    code = _solve_exit(res, is_model)
     if a.json:
-        print(json.dumps(res.to_dict(), indent=2, default=str))
-    else:
-        if a.show_model and f is not None and f.model is not None:
-            from solvers.render import to_text
+        doc = res.to_dict()
+        doc["exit_code"] = code
+        print(json.dumps(doc, indent=2, default=str))
+        return code
+    out = _console()
+    if a.show_model and model is not None:
+        from solvers.render import to_text
 
-            out.print(to_text(f.model), markup=False, highlight=False)
-        if res.solution is None and f is not None:
-            _print_diags(f.diagnostics, err)
-        out.print(res)
+        out.print(to_text(model), markup=False, highlight=False, soft_wrap=True)
+    if res.solution is None and f is not None:
+        _print_diags(f.diagnostics, err)
+    out.print(res)
+    if a.save_model and not verified:
+        err.print(f"formalize: no verified model to save in {a.save_model}",
+                  markup=False, soft_wrap=True)
+    return code
+
+
+def _solve_exit(res: Any, is_model: bool) -> int:
+    f = res.formalization
     if res.solution is None:
-        return EXIT_LLM if not is_model else EXIT_MODEL
+        return EXIT_MODEL if is_model else EXIT_LLM
     if f is not None and not is_model and not f.ok and res.solution.status.value == "error":
         return EXIT_LLM
     return _status_exit(res.solution.status.value)
 
 
-def _make_client(a: argparse.Namespace):
+def _make_client(a: argparse.Namespace) -> Any:
     from .config import resolve_model
     from .llm import LLMClient
 
@@ -171,101 +251,139 @@ def _make_client(a: argparse.Namespace):
     return LLMClient(settings, no_cache=a.no_cache)
 
 
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
 def cmd_export(a: argparse.Namespace) -> int:
+    """`formalize export`: LP/MPS files, Pyomo/PuLP models, LaTeX/text/JSON renderings."""
     model = _load(a.model, a.data)
     to = a.to
+    out = Path(a.output) if a.output else None
+    if out is not None and out.is_dir():
+        raise _Usage(f"--output {a.output}: is a directory; give a file name")
     if to in ("latex", "text", "json"):
         from solvers import render
 
-        text = {"latex": lambda: render.to_latex(model), "text": lambda: render.to_text(model),
-                "json": lambda: model.to_json()}[to]()
-        if a.output:
-            Path(a.output).write_text(text + "\n", encoding="utf-8")
-        else:
-            print(text)
+        text = {"latex": render.to_latex, "text": render.to_text,
+                "json": lambda m: m.to_json()}[to](model)
+        _emit(text, a.output)
         return EXIT_OK
     from solvers import export
 
     if to in ("lp", "mps"):
-        target = a.output or None
-        if target is None:
+        writer = export.write_lp if to == "lp" else export.write_mps
+        if out is not None:
+            writer(model, out)
+        else:
             import tempfile
 
             with tempfile.TemporaryDirectory() as d:
-                p = Path(d) / f"model.{to}"
-                (export.write_lp if to == "lp" else export.write_mps)(model, p)
-                sys.stdout.write(p.read_text())
-        else:
-            (export.write_lp if to == "lp" else export.write_mps)(model, target)
+                p = writer(model, Path(d) / f"model.{to}")
+                _emit(p.read_text(encoding="utf-8"), None)
         return EXIT_OK
+    suffix = out.suffix.lower() if out is not None else ""
     if to == "pyomo":
         m = export.to_pyomo(model)
-        if a.output:
-            with open(a.output, "w") as fh:
-                m.pprint(ostream=fh)
+        if suffix in (".lp", ".mps", ".nl", ".gms"):
+            m.write(str(out), io_options={"symbolic_solver_labels": True})
         else:
-            m.pprint()
+            import io
+
+            buf = io.StringIO()
+            m.pprint(ostream=buf)
+            _emit(buf.getvalue(), a.output)
         return EXIT_OK
     prob = export.to_pulp(model)
-    print(prob)
+    if suffix == ".lp":
+        prob.writeLP(str(out))
+    elif suffix == ".mps":
+        prob.writeMPS(str(out))
+    elif suffix == ".json":
+        (prob.toJson if hasattr(prob, "toJson") else prob.to_json)(str(out))
+    else:
+        _emit(str(prob), a.output)
     return EXIT_OK
 
 
-class _Usage(Exception):
-    pass
-
-
-COMMANDS = {"check": cmd_check, "solve": cmd_solve, "export": cmd_export}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": cmd_check, "solve": cmd_solve, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script."""
+    """Entry point of the console script; returns the exit code (argparse errors included)."""
     parser = _parser()
-    a = parser.parse_args(argv)
+    try:
+        a = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error argparse already printed (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if not a.command:
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return EXIT_USAGE
     fn = COMMANDS.get(a.command) or getattr(a, "func", None)
+    if fn is None:  # pragma: no cover - a registered sub-command without a handler
+        print(f"formalize: {a.command}: no handler", file=sys.stderr)
+        return EXIT_INTERNAL
+    as_json = bool(getattr(a, "json", False)) and a.command in COMMANDS
     try:
         return int(fn(a) or 0)
-    except _Usage as exc:
-        print(f"formalize: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("formalize: interrupted", file=sys.stderr)
         return 130
+    except _Usage as exc:
+        return _fail(EXIT_USAGE, f"formalize: {exc}", as_json)
     except Exception as exc:  # every failure becomes a message, never a bare traceback
-        return _report(exc)
+        return _report(exc, as_json)
 
 
-def _report(exc: Exception) -> int:
+def _silence_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so the interpreter's final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured): nothing to do
+        pass
+
+
+def _fail(code: int, message: str, as_json: bool, diagnostics: list | None = None) -> int:
+    print(message, file=sys.stderr)
+    if as_json:
+        print(json.dumps({"status": "error", "exit_code": code, "error": message,
+                          "diagnostics": [d.to_dict() for d in diagnostics or []]}, indent=2))
+    return code
+
+
+def _report(exc: Exception, as_json: bool = False) -> int:
+    """Map an exception to its message and exit code (see the module docstring)."""
     from solvers.diagnostics import ModelError
 
     if isinstance(exc, ModelError):
-        for d in exc.diagnostics:
-            print(str(d), file=sys.stderr)
-        return EXIT_MODEL
+        return _fail(EXIT_MODEL, "\n".join(str(d) for d in exc.diagnostics), as_json,
+                     exc.diagnostics)
     try:
         from .config import ConfigError
         from .llm import LLMError, LLMOutputError
     except ImportError:  # pragma: no cover
         ConfigError = LLMError = LLMOutputError = ()  # type: ignore[assignment,misc]
     if isinstance(exc, ConfigError):
-        print(f"formalize: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(EXIT_USAGE, f"formalize: {exc}", as_json)
     if isinstance(exc, (LLMError, LLMOutputError)):
-        print(f"formalize: LLM failure: {exc}", file=sys.stderr)
-        return EXIT_LLM
-    if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
-        print(f"formalize: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(EXIT_LLM, f"formalize: LLM failure: {exc}", as_json)
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        return _fail(EXIT_USAGE, f"formalize: {where}{exc.strerror or exc}", as_json)
     if os.environ.get("FORMALIZE_DEBUG"):
         import traceback
 
         traceback.print_exc()
-    print(f"formalize: internal error: {type(exc).__name__}: {exc} "
-          "(set FORMALIZE_DEBUG=1 for the traceback)", file=sys.stderr)
-    return EXIT_INTERNAL
+    return _fail(EXIT_INTERNAL, f"formalize: internal error: {type(exc).__name__}: {exc} "
+                 "(set FORMALIZE_DEBUG=1 for the traceback)", as_json)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -78,20 +78,22 @@ def solution_rich(sol: Solution, title: str = "Solution"):
         t = Table(show_header=True, header_style="bold", box=None)
         t.add_column("variable")
         t.add_column("value", justify="right")
-        for r in rows:
-            t.add_row(*r)
+        for a, b in rows:  # Text, not markup: "ship[seattle, ny]" must not read as a style tag
+            t.add_row(Text(a), Text(b))
         if more:
-            t.add_row(f"… {more} more nonzero", "")
+            t.add_row(Text(f"… {more} more nonzero"), "")
         if not rows:
-            t.add_row("(all variables are zero)", "")
+            t.add_row(Text("(all variables are zero)"), "")
         parts.append(t)
         b = binding_rows(sol)
         if b:
-            bt = Table(show_header=True, header_style="bold", box=None, title="binding constraints")
+            parts.append(Text("binding constraints", style="bold"))
+            bt = Table(show_header=True, header_style="bold", box=None)
             bt.add_column("constraint")
-            bt.add_column("dual", justify="right")
-            for r in b:
-                bt.add_row(*r)
+            if sol.duals is not None:
+                bt.add_column("dual", justify="right")
+            for name, dual in b:
+                bt.add_row(*((Text(name), Text(dual)) if sol.duals is not None else (Text(name),)))
             parts.append(bt)
     return Group(*parts)
 
@@ -103,13 +105,18 @@ def solution_html(sol: Solution) -> str:
                    for a, b in rows)
     if more:
         body += f"<tr><td colspan=2>… {more} more nonzero</td></tr>"
+    if not rows:
+        body += "<tr><td colspan=2>(all variables are zero)</td></tr>"
     extra = ""
+    if sol.message and not sol.ok:
+        extra += f"<p>{html.escape(sol.message)}</p>"
     if sol.iis:
         extra += f"<p><b>Conflicting constraints (IIS):</b> {html.escape(', '.join(sol.iis))}</p>"
     if sol.unbounded_variables:
         extra += f"<p><b>Unbounded along:</b> {html.escape(', '.join(sol.unbounded_variables))}</p>"
     return (f"<p><b>{html.escape(sol.status.value)}</b>"
             + (f" — objective <b>{_fmt(sol.objective)}</b>" if sol.objective is not None else "")
+            + (f" gap {sol.gap:.2%}" if sol.gap else "")
             + f" <small>({html.escape(sol.solver)}, {sol.wall_time:.3f}s)</small></p>{extra}"
             + (f"<table><tr><th>variable</th><th>value</th></tr>{body}</table>" if sol.ok else ""))
 
@@ -139,19 +146,26 @@ def formalization_rich(f) -> Any:
     return Group(*parts)
 
 
-def formalization_html(f) -> str:
+def model_html(model) -> str:
+    """The model in LaTeX for MathJax (`aligned` inside display math), HTML-escaped."""
     from solvers.render import to_latex
 
-    tex = ""
-    if f.model is not None:
-        try:
-            tex = "$$" + to_latex(f.model) + "$$"
-        except Exception:  # a model under repair may not render
-            tex = ""
+    try:
+        tex = to_latex(model)
+    except Exception:  # a model under repair may not render
+        return ""
+    tex = tex.replace(r"\begin{align*}", r"\begin{aligned}").replace(r"\end{align*}", r"\end{aligned}")
+    return "<div>$$" + html.escape(tex, quote=False) + "$$</div>"
+
+
+def formalization_html(f) -> str:
+    """A formalization for Jupyter: verification summary, the model in LaTeX, diagnostics."""
     diags = "".join(f"<li>{html.escape(str(d))}</li>" for d in f.diagnostics)
     return (f"<p><b>Formalization</b>: {'verified' if f.ok else 'NOT verified'}, "
-            f"{len(f.history)} LLM call(s), {f.repair_rounds} repair round(s), {f.usage.total_tokens} tokens</p>"
-            f"{tex}" + (f"<ul>{diags}</ul>" if diags else ""))
+            f"{len(f.history)} LLM call(s), {f.repair_rounds} repair round(s), "
+            f"{f.usage.total_tokens} tokens, ${f.usage.cost:.4f}, {f.seconds:.1f}s</p>"
+            + (model_html(f.model) if f.model is not None else "")
+            + (f"<ul>{diags}</ul>" if diags else ""))
 
 
 def result_rich(r) -> Any:
@@ -175,9 +189,14 @@ def result_rich(r) -> Any:
 
 
 def result_html(r) -> str:
-    out = solution_html(r.solution) if r.solution is not None else "<p>no solution</p>"
+    """A result for Jupyter: the solution table, the vote, the model in LaTeX."""
+    out = solution_html(r.solution) if r.solution is not None else "<p><b>no solution</b></p>"
     if r.vote is not None:
         out += f"<p>confidence {r.vote.confidence:.0%}</p>"
-    if r.formalization is not None:
-        out += formalization_html(r.formalization)
+    f = r.formalization
+    if f is not None:
+        if r.mode == "model":
+            out += model_html(f.model) if f.model is not None else ""
+        else:
+            out += formalization_html(f)
     return out

@@ -2,14 +2,19 @@
 
 Exports are built from the lowered model (like MathOptInterface's level in JuMP): every
 reformulation (big-M for `implies`/`or`, auxiliaries for `abs`/`min`/`max`) is already applied,
-and names stay readable: one Pyomo/PuLP variable family per declared variable, one constraint
-family per declared constraint. Pyomo and PuLP are imported only here, only when called.
+and names stay readable: one Pyomo variable/constraint family per declared variable/constraint
+(indexed by the instance keys where they are plain and unique, else by position), and PuLP names
+like `ship_seattle_ny_`. Pyomo and PuLP are imported only here, only when called.
+Constructs that exist for CP-SAT only (`all_different`, `!=`) raise `ModelError` (`needs-cpsat`).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +22,46 @@ import numpy as np
 
 from .lowered import Lowered
 
+__all__ = ["to_pulp", "to_pyomo", "write_lp", "write_mps"]
 
-def _lowered(model: Any) -> Lowered:
+
+def _lowered(model: Any) -> tuple[Lowered, str]:
+    """The model lowered for HiGHS (reformulations applied) and its name."""
     if isinstance(model, Lowered):
-        return model
+        return model, "model"
     from .lower import lower
+    from .model import Model, load_model
 
-    return lower(model, target="highs")
+    m = model if isinstance(model, Model) else load_model(model)
+    return lower(m, target="highs"), m.name or "model"
+
+
+def _write(model: Any, path: str | Path, suffix: str) -> Path:
+    from .backends.highs import write_lp as _wlp
+    from .backends.highs import write_mps as _wmps
+
+    lw, _ = _lowered(model)
+    path = Path(path)
+    writer = _wlp if suffix == ".lp" else _wmps
+    if path.suffix.lower() == suffix:
+        writer(lw, path)
+        return path
+    # HiGHS picks the format by the file name: write under the right suffix, then move.
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d) / f"model{suffix}"
+        writer(lw, tmp)
+        shutil.move(os.fspath(tmp), os.fspath(path))
+    return path
 
 
 def write_lp(model: Any, path: str | Path) -> Path:
-    """Write the model as a CPLEX LP file (via HiGHS); returns the path."""
-    from .backends.highs import write_lp as _w
-
-    _w(_lowered(model), path)
-    return Path(path)
+    """Write the model as a CPLEX LP file (via HiGHS), whatever the file name; returns the path."""
+    return _write(model, path, ".lp")
 
 
 def write_mps(model: Any, path: str | Path) -> Path:
-    """Write the model as a free MPS file (via HiGHS); returns the path."""
-    from .backends.highs import write_mps as _w
-
-    _w(_lowered(model), path)
-    return Path(path)
+    """Write the model as a free MPS file (via HiGHS), whatever the file name; returns the path."""
+    return _write(model, path, ".mps")
 
 
 def _safe(name: str) -> str:
@@ -56,76 +78,128 @@ def _row_terms(lw: Lowered, i: int) -> tuple[np.ndarray, np.ndarray]:
     return lw.a_index[a:b], lw.a_value[a:b]
 
 
-def _block_keys(lw: Lowered, block) -> list:
-    return [block.key(j) for j in range(block.count)]
+def _row_key(keys: Any, j: int) -> Any:
+    return keys(j) if callable(keys) else keys[j]
 
 
-def _row_keys(block) -> list:
-    keys = block.keys() if callable(block.keys) else list(block.keys)
-    return keys
+def _plain(k: Any) -> bool:
+    """A key Pyomo can index by as it is: a str/int, or a flat tuple of them."""
+    atom = (str, int, np.integer)
+    return isinstance(k, atom) or (isinstance(k, tuple) and len(k) > 0
+                                   and all(isinstance(x, atom) for x in k))
+
+
+def _index(keys: list) -> list:
+    """Keys as a Pyomo index: themselves when plain and unique, else positions 0..n-1."""
+    norm = [int(k) if isinstance(k, np.integer) else k for k in keys]
+    if all(map(_plain, norm)) and len(set(norm)) == len(norm):
+        dims = {len(k) if isinstance(k, tuple) else 1 for k in norm}
+        if len(dims) == 1:
+            return norm
+    return list(range(len(keys)))
 
 
 def to_pyomo(model: Any):
-    """A Pyomo ConcreteModel equivalent to the model (after standard reformulations)."""
+    """A Pyomo ConcreteModel equivalent to the model (after standard reformulations).
+
+    Integer columns whose bounds lie in [0, 1] get the Binary domain; every column keeps the
+    bounds of the lowered model (fixings included)."""
     import pyomo.environ as pyo
 
-    lw = _lowered(model)
-    m = pyo.ConcreteModel(name=getattr(model, "name", "model"))
+    lw, name = _lowered(model)
+    m = pyo.ConcreteModel(name=name)
     cols: list[Any] = [None] * lw.n_cols
+    used: set[str] = set()
+
+    def component(base: str) -> str:
+        nm = _safe(base)
+        while nm in used or hasattr(m, nm):
+            nm += "_"
+        used.add(nm)
+        return nm
+
     for blk in lw.cols:
-        keys = _block_keys(lw, blk)
-        idx = list(range(blk.count)) if len(set(map(repr, keys))) != len(keys) else keys
-        dom = pyo.Binary if blk.domain == "binary" else pyo.Integers if blk.domain == "integer" else pyo.Reals
-        if blk.index_sets:
-            var = pyo.Var(idx, domain=dom)
-        else:
-            var = pyo.Var(domain=dom)
-        m.add_component(_safe(blk.name), var)
+        scalar = not blk.index_sets and blk.count == 1
+        if scalar:
+            idx: list = [None]
+        elif blk.index_sets:
+            idx = _index([blk.key(j) for j in range(blk.count)])
+        else:  # an auxiliary family: positions
+            idx = list(range(blk.count))
+        var = pyo.Var(domain=pyo.Reals) if scalar else pyo.Var(idx, domain=pyo.Reals)
+        m.add_component(component(blk.name), var)
         for j, k in enumerate(idx):
             c = blk.start + j
-            v = var[k] if blk.index_sets else var
-            if blk.domain != "binary":
-                v.setlb(_bound(lw.col_lb[c]))
-                v.setub(_bound(lw.col_ub[c]))
+            v = var if scalar else var[k]
+            lo, hi = _bound(lw.col_lb[c]), _bound(lw.col_ub[c])
+            if lw.integrality[c]:
+                binary = lo is not None and hi is not None and lo >= 0 and hi <= 1
+                v.domain = pyo.Binary if binary else pyo.Integers
+            v.setlb(lo)
+            v.setub(hi)
             cols[c] = v
+
+    def linear(i: int) -> Any:
+        ci, cv = _row_terms(lw, i)
+        if len(ci) == 0:
+            return 0.0
+        return pyo.quicksum(float(v) * cols[int(c)] for c, v in zip(ci, cv))
+
     for blk in lw.rows:
-        keys = _row_keys(blk)
-        unique = len(set(map(repr, keys))) == len(keys)
-        idx = keys if unique else list(range(blk.count))
-        pos = {k: n for n, k in enumerate(idx)}
-
-        def rule(_m, *k, _blk=blk, _pos=pos):
-            i = _blk.start + _pos[k[0] if len(k) == 1 else k]
-            ci, cv = _row_terms(lw, i)
-            expr = sum(float(v) * cols[int(c)] for c, v in zip(ci, cv))
+        keys = [_row_key(blk.keys, j) for j in range(blk.count)]
+        scalar = blk.count == 1 and keys == [()]
+        idx = [None] if scalar else _index(keys)
+        body: dict[Any, Any] = {}
+        for j, k in enumerate(idx):
+            i = blk.start + j
+            expr = linear(i)
             lo, hi = _bound(lw.row_lo[i]), _bound(lw.row_hi[i])
-            if isinstance(expr, (int, float)):
-                ok = (lo is None or expr >= lo - 1e-9) and (hi is None or expr <= hi + 1e-9)
-                return pyo.Constraint.Feasible if ok else pyo.Constraint.Infeasible
-            if lo is not None and hi is not None and lo == hi:
-                return expr == lo
-            return (lo, expr, hi)
+            if isinstance(expr, float):  # an empty row: holds or not, nothing to pass on
+                if (lo is None or lo <= 1e-9) and (hi is None or hi >= -1e-9):
+                    continue
+                body[k] = pyo.Constraint.Infeasible
+            elif lo is not None and hi is not None and lo == hi:
+                body[k] = expr == lo
+            elif lo is not None or hi is not None:
+                body[k] = (lo, expr, hi)
 
-        if blk.count == 1 and idx == [()]:
-            m.add_component(_safe(blk.name), pyo.Constraint(rule=lambda _m, _r=rule: _r(_m, ())))
-        else:
-            m.add_component(_safe(blk.name), pyo.Constraint(idx, rule=rule))
+        def rule(_m: Any, *k: Any, _body: dict = body, _scalar: bool = scalar) -> Any:
+            key = None if _scalar else k[0] if len(k) == 1 else k
+            return _body.get(key, pyo.Constraint.Skip)
+
+        con = pyo.Constraint(rule=rule) if scalar else pyo.Constraint(idx, rule=rule)
+        m.add_component(component(blk.name), con)
     if lw.sense != "feasibility":
-        obj = lw.obj_offset + sum(float(lw.obj[j]) * cols[j] for j in np.flatnonzero(lw.obj))
+        nz = np.flatnonzero(lw.obj)
+        obj: Any = float(lw.obj_offset) + pyo.quicksum(float(lw.obj[j]) * cols[j] for j in nz)
         if lw.has_q:
-            for r, c, v in zip(lw.q_rows, lw.q_cols, lw.q_vals):
-                obj = obj + 0.5 * float(v) * cols[int(r)] * cols[int(c)]
-        m.objective = pyo.Objective(expr=obj, sense=pyo.minimize if lw.sense == "minimize" else pyo.maximize)
+            obj = obj + pyo.quicksum(0.5 * float(v) * cols[int(r)] * cols[int(c)]
+                                     for r, c, v in zip(lw.q_rows, lw.q_cols, lw.q_vals))
+        sense = pyo.minimize if lw.sense == "minimize" else pyo.maximize
+        m.add_component(component("objective"), pyo.Objective(expr=obj, sense=sense))
     else:
-        m.objective = pyo.Objective(expr=0.0)
+        m.add_component(component("objective"), pyo.Objective(expr=0.0))
     return m
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Names made safe for PuLP/LP files and distinct ("a_b" twice → "a_b", "a_b_2")."""
+    out, seen = [], set()
+    for n in names:
+        s = _safe(n)
+        base, k = s, 2
+        while s in seen:
+            s, k = f"{base}_{k}", k + 1
+        seen.add(s)
+        out.append(s)
+    return out
 
 
 def to_pulp(model: Any):
     """A PuLP LpProblem equivalent to the model (linear models only: PuLP has no quadratic terms)."""
     import pulp
 
-    lw = _lowered(model)
+    lw, name = _lowered(model)
     if lw.has_q:
         from .diagnostics import Diagnostic, Location, ModelError
 
@@ -133,29 +207,46 @@ def to_pulp(model: Any):
                                     location=Location(section="objective"),
                                     hint="export to Pyomo, LP or MPS instead"))
     sense = pulp.LpMaximize if lw.sense == "maximize" else pulp.LpMinimize
-    prob = pulp.LpProblem(_safe(getattr(model, "name", "model")), sense)
-    cols: list[Any] = [None] * lw.n_cols
-    names = lw.col_names()
-    for blk in lw.cols:
-        cat = "Binary" if blk.domain == "binary" else "Integer" if blk.domain == "integer" else "Continuous"
-        for j in range(blk.count):
-            c = blk.start + j
-            lb = None if blk.domain == "binary" else _bound(lw.col_lb[c])
-            ub = None if blk.domain == "binary" else _bound(lw.col_ub[c])
-            cols[c] = pulp.LpVariable(_safe(names[c]), lowBound=lb, upBound=ub, cat=cat)
-    rnames = lw.row_names()
+    prob = pulp.LpProblem(_safe(name), sense)
+    names = _unique(lw.col_names())
+    cols: list[Any] = []
+    for c, nm in enumerate(names):
+        lo, hi = _bound(lw.col_lb[c]), _bound(lw.col_ub[c])
+        cat = "Continuous"
+        if lw.integrality[c]:
+            binary = lo is not None and hi is not None and lo == 0 and hi == 1
+            cat = "Binary" if binary else "Integer"
+        if hasattr(prob, "add_variable"):  # PuLP ≥ 3.3: variables belong to the problem
+            cols.append(prob.add_variable(nm, lowBound=lo, upBound=hi, cat=cat))
+        else:  # pragma: no cover - older PuLP
+            cols.append(pulp.LpVariable(nm, lowBound=lo, upBound=hi, cat=cat))
+    rnames = _unique(lw.row_names())
+    taken = set(rnames)
     for i in range(lw.n_rows):
         ci, cv = _row_terms(lw, i)
         expr = pulp.lpSum(float(v) * cols[int(c)] for c, v in zip(ci, cv))
         lo, hi = _bound(lw.row_lo[i]), _bound(lw.row_hi[i])
-        nm = _safe(rnames[i])
+        nm = rnames[i]
         if lo is not None and hi is not None and lo == hi:
             prob += (expr == lo), nm
-        else:
-            if lo is not None:
-                prob += (expr >= lo), (nm + "_lo" if hi is not None else nm)
-            if hi is not None:
-                prob += (expr <= hi), (nm + "_hi" if lo is not None else nm)
-    obj = pulp.lpSum(float(lw.obj[j]) * cols[j] for j in np.flatnonzero(lw.obj)) + lw.obj_offset
-    prob += obj
+            continue
+        if lo is not None and hi is not None:  # a range: two rows, distinct names
+            lo_nm, hi_nm = _fresh(nm + "_lo", taken), _fresh(nm + "_hi", taken)
+            prob += (expr >= lo), lo_nm
+            prob += (expr <= hi), hi_nm
+        elif lo is not None:
+            prob += (expr >= lo), nm
+        elif hi is not None:
+            prob += (expr <= hi), nm
+    if lw.sense != "feasibility":
+        obj = pulp.lpSum(float(lw.obj[j]) * cols[j] for j in np.flatnonzero(lw.obj))
+        prob += obj + float(lw.obj_offset)
     return prob
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    s, k = name, 2
+    while s in taken:
+        s, k = f"{name}_{k}", k + 1
+    taken.add(s)
+    return s

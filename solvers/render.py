@@ -34,6 +34,15 @@ def _num(v: float) -> str:
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
 
 
+_TEXT_ESC = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "#": r"\#",
+             "%": r"\%", "&": r"\&", "$": r"\$", "^": r"\^{}", "~": r"\~{}"}
+
+
+def _tex_text(s: str) -> str:
+    """Text for `\\text{...}`: LaTeX's special characters escaped."""
+    return "".join(_TEXT_ESC.get(ch, ch) for ch in s)
+
+
 def _tex_id(name: str) -> str:
     """Identifiers: single letters italic, longer names upright, underscores escaped."""
     if len(name) == 1:
@@ -41,7 +50,7 @@ def _tex_id(name: str) -> str:
     m = re.fullmatch(r"([A-Za-z])_?(\d+)", name)
     if m:
         return f"{m.group(1)}_{{{m.group(2)}}}"
-    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+    return r"\mathrm{" + _tex_text(name) + "}"
 
 
 class _Tex:
@@ -65,9 +74,13 @@ class _Tex:
         s = self.tex(n)
         return rf"\left({s}\right)" if self.prec(n) < p else s
 
+    def set_name(self, name: str) -> str:
+        """A declared set: calligraphic when its name is one letter, else upright."""
+        return r"\mathcal{" + name + "}" if name in self.sets and len(name) == 1 else _tex_id(name)
+
     def set_tex(self, s: SetRef) -> str:
         if s.name:
-            return _tex_id(s.name) if s.name not in self.sets else r"\mathcal{" + s.name + "}" if len(s.name) == 1 else _tex_id(s.name)
+            return self.set_name(s.name)
         return rf"\{{{self.tex(s.lo)},\dots,{self.tex(s.hi)}-1\}}"  # type: ignore[arg-type]
 
     def gens(self, gens: tuple[Gen, ...]) -> str:
@@ -86,7 +99,7 @@ class _Tex:
         if isinstance(n, Num):
             return _num(n.value)
         if isinstance(n, Str):
-            return r"\text{" + n.value.replace("_", r"\_") + "}"
+            return r"\text{" + _tex_text(n.value) + "}"
         if isinstance(n, Name):
             return _tex_id(n.id)
         if isinstance(n, Index):
@@ -142,16 +155,18 @@ class _Tex:
 
 
 def to_latex(model) -> str:
-    """The model as a LaTeX `align*` block: objective, constraints with their forall, domains."""
+    """The model as a LaTeX `align*` block: objective, constraints with their forall, domains.
+
+    Columns: the objective or "s.t.", the expression, its forall, the constraint's name."""
     m = model if isinstance(model, Model) else load_model(model)
     t = _Tex(m)
     lines = []
     if m.is_feasibility:
-        lines.append(r"\text{find} \quad & " + ",".join(_tex_id(v) for v in m.variables) + r" \\")
+        lines.append(r"\text{find} \quad & " + ",\\ ".join(_tex_id(v) for v in m.variables) + r" \\")
     else:
         sense = r"\min" if m.sense == "minimize" else r"\max"
         lines.append(rf"{sense} \quad & {t.tex(parse_expr(m.objective or '0'))} \\")
-    first = True
+    lead = r"\text{s.t.} \quad"
     for c in m.constraints:
         try:
             body = t.tex(parse_expr(c.expr))
@@ -159,24 +174,41 @@ def to_latex(model) -> str:
             if c.forall:
                 quant = r" & \forall " + t.gens(parse_forall(c.forall))
         except Exception:  # a model under repair may not parse: show it verbatim
-            body = r"\text{" + c.expr.replace("_", r"\_") + "}"
-            quant = ""
-        lead = r"\text{s.t.} \quad" if first else ""
-        first = False
-        lines.append(f"{lead} & {body} {quant} " + r"&& \text{(" + c.name.replace("_", r"\_") + r")} \\")
+            body = r"\text{" + _tex_text(c.expr) + "}"
+            quant = " & " + (r"\text{for " + _tex_text(c.forall) + "}" if c.forall else "")
+        if not quant:
+            quant = " &"
+        lines.append(f"{lead} & {body}{quant} " + r"& \text{(" + _tex_text(c.name) + r")} \\")
+        lead = ""
     for name, v in m.variables.items():
         dom = {"real": r"\mathbb{R}", "integer": r"\mathbb{Z}", "binary": r"\{0,1\}"}[v.domain]
-        idx = ""
-        if v.index:
-            idx = r" \quad \forall " + ",".join(r"\mathrm{" + i.replace("_", r"\_") + "}" for i in v.index)
+        entries = [e.split(" in ", 1) if " in " in e else [None, e] for e in v.index]
+        var, quant = _tex_id(name), ""
+        if entries and all(tg for tg, _ in entries):  # "f in Foods": x_f ∈ R  ∀ f ∈ Foods
+            var = f"{var}_{{{','.join(_tex_id(str(tg).strip()) for tg, _ in entries)}}}"
+            quant = r" \quad \forall " + r",\ ".join(
+                f"{_tex_id(str(tg).strip())} \\in {t.set_name(st.strip())}" for tg, st in entries)
+        elif entries:  # "Foods": x ∈ R^Foods
+            dom += "^{" + r" \times ".join(t.set_name(st.strip()) for _, st in entries) + "}"
         bounds = []
-        if v.lb is not None and v.domain != "binary":
-            bounds.append(rf"\ge {v.lb if isinstance(v.lb, str) else _num(float(v.lb))}")
-        if v.ub is not None and v.domain != "binary":
-            bounds.append(rf"\le {v.ub if isinstance(v.ub, str) else _num(float(v.ub))}")
-        b = (", " + ", ".join(bounds)) if bounds else ""
-        lines.append(rf" & {_tex_id(name)} \in {dom}{b}{idx} \\")
+        for side, bound in ((r"\ge", v.lb), (r"\le", v.ub)):
+            if bound is not None and v.domain != "binary":
+                bounds.append(rf"{var} {side} {_bound_tex(t, bound)}")
+        b = (r",\ " + r",\ ".join(bounds)) if bounds else ""
+        lines.append(rf"{lead} & {var} \in {dom}{b}{quant} \\")
+        lead = ""
+    lines[-1] = lines[-1].removesuffix(r" \\")  # no empty last row
     return "\\begin{align*}\n" + "\n".join(lines) + "\n\\end{align*}"
+
+
+def _bound_tex(t: _Tex, bound: float | str) -> str:
+    """A variable bound: a number, or a parameter expression rendered like the constraints."""
+    if not isinstance(bound, str):
+        return _num(float(bound))
+    try:
+        return t.tex(parse_expr(bound))
+    except Exception:  # not a valid expression: verbatim
+        return r"\text{" + _tex_text(bound) + "}"
 
 
 def to_text(model) -> str:
@@ -206,10 +238,9 @@ def to_text(model) -> str:
     for name, v in m.variables.items():
         idx = f"[{', '.join(v.index)}]" if v.index else ""
         b = []
-        if v.lb is not None:
-            b.append(f"lb={v.lb}")
-        if v.ub is not None:
-            b.append(f"ub={v.ub}")
+        for key, bound in (("lb", v.lb), ("ub", v.ub)):
+            if bound is not None and v.domain != "binary":
+                b.append(f"{key}={bound if isinstance(bound, str) else _num(float(bound))}")
         out.append(f"  {name}{idx} : {v.domain}" + (f" ({', '.join(b)})" if b else ""))
     out.append("find a feasible point" if m.is_feasibility else f"{m.sense} {m.objective}")
     out.append("subject to:")
