@@ -12,7 +12,15 @@ import re
 from pathlib import Path
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .diagnostics import Diagnostic, Location, ModelError
 
@@ -131,6 +139,12 @@ class Model(_Doc):
     _data_dirs: list[Path] = PrivateAttr(default_factory=list)
     _cache: dict = PrivateAttr(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthands(cls, data: Any) -> Any:
+        # compact notation (docs/model-format.md, "Compact notation"); raises ModelError
+        return expand_shorthands(data) if isinstance(data, dict) else data
+
     @field_validator("sense", mode="before")
     @classmethod
     def _sense(cls, v: Any) -> Any:
@@ -213,6 +227,224 @@ def _norm_element(e: Any) -> Any:
     if isinstance(e, list):
         return [_norm_element(x) for x in e]
     return e
+
+
+
+# --------------------------------------------------------------------------- compact notation
+
+_KEYED = re.compile(r"\s*([^\W\d]\w*)\s*\[(.*)\]\s*", re.UNICODE | re.DOTALL)
+_NAME_IN = re.compile(r"\s*([^\W\d]\w*)\s+in\s+([^\W\d]\w*)\s*", re.UNICODE)
+_NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+_PARAM_SPEC_KEYS = frozenset({"values", "from"})
+_PARAM_FIELDS = frozenset({"values", "from", "default", "source", "description", "index", "value"})
+VAR_GRAMMAR = ('"<domain>", "<domain> >= <lb>", "<domain> <= <ub>" or "<domain> in [<lb>, <ub>]"; '
+               'domain real | integer | binary, bounds numbers or expressions')
+
+
+def split_keyed(key: str) -> tuple[str, str] | None:
+    """`"ship[p in Plants, m in Markets]"` → `("ship", "p in Plants, m in Markets")`; None when the
+    key carries no bracketed part."""
+    m = _KEYED.fullmatch(key)
+    return (m.group(1), m.group(2).strip()) if m else None
+
+
+def split_top(text: str, sep: str = ",") -> list[str]:
+    """Split at `sep` outside brackets and parentheses."""
+    out, depth, cur = [], 0, []
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        if ch == sep and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur))
+    return out
+
+
+def parse_var_shorthand(text: str) -> dict[str, Any]:
+    """Parse a variable shorthand (`"integer >= 0"`, `"real in [0, cap[i]]"`) into
+    `{"domain", "lb"?, "ub"?}`; raises ValueError with what is wrong."""
+    m = re.fullmatch(r"\s*([A-Za-z]+)\s*(.*?)\s*", text, re.DOTALL)
+    if not m:
+        raise ValueError(f"{text!r} does not start with a domain")
+    word, rest = m.group(1), m.group(2)
+    domain = _DOMAIN_ALIASES.get(word.lower())
+    if domain is None:
+        raise ValueError(f"unknown domain {word!r} in {text!r}")
+    out: dict[str, Any] = {"domain": domain}
+    if not rest:
+        return out
+    if rest.startswith((">=", "<=")):
+        bound = rest[2:].strip()
+        if not bound:
+            raise ValueError(f"missing bound after {rest[:2]!r} in {text!r}")
+        if re.search(r"(<=|>=|==|\bin\s*\[)", bound):
+            raise ValueError(f"more than one bound clause in {text!r}; write both as 'in [lb, ub]'")
+        out["lb" if rest.startswith(">=") else "ub"] = _bound_value(bound)
+        return out
+    br = re.fullmatch(r"in\s*\[(.*)\]", rest, re.DOTALL)
+    if br:
+        parts = split_top(br.group(1))
+        if len(parts) != 2 or not all(p.strip() for p in parts):
+            raise ValueError(f"'in [...]' needs exactly two bounds, got {br.group(1).strip()!r}")
+        out["lb"], out["ub"] = (_bound_value(p.strip()) for p in parts)
+        return out
+    raise ValueError(f"cannot read {rest!r} after the domain {word!r}")
+
+
+def _bound_value(text: str) -> float | str:
+    return float(text) if _NUMBER.fullmatch(text) else text
+
+
+def _index_entries(inner: str, named_ok: bool) -> list[str]:
+    """The comma-separated index entries of a key: set names (and `i in S` when `named_ok`)."""
+    entries = [e.strip() for e in split_top(inner)]
+    for e in entries:
+        if IDENT.match(e) or (named_ok and _NAME_IN.fullmatch(e)):
+            continue
+        what = 'a set name or "i in Set"' if named_ok else "a set name"
+        raise ValueError(f"index entry {e!r} is not {what}")
+    return [re.sub(r"\s+", " ", e) for e in entries]
+
+
+def expand_shorthands(doc: dict) -> dict:
+    """Expand the compact notation into the canonical document (docs/model-format.md).
+
+    Index in the key (`"x[Plants]"`, `"cap[p in Plants]"`), variable shorthand strings,
+    indexed param values without the wrapper, and `"maximize"`/`"minimize"` holding the objective.
+    Collects every malformed shorthand and raises one ModelError with located diagnostics."""
+    diags: list[Diagnostic] = []
+    out = dict(doc)
+
+    def bad(section: str, item: str, field: str | None, msg: str, hint: str) -> None:
+        diags.append(Diagnostic("bad-shorthand", msg, location=Location(section=section, item=item, field=field),
+                                hint=hint))
+
+    # objective: {"maximize": "..."} / {"minimize": "..."}
+    given = [k for k in ("minimize", "maximize") if k in out]
+    if given:
+        k = given[0]
+        if len(given) > 1:
+            bad("objective", k, None, "both 'minimize' and 'maximize' are given",
+                "keep one: {\"maximize\": \"<expr>\"} or {\"minimize\": \"<expr>\"}")
+        elif "objective" in out or "sense" in out:
+            clash = "objective" if "objective" in out else "sense"
+            bad("objective", k, None, f"{k!r} already sets the sense and the objective, and {clash!r} is given too",
+                f"write either {{\"{k}\": \"<expr>\"}} or \"sense\" + \"objective\", not both")
+        elif not isinstance(out[k], str):
+            bad("objective", k, None, f"{k!r} must hold the objective expression as a string, got {_short(out[k])}",
+                f"write {{\"{k}\": \"50*small + 80*large\"}}")
+        else:
+            out["sense"], out["objective"] = k, out.pop(k)
+
+    def rekey(section: str, expand) -> None:
+        table = out.get(section)
+        if not isinstance(table, dict):
+            return
+        new: dict[str, Any] = {}
+        for key, val in table.items():
+            name = key
+            try:
+                name, val = expand(str(key), val)
+            except ValueError as exc:
+                bad(section, str(key), *exc.args)
+                continue
+            if name in new:
+                bad(section, name, None, f"{name!r} is declared twice (as {key!r} and before)",
+                    "give each name once")
+                continue
+            new[name] = val
+        out[section] = new
+
+    def var(key: str, val: Any) -> tuple[str, Any]:
+        kp = split_keyed(key)
+        name, index = key, None
+        if kp:
+            name = kp[0]
+            try:
+                index = _index_entries(kp[1], named_ok=True)
+            except ValueError as exc:
+                raise ValueError("index", str(exc), 'write "x[Set1, Set2]" or "x[i in Set1, j in Set2]"') from None
+        if isinstance(val, str):
+            try:
+                val = parse_var_shorthand(val)
+            except ValueError as exc:
+                raise ValueError("domain", str(exc), f"write {VAR_GRAMMAR}") from None
+        elif not isinstance(val, dict):
+            raise ValueError("domain", f"a variable must be a shorthand string or a mapping, got {_short(val)}",
+                             f"write {VAR_GRAMMAR}, or {{\"domain\": ..., \"lb\": ..., \"ub\": ...}}")
+        if index is not None:
+            if isinstance(val, dict) and "index" in val:
+                raise ValueError("index", f"the index is given twice: in the key {key!r} and as 'index'",
+                                 "keep one of them")
+            val = {"index": index, **val}
+        return name, val
+
+    def param(key: str, val: Any) -> tuple[str, Any]:
+        kp = split_keyed(key)
+        if not kp:
+            return key, val
+        try:
+            index = _index_entries(kp[1], named_ok=False)
+        except ValueError as exc:
+            raise ValueError("index", str(exc), 'write "cost[Set1, Set2]" with set names') from None
+        if isinstance(val, dict) and _PARAM_SPEC_KEYS & val.keys():
+            extra = sorted(str(k) for k in val.keys() - _PARAM_FIELDS)
+            if extra:
+                raise ValueError("values", f"{key!r} has a 'values'/'from' key, so it is read as a param spec, "
+                                 f"but it also has {extra[:3]}",
+                                 "when an element is named 'values' or 'from', wrap the table: "
+                                 "{\"values\": {...}}")
+            if "index" in val:
+                raise ValueError("index", f"the index is given twice: in the key {key!r} and as 'index'",
+                                 "keep one of them")
+            return kp[0], {"index": index, **val}
+        if isinstance(val, (dict, list)) or (isinstance(val, (int, float)) and not isinstance(val, bool)):
+            return kp[0], {"index": index, "values": val}
+        raise ValueError("values", f"values of {key!r} must be a mapping, a list or a number, got {_short(val)}",
+                         'write e.g. "supply[Plants]": {"seattle": 350, "san_diego": 600}')
+
+    rekey("variables", var)
+    rekey("params", param)
+
+    cons = out.get("constraints")
+    if isinstance(cons, dict):
+        items: list[Any] = []
+        seen: set[str] = set()
+        for key, val in cons.items():
+            kp = split_keyed(str(key))
+            name = kp[0] if kp else key
+            if name in seen:
+                bad("constraints", name, None, f"constraint {name!r} is declared twice", "give each constraint its own name")
+                continue
+            seen.add(name)
+            if kp and not kp[1]:
+                bad("constraints", name, "forall", f"empty forall in {key!r}",
+                    'write "name[p in Plants]" or drop the brackets')
+                continue
+            if isinstance(val, dict):
+                if kp and "forall" in val:
+                    bad("constraints", name, "forall", f"forall is given twice: in the key {key!r} and as 'forall'",
+                        "keep one of them")
+                    continue
+                item = {"name": name, **val}
+            elif isinstance(val, str):
+                item = {"name": name, "expr": val}
+            else:
+                bad("constraints", name, "expr", f"a constraint must be an expression string or a mapping, got {_short(val)}",
+                    'write "name": "x + y <= 5" or "name[i in I]": "x[i] <= cap[i]"')
+                continue
+            if kp:
+                item["forall"] = kp[1]
+            items.append(item)
+        out["constraints"] = items
+    if diags:
+        raise ModelError(diags)
+    return out
 
 
 def load_model(src: str | Path | dict | Model, data_dirs: list[str | Path] | None = None) -> Model:
