@@ -165,9 +165,15 @@ class Program:
     def __init__(self, client: LLMClient, *, strategy: str = "steps", max_repairs: int = 3,
                  backend: str = "auto", time_limit: float | None = None,
                  data: Sequence[str | Path] = (), sample: int = 0, progress: Progress | None = None,
-                 solve: bool = True, **params: Any):
+                 solve: bool = True, notation: str | None = None, **params: Any):
         if strategy not in ("steps", "single"):
             raise ValueError("strategy must be 'steps' or 'single'")
+        # the two-step program reads data with provenance quotes into the canonical form (its
+        # JSON schema goes to the provider); the single call asks for the compact notation
+        notation = notation or ("compact" if strategy == "single" else "canonical")
+        if notation not in ("canonical", "compact"):
+            raise ValueError("notation must be 'canonical' or 'compact'")
+        self.notation = notation
         self.client = client
         self.strategy = strategy
         self.max_repairs = max_repairs
@@ -182,7 +188,8 @@ class Program:
 
     # -- LLM calls --------------------------------------------------------------------------
     def _ask(self, messages: list[dict], step: str, history: list[Round]) -> tuple[dict | None, Round]:
-        resp = self.client.complete(messages, response_format=_schema(), sample=self.sample, **self.params)
+        fmt = _schema() if self.notation == "canonical" else {"type": "json_object"}
+        resp = self.client.complete(messages, response_format=fmt, sample=self.sample, **self.params)
         self.usage.add(resp)
         r = Round(step, response=resp.text, tokens=resp.total_tokens, cached=resp.cached)
         history.append(r)
@@ -200,7 +207,8 @@ class Program:
         return doc, r
 
     def _messages(self, user: str) -> list[dict]:
-        return [{"role": "system", "content": prompts.SYSTEM}, {"role": "user", "content": user}]
+        system = prompts.SYSTEM if self.notation == "canonical" else prompts.SYSTEM_COMPACT
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     # -- verification -----------------------------------------------------------------------
     def verify(self, doc: dict, text: str, first: bool) -> tuple[Model | None, list[Diagnostic], GroundingReport | None]:

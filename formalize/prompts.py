@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-SYSTEM = """You are an expert operations-research modeller. You translate optimization problems
+from .prompt_format import COMPACT_FORMAT
+
+ROLE = """You are an expert operations-research modeller. You translate optimization problems
 written in plain words into a formal model in a JSON format. You never solve the problem and you
-never compute its answer: a solver does that. You only write structure and copy data.
+never compute its answer: a solver does that. You only write structure and copy data."""
+
+SYSTEM = ROLE + """
 
 The format (JSON):
 - "sets": name -> list of elements (strings or integers; tuples as lists) or {"range": [lo, hi]}
@@ -23,6 +27,8 @@ Expressions are Python-like: + - * / **, indexing x[i, j], sum(... for i in I if
 ranges lo <= e <= hi, abs, min, max, implies(y[i] == 1, constraint), c1 or c2,
 all_different(x[i] for i in I). Write every constraint once over its index sets; never expand
 indexed families by hand."""
+
+SYSTEM_COMPACT = ROLE + "\n\n" + COMPACT_FORMAT
 
 READ = """Step 1 of 2 — read the DATA of this problem: the index sets and the parameters (every
 number the problem gives, with the exact quote it comes from in "source"). Do not write
@@ -55,8 +61,8 @@ Declared symbols:
 
 Answer with JSON: {{"sense": ..., "variables": {{...}}, "objective": "...", "constraints": [...]}}"""
 
-SINGLE = """Write the complete formal model of this problem (sets, params with source quotes,
-variables, sense, objective, constraints).
+SINGLE = """Write the complete formal model of this problem (sets, data, variables, objective,
+constraints).
 {files}
 Problem:
 \"\"\"

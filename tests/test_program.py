@@ -196,3 +196,26 @@ def test_program_rejects_unknown_strategy():
             Program(llm.client(), strategy="magic")
     finally:
         llm.close()
+
+
+def test_single_call_uses_the_compact_notation():
+    compact = {"variables": {"small": "integer in [0, 70]", "large": "integer in [15, 50]"},
+               "maximize": "50*small + 80*large",
+               "constraints": {"preference": "small >= 2*large", "total": "small + large <= 70"}}
+    f, llm = run([compact])
+    assert_verified_optimum(f)
+    call = llm.calls[0]
+    assert "compact notation" in call.messages[0]["content"]
+    assert call.response_format in ({"type": "json_object"}, None) or "json_object" in str(call.response_format)
+    assert f.grounding is not None and f.grounding.ok  # inline literals are grounded too
+
+
+def test_two_step_program_sends_the_model_schema():
+    data = {"sets": {}, "params": GOOD["params"]}
+    struct = {k: GOOD[k] for k in ("sense", "variables", "objective", "constraints")}
+    llm = ScriptedLLM([data, struct], name="schema")
+    try:
+        formalize(TEXT, llm.client(), strategy="steps")
+    finally:
+        llm.close()
+    assert "variables" in json.dumps(llm.calls[0].response_format)
