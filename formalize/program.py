@@ -15,15 +15,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solvers import Model, ModelError, Solution, Status, load_model
-from solvers.checks import check_model
 from solvers.diagnostics import Diagnostic, Location
 
 from . import prompts
-from .grounding import GroundingReport, ground
 from .llm import LLMClient, LLMError, LLMOutputError, Usage
+
+if TYPE_CHECKING:
+    from .grounding import GroundingReport
 
 Progress = Callable[[str, str], None]  # (step, detail)
 
@@ -217,6 +218,10 @@ class Program:
             model = load_model(doc, data_dirs=[p.parent for p in self.data] or None)
         except ModelError as exc:
             return None, exc.diagnostics, None
+        from solvers.checks import check_model
+
+        from .grounding import ground
+
         res = check_model(model, backend=None if self.backend == "auto" else self.backend)
         diags = list(res.diagnostics)
         rep = ground(model, text)
