@@ -172,7 +172,12 @@ def _qcat(a: Quad | None, b: Quad | None) -> Quad | None:
 
 
 def add(a, b, n: int):
-    """a + b for data arrays and/or Lins."""
+    """a + b for data arrays and/or Lins (an overflow gives inf, reported by the lowering)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _add(a, b, n)
+
+
+def _add(a, b, n: int):
     la, lb = is_lin(a), is_lin(b)
     if not la and not lb:
         return a + b
@@ -192,7 +197,13 @@ def neg(a):
 
 
 def scale(a: Lin, d: np.ndarray) -> Lin:
-    """Lin times a data array (shape () or (n,))."""
+    """Lin times a data array (shape () or (n,)); an overflow gives inf, which the lowering
+    reports (located) as non-finite."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _scale(a, d)
+
+
+def _scale(a: Lin, d: np.ndarray) -> Lin:
     if d.ndim == 0:
         q = None if a.q is None else Quad(a.q.row, a.q.c1, a.q.c2, a.q.coef * d)
         return Lin(a.n, a.const * d, a.row, a.col, a.coef * d, q, a.ident)

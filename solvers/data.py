@@ -258,7 +258,8 @@ def _resolve_set(model: Model, name: str, spec: SetSpec, params: dict[str, Param
                        "all tuples of a set have the same length", section="sets", item=name, field="elements")
         out.append(e)
     if len(set(out)) != len(out):
-        dup = next(e for e in out if out.count(e) > 1)
+        seen: set = set()
+        dup = next(e for e in out if e in seen or seen.add(e))  # first repeat, in one pass
         raise _err("duplicate-element", f"set {name!r} lists {dup!r} more than once", "remove the duplicate",
                    section="sets", item=name, field="elements")
     return SetData(name, out, dim or 1)

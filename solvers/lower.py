@@ -844,7 +844,8 @@ class _Lowerer:
     def _mul(self, a, d: np.ndarray):
         if is_lin(a):
             return scale(a, np.asarray(d, dtype=np.float64))
-        return a * d
+        with np.errstate(over="ignore", invalid="ignore"):  # inf is reported where it lands
+            return a * d
 
     def _mul_lins(self, a, b, node: Node, frame: Frame):
         if not is_lin(a) or not is_lin(b):
@@ -1006,7 +1007,11 @@ class _Lowerer:
         convex = (func == "max" and pol > 0) or (func == "min" and pol < 0)
         if label == "abs":
             tlo = np.maximum(tlo, 0.0)
-        t0 = self._add_cols(aux_name, n, tlo, thi, False, [], "real", True)
+        # t is integral when every argument is (integer columns, integer coefficients and
+        # constants): then it is an integer column, so `max(...) < b` stays a valid strict row
+        _, _, integ = self._bounds()
+        whole = bool(np.all(integ[c] != 0) and np.all(k == np.round(k)) and np.all(const == np.round(const)))
+        t0 = self._add_cols(aux_name, n, tlo, thi, whole, [], "integer" if whole else "real", True)
         tcols = t0 + grp
         sgn = 1.0 if func == "max" else -1.0
         # epigraph rows: sgn * (t - e) >= 0  →  sgn*t - sgn*e_terms >= sgn*const
@@ -1059,7 +1064,14 @@ class _Lowerer:
             pol = 1 if m.sense == "minimize" else -1
             frame = Frame(1, {})
             v = self._num(node, frame, pol)
-            self.obj_lin = v if is_lin(v) else Lin.of_data(v, 1)
+            lin = v if is_lin(v) else Lin.of_data(v, 1)
+            parts = [lin.coef, np.asarray(lin.const, dtype=np.float64).reshape(-1)]
+            if lin.q is not None:
+                parts.append(lin.q.coef)
+            if not all(np.isfinite(p).all() for p in parts):
+                raise self.fail("non-finite", "a coefficient or the constant of the objective is not finite",
+                                node, hint="check the data for overflow or division by tiny numbers")
+            self.obj_lin = lin
             self._flush_aux("objective", [], None)
         except _Fail as f:
             self.errors.append(f.diag)
@@ -1198,8 +1210,9 @@ class _Lowerer:
     def _chunk(self, lin: Lin, lo: np.ndarray, hi: np.ndarray, frame: Frame, node: Node) -> _Chunk:
         n = lin.n
         r, c, k, const = self._merged(lin)
-        lo = np.asarray(lo, dtype=np.float64) - const
-        hi = np.asarray(hi, dtype=np.float64) - const
+        with np.errstate(over="ignore", invalid="ignore"):  # inf - inf: reported just below
+            lo = np.asarray(lo, dtype=np.float64) - const
+            hi = np.asarray(hi, dtype=np.float64) - const
         bad_t = ~np.isfinite(k)
         bad = np.isnan(lo) | np.isnan(hi) | (lo == INF) | (hi == -INF) | ~np.isfinite(const)
         if np.any(bad_t) or np.any(bad):

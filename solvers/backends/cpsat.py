@@ -95,6 +95,7 @@ class _Builder:
         self.low = lowered
         self.m = cp_model.CpModel()
         self.x: list[Any] = []
+        self.mag: list[int] = []  # max(|lb|, |ub|) of each column's integer domain
 
     # columns ---------------------------------------------------------------
     def columns(self) -> None:
@@ -127,6 +128,7 @@ class _Builder:
         new = self.m.NewIntVar
         for j in range(low.n_cols):
             lo, hi = _ceil(lb[j]), _floor(ub[j])
+            self.mag.append(max(abs(lo), abs(hi)))
             if lo <= hi:
                 self.x.append(new(lo, hi, f"x{j}"))
             else:  # no integer between the bounds: the model is infeasible
@@ -134,10 +136,24 @@ class _Builder:
                 self.m.AddBoolOr([])
 
     # expressions -----------------------------------------------------------
+    def no_overflow(self, cols: Any, ints: list[int], const: int, where: dict[str, Any]) -> None:
+        """Refuse an expression whose activity could leave CP-SAT's 64-bit range (CP-SAT would
+        reject the whole model with a bare "possible integer overflow")."""
+        top = abs(const) + sum(abs(k) * self.mag[int(c)] for c, k in zip(cols, ints))
+        if top >= INT_LIMIT:
+            raise ModelError(error(
+                "cpsat-overflow",
+                f"the scaled integer expression can reach about {float(top):.3g}, beyond CP-SAT's "
+                "64-bit range (2^62)",
+                hint="tighten the variable bounds (lb/ub) or rescale the data, or use "
+                "backend='highs'", **where,
+            ))
+
     def lin(self, cols: Any, coefs: Any, where: dict[str, Any]) -> tuple[Any, int]:
         """Integer linear expression L·(coefs·x) and its multiplier L."""
         cols = np.asarray(cols, dtype=np.int64)
         ints, den = _scale(np.asarray(coefs, float), where, "coefficient")
+        self.no_overflow(cols, ints, 0, where)
         expr = self.cp.LinearExpr.WeightedSum([self.x[int(c)] for c in cols], ints)
         return expr, den
 
@@ -154,6 +170,7 @@ class _Builder:
                 hint="keep integer coefficients in global constraints, or introduce an integer "
                 "variable for the scaled expression", **where,
             ))
+        self.no_overflow(np.asarray(cols, dtype=np.int64), ints[:-1], ints[-1], where)
         terms = self.cp.LinearExpr.WeightedSum([self.x[int(c)] for c in cols], ints[:-1])
         return terms + ints[-1]
 
@@ -162,6 +179,14 @@ class _Builder:
         expr, den = self.lin(cols, coefs, where)
         lo_i = _ceil(lo * den) if math.isfinite(lo) else None
         hi_i = _floor(hi * den) if math.isfinite(hi) else None
+        # |activity| < 2^62 is guaranteed by no_overflow: a side beyond that is redundant, or
+        # (on the wrong side) impossible; never hand CP-SAT an out-of-range integer
+        if lo_i is not None and lo_i <= -INT_LIMIT:
+            lo_i = None
+        if hi_i is not None and hi_i >= INT_LIMIT:
+            hi_i = None
+        if (lo_i is not None and lo_i >= INT_LIMIT) or (hi_i is not None and hi_i <= -INT_LIMIT):
+            return self.m.AddBoolOr([])
         if lo_i is None and hi_i is None:
             return None
         if lo_i is not None and hi_i is not None:
@@ -273,6 +298,15 @@ class _Builder:
             return 1
         ints, den = _scale(np.asarray(allv), where, "objective coefficient")
         lin = ints[: len(terms_vals)]
+        top = sum(abs(k) * self.mag[j] for j, k in zip(terms_cols, lin))
+        top += sum(abs(k) * self.mag[a] * self.mag[b] for (a, b, _), k in zip(qterms, ints[len(terms_vals):]))
+        if top >= INT_LIMIT:
+            raise ModelError(error(
+                "cpsat-overflow", f"the scaled integer objective can reach about {float(top):.3g}, "
+                "beyond CP-SAT's 64-bit range (2^62)",
+                hint="tighten the variable bounds (lb/ub) or rescale the objective, or use "
+                "backend='highs'", section="objective", field="objective",
+            ))
         exprs = [self.x[j] for j in terms_cols]
         weights = list(lin)
         for (a, b, _), w in zip(qterms, ints[len(terms_vals):]):

@@ -25,10 +25,26 @@ from typing import Any
 
 import numpy as np
 
-from ..diagnostics import ModelError, error
+from ..diagnostics import Diagnostic, Location, ModelError, error
 from ..lowered import Lowered
 from ..solution import Solution, Status
-from .common import all_col_labels, all_row_labels, col_values, row_values, unique_names
+from .common import (
+    all_col_labels,
+    all_row_labels,
+    col_key,
+    col_values,
+    row_group,
+    row_key,
+    row_values,
+    unique_names,
+)
+
+# HiGHS's own numeric limits (options large_matrix_value, infinite_bound / infinite_cost,
+# small_matrix_value): beyond them a value is refused, read as infinite, or dropped — so
+# formalize refuses it first, located, instead of returning a silently different answer.
+MAX_COEF = 1e15  # |constraint/objective/quadratic coefficient| above this: value-too-large
+MAX_BOUND = 1e20  # |finite bound or right-hand side| at or above this: value-too-large
+MIN_COEF = 1e-9  # nonzero |constraint coefficient| at or below this: value-too-small
 
 _lock = threading.Lock()
 _banner_done = False
@@ -110,6 +126,7 @@ def _hessian_lower_csc(lowered: Lowered) -> tuple[np.ndarray, np.ndarray, np.nda
 def build_highs(lowered: Lowered, threads: int | None = None, names: bool = False) -> Any:
     """A `Highs` instance holding the lowered model (optionally with readable row/column names)."""
     hp = _hp()
+    check_ranges(lowered)
     h = new_highs(threads)
     inf = hp.kHighsInf
     n, m = lowered.n_cols, lowered.n_rows
@@ -155,6 +172,93 @@ def build_highs(lowered: Lowered, threads: int | None = None, names: bool = Fals
     if names:
         _pass_names(h, lowered)
     return h
+
+
+def _where(name: str) -> tuple[str, str | None]:
+    """(section, item) of a row/column block name; auxiliaries `_max[c]` belong to c."""
+    if name.startswith("_") and name.endswith("]") and "[" in name:
+        name = name[name.index("[") + 1:-1]
+    return ("objective", None) if name == "objective" else ("constraints", name)
+
+
+def _index(key: Any) -> tuple | None:
+    if key == () or key is None:
+        return None
+    return key if isinstance(key, tuple) else (key,)
+
+
+def _row_diag(lowered: Lowered, i: int, code: str, msg: str, hint: str) -> Diagnostic:
+    b = row_group(lowered, i)
+    if b is None:
+        return Diagnostic(code, msg, location=Location(section="constraints"), hint=hint)
+    section, item = _where(b.name)
+    return Diagnostic(code, msg, hint=hint, location=Location(
+        section=section, item=item, field="expr", index=_index(row_key(b, i - b.start))))
+
+
+def _col_diag(lowered: Lowered, j: int, code: str, msg: str, hint: str, field: str) -> Diagnostic:
+    from .common import _find
+
+    b = _find(lowered.cols, j)
+    if b is None:
+        return Diagnostic(code, msg, location=Location(section="variables"), hint=hint)
+    if b.auxiliary:
+        section, item = _where(b.name)
+        return Diagnostic(code, msg, hint=hint, location=Location(section=section, item=item,
+                                                                  field="expr"))
+    return Diagnostic(code, msg, hint=hint, location=Location(
+        section="variables", item=b.name, field=field, index=_index(col_key(b, j - b.start)),
+        symbol=b.name))
+
+
+def check_ranges(lowered: Lowered) -> None:
+    """Refuse values HiGHS cannot take as written, each located at its constraint instance,
+    objective or variable: |coefficient| > 1e15, a finite bound or right-hand side with
+    magnitude >= 1e20 (HiGHS reads it as infinite), a nonzero constraint coefficient <= 1e-9
+    (HiGHS drops it). Raises ModelError listing the first offender of each kind."""
+    diags: list[Diagnostic] = []
+    scale_hint = "rescale the units of the data (e.g. thousands instead of units)"
+    val = np.abs(np.asarray(lowered.a_value, dtype=np.float64))
+    start = np.asarray(lowered.a_start, dtype=np.int64)
+    for bad, code, what, hint in (
+        (val > MAX_COEF, "value-too-large", "a coefficient of magnitude {v:.3g} (limit 1e15)",
+         scale_hint),
+        ((val > 0) & (val <= MIN_COEF), "value-too-small",
+         "a coefficient of magnitude {v:.3g}, which HiGHS would drop as zero (limit 1e-9)",
+         scale_hint + ", or drop the negligible term"),
+    ):
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            i = int(np.searchsorted(start, k, side="right") - 1)
+            diags.append(_row_diag(lowered, i, code, what.format(v=val[k]) + f" in {int(bad.sum())} "
+                                   "term(s)", hint))
+    for arr, side in ((lowered.row_lo, "lower"), (lowered.row_hi, "upper")):
+        a = np.asarray(arr, dtype=np.float64)
+        bad = np.isfinite(a) & (np.abs(a) >= MAX_BOUND)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            diags.append(_row_diag(lowered, i, "value-too-large",
+                                   f"a right-hand side of {a[i]:.3g} (the {side} side, after moving "
+                                   "constants); HiGHS reads values >= 1e20 as infinite",
+                                   "drop the constraint if it is meant as no limit, or " + scale_hint))
+    for arr, field in ((lowered.col_lb, "lb"), (lowered.col_ub, "ub")):
+        a = np.asarray(arr, dtype=np.float64)
+        bad = np.isfinite(a) & (np.abs(a) >= MAX_BOUND)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            diags.append(_col_diag(lowered, j, "value-too-large",
+                                   f"the bound {field} = {a[j]:.3g}; HiGHS reads values >= 1e20 as "
+                                   "infinite", "use null for no bound, or " + scale_hint, field))
+    if lowered.sense != "feasibility":
+        c = np.abs(np.asarray(lowered.obj, dtype=np.float64))
+        q = np.abs(np.asarray(lowered.q_vals, dtype=np.float64))
+        worst = max(float(c.max()) if c.size else 0.0, float(q.max()) if q.size else 0.0)
+        if worst > MAX_COEF:
+            diags.append(Diagnostic("value-too-large", f"an objective coefficient of magnitude "
+                                    f"{worst:.3g} (limit 1e15)", hint=scale_hint,
+                                    location=Location(section="objective", field="objective")))
+    if diags:
+        raise ModelError(diags)
 
 
 def _pass_names(h: Any, lowered: Lowered) -> None:
