@@ -812,7 +812,7 @@ class _Lowerer:
             zero = d == 0
             if np.any(zero):
                 r = int(np.flatnonzero(np.broadcast_to(zero, (n,)))[0]) if d.ndim else 0
-                raise self.fail("non-finite", "division by zero", node, frame, r,
+                raise self.fail("division-by-zero", "division by zero", node, frame, r,
                                 hint="guard the divisor with a condition (if d[i] > 0) or fix the data")
             a = self._num(node.left, frame, pol * self._sign(d))
             return self._mul(a, 1.0 / d)

@@ -447,7 +447,7 @@ MUTATIONS = {
     "huge-objective": (_setp(["objective"], "1e300 * x[1]"), {"value-too-large"}, None),
     "huge-bound": (_setp(["variables", "x", "ub"], 1e300), {"value-too-large"}, "x"),
     "overflow": (_add({"name": "h", "expr": "1e200 * 1e200 * x[1] <= 5"}), {"non-finite"}, "h"),
-    "division-by-zero": (_add({"name": "h", "expr": "x[1] <= 1 / (c[3] - 1)"}), {"division-by-zero", "non-finite"}, "h"),
+    "division-by-zero": (_add({"name": "h", "expr": "x[1] <= 1 / (c[3] - 1)"}), {"division-by-zero"}, "h"),
     "index-not-in-set": (_setp(["constraints", 1, "expr"], "x[i + 1] <= 4 * y[i]"), {"index-not-in-set"}, "link"),
     "element-not-in-set": (_add({"name": "e", "expr": "x[7] <= 1"}), {"index-not-in-set"}, "e"),
     "undeclared-forall-set": (_setp(["constraints", 1, "forall"], "i in II"), {"undeclared-set"}, "link"),

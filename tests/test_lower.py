@@ -441,7 +441,7 @@ def test_big_m_unbounded_and_other_errors():
     m = {**BASE, "params": {"d": {"index": ["I"], "values": [1, 0]}},
          "constraints": [{"name": "dz", "forall": "i in I", "expr": "x[i] / d[i] <= 1"}]}
     d = error_of(m)
-    assert d[0].code == "non-finite" and d[0].location.index == (2,)
+    assert d[0].code == "division-by-zero" and d[0].location.index == (2,)
     m = {**BASE, "params": {"p": {"index": ["I"], "values": {"1": 3}}},
          "constraints": [{"name": "miss", "forall": "i in I", "expr": "x[i] <= p[i]"}]}
     d = error_of(m)
