@@ -240,7 +240,9 @@ def _derivation_operands(source: str) -> list[float]:
 
 def _safe_arith(expr: str) -> float | None:
     try:
-        tree = ast.parse(expr, mode="eval")
+        from solvers.expr import _ast_parse
+
+        tree = _ast_parse(expr)
     except SyntaxError:
         return None
 

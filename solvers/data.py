@@ -340,6 +340,8 @@ def _fill_values(p: ParamData, values: Any, inst: Instance) -> None:
             _put(p, tuple(r[:-1]), r[-1], inst)
         return
     if isinstance(values, list):
+        if _fill_dense_fast(p, values):
+            return
         _fill_dense(p, values, inst, 0, ())
         return
     if isinstance(values, dict):
@@ -367,6 +369,20 @@ def _is_rows(values: list, p: ParamData, inst: Instance) -> bool:
     dense_fits = len(values) == len(inst.sets[p.index[0]]) and len(p.index) == 2 and \
         all(len(r) == len(inst.sets[p.index[1]]) for r in values)
     return not dense_fits or any(isinstance(x, str) for r in values for x in r[:-1])
+
+
+def _fill_dense_fast(p: ParamData, values: list) -> bool:
+    """A complete nested list of finite numbers in set order, converted in one numpy call.
+
+    Returns False (the element-wise path then reports precisely what is wrong) otherwise."""
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    if arr.shape != p.table.shape or not np.all(np.isfinite(arr)):
+        return False
+    p.table[...] = arr
+    return True
 
 
 def _fill_dense(p: ParamData, values: list, inst: Instance, axis: int, prefix: tuple) -> None:
@@ -549,11 +565,18 @@ def _read_columns(model: Model, ref: FileRef, section: str, name: str) -> dict[s
     return cols
 
 
+SMALL_CSV_BYTES = 1_000_000
+
+
 def _read_csv(path: Path) -> dict[str, Any]:
-    try:
-        import pandas as pd
-    except ImportError:
-        pd = None
+    """Columns of a CSV file: pandas' C parser for large files, the csv module for small ones
+    (importing pandas costs more than reading a small file)."""
+    pd = None
+    if path.stat().st_size > SMALL_CSV_BYTES:
+        try:
+            import pandas as pd
+        except ImportError:
+            pd = None
     if pd is not None:
         df = pd.read_csv(path, skipinitialspace=True)
         df.columns = [str(c).strip() for c in df.columns]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, Location, ModelError
@@ -161,8 +162,12 @@ def parse_expr(text: str, where: Location | None = None) -> Node:
     if len(src) > MAX_EXPR_LEN:
         raise ModelError(Diagnostic("expression-too-long", f"the expression has {len(src)} characters (limit {MAX_EXPR_LEN})",
                                     location=where, hint="index constraints over sets with forall/sum instead of writing terms out"))
+    key = src.strip()
+    hit = _TREES.get(key)
+    if hit is not None:
+        return hit
     try:
-        tree = ast.parse(src.strip(), mode="eval")
+        tree = _ast_parse(key)
     except SyntaxError as exc:
         col = exc.offset or 0
         raise ModelError(Diagnostic("syntax", f"syntax error: {exc.msg}", location=_at(where, col),
@@ -174,12 +179,27 @@ def parse_expr(text: str, where: Location | None = None) -> Node:
         raise ModelError(Diagnostic("syntax", f"cannot parse the expression: {exc}",
                                     location=where, hint="remove null bytes or control characters")) from None
     try:
-        return _Conv().conv(tree.body, 0)
+        node = _Conv().conv(tree.body, 0)
     except _Fail as f:
         raise ModelError(Diagnostic(f.code, f.msg, location=_at(where, f.col, f.symbol), hint=f.hint)) from None
     except RecursionError:
         raise ModelError(Diagnostic("expression-too-deep", "the expression nests too deeply", location=where,
                                     hint="simplify the expression")) from None
+    if len(_TREES) < _TREES_MAX:  # trees are immutable: checks, lowering and checker share them
+        _TREES[key] = node
+    return node
+
+
+_TREES: dict[str, Node] = {}
+_TREES_MAX = 20_000
+_PARSE_LOCK = threading.Lock()
+
+
+def _ast_parse(src: str) -> ast.AST:
+    """`ast.parse` under a lock: CPython 3.11's parser is not safe from many threads at once
+    ("AST constructor recursion depth mismatch" seen with 32 concurrent programs)."""
+    with _PARSE_LOCK:
+        return ast.parse(src, mode="eval")
 
 
 def parse_forall(text: str, where: Location | None = None) -> tuple[Gen, ...]:
@@ -225,7 +245,7 @@ def parse_forall(text: str, where: Location | None = None) -> tuple[Gen, ...]:
         return max(1, col - best[0] + best[1])
 
     try:
-        tree = ast.parse(f"[0 {body}]", mode="eval")
+        tree = _ast_parse(f"[0 {body}]")
     except SyntaxError as exc:
         raise ModelError(Diagnostic("syntax", f"syntax error in forall: {exc.msg}",
                                     location=_at(where, remap(exc.offset or 1)),
