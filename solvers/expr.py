@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, Location, ModelError
+from .model import split_top
 
 # --------------------------------------------------------------------------- tree
 
@@ -212,7 +213,7 @@ def parse_forall(text: str, where: Location | None = None) -> tuple[Gen, ...]:
     if src.startswith("for "):
         pieces = [(0, src[4:])]
     else:
-        parts = _split_top_commas(src)
+        parts = split_top(src)
         raw: list[tuple[int, str]] = []
         pos = 0
         for p in parts:
@@ -298,22 +299,6 @@ def _normalize(text: str) -> str:
     # common unicode operators an LLM or a person may write
     return (text.replace("≤", "<=").replace("≥", ">=").replace("≠", "!=").replace("−", "-")
             .replace("×", "*").replace("·", "*").replace("\u00a0", " "))
-
-
-def _split_top_commas(s: str) -> list[str]:
-    out, depth, cur = [], 0, []
-    for ch in s:
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        if ch == "," and depth == 0:
-            out.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    out.append("".join(cur))
-    return out
 
 
 def _syntax_hint(src: str, col: int) -> str:
