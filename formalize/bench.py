@@ -580,6 +580,14 @@ def _pipeline(p: Problem, client: Any, mode: str, samples: int, settings: dict) 
     return out
 
 
+def _warm_worker() -> None:
+    """Import the verification and solver stack in a worker process before the run starts."""
+    import solvers.checks  # noqa: F401
+    import solvers.lower  # noqa: F401
+    import solvers.solve_api  # noqa: F401
+    from formalize import grounding  # noqa: F401
+
+
 def _code_vote(text: str, client: Any, samples: int, settings: dict) -> Any:
     """k independent code-mode runs with the program's vote on the objective."""
     from .codegen import solve_with_code
@@ -1044,10 +1052,21 @@ async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, *, mode: s
     n_solves = sum(1 for p in todo if p.reference is not None) if reference else 0
     solves = _pool(workers, n_solves, concurrency) if reference else None
     lclient = _loop_client(client, loop) if client is not None and mode != "direct" else None
+    # the programs' verification and solves go to a process pool when there are many: the LLM
+    # calls keep this process busy, and the GIL would serialize the rest behind them
+    work: Executor | None = None
+    if lclient is not None and mode == "ir" and (workers or len(todo) >= 32):
+        work = _pool(workers, max(len(todo), 32), concurrency)
+        warm = [loop.run_in_executor(work, _warm_worker) for _ in range(getattr(work, "_max_workers", 1))]
+        settings = {**settings, "executor": work}
+    else:
+        warm = []
     if client is not None or direct_client is not None:  # import litellm off the loop, once
         from .llm import _litellm
 
         await asyncio.to_thread(_litellm)
+    if warm:
+        await asyncio.gather(*warm)
     correct = [0, 0]
     prog = _progress(show)
 
@@ -1095,6 +1114,8 @@ async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, *, mode: s
         threads.shutdown(wait=False, cancel_futures=True)
         if solves is not None:
             solves.shutdown(wait=True, cancel_futures=True)
+        if work is not None:
+            work.shutdown(wait=True, cancel_futures=True)
 
 
 def print_report(report: BenchReport, file: Any = None) -> None:

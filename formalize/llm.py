@@ -609,10 +609,16 @@ class LLMClient:
                               None) from None
         usage = getattr(raw, "usage", None)
         cost: float | None
-        try:
-            cost = float(lt.completion_cost(completion_response=raw))
-        except Exception:  # model without a known price
-            cost = None
+        hidden = getattr(raw, "_hidden_params", None)
+        hidden = hidden if isinstance(hidden, Mapping) else getattr(hidden, "__dict__", {}) or {}
+        if "response_cost" in hidden:  # litellm priced the call already (None: no known price)
+            rc = hidden["response_cost"]
+            cost = float(rc) if rc is not None else None
+        else:
+            try:
+                cost = float(lt.completion_cost(completion_response=raw))
+            except Exception:  # model without a known price
+                cost = None
         return LLMResponse(
             text=text, model=getattr(raw, "model", None) or self.settings.model,
             prompt_tokens=getattr(usage, "prompt_tokens", None),

@@ -12,7 +12,7 @@ import functools
 import json
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -166,7 +166,8 @@ class Program:
     def __init__(self, client: LLMClient, *, strategy: str = "steps", max_repairs: int = 3,
                  backend: str = "auto", time_limit: float | None = None,
                  data: Sequence[str | Path] = (), sample: int = 0, progress: Progress | None = None,
-                 solve: bool = True, notation: str | None = None, **params: Any):
+                 solve: bool = True, notation: str | None = None, executor: Executor | None = None,
+                 **params: Any):
         if strategy not in ("steps", "single"):
             raise ValueError("strategy must be 'steps' or 'single'")
         # the two-step program reads data with provenance quotes into the canonical form (its
@@ -175,6 +176,9 @@ class Program:
         if notation not in ("canonical", "compact"):
             raise ValueError("notation must be 'canonical' or 'compact'")
         self.notation = notation
+        # where verification and solves run: None = this thread; a process pool lets many
+        # programs waiting on an LLM share the CPUs (the benchmark runner does this)
+        self.executor = executor
         self.client = client
         self.strategy = strategy
         self.max_repairs = max_repairs
@@ -214,19 +218,15 @@ class Program:
     # -- verification -----------------------------------------------------------------------
     def verify(self, doc: dict, text: str, first: bool) -> tuple[Model | None, list[Diagnostic], GroundingReport | None]:
         """Schema, static checks, data, grounding. Returns the model and its diagnostics."""
-        try:
-            model = load_model(doc, data_dirs=[p.parent for p in self.data] or None)
-        except ModelError as exc:
-            return None, exc.diagnostics, None
-        from solvers.checks import check_model
+        args = (doc, text, first, self.backend, [str(p.parent) for p in self.data])
+        if self.executor is not None:
+            return self.executor.submit(_verify_job, *args).result()
+        return _verify_job(*args)
 
-        from .grounding import ground
-
-        res = check_model(model, backend=None if self.backend == "auto" else self.backend)
-        diags = list(res.diagnostics)
-        rep = ground(model, text)
-        diags += rep.diagnostics() if first else [d for d in rep.diagnostics() if d.code != "unused-number"]
-        return model, diags, rep
+    def _solve(self, model: Model) -> Solution:
+        if self.executor is not None:
+            return self.executor.submit(_solve, model, self.backend, self.time_limit).result()
+        return _solve(model, self.backend, self.time_limit)
 
     @staticmethod
     def _blocking(diags: list[Diagnostic]) -> list[Diagnostic]:
@@ -285,7 +285,7 @@ class Program:
                         break
                     self.progress("solving", self.backend)
                     try:
-                        sol = _solve(model, self.backend, self.time_limit)  # type: ignore[arg-type]
+                        sol = self._solve(model)  # type: ignore[arg-type]
                     except ModelError as exc:
                         sol = None
                         diags = diags + exc.diagnostics
@@ -321,6 +321,24 @@ def _schema() -> dict:
     s = Model.model_json_schema(by_alias=True)
     s.setdefault("title", "Model")
     return s
+
+
+def _verify_job(doc: dict, text: str, first: bool, backend: str,
+                data_dirs: list[str]) -> tuple[Model | None, list[Diagnostic], GroundingReport | None]:
+    """Load, check and ground one document (a module-level function: it runs in worker processes)."""
+    try:
+        model = load_model(doc, data_dirs=data_dirs or None)
+    except ModelError as exc:
+        return None, exc.diagnostics, None
+    from solvers.checks import check_model
+
+    from .grounding import ground
+
+    res = check_model(model, backend=None if backend == "auto" else backend)
+    diags = list(res.diagnostics)
+    rep = ground(model, text)
+    diags += rep.diagnostics() if first else [d for d in rep.diagnostics() if d.code != "unused-number"]
+    return model, diags, rep
 
 
 def _solve(model: Model, backend: str, time_limit: float | None) -> Solution:
@@ -453,7 +471,7 @@ def cluster_objectives(values: Sequence[float | None], rel_tol: float = 1e-6) ->
 def solve(text_or_path: str | Path, model: str | LLMClient | None = None, data: Sequence[str | Path] = (),
           *, samples: int = 1, mode: str = "ir", strategy: str = "steps", max_repairs: int = 3,
           backend: str = "auto", time_limit: float | None = None, no_cache: bool = False,
-          progress: Progress | None = None, **params: Any) -> Result:
+          progress: Progress | None = None, executor: Executor | None = None, **params: Any) -> Result:
     """Solve a problem given in plain words (text or a .txt path) or a formal model (.json/.yaml path).
 
     A formal model skips the LLM. Otherwise the LLM formalizes (k `samples` vote on the
@@ -478,7 +496,7 @@ def solve(text_or_path: str | Path, model: str | LLMClient | None = None, data: 
     def one(k: int) -> Formalization:
         return Program(client, strategy=strategy, max_repairs=max_repairs, backend=backend, data=data,
                        progress=progress if k == 0 else None, sample=k, time_limit=time_limit,
-                       **params).run(text)
+                       executor=executor, **params).run(text)
 
     if samples <= 1:
         f = one(0)
