@@ -318,7 +318,7 @@ class Program:
 @functools.lru_cache(maxsize=1)
 def _schema() -> dict:
     """The JSON schema the LLM is asked to fill (the formal model's); built once, never mutated."""
-    s = Model.model_json_schema(by_alias=True)
+    s = Model.json_schema()
     s.setdefault("title", "Model")
     return s
 

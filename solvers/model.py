@@ -208,6 +208,11 @@ class Model(_Doc):
         """The document as JSON (aliases like `from` restored, empty fields dropped)."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
+    @classmethod
+    def json_schema(cls) -> dict:
+        """The JSON schema of the model document (what an LLM is asked to fill)."""
+        return cls.model_json_schema(by_alias=True)
+
     def to_dict(self) -> dict:
         """The document as a plain dict."""
         return self.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)

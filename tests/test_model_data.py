@@ -138,3 +138,12 @@ def test_empty_and_unicode_sets():
     m = load_model({"sets": {"Städte": ["köln", "münchen"], "E": []}})
     inst = instance(m)
     assert inst.sets["Städte"].pos["münchen"] == 1 and len(inst.sets["E"]) == 0
+
+
+def test_json_schema_describes_the_document():
+    from solvers import Model
+
+    s = Model.json_schema()
+    props = s["properties"]
+    assert {"sets", "params", "variables", "objective", "constraints", "sense"} <= set(props)
+    assert "from" in json.dumps(s)  # aliases, as the documents spell them
