@@ -28,7 +28,8 @@ def solve(
 
     backend: "highs" (LP, MILP, convex QP), "cpsat" (integer models with finite bounds, CP
     constraints) or "auto": CP-SAT when the model needs it (all_different, `!=`, or a quadratic
-    objective over integers), HiGHS otherwise.
+    objective over integers) or is a pure-integer, bounded model with `or` disjunctions
+    (scheduling: CP-SAT takes them natively, HiGHS only through big-M); HiGHS otherwise.
 
     Errors: a problem *in the model* — load/check/lowering diagnostics, or a construct the chosen
     backend refuses (`needs-cpsat`, `cpsat-real-variable`, `cpsat-inexact-coefficient`, ...) —
@@ -81,7 +82,26 @@ def _lower(model: Any, backend: str, data_dirs: list[Any] | None) -> tuple[Lower
         raise
     if low.cp_constraints or low.problem_class in ("CP", "MIQP"):
         return lower(m, target="cpsat"), "cpsat"
+    if _disjunctive_integer(m, low):
+        try:
+            return lower(m, target="cpsat"), "cpsat"
+        except ModelError:  # e.g. a coefficient CP-SAT cannot scale exactly: stay with HiGHS
+            pass
     return low, "highs"
+
+
+def _disjunctive_integer(m: Any, low: Lowered) -> bool:
+    """A pure-integer model with finite bounds and `or` disjunctions (scheduling, no-overlap):
+    CP-SAT takes the disjunctions natively, where HiGHS needs big-M rows with weak relaxations."""
+    import numpy as np
+
+    from .expr import BoolOp, parse_expr
+
+    if low.problem_class != "MILP" or low.n_cols == 0 or not np.all(low.integrality != 0):
+        return False
+    if not (np.all(np.isfinite(low.col_lb)) and np.all(np.isfinite(low.col_ub))):
+        return False
+    return any(isinstance(t := parse_expr(c.expr), BoolOp) and t.op == "or" for c in m.constraints)
 
 
 def _fill_iis(sol: Solution, lowered: Lowered, time_limit: float, threads: int | None) -> None:

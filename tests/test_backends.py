@@ -545,3 +545,14 @@ def test_e2e_write_lp_from_model(tmp_path: Path) -> None:
 def test_cpsat_empty_integer_domain_is_infeasible() -> None:
     low = make(2, [([0, 1], [1, 1], -INF, 10)], lb=[0, 0.2], ub=[3, 0.8], integer=True)
     assert solve_cpsat(low).status == Status.INFEASIBLE
+
+
+def test_auto_sends_disjunctive_integer_models_to_cpsat_and_linear_ones_to_highs():
+    import solvers
+
+    js = solvers.solve("problems/examples/job_shop/model.json")
+    assert js.solver == "cpsat" and js.objective == 12  # expected.json: 12 (all 13,824 orderings tried)
+    ks = solvers.solve("problems/examples/knapsack/model.json")
+    assert ks.solver == "highs" and ks.objective == 1030
+    forced = solvers.solve("problems/examples/job_shop/model.json", backend="highs")
+    assert forced.solver == "highs" and forced.objective == 12
