@@ -10,7 +10,7 @@ import re
 import time
 from typing import Any
 
-from solvers import Status
+from solvers import Solution, Status
 from solvers.diagnostics import Diagnostic, Location
 
 from . import prompts
@@ -18,7 +18,9 @@ from .codemode import check_code, solve_code
 from .llm import LLMClient, Usage
 from .program import Formalization, Progress, Result, Round
 
-_FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)```", re.DOTALL)
+# a fenced block: ``` + an optional language tag (any case: python, Python, py, python3) + newline
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+.-]*)[ \t]*\r?\n(.*?)```", re.DOTALL)
+_OPEN_FENCE = re.compile(r"^```[ \t]*[A-Za-z0-9_+.-]*[ \t]*\r?\n")
 LIBRARIES = {
     "pyomo": ("Pyomo (pyomo.environ, a ConcreteModel)", "pyomo.environ"),
     "pulp": ("PuLP (a pulp.LpProblem)", "pulp"),
@@ -27,15 +29,58 @@ LIBRARIES = {
 
 
 def extract_code(text: str) -> str:
-    """The Python code of an answer: the longest fenced block, else the whole text."""
-    blocks = _FENCE.findall(text or "")
-    return max(blocks, key=len).strip() if blocks else (text or "").strip()
+    """The Python code of an answer: the longest fenced Python (or untagged) block, else the
+    longest fenced block, else the whole text (an unterminated opening fence is dropped)."""
+    text = text or ""
+    blocks = [(lang.lower(), body) for lang, body in _FENCE.findall(text)]
+    python = [b for lang, b in blocks if lang in ("", "python", "py", "python3")]
+    if python or blocks:
+        return max(python or [b for _, b in blocks], key=len).strip()
+    return _OPEN_FENCE.sub("", text.strip()).strip()  # a truncated answer: no closing fence
+
+
+def _outcome(sol: Solution) -> tuple[str, Diagnostic | None]:
+    """The repair step and diagnostic for a solve of a model the code built."""
+    where = Location(section="code")
+    if sol.status == Status.INFEASIBLE:
+        return "repair-infeasible", Diagnostic(
+            "infeasible", "the model your code builds is INFEASIBLE", location=where,
+            hint="re-read the text: a constraint or bound has a wrong direction or number")
+    if sol.status == Status.UNBOUNDED:
+        detail = f" ({sol.message})" if "infeasible" in (sol.message or "") else ""
+        return "repair-unbounded", Diagnostic(
+            "unbounded", f"the model your code builds is UNBOUNDED{detail}", location=where,
+            hint="a bound or constraint from the text is missing")
+    if sol.status == Status.ERROR:
+        return "repair", Diagnostic("solve-error", sol.message or "the solver failed",
+                                    location=where, hint="check the model")
+    return "repair", None
+
+
+def _final_outcome(sol: Solution, repairs: int) -> Diagnostic:
+    """An infeasible / unbounded result after the last round, said plainly (a warning)."""
+    if sol.status == Status.INFEASIBLE:
+        return Diagnostic("infeasible", f"the model is INFEASIBLE after {repairs} repair round(s): "
+                          "the problem as stated may be infeasible, or the code still mis-states "
+                          "it", severity="warning", location=Location(section="code"),
+                          hint="re-read the constraints and bounds against the text")
+    return Diagnostic("unbounded", f"the model is UNBOUNDED after {repairs} repair round(s): a "
+                      "bound or constraint from the text is probably missing", severity="warning",
+                      location=Location(section="code"), hint=sol.message or None)
 
 
 def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max_repairs: int = 3,
                     time_limit: float | None = None, progress: Progress | None = None,
                     sample: int = 0, **params: Any) -> Result:
-    """Run code mode on a problem text; returns a Result whose solution comes from our backends."""
+    """Run code mode on a problem text; returns a Result whose solution comes from our backends.
+
+    `library` is what the LLM is asked to write: "pyomo", "pulp" or "cpsat". Each round's code is
+    checked by the allow-list, run in the sandbox and its model solved; located failures go back
+    for at most `max_repairs` repairs. The result describes the last round (history has all)."""
+    if library not in LIBRARIES:
+        raise ValueError(f"library must be one of {', '.join(LIBRARIES)}, got {library!r}")
+    if max_repairs < 0:
+        raise ValueError(f"max_repairs must be 0 or more, got {max_repairs}")
     progress = progress or (lambda step, detail: None)
     started = time.perf_counter()
     usage = Usage()
@@ -44,37 +89,50 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
     messages = [{"role": "system", "content": prompts.SYSTEM.split("The format (JSON):")[0].strip()},
                 {"role": "user", "content": prompts.CODE.format(library=name, imports=module, text=text)}]
     code, sol, diags = "", None, []
+    seen: set[str] = set()
+    step = "code"
     for attempt in range(max_repairs + 1):
         progress("drafting" if attempt == 0 else "repairing", f"code, round {attempt}")
         resp = client.complete(messages, sample=sample, **params)
         usage.add(resp)
         code = extract_code(resp.text)
-        r = Round("code" if attempt == 0 else "repair", response=resp.text, tokens=resp.total_tokens,
-                  cached=resp.cached)
+        r = Round(step, response=resp.text, tokens=resp.total_tokens, cached=resp.cached)
         history.append(r)
-        diags = check_code(code)
+        sol, step = None, "repair"  # sol always belongs to this round's code
+        progress("checking", "allow-list")
+        if not code:
+            diags = [Diagnostic("no-code", "the answer contains no Python code",
+                                location=Location(section="answer"),
+                                hint="answer with the complete code in one ```python block")]
+        else:
+            diags = check_code(code)
+        if code in seen:
+            diags.insert(0, Diagnostic("repeated-answer", "this code repeats an earlier answer "
+                                       "unchanged", severity="warning",
+                                       location=Location(section="code"),
+                                       hint="the problems listed still hold: change the code"))
+        seen.add(code)
         if not [d for d in diags if d.severity == "error"]:
             progress("solving", "sandboxed run")
             sol, run = solve_code(code, time_limit=time_limit)
-            diags = list(run.diagnostics)
-            if run.ok and sol.status == Status.INFEASIBLE:
-                diags.append(Diagnostic("infeasible", "the model your code builds is infeasible",
-                                        location=Location(section="code"),
-                                        hint="re-read the text: a constraint has a wrong direction or number"))
-            elif run.ok and sol.status == Status.UNBOUNDED:
-                diags.append(Diagnostic("unbounded", "the model your code builds is unbounded",
-                                        location=Location(section="code"),
-                                        hint="a bound or constraint from the text is missing"))
-            elif run.ok and sol.status == Status.ERROR:
-                diags.append(Diagnostic("solve-error", sol.message or "the solver failed",
-                                        location=Location(section="code"), hint="check the model"))
-        r.diagnostics = diags
-        if sol is not None and sol.ok and not [d for d in diags if d.severity == "error"]:
-            break
+            diags += run.diagnostics
+            if run.ok:
+                step, outcome = _outcome(sol)
+                if outcome is not None:
+                    diags.append(outcome)
+        r.diagnostics = list(diags)
+        if not [d for d in diags if d.severity == "error"]:
+            break  # solved (optimal / feasible), or a limit no repair of the code can fix
         if attempt < max_repairs:
             messages = messages + [{"role": "assistant", "content": resp.text},
                                    {"role": "user", "content": prompts.CODE_REPAIR.format(
                                        problems="\n".join(f"- {d}" for d in diags))}]
+    repairs = len(history) - 1
+    if sol is not None and sol.status in (Status.INFEASIBLE, Status.UNBOUNDED):
+        # the code ran and its model was solved: the outcome is the answer, said plainly
+        diags = [d for d in diags if d.code not in ("infeasible", "unbounded")]
+        diags.append(_final_outcome(sol, repairs))
     f = Formalization(text=text, model=None, diagnostics=diags, history=history, usage=usage,
-                      seconds=time.perf_counter() - started, strategy=f"code:{library}", solution=sol)
+                      seconds=time.perf_counter() - started, strategy=f"code:{library}", solution=sol,
+                      code=code)
     return Result(text=text, solution=sol, formalization=f, samples=[f], mode="code", code=code)

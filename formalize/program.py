@@ -58,11 +58,21 @@ class Formalization:
     strategy: str = "steps"
     grounding: GroundingReport | None = None
     solution: Solution | None = None  # the solve that verified it (set by the program)
+    code: str | None = None  # code mode: the program whose built model was solved
 
     @property
     def ok(self) -> bool:
-        """True when a model passed every check (warnings allowed)."""
-        return self.model is not None and not any(d.severity == "error" for d in self.diagnostics)
+        """True when a model passed every check (warnings allowed).
+
+        Code mode has no formal model: there the code must have passed the allow-list, run in
+        the sandbox and left a model our backends solved. A verified model whose final solve is
+        infeasible or unbounded stays ok — that is the answer, and a warning diagnostic says
+        that the text may be infeasible (or miss a bound)."""
+        if any(d.severity == "error" for d in self.diagnostics):
+            return False
+        if self.strategy.startswith("code"):
+            return self.solution is not None and self.solution.status != Status.ERROR
+        return self.model is not None
 
     @property
     def repair_rounds(self) -> int:
@@ -70,7 +80,7 @@ class Formalization:
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "strategy": self.strategy,
-                "model": self.model.to_dict() if self.model else None,
+                "model": self.model.to_dict() if self.model else None, "code": self.code,
                 "diagnostics": [d.to_dict() for d in self.diagnostics],
                 "history": [r.to_dict() for r in self.history], "usage": self.usage.as_dict(),
                 "seconds": self.seconds, "repair_rounds": self.repair_rounds}
@@ -267,48 +277,67 @@ class Program:
         sol: Solution | None = None
         diags: list[Diagnostic] = list(r.diagnostics) if doc is None else []
         last_doc = doc
+        seen: set[str] = set()  # every document already verified (canonical JSON)
         first, repairs = True, 0
         while True:
-            step = "repair"
+            # model, grounding and solution always describe the answer under review: a final
+            # answer that is unusable leaves none (earlier rounds stay in the history)
+            model, rep, sol = None, None, None
+            step, problems, repeated = "repair", "", False
             if doc is None:  # the last answer was not usable JSON
-                problems = "\n".join(f"- {d}" for d in history[-1].diagnostics) if history else ""
+                diags = list(history[-1].diagnostics) if history else []
+                problems = _bullets(diags)
             else:
                 last_doc = doc
+                key = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=str)
+                repeated = key in seen
+                seen.add(key)
                 self.progress("checking", f"round {repairs}")
-                model, diags, rep = self.verify(doc, text, first)
-                history[-1].diagnostics = diags
+                model, diags, rep = self.verify(_without_note(doc), text, first)
                 first = False
+                if repeated:
+                    diags = [_repeated_diagnostic(), *diags]
                 blocking = self._blocking(diags)
                 clean = model is not None and not any(d.severity == "error" for d in diags)
                 if clean and (not blocking or repairs >= self.max_repairs):
                     if not self.do_solve:
+                        history[-1].diagnostics = diags
                         break
                     self.progress("solving", self.backend)
                     try:
                         sol = self._solve(model)  # type: ignore[arg-type]
                     except ModelError as exc:
-                        sol = None
                         diags = diags + exc.diagnostics
-                        problems = "\n".join(f"- {d}" for d in exc.diagnostics)
+                        problems = _bullets(exc.diagnostics)
                     else:
+                        if sol.status == Status.INFEASIBLE and _stated_infeasible(doc):
+                            # the LLM kept the model and says the text is contradictory: accept
+                            diags = diags + [_outcome_diagnostic(model, sol, repairs, stated=True)]  # type: ignore[arg-type]
+                            history[-1].diagnostics = diags
+                            break
                         if sol.status == Status.INFEASIBLE:
-                            step, problems = "repair-infeasible", prompts.INFEASIBLE.format(iis=_iis_text(model, sol))
+                            step, problems = "repair-infeasible", prompts.INFEASIBLE.format(
+                                iis=_iis_text(model, sol))  # type: ignore[arg-type]
                         elif sol.status == Status.UNBOUNDED:
                             step, problems = "repair-unbounded", prompts.UNBOUNDED.format(
                                 variables=", ".join(sol.unbounded_variables or ["(not identified)"]))
                         else:
+                            history[-1].diagnostics = diags
                             break
                 else:
-                    problems = "\n".join(f"- {d}" for d in blocking)
+                    problems = _bullets(blocking)
+                history[-1].diagnostics = diags
             if repairs >= self.max_repairs:
+                if sol is not None and sol.status in (Status.INFEASIBLE, Status.UNBOUNDED):
+                    diags = diags + [_outcome_diagnostic(model, sol, repairs)]  # type: ignore[arg-type]
                 break
             repairs += 1
             self.progress("repairing", step)
+            if repeated:
+                problems = f"- {_repeated_diagnostic()}\n{problems}"
             current = json.dumps(last_doc, ensure_ascii=False) if last_doc is not None else history[-1].response[:4000]
             msg = prompts.REPAIR.format(text=text, model=current, problems=problems)
             doc, r = self._ask(self._messages(msg), step, history)
-            if doc is None:
-                diags = list(r.diagnostics)
         f = Formalization(text=text, model=model, diagnostics=diags, history=history, usage=self.usage,
                           seconds=time.perf_counter() - started, strategy=self.strategy, grounding=rep,
                           solution=sol)
@@ -347,13 +376,66 @@ def _solve(model: Model, backend: str, time_limit: float | None) -> Solution:
     return solvers.solve(model, backend=backend, time_limit=time_limit)
 
 
-def _iis_text(model: Model, sol: Solution) -> str:
+def _iis_text(model: Model, sol: Solution, limit: int = 40) -> str:
+    """The conflict for the repair prompt: the IIS constraints with their text and the variable
+    bounds in it, or — when the solver isolated nothing — every constraint and bound as a suspect."""
     desc = {c.name: c.description or c.expr for c in model.constraints}
     lines = []
     for item in sol.iis or []:
         base = item.split("[", 1)[0]
         lines.append(f"- {item}: {desc.get(base, '(variable bound)')}")
-    return "\n".join(lines) or "- (the solver could not isolate a subset)"
+    lines += [f"- variable bound {b}" for b in sol.iis_bounds or []]
+    if lines:
+        return "\n".join(lines[:limit])
+    suspects = [f"- constraint {c.name}: {c.expr}" + (f"  ({c.description})" if c.description else "")
+                for c in model.constraints]
+    for name, v in model.variables.items():
+        idx = f"[{', '.join(v.index)}]" if v.index else ""
+        suspects.append(f"- variable {name}{idx}: {v.domain}, lb {v.lb}, ub {v.ub}")
+    more = [f"- ... and {len(suspects) - limit} more"] if len(suspects) > limit else []
+    return "\n".join(["- (the solver could not isolate a conflicting subset; every constraint and "
+                      "bound below is a suspect)", *suspects[:limit], *more])
+
+
+def _bullets(diags: Sequence[Diagnostic]) -> str:
+    return "\n".join(f"- {d}" for d in diags)
+
+
+_NOTE = "note"  # top-level remark the INFEASIBLE prompt lets the LLM add ("infeasible as stated")
+
+
+def _without_note(doc: dict) -> dict:
+    """The document without its `note` (a remark to us, not part of the model format)."""
+    return {k: v for k, v in doc.items() if k != _NOTE} if _NOTE in doc else doc
+
+
+def _stated_infeasible(doc: dict | None) -> bool:
+    """True when the LLM noted that the text itself is infeasible."""
+    note = doc.get(_NOTE) if isinstance(doc, dict) else None
+    return isinstance(note, str) and "infeasible" in note.lower()
+
+
+def _repeated_diagnostic() -> Diagnostic:
+    return Diagnostic("repeated-answer", "this answer repeats an earlier one unchanged",
+                      severity="warning", location=Location(section="answer"),
+                      hint="the problems listed still hold: change the answer to fix them")
+
+
+def _outcome_diagnostic(model: Model, sol: Solution, repairs: int, stated: bool = False) -> Diagnostic:
+    """Why a verified model ends infeasible / unbounded, said plainly, with the conflict."""
+    if sol.status == Status.INFEASIBLE:
+        conflict = ", ".join([*(sol.iis or []), *(sol.iis_bounds or [])]) or "not isolated"
+        why = ("the LLM states the text is infeasible as stated" if stated
+               else f"still infeasible after {repairs} repair round(s)")
+        return Diagnostic("infeasible", f"the model is INFEASIBLE ({why}): the problem as stated "
+                          "may be infeasible, or the model still mis-states it",
+                          severity="warning", location=Location(section="constraints"),
+                          hint=f"conflicting: {conflict}; re-read those parts of the text")
+    along = ", ".join(sol.unbounded_variables or []) or "not identified"
+    return Diagnostic("unbounded", f"the model is UNBOUNDED after {repairs} repair round(s): a "
+                      "bound or constraint from the text is probably missing", severity="warning",
+                      location=Location(section="variables"),
+                      hint=f"the objective improves without limit along: {along}")
 
 
 # --------------------------------------------------------------------------- public API
@@ -384,7 +466,13 @@ class Vote:
 
     @property
     def agreed(self) -> bool:
-        return len(self.clusters) <= 1
+        """True when every sample produced the same objective (a failed sample disagrees)."""
+        return len(self.clusters) == 1 and len(self.clusters[0][1]) == len(self.objectives)
+
+    @property
+    def failed(self) -> list[int]:
+        """Samples without an objective (no verified model, infeasible, unbounded, error)."""
+        return [i for i, v in enumerate(self.objectives) if v is None]
 
 
 @dataclass
@@ -484,36 +572,76 @@ def solve(text_or_path: str | Path, model: str | LLMClient | None = None, data: 
                           strategy="given", solution=sol)
         return Result(text="", solution=sol, formalization=f, mode="model")
     text = p.read_text(encoding="utf-8") if p is not None else str(text_or_path)
+    if mode not in ("ir", "code"):
+        raise ValueError(f"mode must be 'ir' or 'code', got {mode!r}")
+    if mode == "code" and data:
+        raise ValueError("code mode takes no data files (the generated code may not read files); "
+                         "use mode 'ir' or put the data in the problem text")
     client = _client(model, no_cache=no_cache)
-    if mode == "code":
-        from .codegen import solve_with_code
-
-        return solve_with_code(text, client, max_repairs=max_repairs, time_limit=time_limit,
-                               progress=progress, **params)
-    if mode != "ir":
-        raise ValueError("mode must be 'ir' or 'code'")
 
     def one(k: int) -> Formalization:
+        prog = progress if k == 0 else None  # one live progress line, from the first sample
+        if mode == "code":
+            from .codegen import solve_with_code
+
+            f = solve_with_code(text, client, max_repairs=max_repairs, time_limit=time_limit,
+                                progress=prog, sample=k, **params).formalization
+            assert f is not None
+            return f
         return Program(client, strategy=strategy, max_repairs=max_repairs, backend=backend, data=data,
-                       progress=progress if k == 0 else None, sample=k, time_limit=time_limit,
-                       executor=executor, **params).run(text)
+                       progress=prog, sample=k, time_limit=time_limit, executor=executor,
+                       **params).run(text)
 
     if samples <= 1:
         f = one(0)
-        return Result(text=text, solution=f.solution, formalization=f, samples=[f])
+        return Result(text=text, solution=f.solution, formalization=f, samples=[f], mode=mode,
+                      code=f.code)
     with ThreadPoolExecutor(max_workers=min(samples, 8)) as ex:
-        forms = list(ex.map(one, range(samples)))
+        outcomes = list(ex.map(functools.partial(_guarded, one), range(samples)))
+    errors = [o for o in outcomes if isinstance(o, LLMError)]
+    if len(errors) == samples:
+        raise errors[0]  # the provider failed for every sample: nothing to vote on
+    forms = [o if isinstance(o, Formalization) else _failed_sample(text, o, mode, strategy)
+             for o in outcomes]
+    vote, chosen = vote_on(forms)
+    if progress is not None:
+        progress("voting", f"{len(vote.clusters[0][1]) if vote.clusters else 0}/{samples} samples agree")
+    return Result(text=text, solution=chosen.solution, formalization=chosen, samples=forms, vote=vote,
+                  mode=mode, code=chosen.code)
+
+
+def _guarded(fn: Callable[[int], Formalization], k: int) -> Formalization | LLMError:
+    """`fn(k)`, with a provider failure returned instead of raised (one sample must not sink k)."""
+    try:
+        return fn(k)
+    except LLMError as exc:
+        return exc
+
+
+def _failed_sample(text: str, exc: LLMError, mode: str, strategy: str) -> Formalization:
+    diag = Diagnostic("llm-error", f"this sample's LLM call failed: {exc}",
+                      location=Location(section="answer"), hint="retry, or check the provider")
+    return Formalization(text=text, model=None, diagnostics=[diag], history=[], usage=Usage(),
+                         seconds=0.0, strategy="code" if mode == "code" else strategy)
+
+
+def vote_on(forms: Sequence[Formalization]) -> tuple[Vote, Formalization]:
+    """Cluster the samples' objective values; the majority's first sample is the answer.
+
+    Confidence is the winning cluster's share of *all* samples (failed ones count against it).
+    Without any objective (every sample failed or is infeasible/unbounded), the first verified
+    sample that reached the solver is shown, else the first sample; confidence is then 0."""
     objs = [f.solution.objective if f.solution is not None and f.solution.ok else None for f in forms]
     clusters = cluster_objectives(objs)
     if clusters:
-        winner = clusters[0][1][0]
-        conf = len(clusters[0][1]) / samples
+        winner: int | None = clusters[0][1][0]
+        conf = len(clusters[0][1]) / len(forms)
+        chosen = forms[clusters[0][1][0]]
     else:
         winner, conf = None, 0.0
-    vote = Vote(objectives=objs, clusters=clusters, winner=winner, confidence=conf)
-    chosen = forms[winner] if winner is not None else forms[0]
-    return Result(text=text, solution=chosen.solution, formalization=chosen, samples=forms, vote=vote)
+        chosen = next((f for f in forms if f.ok and f.solution is not None), forms[0])
+    return Vote(objectives=objs, clusters=clusters, winner=winner, confidence=conf), chosen
 
 
-__all__ = ["Formalization", "Program", "Result", "Round", "Vote", "cluster_objectives", "formalize",
-           "solve", "LLMError"]
+__all__ = ["Formalization", "LLMError", "Program", "Result", "Round", "Vote", "cluster_objectives",
+           "formalize", "solve", "vote_on"]

@@ -945,7 +945,7 @@ def _unused_check(st: _Static, inst: Instance | None) -> None:
 def _classify(st: _Static) -> str:
     if st.all_different or st.neq:
         return "CP"
-    integer = any(v.domain in ("integer", "binary") for v in st.m.variables.values())
+    integer = any(v.domain in ("integer", "binary") for n, v in st.m.variables.items() if n in st.used_vars)
     if st.quadratic_objective:
         return "MIQP" if integer or st.logic or st.aux_binary else "QP"
     if integer or st.logic or st.aux_binary:
@@ -958,8 +958,10 @@ def _backend_check(st: _Static, cls: str) -> None:
         st.add("miqp-unsupported", "a quadratic objective with integer variables (MIQP) is not supported by HiGHS",
                "linearize the quadratic terms, or make every variable integer and bounded and use backend='cpsat'",
                section="objective", field="objective")
-    if st.backend == "cpsat" or (cls == "CP" and st.backend is None):
+    if st.backend == "cpsat" or (cls in ("CP", "MIQP") and st.backend is None):
         for name, spec in st.m.variables.items():
+            if name not in st.used_vars:
+                continue  # a variable nothing refers to is fixed, not modelled
             if spec.domain == "real":
                 st.add("cpsat-real-variable", f"variable {name!r} is real; CP-SAT takes integer and binary variables only",
                        "make it integer (scale the units if needed), or solve with backend='highs'",

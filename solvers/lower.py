@@ -1490,21 +1490,23 @@ class _Lowerer:
                 v = np.concatenate([q.coef, q.coef])
                 r, c, v = merge_terms(r, c, v, ncols)
                 qr, qc, qv = r.astype(np.int32), c.astype(np.int32), v
-        kinds = {c.kind for c in self.cp}
-        if kinds & {"all_different", "not_equal"}:
-            pclass = "CP"
-        elif qv.size:
-            pclass = "MIQP" if integ.any() else "QP"
-        elif integ.any():
-            pclass = "MILP"
-        else:
-            pclass = "LP"
         sense = "feasibility" if self.model.is_feasibility else self.model.sense
-        return Lowered(sense=sense, col_lb=lb, col_ub=ub, integrality=integ, cols=self.col_blocks,
+        low = Lowered(sense=sense, col_lb=lb, col_ub=ub, integrality=integ, cols=self.col_blocks,
                        obj=obj, obj_offset=offset, q_rows=qr, q_cols=qc, q_vals=qv,
                        a_start=a_start, a_index=a_index, a_value=a_value, row_lo=row_lo, row_hi=row_hi,
-                       rows=row_blocks, cp_constraints=self.cp, problem_class=pclass,
+                       rows=row_blocks, cp_constraints=self.cp, problem_class="LP",
                        diagnostics=self.diags)
+        # the class counts the columns the model uses: a declared integer variable that nothing
+        # refers to does not make a convex QP mixed-integer
+        integ_used = (integ != 0) & low.used_columns()
+        kinds = {c.kind for c in self.cp}
+        if kinds & {"all_different", "not_equal"}:
+            low.problem_class = "CP"
+        elif qv.size:
+            low.problem_class = "MIQP" if integ_used.any() else "QP"
+        elif integ_used.any():
+            low.problem_class = "MILP"
+        return low
 
 
 __all__ = ["lower", "Quad"]

@@ -231,6 +231,19 @@ class Lowered:
             self._row_names = out
         return self._row_names
 
+    def used_columns(self) -> np.ndarray:
+        """Boolean mask of the columns that appear somewhere: a row, the objective, Q, or a
+        CP-SAT constraint (a declared variable nothing refers to is not used)."""
+        used = np.zeros(self.n_cols, dtype=bool)
+        used[np.asarray(self.a_index, dtype=np.int64)] = True
+        used[np.flatnonzero(np.asarray(self.obj) != 0)] = True
+        used[np.asarray(self.q_rows, dtype=np.int64)] = True
+        used[np.asarray(self.q_cols, dtype=np.int64)] = True
+        for c in self.cp_constraints:
+            for j in _cp_columns(c.data):
+                used[j] = True
+        return used
+
     @property
     def n_cols(self) -> int:
         return len(self.col_lb)
@@ -242,3 +255,32 @@ class Lowered:
     @property
     def has_q(self) -> bool:
         return len(self.q_vals) > 0
+
+
+def _cp_columns(data: Any) -> list[int]:
+    """Every column a CP constraint's data refers to (expressions, literals, targets)."""
+    out: list[int] = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if k == "literal" and isinstance(v, tuple):
+                out.append(int(v[0]))
+            elif k == "target" and isinstance(v, (int, np.integer)):
+                out.append(int(v))
+            else:
+                out += _cp_columns(v)
+    elif isinstance(data, (list, tuple)):
+        if len(data) >= 3 and _int_vector(data[0]) and isinstance(data[1], (list, tuple, np.ndarray)):
+            out += [int(j) for j in data[0]]  # (cols, coefs, const) or (cols, coefs, lo, hi)
+        else:
+            for v in data:
+                out += _cp_columns(v)
+    elif isinstance(data, np.ndarray) and data.dtype.kind in "iu":
+        out += [int(j) for j in data]
+    return out
+
+
+def _int_vector(v: Any) -> bool:
+    if isinstance(v, np.ndarray):
+        return v.dtype.kind in "iu"
+    return isinstance(v, (list, tuple)) and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+                                                for x in v)

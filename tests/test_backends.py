@@ -334,12 +334,26 @@ def test_cpsat_refuses_inexact_coefficient() -> None:
 
 def test_cpsat_refuses_real_and_unbounded() -> None:
     with pytest.raises(ModelError) as e:
-        solve_cpsat(make(2, [], ub=3, integer=[0]))
+        solve_cpsat(make(2, [], obj=[1, 1], ub=3, integer=[0]))
     assert e.value.diagnostics[0].code == "cpsat-real-variable"
     assert "x[1]" in e.value.diagnostics[0].message
     with pytest.raises(ModelError) as e:
-        solve_cpsat(make(2, [], integer=True))
+        solve_cpsat(make(2, [], obj=[1, 1], integer=True))
     assert e.value.diagnostics[0].code == "unbounded-integer-cpsat"
+    # a variable nothing refers to is not modelled: it may be real or unbounded
+    sol = solve_cpsat(make(2, [], obj=[1, 0], lb=[2, -5], ub=[3, 7], integer=[0]))
+    assert sol.status == Status.OPTIMAL and sol.values["x"][0] == 2 and sol.values["x"][1] == 0
+
+
+def test_unused_integer_variable_keeps_a_convex_qp_on_highs() -> None:
+    import solvers
+
+    m = {"variables": {"x": {"lb": 0, "ub": 10}, "z": {"domain": "integer", "lb": 1, "ub": 3}},
+         "sense": "minimize", "objective": "(x - 2)**2"}
+    assert solvers.check_model(m).problem_class == "QP"
+    sol = solvers.solve(m)
+    assert sol.solver == "highs" and sol.objective == pytest.approx(0, abs=1e-6)
+    assert sol.values["z"][()] == 1 and sol.values["x"][()] == pytest.approx(2, abs=1e-3)
 
 
 def _diff(n: int, lo: int, hi: int) -> CPConstraint:

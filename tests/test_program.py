@@ -219,3 +219,153 @@ def test_two_step_program_sends_the_model_schema():
     finally:
         llm.close()
     assert "variables" in json.dumps(llm.calls[0].response_format)
+
+
+# ------------------------------------------------------------------ review fixes (issue 3 flows)
+
+BAKERY = HERE / "problems/examples/infeasible_bakery"
+
+
+def test_final_unusable_answer_leaves_no_stale_solution():
+    """Infeasible, then garbage as the last repair: the result must not show the old solve."""
+    infeasible = variant(variables__large__lb="avail_large")
+    f, _ = run([infeasible, "I give up"], max_repairs=1)
+    assert not f.ok and f.solution is None and f.model is None
+    assert f.diagnostics[0].code == "bad-json"
+    assert [r.step for r in f.history] == ["single", "repair-infeasible"]
+    # a broken model as the last answer: no solution either (the solve was of another model)
+    f, _ = run([infeasible, variant(objective="cap_smal * small")], max_repairs=1)
+    assert not f.ok and f.solution is None
+    assert any(d.code == "undeclared-symbol" for d in f.diagnostics)
+
+
+def test_repair_answer_that_is_a_json_array_is_repaired():
+    bad = variant(objective="cap_smal * small + cap_large * large")
+    f, llm = run([bad, [GOOD], GOOD])
+    assert_verified_optimum(f)
+    (d,) = f.history[1].diagnostics
+    assert d.code == "bad-json" and "expected a JSON object, got list" in d.message
+    prompt = llm.calls[2].prompt
+    assert "expected a JSON object, got list" in prompt
+    assert '"cap_smal * small + cap_large * large"' in prompt  # the last model, not the array
+
+
+def test_identical_broken_model_is_named_and_bounded():
+    bad = variant(objective="cap_smal * small")
+    f, llm = run([bad] * 3, max_repairs=2)
+    assert len(llm.calls) == 3 and f.repair_rounds == 2 and not f.ok and f.solution is None
+    assert "repeats an earlier one unchanged" not in llm.calls[1].prompt
+    assert "repeats an earlier one unchanged" in llm.calls[2].prompt
+    assert any(d.code == "repeated-answer" for d in f.diagnostics)
+
+
+def test_infeasible_bounds_go_back_with_the_iis_bounds():
+    # lb 50 > ub 15: no constraint conflicts, only the variable's own bounds (the IIS is empty)
+    swapped = variant(variables__large__lb="avail_large", variables__large__ub="min_large")
+    assert solvers.solve(swapped).iis == []
+    f, llm = run([swapped, GOOD])
+    assert_verified_optimum(f)
+    prompt = llm.calls[1].prompt
+    assert "variable bound 50 <= large <= 15" in prompt
+    assert "could not isolate" not in prompt
+
+
+def test_empty_iis_lists_every_constraint_and_bound_as_suspects():
+    from formalize.program import _iis_text
+    from solvers import Solution, Status
+
+    model = solvers.load_model(GOOD)
+    text = _iis_text(model, Solution(status=Status.INFEASIBLE, iis=[], iis_bounds=[]))
+    assert "could not isolate" in text
+    assert "constraint preference: small >= ratio_small * large" in text
+    assert "constraint total: small + large <= max_total" in text
+    assert "variable large: integer, lb min_large, ub avail_large" in text
+
+
+def test_still_infeasible_after_all_repairs_says_the_text_may_be_infeasible():
+    infeasible = variant(variables__large__lb="avail_large")
+    f, llm = run([infeasible, infeasible], max_repairs=1)
+    assert f.ok and f.solution is not None and f.solution.status.value == "infeasible"
+    (d,) = [d for d in f.diagnostics if d.code == "infeasible"]
+    assert d.severity == "warning" and "may be infeasible" in d.message
+    assert "after 1 repair round" in d.message and "preference" in (d.hint or "")
+
+
+def test_note_infeasible_as_stated_is_accepted():
+    """The INFEASIBLE prompt lets the LLM keep the model with a note; that must load and stop."""
+    text = (BAKERY / "problem.txt").read_text()
+    model = json.loads((BAKERY / "model.json").read_text())
+    llm = ScriptedLLM([model, {**model, "note": "infeasible as stated"}], name="note")
+    try:
+        f = formalize(text, llm.client(), strategy="single", max_repairs=3)
+    finally:
+        llm.close()
+    assert len(llm.calls) == 2  # no further repairs once the LLM says the text is contradictory
+    assert "INFEASIBLE" in llm.calls[1].prompt and "oven_time" in llm.calls[1].prompt
+    assert f.ok and f.solution.status.value == "infeasible"
+    assert not any(d.code == "schema" for d in f.diagnostics)  # 'note' is not an unknown field
+    (d,) = [d for d in f.diagnostics if d.code == "infeasible"]
+    assert "infeasible as stated" in d.message
+
+
+def vote(responses, samples, **kw):
+    llm = ScriptedLLM(responses, name="vote2")
+    try:
+        res = solve(TEXT, llm.client(**kw.pop("client", {})), samples=samples, strategy="single",
+                    max_repairs=0, **kw)
+    finally:
+        llm.close()
+    return res
+
+
+def test_vote_with_a_failed_sample_is_not_agreement():
+    res = vote([GOOD, "not json at all"], 2)
+    assert res.objective == pytest.approx(OPT)
+    assert res.confidence == pytest.approx(0.5) and not res.vote.agreed
+    assert len(res.vote.failed) == 1 and len(res.vote.clusters) == 1
+    res = vote([GOOD, GOOD], 2)
+    assert res.vote.agreed and res.confidence == 1.0 and res.vote.failed == []
+
+
+def test_vote_without_objectives_shows_a_verified_sample():
+    infeasible = variant(variables__large__lb="avail_large")
+    res = vote(["not json", infeasible], 2)
+    assert res.vote.winner is None and res.confidence == 0.0 and not res.vote.agreed
+    assert res.status == "infeasible" and res.formalization.ok  # not the failed sample
+    res = vote(["not json", "nor this"], 2)
+    assert res.solution is None and res.status == "error" and res.confidence == 0.0
+
+
+def test_vote_survives_one_sample_whose_provider_fails():
+    from formalize.llm import LLMError
+    from formalize.testing import scripted_error
+
+    res = vote([GOOD, scripted_error(500)], 2, client={"max_retries": 0})
+    assert res.objective == pytest.approx(OPT) and res.confidence == pytest.approx(0.5)
+    (failed,) = [f for f in res.samples if f.solution is None]
+    assert failed.diagnostics[0].code == "llm-error" and "500" in failed.diagnostics[0].message
+    with pytest.raises(LLMError):
+        vote([scripted_error(500), scripted_error(500)], 2, client={"max_retries": 0})
+
+
+def test_progress_callbacks_follow_the_steps():
+    seen: list[tuple[str, str]] = []
+    infeasible = variant(variables__large__lb="avail_large")
+    llm = ScriptedLLM([infeasible, GOOD], name="progress")
+    try:
+        res = solve(TEXT, llm.client(), strategy="single", progress=lambda s, d: seen.append((s, d)))
+    finally:
+        llm.close()
+    assert res.objective == pytest.approx(OPT)
+    assert [s for s, _ in seen] == ["drafting", "checking", "solving", "repairing", "checking",
+                                    "solving"]
+    assert ("repairing", "repair-infeasible") in seen
+    seen.clear()
+    llm = ScriptedLLM([GOOD, GOOD], name="progress2")
+    try:
+        solve(TEXT, llm.client(), strategy="single", samples=2,
+              progress=lambda s, d: seen.append((s, d)))
+    finally:
+        llm.close()
+    assert seen[-1] == ("voting", "2/2 samples agree")
+    assert [s for s, _ in seen].count("drafting") == 1  # one progress line: the first sample's

@@ -103,7 +103,9 @@ class _Builder:
         lb = np.asarray(low.col_lb, float)
         ub = np.asarray(low.col_ub, float)
         ints = np.asarray(low.integrality) != 0
-        real = np.flatnonzero(~ints)
+        used = low.used_columns()
+        self.unused = np.flatnonzero(~used)  # variables nothing refers to: fixed, not modelled
+        real = np.flatnonzero(~ints & used)
         if len(real):
             j = int(real[0])
             name = col_label(low, j)
@@ -114,8 +116,8 @@ class _Builder:
                 hint="declare the variable integer/binary, or use backend='highs'",
                 section="variables", item=name.split("[")[0], symbol=name,
             ))
-        unb = np.flatnonzero(~np.isfinite(lb) | ~np.isfinite(ub) | (np.abs(lb) > INT_LIMIT)
-                             | (np.abs(ub) > INT_LIMIT))
+        unb = np.flatnonzero(used & (~np.isfinite(lb) | ~np.isfinite(ub) | (np.abs(lb) > INT_LIMIT)
+                                     | (np.abs(ub) > INT_LIMIT)))
         if len(unb):
             name = col_label(low, int(unb[0]))
             raise ModelError(error(
@@ -127,6 +129,10 @@ class _Builder:
             ))
         new = self.m.NewIntVar
         for j in range(low.n_cols):
+            if not used[j]:
+                self.mag.append(0)
+                self.x.append(new(0, 0, f"x{j}"))  # its value is set after the solve
+                continue
             lo, hi = _ceil(lb[j]), _floor(ub[j])
             self.mag.append(max(abs(lo), abs(hi)))
             if lo <= hi:
@@ -439,6 +445,13 @@ def solve_cpsat(
         sol.message = f"CP-SAT rejected the model: {msg}"
     if sol.ok:
         x = np.array([solver.Value(v) for v in b.x], dtype=np.float64)
+        if len(b.unused):  # unused variables take the value nearest 0 within their bounds
+            lb = np.asarray(lowered.col_lb, float)[b.unused]
+            ub = np.asarray(lowered.col_ub, float)[b.unused]
+            v = np.clip(0.0, lb, ub)
+            ints = np.asarray(lowered.integrality)[b.unused] != 0
+            v[ints] = np.clip(np.ceil(v[ints]), lb[ints], ub[ints])
+            x[b.unused] = v
         sol.values = col_values(lowered, x)
         sol.objective = 0.0 if feas else _objective(lowered, x)
         if not feas:

@@ -140,7 +140,10 @@ def build_highs(lowered: Lowered, threads: int | None = None, names: bool = Fals
         a_start = np.zeros(m + 1, dtype=np.int32)
     a_index = np.asarray(lowered.a_index, dtype=np.int32)
     a_value = np.asarray(lowered.a_value, dtype=np.float64)
-    integrality = np.asarray(lowered.integrality, dtype=np.int32)
+    # a variable nothing refers to is relaxed (its value is rounded afterwards): it must not
+    # make an LP a MIP, nor a convex QP an MIQP that HiGHS cannot take
+    integrality = np.where(lowered.used_columns(), np.asarray(lowered.integrality, dtype=np.int32), 0)
+    integrality = integrality.astype(np.int32)
     offset = float(lowered.obj_offset) if sense != "feasibility" else 0.0
 
     def clip(a: Any) -> np.ndarray:
@@ -318,7 +321,7 @@ def solve_highs(
     t0 = time.perf_counter()
     h = build_highs(lowered, threads=threads)
     _set_options(h, time_limit, options)
-    is_mip = bool(np.any(np.asarray(lowered.integrality) != 0))
+    is_mip = bool(np.any((np.asarray(lowered.integrality) != 0) & lowered.used_columns()))
     run_status = h.run()
     ms = h.getModelStatus()
     solve_time = h.getRunTime()
@@ -353,8 +356,8 @@ def solve_highs(
         x = np.array(s.col_value, dtype=np.float64)
         if ms == MS.kModelEmpty or len(x) != lowered.n_cols:
             x = _empty_point(lowered)
-        if is_mip:
-            ints = np.asarray(lowered.integrality) != 0
+        ints = np.asarray(lowered.integrality) != 0
+        if ints.any():
             x = np.where(ints, np.round(x), x)
         col_keys: dict[int, list[Any]] = {}
         row_keys: dict[int, list[Any]] = {}
