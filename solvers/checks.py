@@ -703,11 +703,14 @@ def _convexity(st: _Static) -> None:
 # --------------------------------------------------------------------------- entry point
 
 
-def check_model(model: Any, backend: str | None = None) -> CheckResult:
-    """All static diagnostics and the problem class of a model (path, dict, text or Model).
+def check_model(model: Any, backend: str | None = None, instantiate: bool = True) -> CheckResult:
+    """All diagnostics and the problem class of a model (path, dict, text or Model).
 
-    `backend` (None/"auto", "highs", "cpsat") enables the backend-specific checks. Never raises
-    for a bad model: load and data errors are returned as diagnostics."""
+    Static checks first; then, when they pass and `instantiate` is true, every constraint
+    instance is built as the solver would (up to INSTANTIATE_LIMIT variable instances), so
+    data-dependent errors are found before a solve. `backend` (None/"auto", "highs", "cpsat")
+    enables the backend-specific checks. Never raises for a bad model: load and data errors are
+    returned as diagnostics."""
     backend = None if backend in (None, "auto") else backend
     res = CheckResult(backend=backend)
     try:
@@ -735,7 +738,43 @@ def check_model(model: Any, backend: str | None = None) -> CheckResult:
         res.n_variables = sum(math.prod(len(inst.sets[s]) for s in st.var_sets[v]) if all(s in inst.sets for s in st.var_sets[v])
                               else 0 for v in m.variables)
     res.diagnostics.extend(st.diags)
+    if m.sense == "feasibility" and (m.objective or "").strip():
+        res.diagnostics.append(Diagnostic(
+            "objective-ignored", "sense is \"feasibility\", so the objective is not optimized",
+            severity="warning", location=Location(section="objective"),
+            hint="set sense to minimize or maximize, or drop the objective"))
+    elif m.sense != "feasibility" and not (m.objective or "").strip():
+        res.diagnostics.append(Diagnostic(
+            "no-objective", f"sense is {m.sense!r} but there is no objective: any feasible point is returned",
+            severity="warning", location=Location(section="objective"),
+            hint="write the objective, or set sense to \"feasibility\""))
+    if instantiate and res.ok and inst is not None:
+        _instances_check(m, res, backend)
     return res
+
+
+INSTANTIATE_LIMIT = 2_000_000  # variable instances; larger models are checked when solved
+
+
+def _instances_check(m: Model, res: CheckResult, backend: str | None) -> None:
+    """Build every constraint instance (the solver's lowering) to find what only data reveals:
+    an index outside its set (`inv[t - 1]` at the first t), a missing param entry, division by
+    zero, a false constant constraint, a big-M without bounds."""
+    if res.n_variables is not None and res.n_variables > INSTANTIATE_LIMIT:
+        res.diagnostics.append(Diagnostic(
+            "instances-not-checked", f"{res.n_variables} variable instances: constraint instances are "
+            "checked when the model is solved", severity="info", location=Location(section="model")))
+        return
+    from .lower import lower
+
+    target = "cpsat" if backend == "cpsat" or res.problem_class == "CP" else "highs"
+    try:
+        low = lower(m, target=target)
+    except ModelError as e:
+        seen = {str(d) for d in res.diagnostics}
+        res.diagnostics.extend(d for d in e.diagnostics if str(d) not in seen)
+        return
+    res.diagnostics.extend(low.diagnostics)
 
 
 def _names_check(st: _Static) -> None:

@@ -37,9 +37,11 @@ _SENSE_ALIASES = {
     "max": "maximize", "maximise": "maximize", "maximize": "maximize", "maximization": "maximize",
     "feasibility": "feasibility", "none": "feasibility", "feasible": "feasibility",
 }
+_NONNEGATIVE = {"nonnegativereals": ("real", 0), "nonnegativeintegers": ("integer", 0),
+                "positiveintegers": ("integer", 1), "positivereals": ("real", 0)}
 _DOMAIN_ALIASES = {
     "real": "real", "continuous": "real", "reals": "real", "float": "real",
-    "nonnegativereals": "real", "integer": "integer", "int": "integer", "integers": "integer",
+    "integer": "integer", "int": "integer", "integers": "integer",
     "binary": "binary", "bool": "binary", "boolean": "binary",
 }
 
@@ -93,6 +95,20 @@ class VariableSpec(_Doc):
     lb: Bound = None
     ub: Bound = None
     description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nonnegative_domains(cls, v: Any) -> Any:
+        # Pyomo's names: NonNegativeReals / NonNegativeIntegers / PositiveIntegers carry a bound
+        if isinstance(v, dict) and isinstance(v.get("domain"), str):
+            d = v["domain"].strip().lower().replace("_", "")
+            implied = _NONNEGATIVE.get(d)
+            if implied is not None:
+                domain, lb = implied
+                v = {**v, "domain": domain}
+                if v.get("lb") is None:
+                    v["lb"] = lb
+        return v
 
     @field_validator("lb", "ub", mode="before")
     @classmethod

@@ -55,6 +55,7 @@ def solve(
 
         sol = solve_highs(lowered, time_limit=time_limit, threads=threads, options=options,
                           duals=duals)
+    sol.diagnostics = list(lowered.diagnostics) + list(sol.diagnostics)  # e.g. trivial-constraint notes
     if sol.status == Status.INFEASIBLE and iis:
         _fill_iis(sol, lowered, iis_time_limit, threads)
     sol.wall_time = time.perf_counter() - t0

@@ -227,6 +227,10 @@ def test_bad_implies_condition():
     m["variables"]["open"] = {"index": ["Plants"], "domain": "binary"}
     m["constraints"].append({"name": "closed", "forall": "p in Plants",
                              "expr": "implies(not open[p], sum(ship[p, m] for m in Markets) == 0)"})
+    res = check_model(m)  # building the instances finds that big-M needs a bound on ship
+    assert only(res, "big-m-unbounded").location.item == "closed"
+    assert check_model(m, instantiate=False).ok
+    m["variables"]["ship"]["ub"] = 1000
     res = check_model(m)
     assert res.ok and res.problem_class == "MILP"
     m["constraints"][-1]["expr"] = "implies(ship[p, 'ny'] >= 5, sum(ship[p, m] for m in Markets) == 0)"
@@ -288,3 +292,29 @@ def test_examples_are_clean(name):
     expected = {"transport": "LP", "diet": "LP", "knapsack": "MILP", "portfolio": "QP", "n_queens": "CP", "sudoku": "CP",
                 "tsp": "MILP", "facility_location": "MILP", "minimax_location": "LP", "l1_regression": "LP"}[name]
     assert res.problem_class == expected
+
+
+def test_instances_are_built_so_data_errors_show_before_a_solve():
+    m = {"sets": {"T": {"range": [1, 3]}}, "variables": {"x": {"index": ["T"], "lb": 0}},
+         "objective": "sum(x[t] for t in T)",
+         "constraints": [{"name": "ramp", "forall": "t in T", "expr": "x[t - 1] <= x[t]"}]}
+    d = only(check_model(m), "index-not-in-set")
+    assert d.location.item == "ramp" and d.location.index == (1,) and "t > 1" in d.hint
+    m["constraints"][0]["forall"] = "t in T if t > 1"
+    assert check_model(m).ok
+
+
+def test_objective_and_sense_disagreements_are_warned():
+    assert only(check_model({"sense": "feasibility", "objective": "x", "variables": {"x": {"ub": 1}}}),
+                "objective-ignored").severity == "warning"
+    assert only(check_model({"sense": "maximize", "variables": {"x": {"ub": 1}},
+                             "constraints": [{"name": "c", "expr": "x <= 1"}]}), "no-objective")
+
+
+def test_pyomo_domain_names_carry_their_bound():
+    from solvers import load_model, solve
+
+    sol = solve({"variables": {"x": {"domain": "NonNegativeReals", "ub": 5}}, "objective": "x"})
+    assert sol.objective == 0
+    m = load_model({"variables": {"n": {"domain": "PositiveIntegers"}}})
+    assert m.variables["n"].domain == "integer" and m.variables["n"].lb == 1
