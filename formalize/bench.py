@@ -555,10 +555,7 @@ def _pipeline(p: Problem, client: Any, mode: str, samples: int, settings: dict) 
 
     started = time.perf_counter()
     try:
-        if mode == "code" and samples > 1:
-            res = _code_vote(p.text, client, samples, settings)
-        else:
-            res = program.solve(p.text, client, samples=samples, mode=mode, **settings)
+        res = program.solve(p.text, client, samples=samples, mode=mode, **settings)
     except AssertionError:  # a test double ran out of answers: a bug in the test, not a result
         raise
     except Exception as exc:  # an LLM failure ends this problem, not the run
@@ -586,23 +583,6 @@ def _warm_worker() -> None:
     import solvers.lower  # noqa: F401
     import solvers.solve_api  # noqa: F401
     from formalize import grounding  # noqa: F401
-
-
-def _code_vote(text: str, client: Any, samples: int, settings: dict) -> Any:
-    """k independent code-mode runs with the program's vote on the objective."""
-    from .codegen import solve_with_code
-    from .program import Result, Vote, cluster_objectives
-
-    kw = {k: v for k, v in settings.items() if k in ("max_repairs", "time_limit")}
-    runs = [solve_with_code(text, client, sample=k, **kw) for k in range(samples)]
-    objs = [r.objective if r.solution is not None and r.solution.ok else None for r in runs]
-    clusters = cluster_objectives(objs)
-    winner = clusters[0][1][0] if clusters else None
-    vote = Vote(objs, clusters, winner, len(clusters[0][1]) / samples if clusters else 0.0)
-    chosen = runs[winner if winner is not None else 0]
-    return Result(text=text, solution=chosen.solution, formalization=chosen.formalization,
-                  samples=[r.formalization for r in runs if r.formalization is not None],
-                  vote=vote, mode="code", code=chosen.code)
 
 
 # =============================================================================== summary

@@ -180,8 +180,10 @@ def result_rich(r) -> Any:
         line = Text(f"confidence {v.confidence:.0%} ({len(v.clusters[0][1]) if v.clusters else 0}/"
                     f"{len(v.objectives)} samples agree)", style="green" if v.agreed else "yellow")
         if not v.agreed:
-            line.append("; disagreement: " + ", ".join(
-                f"{_fmt(val)} × {len(ix)}" for val, ix in v.clusters))
+            parts_txt = [f"{_fmt(val)} × {len(ix)}" for val, ix in v.clusters]
+            if v.failed:
+                parts_txt.append(f"{len(v.failed)} without a solution")
+            line.append("; disagreement: " + ", ".join(parts_txt))
         parts.append(line)
     if r.formalization is not None and r.mode != "model":
         parts.append(formalization_rich(r.formalization))
@@ -192,7 +194,10 @@ def result_html(r) -> str:
     """A result for Jupyter: the solution table, the vote, the model in LaTeX."""
     out = solution_html(r.solution) if r.solution is not None else "<p><b>no solution</b></p>"
     if r.vote is not None:
-        out += f"<p>confidence {r.vote.confidence:.0%}</p>"
+        v = r.vote
+        agree = len(v.clusters[0][1]) if v.clusters else 0
+        extra = f", {len(v.failed)} without a solution" if v.failed else ""
+        out += f"<p>confidence {v.confidence:.0%} ({agree}/{len(v.objectives)} samples agree{extra})</p>"
     f = r.formalization
     if f is not None:
         if r.mode == "model":
