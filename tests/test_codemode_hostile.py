@@ -19,8 +19,21 @@ SECRET = "s3cr3t-7f1d9a"
 FAST = {"timeout": 5.0, "cpu_seconds": 4, "memory_mb": 768, "max_file_mb": 8}
 
 
-def _stray_processes() -> list[int]:
-    """Pids of processes still running the harness (forked children keep its command line)."""
+def _stray_processes(settle: float = 2.0) -> list[int]:
+    """Pids of harness processes this test run left behind (forked children keep its command
+    line). A process killed a moment ago may take a little while to go: wait up to `settle`
+    seconds before calling it a stray."""
+    import time
+
+    deadline = time.monotonic() + settle
+    while True:
+        found = _harness_processes()
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def _harness_processes() -> list[int]:
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
