@@ -16,7 +16,7 @@ Conventions
 - Tolerance: a comparison `a <= b` is violated when `a - b > tol * max(1, |a|, |b|)` (absolute
   near zero, relative on large sides); `==` likewise on `|a - b|`; bounds use
   `tol * max(1, |bound|)`; integrality `|v - round(v)| > tol`.
-- Strict `a < b`: when both sides are integral it means `a <= b - 1`; otherwise `a < b` exactly.
+- Strict `a < b`: when both sides are integral (within tol) it means `a <= b - 1`; otherwise `a < b` exactly.
 - Logic is evaluated by its meaning (no big-M): `implies(c, k)` is violated iff `c` holds and `k`
   is violated (a binary literal `y[i]` holds iff y > 0.5); `c1 or c2` iff every alternative is
   violated (amount: the smallest); `all_different` iff two values are within tol (amount: the
@@ -617,7 +617,7 @@ def _pair(a: float, op: str, b: float, tol: float) -> tuple[bool, float]:
         return d > allowed, d
     if op in ("<", ">"):
         lo, hi = (a, b) if op == "<" else (b, a)
-        if _integral(lo) and _integral(hi):
+        if _integral(lo, tol) and _integral(hi, tol):
             d = lo - (round(hi) - 1)
             return d > allowed, max(d, 0.0)
         return lo >= hi, max(lo - hi, 0.0)
@@ -627,8 +627,10 @@ def _pair(a: float, op: str, b: float, tol: float) -> tuple[bool, float]:
     raise ValueError(op)
 
 
-def _integral(v: float) -> bool:
-    return abs(v - round(v)) <= 1e-9 * max(1.0, abs(v))
+def _integral(v: float, tol: float = 0.0) -> bool:
+    """Integral within tol (the integrality tolerance), so that an integer variable at
+    2.9999995 — accepted as 3 by the integrality check — is judged as 3 by `k < 3`."""
+    return abs(v - round(v)) <= max(tol, 1e-9 * max(1.0, abs(v)))
 
 
 def judge(rel: Rel, tol: float = 1e-6) -> Judgement:

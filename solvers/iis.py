@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .backends.common import col_label, label, row_group, row_label
+from .backends.common import _norm_key, col_label, label, row_group, row_key, row_label
 from .lowered import Lowered
 
 
@@ -86,6 +86,16 @@ def _num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else repr(float(v))
 
 
+def _row_name(lowered: Lowered, i: int) -> str:
+    """Name of row i for an IIS: rows of a reformulation block (`_abs[c]`, `_max[c]`, ...) are
+    named after the constraint instance they belong to (`c[k]`), not the internal block."""
+    b = row_group(lowered, i)
+    if b is not None and b.auxiliary and b.name.startswith("_") and b.name.endswith("]") \
+            and "[" in b.name:
+        return label(b.name[b.name.index("[") + 1:-1], row_key(b, i - b.start))
+    return row_label(lowered, i)
+
+
 def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
@@ -124,7 +134,7 @@ def _highs_iis(lowered: Lowered, deadline: float, threads: int | None) -> IIS | 
         elif s == int(b.kIisBoundStatusBoxed):
             bounds.append(f"{_num(lb[j])} <= {name} <= {_num(ub[j])}")
     return IIS(
-        rows=_dedupe([row_label(lowered, i) for i in rows]), bounds=bounds,
+        rows=_dedupe([_row_name(lowered, i) for i in rows]), bounds=bounds,
         method="highs-iis", row_indices=rows,
     )
 
@@ -153,9 +163,11 @@ def _filter(
             res = test(rest)
             if res is True:
                 active = rest
-            elif res is None and time.perf_counter() >= deadline:
-                complete = False
-                return active, complete
+            elif res is None:
+                if phase is None:  # a single item kept unproven: the set may not be minimal
+                    complete = False
+                if time.perf_counter() >= deadline:
+                    return active, False
     return active, complete
 
 
@@ -208,7 +220,7 @@ def _deletion_filter(
 
     rows, complete = _filter(items, group_of, test, deadline)
     return IIS(
-        rows=_dedupe([row_label(lowered, i) for i in rows]), method="deletion-filter",
+        rows=_dedupe([_row_name(lowered, i) for i in rows]), method="deletion-filter",
         complete=complete, row_indices=rows,
     )
 
@@ -243,10 +255,10 @@ def cpsat_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = 
     names = []
     for t, i in kept:
         if t == "r":
-            names.append(row_label(lowered, i))
+            names.append(_row_name(lowered, i))
         else:
             c = lowered.cp_constraints[i]
-            names.append(label(c.name, c.key))
+            names.append(label(c.name, _norm_key(c.key)))  # flat, as row labels are
     return IIS(rows=_dedupe(names), method="cpsat-deletion-filter", complete=complete,
                row_indices=[i for t, i in kept if t == "r"])
 

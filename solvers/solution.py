@@ -27,8 +27,15 @@ class Status(str, Enum):
 
 
 def _key(index: tuple) -> Any:
-    """The dict key for an instance index: the element itself for 1-d, a tuple otherwise."""
-    return index[0] if len(index) == 1 else index
+    """The dict key for an instance index: the element itself for 1-d, a flat tuple otherwise
+    (an element of a tuple set, given as one tuple, is spliced in: `("a", "b"), 1` → `("a", "b", 1)`)."""
+    flat: list[Any] = []
+    for p in index:
+        if isinstance(p, (tuple, list)):
+            flat.extend(p)
+        else:
+            flat.append(p)
+    return flat[0] if len(flat) == 1 else tuple(flat)
 
 
 @dataclass

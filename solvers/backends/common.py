@@ -46,8 +46,8 @@ def block_keys(block: ColumnBlock) -> list[Any]:
     elems = [list(s.elements) for s in sets]
     if len(elems) == 1:
         keys = elems[0]
-        if keys and isinstance(keys[0], list):
-            keys = [tuple(k) for k in keys]
+        if keys and isinstance(keys[0], (list, tuple)):
+            keys = [_norm_key(k) for k in keys]  # a 1-tuple element keys as the element (col_key)
     else:
         keys = list(itertools.product(*elems))
         if any(e and isinstance(e[0], (tuple, list)) for e in elems):

@@ -33,7 +33,7 @@ import numpy as np
 from ..diagnostics import Location, ModelError, error
 from ..lowered import CPConstraint, Lowered
 from ..solution import Solution, Status
-from .common import col_label, col_values, row_label
+from .common import _norm_key, col_label, col_values, row_label
 
 MAX_DEN = 10**6
 INT_LIMIT = 2**62
@@ -77,14 +77,20 @@ def _scale(coefs: np.ndarray, where: dict[str, Any], what: str) -> tuple[list[in
     return ints, den
 
 
+def _snap_tol(x: float) -> float:
+    """How far x may be from an integer and still count as it: 1e-9 relative, capped at 1e-6
+    (plus a few ulps) so that a large bound like 1e10 + 0.6 is never rounded the wrong way."""
+    return min(1e-9 * max(1.0, abs(x)), 1e-6) + 16 * math.ulp(x)
+
+
 def _floor(x: float) -> int:
     r = round(x)
-    return int(r) if abs(x - r) <= 1e-9 * max(1.0, abs(x)) else math.floor(x)
+    return int(r) if abs(x - r) <= _snap_tol(x) else math.floor(x)
 
 
 def _ceil(x: float) -> int:
     r = round(x)
-    return int(r) if abs(x - r) <= 1e-9 * max(1.0, abs(x)) else math.ceil(x)
+    return int(r) if abs(x - r) <= _snap_tol(x) else math.ceil(x)
 
 
 class _Builder:
@@ -384,6 +390,7 @@ def _unpack_expr(e: Any) -> tuple[Any, Any, float]:
 
 
 def _index_tuple(key: Any) -> tuple | None:
+    key = _norm_key(key)  # tuple-set elements spliced in, as in row locations
     if key is None or key == ():
         return None
     return key if isinstance(key, tuple) else (key,)

@@ -359,6 +359,7 @@ def solve_highs(
         ints = np.asarray(lowered.integrality) != 0
         if ints.any():
             x = np.where(ints, np.round(x), x)
+        x = x + 0.0  # -0.0 (HiGHS, or rounding -0.3) reads as 0.0
         col_keys: dict[int, list[Any]] = {}
         row_keys: dict[int, list[Any]] = {}
         sol.values = col_values(lowered, x, col_keys)
