@@ -246,6 +246,8 @@ def _resolve_set(model: Model, name: str, spec: SetSpec, params: dict[str, Param
                            "tuple elements are written [\"a\", \"b\"]", section="sets", item=name, field="elements")
             e = tuple(e)
             d = len(e)
+            if d == 1:  # a 1-tuple is the element itself (dimension 1): ["a"] is "a"
+                e = e[0]
         else:
             d = 1
         if isinstance(e, float):

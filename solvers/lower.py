@@ -262,11 +262,12 @@ class _Lowerer:
             ub = np.full(count, dub)
             if ok:
                 frame = None
+                keys: InstanceKeys | None = None
                 for which, arr in (("lb", lb), ("ub", ub)):
                     raw = getattr(spec, which)
                     if raw is None:
                         continue
-                    self.ctx = _Ctx("variables", name, which)
+                    self.ctx = _Ctx("variables", name, which, None if frame is None else keys)
                     if isinstance(raw, (int, float)) and not math.isnan(raw):
                         arr[:] = max(float(raw), 0.0) if spec.domain == "binary" and which == "lb" else \
                             min(float(raw), 1.0) if spec.domain == "binary" else float(raw)
@@ -274,6 +275,7 @@ class _Lowerer:
                     try:
                         if frame is None:
                             frame = self._var_frame(sets, named, shape, count)
+                            keys = self.ctx.keys
                         vals = self._bound(raw, frame, sets, count)
                     except _Fail as f:
                         self.errors.append(f.diag)
@@ -605,7 +607,9 @@ class _Lowerer:
 
     def _elemlike(self, node: Node, frame: Frame) -> bool:
         return isinstance(node, Str) or (isinstance(node, Name) and node.id in frame.binds) or \
-            (isinstance(node, Tuple) and all(self._elemlike(e, frame) for e in node.elts))
+            (isinstance(node, Tuple) and all(self._elemlike(e, frame) or
+                                             (isinstance(e, Num) and e.value == int(e.value))
+                                             for e in node.elts))
 
     def _cond(self, node: Node, frame: Frame) -> np.ndarray:
         n = frame.n
@@ -649,7 +653,8 @@ class _Lowerer:
             numeric = False
         elif self._elemlike(a, frame) and self._elemlike(b, frame):
             A, B = self._elem(a, frame), self._elem(b, frame)
-            numeric = all(x.dim == 1 and x.dom.numeric() is not None for x in A + B)
+            numeric = len(A) == 1 and len(B) == 1 and \
+                all(x.dim == 1 and x.dom.numeric() is not None for x in A + B)
         else:
             numeric = True  # numbers compare as floats; _data reports non-numeric elements
         if numeric:
@@ -657,15 +662,24 @@ class _Lowerer:
             y = self._data(b, frame)
             res = {"<=": x <= y, ">=": x >= y, "==": x == y, "<": x < y, ">": x > y, "!=": x != y}[op]
             return np.array(np.broadcast_to(res, (n,)))
-        A, B = self._elem(a, frame), self._elem(b, frame)
-        if len(A) != 1 or len(B) != 1 or A[0].dim != B[0].dim:
+        # element (or tuple) comparison: flatten tuples to components, compare lexicographically
+        A = [c for e in self._elem(a, frame) for c in (self._split(e) if e.dim > 1 else [e])]
+        B = [c for e in self._elem(b, frame) for c in (self._split(e) if e.dim > 1 else [e])]
+        if len(A) != len(B):
             if op in ("==", "!="):
                 return np.full(n, op == "!=")
             raise self.fail("bad-condition", "cannot order elements of different shapes", node)
-        ra, rb = self._ranks(A[0].dom, B[0].dom, op, node)
-        x, y = ra[A[0].codes], rb[B[0].codes]
-        res = {"<=": x <= y, ">=": x >= y, "==": x == y, "<": x < y, ">": x > y, "!=": x != y}[op]
-        return np.array(np.broadcast_to(res, (n,)))
+        lt = np.zeros(n, dtype=bool)
+        eq = np.ones(n, dtype=bool)
+        for ea, eb in zip(A, B):
+            ra, rb = self._ranks(ea.dom, eb.dom, op, node)
+            x = np.broadcast_to(ra[ea.codes], (n,))
+            y = np.broadcast_to(rb[eb.codes], (n,))
+            if op not in ("==", "!="):
+                lt |= eq & (x < y)
+            eq &= x == y
+        res = {"<=": lt | eq, ">=": ~lt, "==": eq, "<": lt, ">": ~lt & ~eq, "!=": ~eq}[op]
+        return np.array(res)
 
     def _ranks(self, da: Dom, db: Dom, op: str, node: Node) -> tuple[np.ndarray, np.ndarray]:
         union = list(dict.fromkeys(list(da.elems) + list(db.elems)))
@@ -1178,12 +1192,14 @@ class _Lowerer:
                 hi = np.zeros(n)
             if op in (">=", "=="):
                 lo = np.zeros(n)
-            if op == "<":
-                self._strict_ok(d, node, frame)
-                hi = np.full(n, -1.0)
-            if op == ">":
-                self._strict_ok(d, node, frame)
-                lo = np.ones(n)
+            if op in ("<", ">"):
+                # a row without variables is decided exactly on the data (d < 0 / d > 0)
+                has = self._strict_ok(d, node, frame)
+                c = d.const_full()
+                if op == "<":
+                    hi = np.where(has | (c >= 0), -1.0, 0.0)
+                else:
+                    lo = np.where(has | (c <= 0), 1.0, 0.0)
             out.append((d, lo, hi))
         return out
 
@@ -1195,17 +1211,22 @@ class _Lowerer:
                 return x
         return None
 
-    def _strict_ok(self, d: Lin, node: Node, frame: Frame) -> None:
+    def _strict_ok(self, d: Lin, node: Node, frame: Frame) -> np.ndarray:
+        """Check that `d < 0` / `d > 0` is exact as `d <= -1` / `d >= 1` on every row that has
+        variables (after merging terms); returns that per-row mask."""
         _, _, integ = self._bounds()
-        bad_t = (integ[d.col] == 0) | (d.coef != np.round(d.coef))
+        r, col, k = merge_terms(d.row, d.col, d.coef, self.ncols)
+        has = np.bincount(r, minlength=d.n) > 0 if r.size else np.zeros(d.n, dtype=bool)
+        bad_t = (integ[col] == 0) | (k != np.round(k))
         c = d.const_full()
-        bad_rows = np.flatnonzero(c != np.round(c))
-        rows = np.concatenate([d.row[bad_t], bad_rows])
+        bad_rows = np.flatnonzero(has & (c != np.round(c)))
+        rows = np.concatenate([r[bad_t], bad_rows])
         if rows.size:
             r = int(rows.min())
             raise self.fail("strict-inequality",
                             "a strict inequality (< or >) needs integer variables with integer coefficients and constants",
                             node, frame, r, hint="use <= or >= (with an explicit margin if intended, e.g. x <= y - 0.001)")
+        return has
 
     def _chunk(self, lin: Lin, lo: np.ndarray, hi: np.ndarray, frame: Frame, node: Node) -> _Chunk:
         n = lin.n
