@@ -410,7 +410,9 @@ class ResultsFile:
         data = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         with self._lock:
             assert self._fd is not None, "ResultsFile.open() first"
-            os.write(self._fd, data)
+            view = memoryview(data)
+            while view:  # os.write may store only part of it (a full disk, a signal)
+                view = view[os.write(self._fd, view):]
             os.fsync(self._fd)
 
     def close(self) -> None:
@@ -464,7 +466,11 @@ Problem:
 {text}
 \"\"\""""
 
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(r"(?P<num>-?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)"
+                     r"(?:(?P<mult>[kKmM])\b|\s*(?P<word>thousand|million|mn|billion|bn)\b)?",
+                     re.IGNORECASE)
+_MULTIPLIER = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "mn": 1e6, "billion": 1e9,
+               "bn": 1e9}
 
 
 def parse_direct(text: str) -> tuple[str, float | None]:
@@ -483,12 +489,16 @@ def parse_direct(text: str) -> tuple[str, float | None]:
     for doc in reversed(candidates):
         if not isinstance(doc, dict):
             continue
-        if str(doc.get("status", "")).lower() in ("infeasible", "no solution", "none"):
+        if str(doc.get("status") or "").strip().lower() in ("infeasible", "no solution", "none"):
             return "infeasible", None
         v = doc.get("objective")
         if isinstance(v, str):
-            m = _NUMBER.search(v)
-            v = m.group(0).replace(",", "") if m else None
+            m = _NUMBER.search(v.replace("\u2212", "-"))
+            v = None
+            if m is not None:
+                f = _float(m.group("num").replace(",", ""))
+                suffix = (m.group("mult") or m.group("word") or "").lower()
+                v = f * _MULTIPLIER.get(suffix, 1.0) if f is not None else None
         f = _float(v)
         if f is not None:
             return "optimal", f
@@ -502,9 +512,10 @@ async def _direct(client: Any, p: Problem, sample: int = 0) -> dict:
     except AssertionError:  # a test double ran out of answers
         raise
     except Exception as exc:  # an LLM failure is the answer's outcome, recorded
+        kind = getattr(exc, "kind", None)
         return {"status": "error", "objective": None, "executed": False, "tokens": 0, "cost": 0.0,
                 "seconds": time.perf_counter() - started, "error": str(exc)[:500],
-                "error_kind": getattr(exc, "kind", type(exc).__name__)}
+                "error_kind": kind or type(exc).__name__, "retry": kind in TRANSIENT}
     status, obj = parse_direct(resp.text)
     return {"status": status, "objective": obj, "executed": status != "unparseable",
             "tokens": 0 if resp.cached else resp.total_tokens,
@@ -963,7 +974,8 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
                               + "); use another --out")
     selected = _select(ds, ids, limit)
     final = {i for i, r in done.items() if not r.get("retry")
-             and (not compare or mode == "direct" or r.get("direct") is not None)}
+             and (not compare or mode == "direct"
+                  or (r.get("direct") is not None and not r["direct"].get("retry")))}
     todo = [p for p in selected if p.id not in final]
     wanted = {p.id for p in selected}
 

@@ -22,6 +22,7 @@ import html
 import io
 import json
 import math
+import re
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -257,7 +258,7 @@ def parse_answer(text: str, variables: Iterable[str] = ()) -> dict | None:
             obj, end = dec.raw_decode(text, i)
         except json.JSONDecodeError:
             continue
-        if isinstance(obj, dict) and keys & set(obj) and (best is None or (end, -i) > best[:2]):
+        if isinstance(obj, dict) and keys & _names(obj) and (best is None or (end, -i) > best[:2]):
             best = (end, -i, obj)
     if best is not None:
         return best[2]
@@ -265,7 +266,19 @@ def parse_answer(text: str, variables: Iterable[str] = ()) -> dict | None:
         obj = extract_json(text)
     except LLMOutputError:
         return None
-    return obj if isinstance(obj, dict) and keys & set(obj) else None
+    return obj if isinstance(obj, dict) and keys & _names(obj) else None
+
+
+def _names(doc: dict) -> set[str]:
+    """The keys of `doc` and the variable names of keys like "x[1,2]"."""
+    return {str(k) for k in doc} | {str(k).split("[", 1)[0].strip() for k in doc}
+
+
+_CURRENCY = re.compile(r"[$\u20ac\u00a3\u00a5]|\b(?:usd|eur|gbp|dollars?|euros?)\b", re.IGNORECASE)
+_NUMBER_TEXT = re.compile(r"([+-]?\s*(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*"
+                          r"(k|m|mn|b|bn|thousand|million|billion)?", re.IGNORECASE)
+_MULTIPLIERS = {"": 1.0, "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
+                "b": 1e9, "bn": 1e9, "billion": 1e9}
 
 
 def _number(v: Any) -> float | None:
@@ -274,10 +287,11 @@ def _number(v: Any) -> float | None:
     if isinstance(v, (int, float)):
         return float(v) if math.isfinite(float(v)) else None
     if isinstance(v, str):
-        try:
-            x = float(v.strip().replace(",", "").replace("_", "").replace("$", ""))
-        except ValueError:
+        s = _CURRENCY.sub("", v.replace("\u2212", "-").replace(",", "").replace("_", "")).strip()
+        m = _NUMBER_TEXT.fullmatch(s)
+        if m is None:
             return None
+        x = float(m.group(1).replace(" ", "")) * _MULTIPLIERS[(m.group(2) or "").lower()]
         return x if math.isfinite(x) else None
     return None
 
@@ -430,7 +444,8 @@ def score_values(text: str, model: Model, gt: GroundTruth, tol: float = 1e-6,
         return special
     values = doc.get("values")
     if values is None:  # variables at the top level
-        values = {k: v for k, v in doc.items() if k in model.variables}
+        values = {k: v for k, v in doc.items()
+                  if k in model.variables or str(k).split("[", 1)[0].strip() in model.variables}
     if not isinstance(values, dict) or not values:
         return DirectAnswer("values", "unparseable", "the JSON has no \"values\" object",
                             claimed_objective=_number(doc.get("objective")), response=text)

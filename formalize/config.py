@@ -18,6 +18,7 @@ are layered independently: flag > environment > pyproject > user config > defaul
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -172,14 +173,19 @@ def _coerce(key: str, value: Any, kind: type, where: str) -> Any:
         raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
     try:
         if kind is int:
+            if isinstance(value, str) and not value.strip().lstrip("+-").isdigit():
+                value = float(value)  # "5.0" (as TOML's 5.0) is 5; "2.5" is refused below
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
             return int(value)
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(
             f"{where}: {key} must be {'an integer' if kind is int else 'a number'}, got {value!r}"
         ) from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{where}: {key} must be a finite number, got {value!r}")
+    return number
 
 
 def _file_layer(table: Mapping[str, Any], where: str, env: Mapping[str, str]) -> dict[str, Any]:

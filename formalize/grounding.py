@@ -35,6 +35,16 @@ _NUM_RE = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE = re.compile(r"\b(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_UNITS = "one|two|three|four|five|six|seven|eight|nine"
+_SMALL = "eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|ten|" + _UNITS
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+# "twenty-five", "ninety nine", "five hundred", "twenty-five thousand": one number, not two
+_COMPOUND_RE = re.compile(
+    rf"\b(?:(?P<tens>{_TENS})[- ](?P<unit>{_UNITS})|(?P<base>{_TENS}|{_SMALL}))"
+    rf"(?:\s+(?P<mult>hundred|thousand)\b)?\b", re.IGNORECASE)
+_ORDINAL_SUFFIX = re.compile(r"(?:st|nd|rd|th)\b", re.IGNORECASE)
+_ORDINAL_WORD_BEFORE = re.compile(r"\b(?:the|each|every|this|next|last|first|second)\s+$",
+                                  re.IGNORECASE)
 SCALES = (1.0, 100.0, 0.01, 1000.0, 0.001, 1e6, 1e-6, 60.0, 1 / 60, 24.0, 1 / 24, 7.0, 1 / 7,
           12.0, 1 / 12, 52.0, 365.0, 3600.0, 1 / 3600)
 TRIVIAL = frozenset({0.0, 1.0, -1.0})
@@ -94,12 +104,19 @@ def _fmt(v: float) -> str:
     return str(int(v)) if v == int(v) and abs(v) < 1e15 else f"{v:g}"
 
 
-_REFERENCE_RE = re.compile(r"\b(?:table|figure|fig\.|problem|section|example|step|chapter|eq\.)\s*[\d.-]*$", re.IGNORECASE)
+_REFERENCE_RE = re.compile(r"\b(?:table|figure|fig\.|problem|section|(?<!for )example|step|chapter|eq\.)"
+                           r"\s*[\d.-]*$", re.IGNORECASE)
 
 
 def _is_clock(text: str, a: int, b: int) -> bool:
-    """A time of day like 14:00 (its hour or minutes) — a label, not data."""
-    return (b < len(text) - 1 and text[b] == ":" and text[b + 1].isdigit()) or (a > 0 and text[a - 1] == ":")
+    """A time of day like 14:00 (its hour or its two-digit minutes) — a label, not data.
+
+    A ratio such as 3:2 is data: the part after the colon must be exactly two digits."""
+    after = text[b:b + 4]
+    if len(after) >= 3 and after[0] == ":" and after[1:3].isdigit() and not after[3:4].isdigit():
+        return True
+    return (a >= 2 and text[a - 1] == ":" and text[a - 2].isdigit() and b - a == 2
+            and text[a:b].isdigit())
 
 
 def text_numbers(text: str) -> list[TextNumber]:
@@ -108,7 +125,7 @@ def text_numbers(text: str) -> list[TextNumber]:
     taken: list[tuple[int, int]] = []
     for m in _NUM_RE.finditer(text):
         raw, suffix = m.group(1), (m.group(2) or "").strip().lower()
-        if _REFERENCE_RE.search(text[max(0, m.start() - 12):m.start()]) or _is_clock(text, m.start(), m.end()):
+        if _REFERENCE_RE.search(text[max(0, m.start() - 16):m.start()]) or _is_clock(text, m.start(), m.end()):
             taken.append((m.start(), m.end()))
             continue
         try:
@@ -120,6 +137,17 @@ def text_numbers(text: str) -> list[TextNumber]:
             v *= _MULT[suffix]
         out.append(TextNumber(v, m.start(), m.end(), _quote(text, m.start(), m.end()), pct))
         taken.append((m.start(), m.end()))
+    for m in _COMPOUND_RE.finditer(text):
+        if m.group("tens") is None and m.group("mult") is None:
+            continue  # a single word: the loop below reads it
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        head = m.group("base") or m.group("tens")
+        v = float(_WORDS[head.lower()] + (_WORDS[m.group("unit").lower()] if m.group("unit") else 0))
+        if m.group("mult"):
+            v *= _WORDS[m.group("mult").lower()]
+        out.append(TextNumber(v, m.start(), m.end(), _quote(text, m.start(), m.end())))
+        taken.append((m.start(), m.end()))
     for m in _WORD_RE.finditer(text):
         if any(a <= m.start() < b for a, b in taken):
             continue
@@ -127,6 +155,34 @@ def text_numbers(text: str) -> list[TextNumber]:
         out.append(TextNumber(float(_WORDS[w]), m.start(), m.end(), _quote(text, m.start(), m.end())))
     out.sort(key=lambda t: t.start)
     return out
+
+
+def _is_ordinal(text: str, tn: TextNumber) -> bool:
+    """A position ("3rd", "the 5th", "the third machine"), not a quantity: it may ground a
+    model number, but is not reported when no model number uses it."""
+    if text[tn.start:tn.end].strip()[:1].isdigit():
+        return bool(_ORDINAL_SUFFIX.match(text, tn.end))
+    word = text[tn.start:tn.end].lower()
+    return word in ("third", "quarter") and bool(_ORDINAL_WORD_BEFORE.search(text[:tn.start]))
+
+
+_YEAR_BEFORE = re.compile(
+    r"\b(?:in|since|year|by|until|before|after|from|fy|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|"
+    r"jul\w*|aug\w*|sep\w*|oct\w*|nov\w*|dec\w*)\.?\s+(?:\d{1,2},?\s+)?$", re.IGNORECASE)
+
+
+_DAY_BEFORE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+$")
+
+
+def _is_year(text: str, tn: TextNumber) -> bool:
+    """A calendar year or day ("in 2024", "May 3, 2025"): a date, not a quantity (it may still
+    ground a model number, but is not reported when unused)."""
+    raw = text[tn.start:tn.end]
+    before = text[max(0, tn.start - 20):tn.start]
+    if raw.isdigit() and 1 <= tn.value <= 31 and _DAY_BEFORE.search(before):
+        return True
+    return (len(raw) == 4 and raw.isdigit() and 1900 <= tn.value <= 2100
+            and bool(_YEAR_BEFORE.search(before)))
 
 
 def _quote(text: str, a: int, b: int, width: int = 30) -> str:
@@ -323,5 +379,7 @@ def ground(model: Model, text: str) -> GroundingReport:
             for i, tn in enumerate(tns):
                 if _close(tn.value, v):
                     used[i] = True
-    rep.unused = [tn for tn, u in zip(tns, used) if not u and tn.value not in TRIVIAL]
+    rep.unused = [tn for tn, u in zip(tns, used)
+                  if not u and tn.value not in TRIVIAL and not _is_ordinal(text, tn)
+                  and not _is_year(text, tn)]
     return rep

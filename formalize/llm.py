@@ -50,6 +50,9 @@ Messages = Sequence[Mapping[str, Any]]
 _SCHEMA_PROVIDERS = {"ollama", "ollama_chat", "hosted_vllm", "lm_studio", "llamafile"}
 _RETRY_AFTER_CAP = 60.0  # seconds; a longer Retry-After is not worth waiting for
 _RETRYABLE = {"timeout", "rate_limit", "server_error", "connection", "bad_response"}
+_NETWORK_ERRORS = {"ConnectError", "ConnectTimeout", "NetworkError", "ReadError", "WriteError",
+                   "ProxyError", "APIConnectionError", "ClientConnectorError",
+                   "ServerDisconnectedError", "ClientOSError"}
 _BAD_BODY = re.compile(
     r"Expecting value|Unterminated string|Expecting ',' delimiter|Expecting property name|"
     r"Extra data|Invalid control character|JSONDecodeError|"
@@ -422,7 +425,13 @@ def _classify(lt: ModuleType, exc: BaseException) -> str:
                         getattr(lt, "BadGatewayError", lt.ServiceUnavailableError))):
         return "server_error"
     if isinstance(exc, lt.APIConnectionError):
-        return "connection"
+        # litellm also wraps any unmapped exception (a provider bug, a ValueError) in
+        # APIConnectionError: only a network cause (or none known) makes it a connection error
+        cause = _chain(exc)[1:]
+        if not cause or any(isinstance(e, OSError) or type(e).__name__ in _NETWORK_ERRORS
+                            for e in cause):
+            return "connection"
+        return "error"
     status = getattr(exc, "status_code", None)
     if isinstance(status, int) and status >= 500:
         return "server_error"
@@ -712,9 +721,11 @@ class LLMClient:
         return resp
 
     def _store(self, key: str, resp: LLMResponse) -> LLMResponse:
+        """Cache a complete answer (an empty or cut-off one is returned but not replayed)."""
         resp.cache_key = key
-        if not self.no_cache:
-            self.cache.put(key, resp.to_record(), model=self.settings.model)
+        if self.no_cache or not resp.text.strip() or resp.finish_reason == "length":
+            return resp
+        self.cache.put(key, resp.to_record(), model=self.settings.model)
         return resp
 
     def complete(self, messages: Messages | str, *, response_format: Any = None, sample: int = 0,
