@@ -21,8 +21,8 @@ def __getattr__(name: str) -> Any:
         from . import program
 
         return getattr(program, name)
-    if name == "compare":
-        from .compare import compare
+    if name == "compare":  # the module itself is callable: formalize.compare(...) runs compare()
+        import importlib
 
-        return compare
+        return importlib.import_module(".compare", __name__)
     raise AttributeError(f"module 'formalize' has no attribute {name!r}")

@@ -23,7 +23,9 @@ import io
 import json
 import math
 import re
+import sys
 import time
+import types
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -1042,3 +1044,14 @@ def _savefig(fig: Any, path: str | Path) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(p, dpi=110)
     return p
+
+
+class _CallableModule(types.ModuleType):
+    """`formalize.compare(...)` calls `compare()`, whether or not this module was imported first
+    (importing a submodule replaces the package attribute of the same name with the module)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Comparison:
+        return compare(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -487,3 +487,12 @@ def test_cli_usage_errors(argv, msg, capsys):
     assert main(argv) == 2
     assert msg in capsys.readouterr().err
 
+
+
+def test_formalize_compare_is_callable_before_and_after_the_module_import():
+    import formalize
+    import formalize.compare as mod
+
+    assert formalize.compare is mod and callable(formalize.compare)
+    with pytest.raises(TypeError):
+        formalize.compare()  # compare() needs the problem: the call reached the function
