@@ -568,6 +568,9 @@ class LLMClient:
 
     def _key(self, messages: list[dict[str, Any]], response_format: Any, params: Mapping[str, Any],
              sample: int) -> str:
+        # the structured-output mode changes what is sent (schema vs JSON instruction): part of the key
+        if response_format is not None and self.settings.structured_output != "auto":
+            params = {**params, "_structured_output": self.settings.structured_output}
         return cache_key(self.settings.model, messages, api_base=self.settings.api_base,
                          response_format=response_format, params=params, sample=sample)
 

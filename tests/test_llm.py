@@ -348,3 +348,16 @@ def test_unknown_provider_fails_at_once() -> None:
     with pytest.raises(LLMError) as info:
         client.complete("hi")
     assert info.value.attempts == 1 and "no_such_provider/model" in str(info.value)
+
+
+def test_structured_output_mode_is_part_of_the_cache_key(tmp_path):
+    from formalize.config import LLMSettings
+    from formalize.llm import LLMClient
+
+    fmt = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    keys = {mode: LLMClient(LLMSettings(model="openai/x", structured_output=mode), cache=tmp_path)
+            ._key([{"role": "user", "content": "q"}], fmt, {}, 0) for mode in ("auto", "always", "never")}
+    assert len(set(keys.values())) == 3
+    plain = LLMClient(LLMSettings(model="openai/x", structured_output="never"), cache=tmp_path)
+    assert plain._key([{"role": "user", "content": "q"}], None, {}, 0) == \
+        LLMClient(LLMSettings(model="openai/x"), cache=tmp_path)._key([{"role": "user", "content": "q"}], None, {}, 0)

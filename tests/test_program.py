@@ -369,3 +369,21 @@ def test_progress_callbacks_follow_the_steps():
         llm.close()
     assert seen[-1] == ("voting", "2/2 samples agree")
     assert [s for s, _ in seen].count("drafting") == 1  # one progress line: the first sample's
+
+
+def test_attached_data_file_is_summarized_and_bound_by_column(tmp_path):
+    """The LLM sees the file's columns and a few rows; the solver loads the data itself."""
+    ex = HERE / "problems/examples/transport"
+    data = tmp_path / "distances.csv"
+    data.write_text((ex / "distances.csv").read_text())
+    good = json.loads((ex / "model.json").read_text())
+    llm = ScriptedLLM([good], name="datafile")
+    try:
+        f = formalize((ex / "problem.txt").read_text(), llm.client(), data=[data], strategy="single")
+    finally:
+        llm.close()
+    assert f.ok and f.solution is not None
+    assert f.solution.objective == pytest.approx(153.675, rel=1e-9)
+    prompt = llm.calls[0].prompt
+    assert "distances.csv: 6 rows; columns: plant (text), market (text), distance (number)" in prompt
+    assert solvers.check(f.model, f.solution.values).feasible
