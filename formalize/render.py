@@ -67,8 +67,9 @@ def solution_rich(sol: Solution, title: str = "Solution"):
         head.append(f"   gap = {sol.gap:.2%}")
     head.append(f"   ({sol.solver}, solver {sol.solve_time:.3f}s, total {sol.wall_time:.3f}s)", style="dim")
     parts: list[Any] = [head]
-    if sol.message and not sol.ok:
-        parts.append(Text(sol.message, style="red"))
+    if sol.message and not sol.ok and not (sol.iis and sol.message.startswith("conflicting set")
+                                           and "not be minimal" not in sol.message):
+        parts.append(Text(sol.message, style="red"))  # (the IIS line below says the same)
     if sol.iis:
         parts.append(Text("conflicting constraints (IIS): " + ", ".join(sol.iis), style="red"))
     if sol.unbounded_variables:
