@@ -201,29 +201,19 @@ def unique_names(names: list[str]) -> list[str]:
 
 def all_row_labels(lowered: Lowered) -> list[str]:
     """Readable names of all rows (blocks' keys; `row{i}` where no block covers a row)."""
-    try:
-        got = list(lowered.row_names())
-        if len(got) == lowered.n_rows:
-            return got
-    except NotImplementedError:
-        pass
-    names = [f"row{i}" for i in range(lowered.n_rows)]
-    for b in lowered.rows:
-        for j, k in enumerate(row_block_keys(b)):
-            names[b.start + j] = label(b.name, k)
-    return names
+    return _all_labels(lowered.row_names(), lowered.n_rows, "row", lowered.rows, row_block_keys)
 
 
 def all_col_labels(lowered: Lowered) -> list[str]:
-    """Readable names of all columns."""
-    try:
-        got = list(lowered.col_names())
-        if len(got) == lowered.n_cols:
-            return got
-    except NotImplementedError:
-        pass
-    names = [f"col{j}" for j in range(lowered.n_cols)]
-    for b in lowered.cols:
-        for j, k in enumerate(block_keys(b)):
+    """Readable names of all columns (`col{j}` where no block covers a column)."""
+    return _all_labels(lowered.col_names(), lowered.n_cols, "col", lowered.cols, block_keys)
+
+
+def _all_labels(got: list[str], n: int, prefix: str, blocks: list, keys_of: Any) -> list[str]:
+    if len(got) == n:  # the blocks cover everything (every lowered model; not every hand-built one)
+        return list(got)
+    names = [f"{prefix}{i}" for i in range(n)]
+    for b in blocks:
+        for j, k in enumerate(keys_of(b)):
             names[b.start + j] = label(b.name, k)
     return names
