@@ -850,19 +850,16 @@ def _model_name(model: Any) -> str:
 
 
 def _make_client(model: Any, *, api_base: str | None, no_cache: bool, purpose: str) -> Any:
-    from .config import NoModelConfigured, resolve_model
-    from .llm import LLMClient
+    from .config import NoModelConfigured
+    from .program import _client
 
-    if isinstance(model, LLMClient):
-        return model
     try:
-        settings = resolve_model(model, api_base=api_base)
+        return _client(model, no_cache=no_cache, api_base=api_base)
     except NoModelConfigured as exc:
         raise ConfigError(
             f"this benchmark needs a model ({purpose}); set one with --model (e.g. --model "
             "openai/gpt-4.1), or run --model reference to audit the labels with the library's "
             f"reference models (no LLM).\n{exc}") from None
-    return LLMClient(settings, no_cache=no_cache)
 
 
 def _select(ds: Dataset, ids: Sequence[str] | None, limit: int | None) -> list[Problem]:

@@ -242,13 +242,9 @@ def _solve_exit(res: Any, is_model: bool) -> int:
 
 
 def _make_client(a: argparse.Namespace) -> Any:
-    from .config import resolve_model
-    from .llm import LLMClient
+    from .program import _client
 
-    settings = resolve_model(a.model)
-    if a.api_base:
-        settings = settings.with_(api_base=a.api_base, api_key=settings.api_key or "none")
-    return LLMClient(settings, no_cache=a.no_cache)
+    return _client(a.model, no_cache=a.no_cache, api_base=a.api_base)
 
 
 def _emit(text: str, output: str | None) -> None:

@@ -102,15 +102,14 @@ class _Failed(Exception):
         self.diagnostics = diagnostics
 
 
-def _client(model: str | LLMClient | None, no_cache: bool = False, **settings: Any) -> LLMClient:
+def _client(model: str | LLMClient | None, no_cache: bool = False, api_base: str | None = None) -> LLMClient:
+    """The LLM client for a model string (flag > env > config; see formalize.config), or the
+    client itself. The one place the CLI, the program, comparison and benchmarks make one."""
     if isinstance(model, LLMClient):
         return model
     from .config import resolve_model
 
-    s = resolve_model(model)
-    if settings:
-        s = s.with_(**{k: v for k, v in settings.items() if v is not None})
-    return LLMClient(s, no_cache=no_cache)
+    return LLMClient(resolve_model(model, api_base=api_base), no_cache=no_cache)
 
 
 def data_summaries(paths: Sequence[str | Path], rows: int = 3) -> str:
