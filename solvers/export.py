@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends.common import fresh_name, unique_names
 from .lowered import Lowered
 
 __all__ = ["to_pulp", "to_pyomo", "write_lp", "write_mps"]
@@ -182,19 +183,6 @@ def to_pyomo(model: Any):
     return m
 
 
-def _unique(names: list[str]) -> list[str]:
-    """Names made safe for PuLP/LP files and distinct ("a_b" twice → "a_b", "a_b_2")."""
-    out, seen = [], set()
-    for n in names:
-        s = _safe(n)
-        base, k = s, 2
-        while s in seen:
-            s, k = f"{base}_{k}", k + 1
-        seen.add(s)
-        out.append(s)
-    return out
-
-
 def to_pulp(model: Any):
     """A PuLP LpProblem equivalent to the model (linear models only: PuLP has no quadratic terms)."""
     import pulp
@@ -208,7 +196,7 @@ def to_pulp(model: Any):
                                     hint="export to Pyomo, LP or MPS instead"))
     sense = pulp.LpMaximize if lw.sense == "maximize" else pulp.LpMinimize
     prob = pulp.LpProblem(_safe(name), sense)
-    names = _unique(lw.col_names())
+    names = unique_names(lw.col_names(), _safe)
     cols: list[Any] = []
     for c, nm in enumerate(names):
         lo, hi = _bound(lw.col_lb[c]), _bound(lw.col_ub[c])
@@ -220,7 +208,7 @@ def to_pulp(model: Any):
             cols.append(prob.add_variable(nm, lowBound=lo, upBound=hi, cat=cat))
         else:  # pragma: no cover - older PuLP
             cols.append(pulp.LpVariable(nm, lowBound=lo, upBound=hi, cat=cat))
-    rnames = _unique(lw.row_names())
+    rnames = unique_names(lw.row_names(), _safe)
     taken = set(rnames)
     for i in range(lw.n_rows):
         ci, cv = _row_terms(lw, i)
@@ -231,7 +219,7 @@ def to_pulp(model: Any):
             prob += (expr == lo), nm
             continue
         if lo is not None and hi is not None:  # a range: two rows, distinct names
-            lo_nm, hi_nm = _fresh(nm + "_lo", taken), _fresh(nm + "_hi", taken)
+            lo_nm, hi_nm = fresh_name(nm + "_lo", taken), fresh_name(nm + "_hi", taken)
             prob += (expr >= lo), lo_nm
             prob += (expr <= hi), hi_nm
         elif lo is not None:
@@ -242,11 +230,3 @@ def to_pulp(model: Any):
         obj = pulp.lpSum(float(lw.obj[j]) * cols[j] for j in np.flatnonzero(lw.obj))
         prob += obj + float(lw.obj_offset)
     return prob
-
-
-def _fresh(name: str, taken: set[str]) -> str:
-    s, k = name, 2
-    while s in taken:
-        s, k = f"{name}_{k}", k + 1
-    taken.add(s)
-    return s

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -183,20 +183,19 @@ def sanitize(name: str) -> str:
     return s
 
 
-def unique_names(names: list[str]) -> list[str]:
-    """Sanitized names made unique by a numeric suffix where sanitizing collided."""
-    seen: dict[str, int] = {}
-    out: list[str] = []
-    for n in names:
-        s = sanitize(n)
-        if s in seen:
-            seen[s] += 1
-            s = f"{s}_{seen[s]}"
-            while s in seen:
-                s += "_"
-        seen.setdefault(s, 0)
-        out.append(s)
-    return out
+def fresh_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name_2`, `name_3`, … — the first not in `taken` (which it joins)."""
+    s, k = name, 2
+    while s in taken:
+        s, k = f"{name}_{k}", k + 1
+    taken.add(s)
+    return s
+
+
+def unique_names(names: list[str], clean: Callable[[str], str] = sanitize) -> list[str]:
+    """Names cleaned for a file format, made distinct where cleaning made them collide."""
+    taken: set[str] = set()
+    return [fresh_name(clean(n), taken) for n in names]
 
 
 def all_row_labels(lowered: Lowered) -> list[str]:
