@@ -227,7 +227,7 @@ class Program:
     # -- verification -----------------------------------------------------------------------
     def verify(self, doc: dict, text: str, first: bool) -> tuple[Model | None, list[Diagnostic], GroundingReport | None]:
         """Schema, static checks, data, grounding. Returns the model and its diagnostics."""
-        args = (doc, text, first, self.backend, [str(p.parent) for p in self.data])
+        args = (doc, text, first, self.backend, [str(p.parent) for p in self.data], not self.do_solve)
         if self.executor is not None:
             return self.executor.submit(_verify_job, *args).result()
         return _verify_job(*args)
@@ -351,8 +351,8 @@ def _schema() -> dict:
     return s
 
 
-def _verify_job(doc: dict, text: str, first: bool, backend: str,
-                data_dirs: list[str]) -> tuple[Model | None, list[Diagnostic], GroundingReport | None]:
+def _verify_job(doc: dict, text: str, first: bool, backend: str, data_dirs: list[str],
+                instantiate: bool) -> tuple[Model | None, list[Diagnostic], GroundingReport | None]:
     """Load, check and ground one document (a module-level function: it runs in worker processes)."""
     try:
         model = load_model(doc, data_dirs=data_dirs or None)
@@ -362,7 +362,9 @@ def _verify_job(doc: dict, text: str, first: bool, backend: str,
 
     from .grounding import ground
 
-    res = check_model(model, backend=None if backend == "auto" else backend)
+    # when a solve follows, it builds the instances and its located errors go back for repair
+    # the same way: building them here too would lower every model twice
+    res = check_model(model, backend=None if backend == "auto" else backend, instantiate=instantiate)
     diags = list(res.diagnostics)
     rep = ground(model, text)
     diags += rep.diagnostics() if first else [d for d in rep.diagnostics() if d.code != "unused-number"]

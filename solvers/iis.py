@@ -63,6 +63,7 @@ def _feasibility_copy(lowered: Lowered, relax: bool) -> Lowered:
     low.q_cols = np.zeros(0, dtype=np.int32)
     low.q_vals = np.zeros(0)
     low.cp_constraints = []
+    low._used = None  # the objective and CP constraints are gone: recompute which columns are used
     if relax:
         low.integrality = np.zeros(lowered.n_cols, dtype=np.int8)
     return low

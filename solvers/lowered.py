@@ -185,6 +185,7 @@ class Lowered:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # info/warnings of lowering
     _col_names: list[str] | None = field(default=None, repr=False)
     _row_names: list[str] | None = field(default=None, repr=False)
+    _used: np.ndarray | None = field(default=None, repr=False)
 
     def col_names(self) -> list[str]:
         """Readable column names, "ship[seattle,ny]", "n", "_max[objective][3]" (cached)."""
@@ -233,7 +234,10 @@ class Lowered:
 
     def used_columns(self) -> np.ndarray:
         """Boolean mask of the columns that appear somewhere: a row, the objective, Q, or a
-        CP-SAT constraint (a declared variable nothing refers to is not used)."""
+        CP-SAT constraint (a declared variable nothing refers to is not used). Cached: the
+        lowering, the class and each backend ask for it."""
+        if self._used is not None and len(self._used) == self.n_cols:
+            return self._used
         used = np.zeros(self.n_cols, dtype=bool)
         used[np.asarray(self.a_index, dtype=np.int64)] = True
         used[np.flatnonzero(np.asarray(self.obj) != 0)] = True
@@ -242,6 +246,7 @@ class Lowered:
         for c in self.cp_constraints:
             for j in _cp_columns(c.data):
                 used[j] = True
+        self._used = used
         return used
 
     @property
