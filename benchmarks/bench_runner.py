@@ -1,4 +1,4 @@
-"""Benchmark of the benchmark runner itself (formalize.bench), against a local slow LLM.
+"""Benchmark of the benchmark runner itself (formalize.evaluation.bench), against a local slow LLM.
 
 A local OpenAI-compatible server (tests/openai_server.py) answers every chat request after
 1 s with the hand-written reference model (problems/datasets/**/model.json) of the problem whose
@@ -43,7 +43,7 @@ def _load_server_module():
 def _clean_references() -> list[tuple[str, str, dict, float | None, str]]:
     """(folder, text, model document, label, label status) of references that verify at once."""
     import solvers
-    from formalize.program import Program
+    from formalize.program.pipeline import Program
 
     prog = Program(None, strategy="single")  # used only for its verifier (no LLM call)
     out = []
@@ -93,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--delay", type=float, default=1.0, help="server answer delay, seconds")
     a = ap.parse_args(argv)
 
-    from formalize.bench import Dataset, Problem, run_bench
-    from formalize.config import LLMSettings
-    from formalize.llm import LLMClient, _litellm
+    from formalize.evaluation.bench import Dataset, Problem, run_bench
+    from formalize.llm.client import LLMClient, _litellm
+    from formalize.llm.config import LLMSettings
 
     refs = _clean_references()
     problems = []

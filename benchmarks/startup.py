@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "problems/examples/knapsack/model.json"
 COMMANDS = {
     "python -c pass": [sys.executable, "-c", "pass"],
-    "formalize --help": [sys.executable, "-m", "formalize.cli", "--help"],
-    "formalize solve knapsack/model.json": [sys.executable, "-m", "formalize.cli", "solve", str(MODEL)],
+    "formalize --help": [sys.executable, "-m", "formalize.cli.main", "--help"],
+    "formalize solve knapsack/model.json": [sys.executable, "-m", "formalize.cli.main", "solve", str(MODEL)],
 }
 TARGETS = {"formalize --help": 0.3, "formalize solve knapsack/model.json": 1.0}
 

@@ -18,11 +18,11 @@ __all__ = ["formalize", "solve", "compare", "Formalization", "Result", "__versio
 
 def __getattr__(name: str) -> Any:
     if name in ("formalize", "solve", "Formalization", "Result"):
-        from . import program
+        from formalize.program import pipeline as program
 
         return getattr(program, name)
-    if name == "compare":  # the module itself is callable: formalize.compare(...) runs compare()
-        import importlib
+    if name == "compare":
+        from formalize.evaluation.compare import compare
 
-        return importlib.import_module(".compare", __name__)
+        return compare
     raise AttributeError(f"module 'formalize' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The benchmark runner (formalize.bench): datasets, scoring, reference runs, resume, --compare, CLI.
+"""The benchmark runner (formalize.evaluation.bench): datasets, scoring, reference runs, resume, --compare, CLI.
 
 End-to-end runs use ``--model reference`` (the hand-written models of problems/datasets, no LLM)
 and, for the LLM paths, ScriptedLLM — a test double answering from queues written here."""
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from formalize import bench
-from formalize.bench import is_correct, load_dataset, read_results, run_bench, summarize
-from formalize.cli import main
-from formalize.config import ConfigError
+from formalize.cli.main import main
+from formalize.evaluation import bench
+from formalize.evaluation.bench import is_correct, load_dataset, read_results, run_bench, summarize
+from formalize.llm.config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "datasets"
@@ -206,7 +206,7 @@ def test_existing_results_need_resume_or_overwrite(tmp_path: Path) -> None:
 
 _SLOW_RUN = """
 import sys, time
-from formalize import bench
+from formalize.evaluation import bench
 real = bench._solve_reference
 def slow(*a, **k):
     time.sleep(0.15)
@@ -265,7 +265,7 @@ def _dataset(tmp_path: Path) -> Path:
 
 
 def test_direct_mode_and_compare_with_scripted_llm(tmp_path: Path) -> None:
-    from formalize.testing import ScriptedLLM
+    from formalize.llm.testing import ScriptedLLM
 
     path = _dataset(tmp_path)
     diet = json.loads((ROOT / "problems" / "examples" / "diet" / "model.json").read_text())
@@ -312,7 +312,7 @@ def test_parse_direct_answers() -> None:
 
 
 def test_llm_failure_is_recorded_per_problem(tmp_path: Path) -> None:
-    from formalize.testing import ScriptedLLM, scripted_error
+    from formalize.llm.testing import ScriptedLLM, scripted_error
 
     path = _dataset(tmp_path)
     with ScriptedLLM([scripted_error(401, "bad key")] * 2, name="bench-fail") as llm:

@@ -1,6 +1,6 @@
 """The `formalize` command: exit codes, messages without tracebacks, `--json`, the LLM path.
 
-Most runs are in-process (`formalize.cli.main`); a few are real processes to prove the exit code,
+Most runs are in-process (`formalize.cli.main.main`); a few are real processes to prove the exit code,
 a clean stdout (the HiGHS banner must not leak into `--json`) and the absence of tracebacks.
 Known optima: transport 153.675 (Dantzig; problems/examples/transport/expected.json), NL4Opt
 snack suitcases 4190 (l ≤ 70/3 → l = 23, s = 47 → 50·47 + 80·23), the bakery is infeasible
@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 import solvers
-from formalize import cli
-from formalize.testing import ScriptedLLM, scripted_error
+from formalize.cli import main as cli
+from formalize.llm.testing import ScriptedLLM, scripted_error
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "problems/examples"
@@ -40,10 +40,10 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 def run_proc(*args: str, cwd: Path | None = None, env: dict | None = None,
              timeout: float = 60) -> subprocess.CompletedProcess:
-    """The CLI as a real process (`python -m formalize.cli`)."""
+    """The CLI as a real process (`python -m formalize.cli.main`)."""
     e = dict(os.environ if env is None else env)
     e["PYTHONPATH"] = os.pathsep.join([str(ROOT), e.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    return subprocess.run([sys.executable, "-m", "formalize.cli", *map(str, args)], cwd=cwd or ROOT,
+    return subprocess.run([sys.executable, "-m", "formalize.cli.main", *map(str, args)], cwd=cwd or ROOT,
                           env=e, capture_output=True, text=True, timeout=timeout)
 
 
@@ -59,7 +59,7 @@ def diet_with(tmp_path: Path, **changes: str) -> Path:
 
 
 def test_help_imports_nothing_heavy():
-    code = ("import sys\nfrom formalize import cli\nrc = cli.main(['--help'])\n"
+    code = ("import sys\nfrom formalize.cli import main as cli\nrc = cli.main(['--help'])\n"
             "heavy = ['numpy', 'pydantic', 'rich', 'litellm', 'highspy', 'ortools', 'pyomo', 'pulp',"
             " 'solvers.model']\nprint(rc, [m for m in heavy if m in sys.modules], file=sys.stderr)")
     p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
@@ -341,7 +341,7 @@ def test_export_to_a_closed_pipe_is_quiet(tmp_path):
            "constraints": [{"name": "cover", "forall": "i in I", "expr": "sum(x[i, j] for j in J) >= 1"}]}
     (tmp_path / "big.json").write_text(json.dumps(big))  # its LP file is far beyond a pipe buffer
     code = ("import subprocess, sys\n"
-            "p = subprocess.Popen([sys.executable, '-m', 'formalize.cli', 'export', sys.argv[1],"
+            "p = subprocess.Popen([sys.executable, '-m', 'formalize.cli.main', 'export', sys.argv[1],"
             " '--to', 'lp'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
             "head = p.stdout.read(100); p.stdout.close(); err = p.stderr.read().decode(); p.wait()\n"
             "print(p.returncode, b'HiGHS' in head, 'Traceback' in err or 'error' in err)")

@@ -248,7 +248,7 @@ def _provenance(m: solvers.Model) -> dict:
 
 
 def test_prompt_example_is_a_valid_compact_model():
-    from formalize.prompt_format import COMPACT_FORMAT
+    from formalize.program.prompt_format import COMPACT_FORMAT
 
     example = json.loads(COMPACT_FORMAT[COMPACT_FORMAT.rindex('\n{"variables"'):])
     assert example == to_compact(example)  # already in its shortest form

@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 import solvers
-from formalize.compare import (
+from formalize.evaluation.compare import (
     GroundTruth,
     compare,
     direct_prompt,
@@ -26,8 +26,8 @@ from formalize.compare import (
     score_values,
     sweep,
 )
-from formalize.families import FAMILIES, generate
-from formalize.testing import ScriptedLLM
+from formalize.evaluation.families import FAMILIES, generate
+from formalize.llm.testing import ScriptedLLM
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,7 +114,7 @@ def test_other_families_ground_truth(family, size):
 
 
 def test_ground_truth_disagreeing_with_known_optimum_raises(knap):
-    from formalize.compare import GroundTruthError
+    from formalize.evaluation.compare import GroundTruthError
 
     inst, model = knap
     with pytest.raises(GroundTruthError, match="independently computed"):
@@ -428,7 +428,7 @@ def test_cp_family_sweep_uses_cpsat_and_scores_values():
 
 
 def test_cli_family_sweep_in_process(tmp_path, capsys):
-    from formalize.cli import main
+    from formalize.cli.main import main
 
     responses, _ = sweep_script([5, 10], [0])  # plan (0,0) and (1,0): optimal/right, prose/right
     llm = ScriptedLLM(responses, name="cli-compare-double")
@@ -450,7 +450,7 @@ def test_cli_family_sweep_in_process(tmp_path, capsys):
 
 
 def test_cli_problem_table_output(capsys):
-    from formalize.cli import main
+    from formalize.cli.main import main
 
     folder = ROOT / "problems/examples/knapsack"
     llm = ScriptedLLM(['{"objective": 1000}'], name="cli-compare-one-double")
@@ -465,7 +465,7 @@ def test_cli_problem_table_output(capsys):
 
 
 def test_cli_without_a_model_is_a_config_error(tmp_path, monkeypatch, capsys):
-    from formalize.cli import main
+    from formalize.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FORMALIZE_MODEL", raising=False)
@@ -482,17 +482,17 @@ def test_cli_without_a_model_is_a_config_error(tmp_path, monkeypatch, capsys):
     (["compare", "missing.txt"], "no such file"),
 ])
 def test_cli_usage_errors(argv, msg, capsys):
-    from formalize.cli import main
+    from formalize.cli.main import main
 
     assert main(argv) == 2
     assert msg in capsys.readouterr().err
 
 
 
-def test_formalize_compare_is_callable_before_and_after_the_module_import():
+def test_formalize_compare_is_the_function_before_and_after_the_module_import():
     import formalize
-    import formalize.compare as mod
+    import formalize.evaluation.compare as mod
 
-    assert formalize.compare is mod and callable(formalize.compare)
+    assert formalize.compare is mod.compare
     with pytest.raises(TypeError):
         formalize.compare()  # compare() needs the problem: the call reached the function

@@ -17,7 +17,7 @@ import highspy
 import pytest
 
 import solvers
-from formalize import cli
+from formalize.cli import main as cli
 from solvers import ModelError
 from solvers.export import to_pulp, to_pyomo, write_lp, write_mps
 

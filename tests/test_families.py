@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from formalize.families import FAMILIES, FamilyInstance, generate
-from formalize.families.assignment import brute_force as assignment_brute_force
-from formalize.families.assignment import hungarian
-from formalize.families.knapsack import knapsack_dp
-from formalize.families.production import dimensions as production_dims
-from formalize.families.scheduling import brute_force as scheduling_brute_force
-from formalize.families.scheduling import schedule_lateness
-from formalize.families.transportation import min_cost_transport
+from formalize.evaluation.families import FAMILIES, FamilyInstance, generate
+from formalize.evaluation.families.assignment import brute_force as assignment_brute_force
+from formalize.evaluation.families.assignment import hungarian
+from formalize.evaluation.families.knapsack import knapsack_dp
+from formalize.evaluation.families.production import dimensions as production_dims
+from formalize.evaluation.families.scheduling import brute_force as scheduling_brute_force
+from formalize.evaluation.families.scheduling import schedule_lateness
+from formalize.evaluation.families.transportation import min_cost_transport
 
 NAMES = ["knapsack", "transportation", "assignment", "production", "scheduling"]
 SWEEP = [5, 10, 20, 40, 80]

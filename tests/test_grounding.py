@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from formalize.grounding import ground, text_numbers
+from formalize.verify.grounding import ground, text_numbers
 from solvers import load_model
 
 TEXT = ("A bakery sells bread at $3.50 and cake at $12. Each loaf needs 0.5 kg of flour, each cake "

@@ -12,9 +12,16 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from formalize.cache import CacheError, ResponseCache, cache_key
-from formalize.config import ConfigError, LLMSettings, NoModelConfigured, resolve_model
-from formalize.llm import LLMClient, LLMError, LLMOutputError, LLMResponse, Usage, extract_json
+from formalize.llm.cache import CacheError, ResponseCache, cache_key
+from formalize.llm.client import (
+    LLMClient,
+    LLMError,
+    LLMOutputError,
+    LLMResponse,
+    Usage,
+    extract_json,
+)
+from formalize.llm.config import ConfigError, LLMSettings, NoModelConfigured, resolve_model
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -245,7 +252,7 @@ def test_cache_roundtrip_and_threads(tmp_path: Path) -> None:
 
 
 def test_cache_concurrent_processes(tmp_path: Path) -> None:
-    code = ("import sys; from formalize.cache import ResponseCache; c = ResponseCache(sys.argv[1]);"
+    code = ("import sys; from formalize.llm.cache import ResponseCache; c = ResponseCache(sys.argv[1]);"
             "[c.put(f'{sys.argv[2]}-{i}', {'i': i}) for i in range(100)]")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(p)], env=env)
@@ -271,8 +278,8 @@ def test_default_cache_dir_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 # -- lazy import ----------------------------------------------------------------------------------
 def test_litellm_not_imported_by_import() -> None:
-    code = ("import sys, formalize.llm, formalize.cache, formalize.config, formalize.testing;"
-            "from formalize.llm import LLMClient; from formalize.config import LLMSettings;"
+    code = ("import sys, formalize.llm.client, formalize.llm.cache, formalize.llm.config, formalize.llm.testing;"
+            "from formalize.llm.client import LLMClient; from formalize.llm.config import LLMSettings;"
             "LLMClient(LLMSettings(model='openai/x'), no_cache=True);"
             "print('litellm' in sys.modules, 'openai' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
@@ -283,7 +290,7 @@ def test_litellm_not_imported_by_import() -> None:
 
 # -- ScriptedLLM (real litellm path, provider "scripted") -----------------------------------------
 def test_scripted_queue_and_records() -> None:
-    from formalize.testing import ScriptedLLM
+    from formalize.llm.testing import ScriptedLLM
 
     with ScriptedLLM(["first", {"value": 2}, lambda msgs: f"echo {msgs[-1]['content']}"],
                      name="queue") as llm:
@@ -302,7 +309,7 @@ def test_scripted_queue_and_records() -> None:
 
 
 def test_scripted_errors_go_through_retry_policy() -> None:
-    from formalize.testing import ScriptedLLM, scripted_error, scripted_timeout
+    from formalize.llm.testing import ScriptedLLM, scripted_error, scripted_timeout
 
     with ScriptedLLM([scripted_error(429), scripted_timeout(), "ok", scripted_error(400, "bad"),
                       scripted_error(500), scripted_error(500), scripted_error(500)],
@@ -319,7 +326,7 @@ def test_scripted_errors_go_through_retry_policy() -> None:
 
 
 def test_scripted_cost_cache_and_async(tmp_path: Path) -> None:
-    from formalize.testing import ScriptedLLM, ScriptedReply
+    from formalize.llm.testing import ScriptedLLM, ScriptedReply
 
     with ScriptedLLM([ScriptedReply("hello", prompt_tokens=100, completion_tokens=20), "async"],
                      name="acct", cost_per_token=0.001) as llm:
@@ -334,7 +341,7 @@ def test_scripted_cost_cache_and_async(tmp_path: Path) -> None:
 
 
 def test_scripted_inactive_name_is_clear() -> None:
-    from formalize.testing import ScriptedLLM
+    from formalize.llm.testing import ScriptedLLM
 
     llm = ScriptedLLM(["x"], name="gone")
     llm.close()
@@ -351,8 +358,8 @@ def test_unknown_provider_fails_at_once() -> None:
 
 
 def test_structured_output_mode_is_part_of_the_cache_key(tmp_path):
-    from formalize.config import LLMSettings
-    from formalize.llm import LLMClient
+    from formalize.llm.client import LLMClient
+    from formalize.llm.config import LLMSettings
 
     fmt = {"type": "object", "properties": {"a": {"type": "integer"}}}
     keys = {mode: LLMClient(LLMSettings(model="openai/x", structured_output=mode), cache=tmp_path)

@@ -19,9 +19,9 @@ from openai_server import (
 )
 from pydantic import BaseModel
 
-from formalize.cache import ResponseCache
-from formalize.config import LLMSettings
-from formalize.llm import LLMClient, LLMError
+from formalize.llm.cache import ResponseCache
+from formalize.llm.client import LLMClient, LLMError
+from formalize.llm.config import LLMSettings
 
 
 class Shipment(BaseModel):

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import solvers
-from formalize.program import Program, cluster_objectives, data_summaries, formalize, solve
-from formalize.testing import ScriptedLLM
+from formalize.llm.testing import ScriptedLLM
+from formalize.program.pipeline import Program, cluster_objectives, data_summaries, formalize, solve
 
 HERE = Path(__file__).resolve().parent.parent
 PROBLEM = HERE / "problems/datasets/nl4opt/cpmpy_1133974368"
@@ -175,7 +175,7 @@ def test_data_files_cost_the_same_prompt_whatever_their_length(tmp_path):
     big.write_text("product,cost\n" + rows)
     s1, s2 = data_summaries([small]), data_summaries([big])
     assert s1.replace(small.name, "X").split("rows")[1] == s2.replace(big.name, "X").split("rows")[1]
-    from formalize.llm import _litellm
+    from formalize.llm.client import _litellm
 
     lt = _litellm()
     msgs = lambda s: [{"role": "user", "content": s}]  # noqa: E731
@@ -271,7 +271,7 @@ def test_infeasible_bounds_go_back_with_the_iis_bounds():
 
 
 def test_empty_iis_lists_every_constraint_and_bound_as_suspects():
-    from formalize.program import _iis_text
+    from formalize.program.pipeline import _iis_text
     from solvers import Solution, Status
 
     model = solvers.load_model(GOOD)
@@ -337,8 +337,8 @@ def test_vote_without_objectives_shows_a_verified_sample():
 
 
 def test_vote_survives_one_sample_whose_provider_fails():
-    from formalize.llm import LLMError
-    from formalize.testing import scripted_error
+    from formalize.llm.client import LLMError
+    from formalize.llm.testing import scripted_error
 
     res = vote([GOOD, scripted_error(500)], 2, client={"max_retries": 0})
     assert res.objective == pytest.approx(OPT) and res.confidence == pytest.approx(0.5)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from formalize import bench
-from formalize.bench import ResultsFile, read_results, run_bench
-from formalize.compare import GroundTruth, ground_truth, score_objective, score_values
-from formalize.config import ConfigError, resolve_model
-from formalize.grounding import ground, text_numbers
-from formalize.llm import LLMClient, LLMError
+from formalize.evaluation import bench
+from formalize.evaluation.bench import ResultsFile, read_results, run_bench
+from formalize.evaluation.compare import GroundTruth, ground_truth, score_objective, score_values
+from formalize.llm.client import LLMClient, LLMError
+from formalize.llm.config import ConfigError, resolve_model
+from formalize.verify.grounding import ground, text_numbers
 from solvers import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # ------------------------------------------------------------------------------ llm / cache
 def test_truncated_or_empty_answers_are_not_cached(tmp_path: Path) -> None:
-    from formalize.testing import ScriptedLLM, ScriptedReply
+    from formalize.llm.testing import ScriptedLLM, ScriptedReply
 
     with ScriptedLLM([ScriptedReply('{"a": 1', finish_reason="length"), '{"a": 1}',
                       "", "ok", ScriptedReply("cut", finish_reason="length"), "async ok"],
@@ -116,7 +116,7 @@ class _FlakyDirect(LLMClient):
     fail = True
 
     async def acomplete(self, messages, **kwargs):  # type: ignore[override]
-        from formalize.llm import LLMResponse
+        from formalize.llm.client import LLMResponse
 
         if _FlakyDirect.fail:
             raise LLMError("rate limited", kind="rate_limit", provider="x", model="x/y", attempts=4)
@@ -124,7 +124,7 @@ class _FlakyDirect(LLMClient):
 
 
 def test_direct_mode_transient_errors_are_rerun_on_resume(tmp_path: Path) -> None:
-    from formalize.config import LLMSettings
+    from formalize.llm.config import LLMSettings
 
     path = _dataset(tmp_path)
     out = tmp_path / "r.jsonl"
@@ -139,7 +139,7 @@ def test_direct_mode_transient_errors_are_rerun_on_resume(tmp_path: Path) -> Non
 
 
 def test_compare_direct_transient_error_is_rerun_on_resume(tmp_path: Path) -> None:
-    from formalize.config import LLMSettings
+    from formalize.llm.config import LLMSettings
 
     path = _dataset(tmp_path)
     out = tmp_path / "c.jsonl"
@@ -234,7 +234,7 @@ def test_parse_direct_null_status_is_not_infeasible() -> None:
 
 
 def test_a_bug_inside_the_provider_is_not_a_retried_connection_error() -> None:
-    from formalize.testing import ScriptedLLM
+    from formalize.llm.testing import ScriptedLLM
 
     with ScriptedLLM([ValueError("boom: a bug in the handler")] * 3, name="review-bug") as llm:
         client = llm.client(max_retries=2, backoff_initial=0.01, backoff_max=0.01)
@@ -245,7 +245,7 @@ def test_a_bug_inside_the_provider_is_not_a_retried_connection_error() -> None:
 
 
 def test_connection_errors_in_the_chain_are_still_retried() -> None:
-    from formalize.testing import ScriptedLLM
+    from formalize.llm.testing import ScriptedLLM
 
     with ScriptedLLM([ConnectionRefusedError("refused")] * 2, name="review-conn") as llm:
         client = llm.client(max_retries=1, backoff_initial=0.01, backoff_max=0.01)

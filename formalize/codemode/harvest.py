@@ -13,10 +13,9 @@ import tempfile
 import time
 from typing import Any
 
+from formalize.codemode.sandbox import CodeRun, run_code
 from solvers.diagnostics import Diagnostic, Location
 from solvers.solution import Solution, Status
-
-from .sandbox import CodeRun, run_code
 
 _banner_done = False
 

@@ -29,9 +29,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from formalize.codemode.allowlist import check_code, libraries_used
 from solvers.diagnostics import Diagnostic, Location
-
-from .allowlist import check_code, libraries_used
 
 HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_harness.py")
 _CLONE_NEWNET = 0x40000000

@@ -10,13 +10,12 @@ import re
 import time
 from typing import Any
 
+from formalize.codemode import check_code, solve_code
+from formalize.llm.client import LLMClient, Usage
+from formalize.program import prompts
+from formalize.program.pipeline import Formalization, Progress, Result, Round
 from solvers import Solution, Status
 from solvers.diagnostics import Diagnostic, Location
-
-from . import prompts
-from .codemode import check_code, solve_code
-from .llm import LLMClient, Usage
-from .program import Formalization, Progress, Result, Round
 
 # a fenced block: ``` + an optional language tag (any case: python, Python, py, python3) + newline
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+.-]*)[ \t]*\r?\n(.*?)```", re.DOTALL)

@@ -10,7 +10,7 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from .base import FamilyInstance, make_rng, table
+from formalize.evaluation.families.base import FamilyInstance, make_rng, table
 
 NAME = "assignment"
 SIZE_MEANING = "number of workers (= number of tasks)"

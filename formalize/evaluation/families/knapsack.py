@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import FamilyInstance, make_rng, table
+from formalize.evaluation.families.base import FamilyInstance, make_rng, table
 
 NAME = "knapsack"
 SIZE_MEANING = "number of items"

@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from formalize.llm.client import LLMClient, LLMError, LLMOutputError, Usage
+from formalize.program import prompts
 from solvers import Model, ModelError, Solution, Status, load_model
 from solvers.diagnostics import Diagnostic, Location
 
-from . import prompts
-from .llm import LLMClient, LLMError, LLMOutputError, Usage
-
 if TYPE_CHECKING:
-    from .grounding import GroundingReport
+    from formalize.verify.grounding import GroundingReport
 
 Progress = Callable[[str, str], None]  # (step, detail)
 
@@ -86,12 +85,12 @@ class Formalization:
                 "seconds": self.seconds, "repair_rounds": self.repair_rounds}
 
     def __rich__(self):
-        from .render import formalization_rich
+        from formalize.render import formalization_rich
 
         return formalization_rich(self)
 
     def _repr_html_(self) -> str:
-        from .render import formalization_html
+        from formalize.render import formalization_html
 
         return formalization_html(self)
 
@@ -103,11 +102,11 @@ class _Failed(Exception):
 
 
 def _client(model: str | LLMClient | None, no_cache: bool = False, api_base: str | None = None) -> LLMClient:
-    """The LLM client for a model string (flag > env > config; see formalize.config), or the
+    """The LLM client for a model string (flag > env > config; see formalize.llm.config), or the
     client itself. The one place the CLI, the program, comparison and benchmarks make one."""
     if isinstance(model, LLMClient):
         return model
-    from .config import resolve_model
+    from formalize.llm.config import resolve_model
 
     return LLMClient(resolve_model(model, api_base=api_base), no_cache=no_cache)
 
@@ -358,9 +357,8 @@ def _verify_job(doc: dict, text: str, first: bool, backend: str, data_dirs: list
         model = load_model(doc, data_dirs=data_dirs or None)
     except ModelError as exc:
         return None, exc.diagnostics, None
+    from formalize.verify.grounding import ground
     from solvers.checks import check_model
-
-    from .grounding import ground
 
     # when a solve follows, it builds the instances and its located errors go back for repair
     # the same way: building them here too would lower every model twice
@@ -518,12 +516,12 @@ class Result:
                 "usage": self.usage.as_dict(), "code": self.code}
 
     def __rich__(self):
-        from .render import result_rich
+        from formalize.render import result_rich
 
         return result_rich(self)
 
     def _repr_html_(self) -> str:
-        from .render import result_html
+        from formalize.render import result_html
 
         return result_html(self)
 
@@ -583,7 +581,7 @@ def solve(text_or_path: str | Path, model: str | LLMClient | None = None, data: 
     def one(k: int) -> Formalization:
         prog = progress if k == 0 else None  # one live progress line, from the first sample
         if mode == "code":
-            from .codegen import solve_with_code
+            from formalize.codemode.codegen import solve_with_code
 
             f = solve_with_code(text, client, max_repairs=max_repairs, time_limit=time_limit,
                                 progress=prog, sample=k, **params).formalization

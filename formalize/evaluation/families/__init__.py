@@ -1,7 +1,7 @@
 """Parametric problem families for scale sweeps: each emits a plain-English problem text and the
 formal model (docs/model-format.md, data inline) together, so ground truth needs no LLM.
 
-    >>> from formalize.families import FAMILIES, generate
+    >>> from formalize.evaluation.families import FAMILIES, generate
     >>> inst = generate("knapsack", size=20, seed=0)
     >>> inst.text, inst.model, inst.known_optimum
 
@@ -23,8 +23,14 @@ Every generator is deterministic in (size, seed) and independent across sizes.
 
 from __future__ import annotations
 
-from . import assignment, knapsack, production, scheduling, transportation
-from .base import Family, FamilyInstance
+from formalize.evaluation.families import (
+    assignment,
+    knapsack,
+    production,
+    scheduling,
+    transportation,
+)
+from formalize.evaluation.families.base import Family, FamilyInstance
 
 __all__ = ["FAMILIES", "Family", "FamilyInstance", "generate"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .base import FamilyInstance, make_rng, table
+from formalize.evaluation.families.base import FamilyInstance, make_rng, table
 
 NAME = "production"
 SIZE_MEANING = (

@@ -3,7 +3,7 @@
 For one problem (:func:`compare`) or a scale sweep over a problem family (:func:`sweep`):
 
 1. ground truth — a given formal model (a family generator's, a ``problems/`` folder's) or the
-   verified pipeline's (:func:`formalize.program.solve`), solved by ``solvers``;
+   verified pipeline's (:func:`formalize.program.pipeline.solve`), solved by ``solvers``;
 2. the LLM, with no tools, answers directly: variant ``"values"`` gives a value for every
    variable of the verified model (names, index sets and elements are listed for it) and the
    objective; variant ``"objective"`` gives only the objective ("standard prompting");
@@ -23,18 +23,15 @@ import io
 import json
 import math
 import re
-import sys
 import time
-import types
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from formalize.llm.client import LLMClient, LLMOutputError, LLMResponse, Usage, extract_json
 from solvers import Model, Solution, load_model
-
-from .llm import LLMClient, LLMOutputError, LLMResponse, Usage, extract_json
 
 __all__ = [
     "VARIANTS", "VERDICTS", "Comparison", "CompareError", "DirectAnswer", "GroundTruth",
@@ -510,7 +507,7 @@ def score_values(text: str, model: Model, gt: GroundTruth, tol: float = 1e-6,
 
 
 def _client(model: str | LLMClient | None, no_cache: bool = False) -> LLMClient:
-    from .program import _client as make
+    from formalize.program.pipeline import _client as make
 
     return make(model, no_cache=no_cache)
 
@@ -703,7 +700,7 @@ def _resolve_input(text_or_model: Any, formal_model: Any,
 def _family_backend(family: str, backend: str) -> str:
     """The family's own backend under "auto" (its scheduling model is meant for CP-SAT: "auto"
     picks HiGHS with a slow big-M reformulation)."""
-    from .families import FAMILIES
+    from formalize.evaluation.families import FAMILIES
 
     fam = FAMILIES.get(family)
     if backend != "auto" or fam is None:
@@ -740,7 +737,7 @@ def compare(text_or_model: Any, model: str | LLMClient | None = None, *,
     `text_or_model`: the problem in plain words, a problem.txt path, a model.json/.yaml path (its
     folder's problem.txt is the text the LLM sees; without one, the model's rendering), a model
     dict / Model, or a family instance. `formal_model` (a dict, path or Model) gives the ground
-    truth model directly; otherwise the verified pipeline (`formalize.program.solve`) builds it
+    truth model directly; otherwise the verified pipeline (`formalize.program.pipeline.solve`) builds it
     with the same LLM (`samples`, `strategy`, `max_repairs` go to it). `variants`: "values"
     and/or "objective". `model`: LLM string or client; `params` go to every LLM call. `missing`:
     see :func:`score_values`. Raises :class:`CompareError` when no ground truth comes out.
@@ -756,7 +753,7 @@ def compare(text_or_model: Any, model: str | LLMClient | None = None, *,
     usage = Usage()
     pipeline = None
     if fm is None:
-        from . import program
+        from formalize.program import pipeline as program
 
         res = program.solve(text or "", client, data=files, samples=samples, backend=backend,
                             time_limit=time_limit, strategy=strategy, max_repairs=max_repairs,
@@ -939,7 +936,7 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     checker and by the generator's independent optimum when it has one (no LLM). `seeds` is a
     count (seeds 0..n-1) or the seeds themselves. `progress(done, total, point)` is called after
     each instance. `concurrency` > 1 asks the LLM from that many threads."""
-    from .families import FAMILIES, generate
+    from formalize.evaluation.families import FAMILIES, generate
 
     bad = [v for v in variants if v not in VARIANTS]
     if bad or not variants:
@@ -1044,14 +1041,3 @@ def _savefig(fig: Any, path: str | Path) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(p, dpi=110)
     return p
-
-
-class _CallableModule(types.ModuleType):
-    """`formalize.compare(...)` calls `compare()`, whether or not this module was imported first
-    (importing a submodule replaces the package attribute of the same name with the module)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Comparison:
-        return compare(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -1,6 +1,6 @@
-"""``formalize bench``: run a benchmark and print its scored summary (see formalize.bench).
+"""``formalize bench``: run a benchmark and print its scored summary (see formalize.evaluation.bench).
 
-Registered by formalize.cli through :func:`register`; importing this module imports nothing heavy.
+Registered by formalize.cli.main through :func:`register`; importing this module imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_bench(a: argparse.Namespace) -> int:
     """Run ``formalize bench``; exit 0 when the run completed (whatever its accuracy)."""
-    from .bench import print_report, run_bench
+    from formalize.evaluation.bench import print_report, run_bench
 
     report = run_bench(
         a.dataset, model=a.model, mode=a.mode, samples=a.samples, limit=a.limit, ids=a.ids,

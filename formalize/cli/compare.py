@@ -3,7 +3,7 @@
     formalize compare problem.txt|model.json [--model M] [--variants values,objective] [--json] [--out DIR]
     formalize compare --family knapsack --sizes 5,10,20,40,80 --seeds 3 [--model M] [--out DIR]
 
-Registered by `formalize.cli` through :func:`register`; imports nothing heavy at module level.
+Registered by `formalize.cli.main` through :func:`register`; imports nothing heavy at module level.
 Exit codes: 0 the comparison ran (whatever the verdicts), 1 the model has errors, 2 usage or
 configuration, 4 the LLM failed or no verified model came out of the pipeline, 5 the ground truth
 disagrees with the checker (a bug: please report it).
@@ -81,7 +81,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
             return _usage(str(exc))
         if a.seeds < 1:
             return _usage(f"--seeds must be at least 1, got {a.seeds}")
-        from .families import FAMILIES
+        from formalize.evaluation.families import FAMILIES
 
         if a.family not in FAMILIES:
             return _usage(f"unknown family {a.family!r}; known: {', '.join(FAMILIES)}")
@@ -90,12 +90,14 @@ def cmd_compare(a: argparse.Namespace) -> int:
     if a.path is not None and not Path(a.path).is_file():
         return _usage(f"{a.path}: no such file (give problem.txt or model.json)")
 
-    from .cli import _make_client  # resolves the LLM: a missing model is a ConfigError (exit 2)
+    from formalize.cli.main import (
+        _make_client,  # resolves the LLM: a missing model is a ConfigError (exit 2)
+    )
 
     client = _make_client(a)
     from rich.console import Console
 
-    from .compare import CompareError, GroundTruthError, compare, sweep
+    from formalize.evaluation.compare import CompareError, GroundTruthError, compare, sweep
 
     out = Console(stderr=a.json, highlight=False)
     err = Console(stderr=True, highlight=False)

@@ -77,7 +77,7 @@ def _check_int(what: str, value: object, family: str) -> None:
 def make_rng(family: str, size: int, seed: int) -> random.Random:
     """A private generator seeded from (family, size, seed): string seeds hash with SHA-512, so
     the stream does not depend on PYTHONHASHSEED, and different sizes get independent data."""
-    return random.Random(f"formalize.families:{family}:{size}:{seed}")
+    return random.Random(f"formalize.evaluation.families:{family}:{size}:{seed}")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

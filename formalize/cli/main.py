@@ -95,13 +95,13 @@ def _extra_commands() -> list[Callable[[Any], None]]:
     """Sub-commands defined elsewhere (comparison mode, benchmarks) — registered lazily."""
     out = []
     try:
-        from .compare_cli import register as reg_compare
+        from formalize.cli.compare import register as reg_compare
 
         out.append(reg_compare)
     except ImportError:
         pass
     try:
-        from .bench_cli import register as reg_bench
+        from formalize.cli.bench import register as reg_bench
 
         out.append(reg_bench)
     except ImportError:
@@ -192,7 +192,7 @@ def _check_solve_args(a: argparse.Namespace) -> tuple[Path, bool]:
 def cmd_solve(a: argparse.Namespace) -> int:
     """`formalize solve`: a formal model straight to the solver, or plain words through the LLM."""
     path, is_model = _check_solve_args(a)
-    from . import program
+    from formalize.program import pipeline as program
 
     err = _console(stderr=True)
     progress = None
@@ -242,7 +242,7 @@ def _solve_exit(res: Any, is_model: bool) -> int:
 
 
 def _make_client(a: argparse.Namespace) -> Any:
-    from .program import _client
+    from formalize.program.pipeline import _client
 
     return _client(a.model, no_cache=a.no_cache, api_base=a.api_base)
 
@@ -363,8 +363,8 @@ def _report(exc: Exception, as_json: bool = False) -> int:
         return _fail(EXIT_MODEL, "\n".join(str(d) for d in exc.diagnostics), as_json,
                      exc.diagnostics)
     try:
-        from .config import ConfigError
-        from .llm import LLMError, LLMOutputError
+        from formalize.llm.client import LLMError, LLMOutputError
+        from formalize.llm.config import ConfigError
     except ImportError:  # pragma: no cover
         ConfigError = LLMError = LLMOutputError = ()  # type: ignore[assignment,misc]
     if isinstance(exc, ConfigError):

@@ -7,7 +7,7 @@
     data = resp.json()            # robust extraction; validate with Model.model_validate(data)
     client.usage                  # tokens, cost, calls, cached calls so far
 
-``import formalize.llm`` does not import litellm (5–7 s); the first call does, after setting
+``import formalize.llm.client`` does not import litellm (5–7 s); the first call does, after setting
 ``LITELLM_LOCAL_MODEL_COST_MAP=True`` (no network for the price list) and silencing its logs.
 Retries use tenacity with exponential backoff and jitter (honouring ``Retry-After``) on 429,
 5xx, timeouts, connection errors and unreadable bodies; 400/401/404 fail at once. Every
@@ -29,8 +29,8 @@ from dataclasses import dataclass, field, fields
 from types import ModuleType
 from typing import Any
 
-from formalize.cache import ResponseCache, cache_key
-from formalize.config import LLMSettings
+from formalize.llm.cache import ResponseCache, cache_key
+from formalize.llm.config import LLMSettings
 
 __all__ = [
     "LLMClient",

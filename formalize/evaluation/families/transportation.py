@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .base import FamilyInstance, make_rng, table
+from formalize.evaluation.families.base import FamilyInstance, make_rng, table
 
 NAME = "transportation"
 SIZE_MEANING = "number of customers (warehouses = max(2, ceil(size / 2)))"

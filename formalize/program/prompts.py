@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .prompt_format import COMPACT_FORMAT
+from formalize.program.prompt_format import COMPACT_FORMAT
 
 ROLE = """You are an expert operations-research modeller. You translate optimization problems
 written in plain words into a formal model in a JSON format. You never solve the problem and you

@@ -60,7 +60,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError
+from formalize.llm.config import ConfigError
 
 __all__ = [
     "BenchReport",
@@ -75,7 +75,7 @@ __all__ = [
     "summarize",
 ]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BENCH_DIR = REPO / "problems" / "benchmarks"
 REFERENCE_DIR = REPO / "problems" / "datasets"
 EXAMPLES_DIR = REPO / "problems" / "examples"
@@ -475,7 +475,7 @@ _MULTIPLIER = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "mn": 1e6, "
 
 def parse_direct(text: str) -> tuple[str, float | None]:
     """(status, objective) of a direct answer: optimal with a value, infeasible, or unparseable."""
-    from .llm import LLMOutputError, extract_json
+    from formalize.llm.client import LLMOutputError, extract_json
 
     candidates: list[Any] = []
     for m in re.finditer(r"\{[^{}]*\}", text or ""):
@@ -548,7 +548,7 @@ def _loop_client(base: Any, loop: asyncio.AbstractEventLoop) -> Any:
 
     The program is synchronous and runs in a worker thread; its calls travel over the loop's
     async HTTP (one connection pool, no thread per socket)."""
-    from .llm import LLMClient
+    from formalize.llm.client import LLMClient
 
     class LoopClient(LLMClient):
         def complete(self, messages: Any, **kwargs: Any) -> Any:
@@ -562,7 +562,7 @@ def _loop_client(base: Any, loop: asyncio.AbstractEventLoop) -> Any:
 
 def _pipeline(p: Problem, client: Any, mode: str, samples: int, settings: dict) -> dict:
     """Run the formalization program on one problem (worker thread); a record fragment."""
-    from . import program
+    from formalize.program import pipeline as program
 
     started = time.perf_counter()
     try:
@@ -593,7 +593,7 @@ def _warm_worker() -> None:
     import solvers.checks  # noqa: F401
     import solvers.lower  # noqa: F401
     import solvers.solve_api  # noqa: F401
-    from formalize import grounding  # noqa: F401
+    from formalize.verify import grounding  # noqa: F401
 
 
 # =============================================================================== summary
@@ -850,8 +850,8 @@ def _model_name(model: Any) -> str:
 
 
 def _make_client(model: Any, *, api_base: str | None, no_cache: bool, purpose: str) -> Any:
-    from .config import NoModelConfigured
-    from .program import _client
+    from formalize.llm.config import NoModelConfigured
+    from formalize.program.pipeline import _client
 
     try:
         return _client(model, no_cache=no_cache, api_base=api_base)
@@ -927,7 +927,7 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
               on_record: Callable[[dict], None] | None = None) -> BenchReport:
     """Run a benchmark and score it; see the module docstring.
 
-    ``model``: an LLM model string or :class:`~formalize.llm.LLMClient`, or ``"reference"``.
+    ``model``: an LLM model string or :class:`~formalize.llm.client.LLMClient`, or ``"reference"``.
     ``compare``: also ask the LLM (``compare_model``, default ``model``) for a direct answer to
     every problem and report its accuracy beside the pipeline's. ``workers``: processes for the
     reference solves (None: as many as CPUs when there are 32+ solves, else in-process threads).
@@ -1051,7 +1051,7 @@ async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, *, mode: s
     else:
         warm = []
     if client is not None or direct_client is not None:  # import litellm off the loop, once
-        from .llm import _litellm
+        from formalize.llm.client import _litellm
 
         await asyncio.to_thread(_litellm)
     if warm:

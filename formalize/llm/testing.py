@@ -13,7 +13,7 @@ Queue items: a string (the answer text), a dict/list (sent as JSON text), a
 :class:`ScriptedReply` (text with token counts / finish reason), an exception instance or class
 (raised inside litellm; use :func:`scripted_error` for HTTP-like errors), or a callable taking
 the messages and returning any of these. An empty queue raises an ``AssertionError`` naming the
-call that ran out; :class:`~formalize.llm.LLMClient` re-raises it as it is.
+call that ran out; :class:`~formalize.llm.client.LLMClient` re-raises it as it is.
 Importing this module does not import litellm; creating a ``ScriptedLLM`` does.
 """
 
@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from formalize.config import LLMSettings
-from formalize.llm import LLMClient, _litellm
+from formalize.llm.client import LLMClient, _litellm
+from formalize.llm.config import LLMSettings
 
 __all__ = ["ScriptedCall", "ScriptedLLM", "ScriptedReply", "scripted_error", "scripted_timeout"]
 

@@ -1,0 +1,1 @@
+"""The `formalize` command line."""

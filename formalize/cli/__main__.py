@@ -1,0 +1,5 @@
+import sys
+
+from formalize.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Evaluation: comparison mode, problem families with independent optima, the benchmark runner."""
