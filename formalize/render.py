@@ -176,6 +176,10 @@ def result_rich(r) -> Any:
     parts: list[Any] = []
     if r.solution is not None:
         parts.append(solution_rich(r.solution))
+    model = r.formalization.model if r.formalization is not None else None
+    if model is not None and model.assumptions:
+        parts.append(Text("assumptions of the model", style="bold"))
+        parts.append(Text("\n".join(f"- {a}" for a in model.assumptions)))
     if r.vote is not None:
         v = r.vote
         line = Text(f"confidence {v.confidence:.0%} ({len(v.clusters[0][1]) if v.clusters else 0}/"
@@ -200,6 +204,9 @@ def result_html(r) -> str:
         extra = f", {len(v.failed)} without a solution" if v.failed else ""
         out += f"<p>confidence {v.confidence:.0%} ({agree}/{len(v.objectives)} samples agree{extra})</p>"
     f = r.formalization
+    if f is not None and f.model is not None and f.model.assumptions:
+        out += ("<p><b>Assumptions of the model</b></p><ul>"
+                + "".join(f"<li>{html.escape(a)}</li>" for a in f.model.assumptions) + "</ul>")
     if f is not None:
         if r.mode == "model":
             out += model_html(f.model) if f.model is not None else ""

@@ -4,7 +4,9 @@
 in the key (`"ship[p in Plants, m in Markets]": "real >= 0"`, `"supply[Plants]": [350, 600]`,
 `"cap[p in Plants]": "<expr>"`), variable shorthand strings, `"maximize": "<expr>"`, sets as bare
 lists, params as bare numbers, complete tables as lists in set order, no empty or default fields.
-Free-text provenance (`description`, `source`) is kept unless `keep_provenance=False`.
+Free-text provenance (`description`, `source`) is kept unless `keep_provenance=False`;
+`assumptions` and `acknowledged` are always kept (they are shown to the user and read by the
+verifier).
 `inline_scalars=True` also writes the value of every scalar param that is used exactly once (and
 carries no kept provenance) into the expression that uses it and drops the param — the style the
 compact prompt asks for (`50*small`; name a number only when it is used in several places or is
@@ -67,6 +69,11 @@ def to_compact(model: Model | dict | str, keep_provenance: bool = True,
     cons = _constraints(m, keep_provenance, subst)
     if cons:
         out["constraints"] = cons
+    # statements to the user and to the verifier, not provenance: always kept
+    if m.assumptions:
+        out["assumptions"] = list(m.assumptions)
+    if m.acknowledged:
+        out["acknowledged"] = [a.model_dump() for a in m.acknowledged]
     return out
 
 

@@ -139,6 +139,35 @@ class ConstraintSpec(_Doc):
     description: str | None = None
 
 
+class Acknowledgement(_Doc):
+    """A number of the problem text the model deliberately does not use, and why.
+
+    The answer to an `unused-number` finding: the verifier keeps it in its report (the finding
+    moves from "unused" to "acknowledged", with the reason shown to the user). `number` must be a
+    number that really is in the text; it is never counted as a use of that number."""
+
+    number: str = Field(description="the number as the text writes it, e.g. \"1.33\" or \"1,000\"")
+    reason: str = Field(min_length=1, description="why the model does not need it, e.g. \"exercise number\"")
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _number_text(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            return v  # rejected by the str field
+        if isinstance(v, int) or (isinstance(v, float) and math.isfinite(v) and v == int(v) and abs(v) < 2**53):
+            return str(int(v))
+        if isinstance(v, float):
+            return repr(v)
+        return v.strip() if isinstance(v, str) else v
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_text(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("give the reason the number is not used")
+        return v.strip()
+
+
 class Model(_Doc):
     """A complete formal optimization model."""
 
@@ -150,6 +179,13 @@ class Model(_Doc):
     variables: dict[str, VariableSpec] = Field(default_factory=dict)
     objective: str | None = None
     constraints: list[ConstraintSpec] = Field(default_factory=list)
+    assumptions: list[str] = Field(
+        default_factory=list,
+        description="readings the model makes where the text is silent or ambiguous; shown to the user "
+                    "beside the solution, never used as data")
+    acknowledged: list[Acknowledgement] = Field(
+        default_factory=list,
+        description="numbers of the text the model deliberately does not use, each with the reason")
 
     _base_dir: Path | None = PrivateAttr(default=None)
     _data_dirs: list[Path] = PrivateAttr(default_factory=list)
@@ -160,6 +196,15 @@ class Model(_Doc):
     def _shorthands(cls, data: Any) -> Any:
         # compact notation (docs/model-format.md, "Compact notation"); raises ModelError
         return expand_shorthands(data) if isinstance(data, dict) else data
+
+    @field_validator("assumptions", mode="before")
+    @classmethod
+    def _assumptions(cls, v: Any) -> Any:
+        if isinstance(v, str):  # one assumption written without the list
+            v = [v]
+        if isinstance(v, list):
+            return [a.strip() if isinstance(a, str) else a for a in v if not (isinstance(a, str) and not a.strip())]
+        return v
 
     @field_validator("sense", mode="before")
     @classmethod
@@ -230,8 +275,12 @@ class Model(_Doc):
         return cls.model_json_schema(by_alias=True)
 
     def to_dict(self) -> dict:
-        """The document as a plain dict."""
-        return self.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)
+        """The document as a plain dict (empty `assumptions` / `acknowledged` left out)."""
+        out = self.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)
+        for key in ("assumptions", "acknowledged"):
+            if not out.get(key):
+                out.pop(key, None)
+        return out
 
     def names(self) -> dict[str, str]:
         """Every declared name and its kind: 'set', 'param' or 'variable'."""

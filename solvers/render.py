@@ -247,4 +247,10 @@ def to_text(model) -> str:
     for c in m.constraints:
         q = f"   for {c.forall}" if c.forall else ""
         out.append(f"  {c.name}: {c.expr}{q}")
+    if m.assumptions:
+        out.append("assumptions:")
+        out += [f"  - {a}" for a in m.assumptions]
+    if m.acknowledged:
+        out.append("text numbers not used (acknowledged):")
+        out += [f"  {a.number}: {a.reason}" for a in m.acknowledged]
     return "\n".join(out)

@@ -25,6 +25,9 @@ COMPACT_FORMAT = """The model is one JSON object in this compact notation:
 - "constraints": name -> expression; a constraint repeated over sets puts its forall in the key:
   "supply_limit[p in Plants]": "sum(ship[p, m] for m in Markets) <= supply[p]" (a condition is
   allowed: "c[i in I, j in J if i != j]").
+- optional "assumptions": ["..."] (readings where the text is silent, shown to the user) and
+  "acknowledged": [{"number": "1.33", "reason": "exercise number"}] (numbers of the text the
+  model deliberately does not use, with the reason).
 Write a number that is used once directly in the expression where the text uses it (50*small);
 copy every number from the text exactly (20% may be written 0.2); a number the text does not
 state is written as the arithmetic that gives it (8*5*x), never as its result. No descriptions.

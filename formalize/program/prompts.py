@@ -23,6 +23,9 @@ The format (JSON):
 - "sense": "minimize" | "maximize" | "feasibility"; "objective": an expression string.
 - "constraints": list of {"name": "identifier", "forall": "i in I, j in J if cond", "expr":
   "sum(a[i, j] * x[i, j] for j in J) <= b[i]", "description": "what the text says"}.
+- optional "assumptions": ["..."]: readings you make where the text is silent (shown to the user);
+  optional "acknowledged": [{"number": "1.33", "reason": "exercise number"}]: numbers of the text
+  the model deliberately does not use, each with the reason.
 Expressions are Python-like: + - * / **, indexing x[i, j], sum(... for i in I if ...), <=, >=, ==,
 ranges lo <= e <= hi, abs, min, max, implies(y[i] == 1, constraint), c1 or c2,
 all_different(x[i] for i in I). Write every constraint once over its index sets; never expand
