@@ -23,7 +23,9 @@ from formalize.evaluation.bench import is_correct, load_dataset, read_results, r
 from formalize.llm.config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "datasets"
+# the shared dataset collection beside the clone (or beside a parent, for a worktree)
+SHARED = next((up / "shared" / "datasets" for up in ROOT.parents
+               if (up / "shared" / "datasets" / "comparisons").is_dir()), ROOT.parent / "shared" / "datasets")
 REFS = ROOT / "problems" / "datasets"
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/datasets not present")
 CORRECTIONS = {c["id"]: c for c in map(json.loads, (REFS / "corrections.jsonl").read_text().splitlines())}
@@ -36,6 +38,8 @@ def _expected(bench_name: str, version: str) -> dict[str, bool]:
     reference models reproduce the labels is proven by tests/test_datasets_solve.py)."""
     out = {}
     for meta_path in sorted((REFS / bench_name).glob("*/meta.json")):
+        if not (meta_path.parent / "model.json").is_file():  # drawn, not modelled yet
+            continue
         meta = json.loads(meta_path.read_text())
         ours = CORRECTIONS[meta["id"]]["our_optimum"] if meta["id"] in CORRECTIONS else meta["answer"]
         key = f"{bench_name}-{version}"

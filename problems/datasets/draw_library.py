@@ -13,6 +13,7 @@ meta.json (labels of every version, source, licence) for the problems that have 
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import sys
@@ -20,7 +21,20 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-DATASETS = REPO.parent / "shared" / "datasets"
+
+
+def _datasets_root() -> Path:
+    """The shared dataset collection: $FORMALIZE_DATASETS, else the first ``shared/datasets``
+    beside the repository or beside one of its parents (a worktree lives deeper than the clone)."""
+    if os.environ.get("FORMALIZE_DATASETS"):
+        return Path(os.environ["FORMALIZE_DATASETS"])
+    for up in REPO.parents:
+        if (up / "shared" / "datasets" / "comparisons").is_dir():
+            return up / "shared" / "datasets"
+    sys.exit("no shared/datasets found beside the repository; set FORMALIZE_DATASETS")
+
+
+DATASETS = _datasets_root()
 SEED = 12_2026
 # benchmark -> (version whose text is used, folder here, how many)
 PLAN = {
@@ -66,25 +80,65 @@ def draw() -> dict:
     return out
 
 
+def _source(version: str) -> tuple[str | None, str]:
+    """(repo@commit, licence) of a dataset version, from its SOURCE.md."""
+    src = (DATASETS / version / "SOURCE.md").read_text()
+    repo = re.search(r"source repo: (https://github\.com/\S+?)(?: at commit `([0-9a-f]+)`)?\s", src)
+    lic = re.search(r"^- licence: (.+?)(?: \(see LICENSE\.source\))?$", src, re.M)
+    where = (f"{repo.group(1)}@{repo.group(2)}" if repo.group(2) else repo.group(1)) if repo else None
+    return where, lic.group(1) if lic else "see ../LICENSE and ../ATTRIBUTION.md"
+
+
+def _licence(folder: Path, version: str) -> str:
+    """The licence line the benchmark's existing problems carry (one wording per folder)."""
+    for meta in sorted(folder.glob("*/meta.json")):
+        m = json.loads(meta.read_text())
+        if m.get("dataset") == version and m.get("licence") and not m["licence"].startswith("see "):
+            return m["licence"]
+    return _source(version)[1]
+
+
+def _attribution(folder: Path, version: str) -> None:
+    """LICENSE (the source's licence text) and ATTRIBUTION.md with the current problem list."""
+    if not (folder / "LICENSE").is_file():
+        (folder / "LICENSE").write_text((DATASETS / version / "LICENSE.source").read_text())
+    ids = sorted(json.loads(m.read_text())["id"] for m in folder.glob("*/meta.json"))
+    listed = "Problems in this folder: " + ", ".join(f"`{i}`" for i in ids)
+    att = folder / "ATTRIBUTION.md"
+    if att.is_file():
+        text = re.sub(r"^Problems in this folder: .*$", lambda _: listed, att.read_text(), flags=re.M)
+    else:
+        text = (f"# Attribution: {folder.name}\n\nProblem texts (`problem.txt`, verbatim) and labels "
+                f"(`meta.json` `answer`) come from the dataset `{version}` of `../shared/datasets/`. The "
+                f"models (`model.json`) were written by hand for formalize.\n\n**Licence.** "
+                f"{_licence(folder, version)} (full text in `LICENSE`).\n\n{listed}\n\n"
+                f"## Source record (from the dataset's SOURCE.md)\n\n"
+                + (DATASETS / version / "SOURCE.md").read_text().replace("# ", "### ", 1))
+    att.write_text(text)
+
+
 def prepare() -> None:
     sample = json.loads((HERE / "library_sample.json").read_text())
     cache: dict[str, dict] = {}
+    touched: dict[Path, str] = {}
     for p in sample["problems"]:
         version = p["id"].split(":", 1)[0]
         rec = cache.setdefault(version, _records(version))[p["id"]]
         d = HERE / p["folder"]
+        touched[d.parent] = version
         if (d / "meta.json").exists():
             continue
         d.mkdir(parents=True, exist_ok=True)
         (d / "problem.txt").write_text(rec["text"].strip() + "\n")
-        src = (DATASETS / version / "SOURCE.md").read_text()
-        repo = re.search(r"https://github\.com/\S+", src)
+        repo, _ = _source(version)
         meta = {"id": p["id"], "dataset": version, "benchmark": p["benchmark"], "answer": rec["answer"],
                 "answer_status": rec["answer_status"], "answer_raw": rec.get("answer_raw"),
                 "label_versions": p["label_versions"], "labels_all_agree": p["all_agree"],
-                "source_repo": repo.group(0).rstrip(").,") if repo else None,
-                "licence": "see ../LICENSE and ../ATTRIBUTION.md", "library_seed": sample["seed"]}
+                "licence": _licence(d.parent, version), "source_repo": repo,
+                "library_seed": sample["seed"]}
         (d / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    for folder, version in touched.items():
+        _attribution(folder, version)
 
 
 if __name__ == "__main__":
