@@ -43,16 +43,15 @@ def _load_server_module():
 def _clean_references() -> list[tuple[str, str, dict, float | None, str]]:
     """(folder, text, model document, label, label status) of references that verify at once."""
     import solvers
-    from formalize.program.pipeline import Program
+    from formalize.program.verifier import verify_document
 
-    prog = Program(None, strategy="single")  # used only for its verifier (no LLM call)
     out = []
     for mp in sorted((ROOT / "problems" / "datasets").glob("*/*/model.json")):
         folder = mp.parent
         text = (folder / "problem.txt").read_text(encoding="utf-8").strip()
         doc = json.loads(mp.read_text(encoding="utf-8"))
-        model, diags, _ = prog.verify(doc, text, True)
-        if model is None or prog._blocking(diags) or not solvers.solve(model).ok:
+        verdict = verify_document(doc, text)
+        if verdict.model is None or verdict.must_repair(first=True) or not solvers.solve(verdict.model).ok:
             continue
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         out.append((folder.name, text, doc, meta.get("answer"), meta.get("answer_status", "ok")))

@@ -17,10 +17,14 @@ __all__ = ["formalize", "solve", "compare", "Formalization", "Result", "__versio
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("formalize", "solve", "Formalization", "Result"):
-        from formalize.program import pipeline as program
+    if name in ("formalize", "solve"):
+        from formalize import api
 
-        return getattr(program, name)
+        return getattr(api, name)
+    if name in ("Formalization", "Result"):
+        from formalize.program import results
+
+        return getattr(results, name)
     if name == "compare":
         from formalize.evaluation.compare import compare
 

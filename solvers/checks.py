@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -55,6 +55,9 @@ from .expr import (
 )
 from .model import IDENT, RESERVED, Model, load_model
 
+if TYPE_CHECKING:
+    from .lowered import Lowered
+
 CLASSES = ("LP", "MILP", "QP", "MIQP", "CP")
 NONLINEAR = 3
 _COUNT_LIMIT = 200_000
@@ -71,6 +74,10 @@ class CheckResult:
     n_variables: int | None = None  # variable instances
     n_constraints: int | None = None  # constraint instances (None when not counted)
     backend: str | None = None
+    # the lowering that built the instances, for the backend a solve would choose (`lowered_for`):
+    # `solvers.solve(res.lowered, backend=res.lowered_for)` solves without lowering again
+    lowered: Lowered | None = field(default=None, repr=False, compare=False)
+    lowered_for: str | None = None
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -765,16 +772,19 @@ def _instances_check(m: Model, res: CheckResult, backend: str | None) -> None:
             "instances-not-checked", f"{res.n_variables} variable instances: constraint instances are "
             "checked when the model is solved", severity="info", location=Location(section="model")))
         return
-    from .lower import lower
+    from .solve_api import _lower
 
-    target = "cpsat" if backend == "cpsat" or res.problem_class == "CP" else "highs"
+    # the backend choice of the solve ("auto" picks as solvers.solve does), so the lowering kept
+    # here is the one the solve needs and its errors are the ones the solve would raise
+    target = backend or ("cpsat" if res.problem_class == "CP" else "auto")
     try:
-        low = lower(m, target=target)
+        low, chosen = _lower(m, target, None)
     except ModelError as e:
         seen = {str(d) for d in res.diagnostics}
         res.diagnostics.extend(d for d in e.diagnostics if str(d) not in seen)
         return
     res.diagnostics.extend(low.diagnostics)
+    res.lowered, res.lowered_for = low, chosen
 
 
 def _names_check(st: _Static) -> None:

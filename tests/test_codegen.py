@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from formalize.api import solve
 from formalize.cli import main as cli
 from formalize.codemode.codegen import extract_code, solve_with_code
 from formalize.llm.testing import ScriptedLLM
-from formalize.program.pipeline import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 SNACKS = ROOT / "problems/datasets/nl4opt/cpmpy_1133974368"

@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 
 import solvers
+from formalize.api import formalize, solve
 from formalize.llm.testing import ScriptedLLM
-from formalize.program.pipeline import Program, cluster_objectives, data_summaries, formalize, solve
+from formalize.program.context import data_summaries
+from formalize.program.pipeline import Program
+from formalize.program.vote import cluster_objectives
 
 HERE = Path(__file__).resolve().parent.parent
 PROBLEM = HERE / "problems/datasets/nl4opt/cpmpy_1133974368"
@@ -271,7 +274,7 @@ def test_infeasible_bounds_go_back_with_the_iis_bounds():
 
 
 def test_empty_iis_lists_every_constraint_and_bound_as_suspects():
-    from formalize.program.pipeline import _iis_text
+    from formalize.program.context import iis_text as _iis_text
     from solvers import Solution, Status
 
     model = solvers.load_model(GOOD)
@@ -387,3 +390,51 @@ def test_attached_data_file_is_summarized_and_bound_by_column(tmp_path):
     prompt = llm.calls[0].prompt
     assert "distances.csv: 6 rows; columns: plant (text), market (text), distance (number)" in prompt
     assert solvers.check(f.model, f.solution.values).feasible
+
+
+# ------------------------------------------------------------------ the program as named steps
+
+
+def test_trace_names_every_step_and_what_each_call_saw():
+    data = {"sets": {}, "params": GOOD["params"]}
+    struct = variant(variables__large__lb="avail_large")  # infeasible: goes back with its IIS
+    struct = {k: struct[k] for k in ("sense", "variables", "objective", "constraints")}
+    llm = ScriptedLLM([data, struct, GOOD], name="trace")
+    try:
+        f = formalize(TEXT, llm.client(), strategy="steps")
+    finally:
+        llm.close()
+    assert_verified_optimum(f)
+    assert [s.name for s in f.trace] == ["read", "structure", "verify", "solve", "repair", "verify",
+                                         "solve"]
+    assert [s.round for s in f.trace] == [0, 0, 0, 0, 1, 1, 1]
+    assert f.trace[3].detail == "infeasible" and f.trace[-1].detail == "optimal 4190"
+    read, structure, repair = f.history
+    assert read.context == ("problem text",)
+    assert structure.context == ("problem text", "declared symbols")
+    assert repair.step == "repair-infeasible" and "solver: infeasible" in repair.context
+    assert "current model" in repair.context
+    # what each call saw, in its prompt: read sees no structure request, structure no data table
+    assert "Do not write\nvariables" in llm.calls[0].prompt
+    user = llm.calls[1].messages[-1]["content"]
+    assert "Declared symbols" in user and '"value"' not in user and "param cap_small (scalar)" in user
+    doc = f.to_dict()
+    assert [s["step"] for s in doc["trace"]][:2] == ["read", "structure"]
+    assert doc["history"][1]["context"] == ["problem text", "declared symbols"]
+
+
+def test_a_verified_model_is_lowered_once(monkeypatch):
+    """The verify step builds the constraint instances; the solve reuses that lowering."""
+    import solvers.lower
+
+    calls = []
+    real = solvers.lower.lower
+
+    def counting(model, *a, **kw):
+        calls.append(kw.get("target"))
+        return real(model, *a, **kw)
+
+    monkeypatch.setattr(solvers.lower, "lower", counting)
+    f, _ = run([GOOD])
+    assert_verified_optimum(f)
+    assert calls == ["highs"]

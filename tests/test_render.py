@@ -13,9 +13,9 @@ import pytest
 from rich.console import Console
 
 import solvers
+from formalize.api import solve as fsolve
 from formalize.llm.client import Usage
-from formalize.program.pipeline import Formalization, Result, Round
-from formalize.program.pipeline import solve as fsolve
+from formalize.program.results import Formalization, Result, Round
 from solvers.diagnostics import Diagnostic, Location
 from solvers.render import to_latex, to_text
 

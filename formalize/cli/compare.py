@@ -90,11 +90,10 @@ def cmd_compare(a: argparse.Namespace) -> int:
     if a.path is not None and not Path(a.path).is_file():
         return _usage(f"{a.path}: no such file (give problem.txt or model.json)")
 
-    from formalize.cli.main import (
-        _make_client,  # resolves the LLM: a missing model is a ConfigError (exit 2)
-    )
+    from formalize.llm.client import make_client
 
-    client = _make_client(a)
+    # resolves the LLM: a missing model is a ConfigError (exit 2)
+    client = make_client(a.model, no_cache=a.no_cache, api_base=a.api_base)
     from rich.console import Console
 
     from formalize.evaluation.compare import CompareError, GroundTruthError, compare, sweep

@@ -192,7 +192,7 @@ def _check_solve_args(a: argparse.Namespace) -> tuple[Path, bool]:
 def cmd_solve(a: argparse.Namespace) -> int:
     """`formalize solve`: a formal model straight to the solver, or plain words through the LLM."""
     path, is_model = _check_solve_args(a)
-    from formalize.program import pipeline as program
+    from formalize import api
 
     err = _console(stderr=True)
     progress = None
@@ -202,9 +202,9 @@ def cmd_solve(a: argparse.Namespace) -> int:
         def progress(step: str, detail: str) -> None:
             err.print(Text.assemble((f"… {step} ", "dim"), detail))
     if is_model:
-        res = program.solve(path, data=a.data, backend=a.backend, time_limit=a.time_limit)
+        res = api.solve(path, data=a.data, backend=a.backend, time_limit=a.time_limit)
     else:
-        res = program.solve(path, _make_client(a), data=a.data, samples=a.samples, mode=a.mode,
+        res = api.solve(path, _make_client(a), data=a.data, samples=a.samples, mode=a.mode,
                             strategy=a.strategy, max_repairs=a.max_repairs, backend=a.backend,
                             time_limit=a.time_limit, progress=progress)
     f = res.formalization
@@ -242,9 +242,9 @@ def _solve_exit(res: Any, is_model: bool) -> int:
 
 
 def _make_client(a: argparse.Namespace) -> Any:
-    from formalize.program.pipeline import _client
+    from formalize.llm.client import make_client
 
-    return _client(a.model, no_cache=a.no_cache, api_base=a.api_base)
+    return make_client(a.model, no_cache=a.no_cache, api_base=a.api_base)
 
 
 def _emit(text: str, output: str | None) -> None:

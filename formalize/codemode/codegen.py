@@ -13,7 +13,7 @@ from typing import Any
 from formalize.codemode import check_code, solve_code
 from formalize.llm.client import LLMClient, Usage
 from formalize.program import prompts
-from formalize.program.pipeline import Formalization, Progress, Result, Round
+from formalize.program.results import Formalization, Progress, Result, Round
 from solvers import Solution, Status
 from solvers.diagnostics import Diagnostic, Location
 

@@ -562,11 +562,11 @@ def _loop_client(base: Any, loop: asyncio.AbstractEventLoop) -> Any:
 
 def _pipeline(p: Problem, client: Any, mode: str, samples: int, settings: dict) -> dict:
     """Run the formalization program on one problem (worker thread); a record fragment."""
-    from formalize.program import pipeline as program
+    from formalize import api
 
     started = time.perf_counter()
     try:
-        res = program.solve(p.text, client, samples=samples, mode=mode, **settings)
+        res = api.solve(p.text, client, samples=samples, mode=mode, **settings)
     except AssertionError:  # a test double ran out of answers: a bug in the test, not a result
         raise
     except Exception as exc:  # an LLM failure ends this problem, not the run
@@ -850,11 +850,11 @@ def _model_name(model: Any) -> str:
 
 
 def _make_client(model: Any, *, api_base: str | None, no_cache: bool, purpose: str) -> Any:
+    from formalize.llm.client import make_client
     from formalize.llm.config import NoModelConfigured
-    from formalize.program.pipeline import _client
 
     try:
-        return _client(model, no_cache=no_cache, api_base=api_base)
+        return make_client(model, no_cache=no_cache, api_base=api_base)
     except NoModelConfigured as exc:
         raise ConfigError(
             f"this benchmark needs a model ({purpose}); set one with --model (e.g. --model "

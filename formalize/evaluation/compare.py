@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formalize.llm.client import LLMClient, LLMOutputError, LLMResponse, Usage, extract_json
+from formalize.llm.client import (
+    LLMClient,
+    LLMOutputError,
+    LLMResponse,
+    Usage,
+    extract_json,
+    make_client,
+)
 from solvers import Model, Solution, load_model
 
 __all__ = [
@@ -506,12 +513,6 @@ def score_values(text: str, model: Model, gt: GroundTruth, tol: float = 1e-6,
 # --------------------------------------------------------------------------- asking
 
 
-def _client(model: str | LLMClient | None, no_cache: bool = False) -> LLMClient:
-    from formalize.program.pipeline import _client as make
-
-    return make(model, no_cache=no_cache)
-
-
 def ask_direct(client: LLMClient, variant: str, text: str, model: Model, gt: GroundTruth, *,
                data: Sequence[str | Path] = (), tol: float = 1e-6, missing: str = "zero",
                sample: int = 0, usage: Usage | None = None, **params: Any) -> DirectAnswer:
@@ -749,13 +750,13 @@ def compare(text_or_model: Any, model: str | LLMClient | None = None, *,
     if hasattr(text_or_model, "known_optimum") and known_optimum is None:
         known_optimum = text_or_model.known_optimum
         backend = _family_backend(getattr(text_or_model, "family", ""), backend)
-    client = _client(model, no_cache=no_cache)
+    client = make_client(model, no_cache=no_cache)
     usage = Usage()
     pipeline = None
     if fm is None:
-        from formalize.program import pipeline as program
+        from formalize import api
 
-        res = program.solve(text or "", client, data=files, samples=samples, backend=backend,
+        res = api.solve(text or "", client, data=files, samples=samples, backend=backend,
                             time_limit=time_limit, strategy=strategy, max_repairs=max_repairs,
                             **params)
         f = res.formalization
@@ -948,7 +949,7 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     if family not in FAMILIES:
         raise ValueError(f"unknown problem family {family!r}; known families: {', '.join(FAMILIES)}")
     backend = _family_backend(family, backend)
-    client = _client(model, no_cache=no_cache)
+    client = make_client(model, no_cache=no_cache)
     usage = Usage()
     started = time.perf_counter()
     jobs = []

@@ -39,6 +39,7 @@ __all__ = [
     "LLMResponse",
     "Usage",
     "extract_json",
+    "make_client",
 ]
 
 log = logging.getLogger(__name__)
@@ -816,3 +817,14 @@ class LLMClient:
         if response.cache_key is None or self.no_cache:
             return False
         return self.cache.delete(response.cache_key)
+
+
+def make_client(model: str | LLMClient | None, *, no_cache: bool = False,
+                api_base: str | None = None) -> LLMClient:
+    """The LLM client for a model string (flag > env > config; see formalize.llm.config), or the
+    client itself. The one place the CLI, the program, comparison and benchmarks make one."""
+    if isinstance(model, LLMClient):
+        return model
+    from formalize.llm.config import resolve_model
+
+    return LLMClient(resolve_model(model, api_base=api_base), no_cache=no_cache)

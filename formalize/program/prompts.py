@@ -74,8 +74,9 @@ Problem:
 
 Answer with the JSON model only."""
 
-REPAIR = """The model you wrote has problems found by the checker. Fix exactly these problems and
-keep everything else as it is. Answer with the complete corrected JSON model.
+REPAIR = """The checker found the problems below in the model you wrote. Fix every error; check each
+piece of advice against the text and change the model only where the text requires it; keep
+everything else as it is. Answer with the complete corrected JSON model.
 
 Problem:
 \"\"\"
@@ -87,6 +88,12 @@ Current model:
 
 Problems:
 {problems}"""
+
+ERRORS = """Errors (each must be fixed):
+{items}"""
+
+ADVICE = """Advice (check each against the text; change the model only where the text requires it):
+{items}"""
 
 INFEASIBLE = """The solver reports that the model is INFEASIBLE. These constraints conflict (an
 irreducible infeasible subset):

@@ -1,0 +1,95 @@
+"""The verify and solve steps' work, as plain functions (they run in worker processes too).
+
+`verify_document` runs every check that can run on a complete model at once — the loader's
+schema and data checks, the static checks, the constraint instances built by the lowering (index
+errors, missing entries, big-M bounds), convexity, number grounding — and keeps the lowering, so
+`solve_verdict` solves without lowering again. `Verdict` holds the findings and the repair policy:
+errors are always repaired; advice (e.g. a text number the model never uses) is asked about on
+the first complete model only; other warnings never cost a round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from solvers import Model, ModelError, Solution, load_model
+from solvers.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from formalize.verify.grounding import GroundingReport
+    from solvers.lowered import Lowered
+
+# findings that must be repaired although the checker rates them below "error"
+MUST_FIX = frozenset({"ungrounded-number"})
+# advice: shown every round, asked about once (first complete model), never blocking after
+ADVICE = frozenset({"unused-number"})
+
+
+def is_error(d: Diagnostic) -> bool:
+    """A finding the model must fix before it is accepted."""
+    return d.severity == "error" or d.code in MUST_FIX
+
+
+def is_advice(d: Diagnostic) -> bool:
+    """A finding to check (and fix or acknowledge), never an error."""
+    return not is_error(d) and (d.code in ADVICE or d.severity == "advice")  # type: ignore[comparison-overlap]
+
+
+@dataclass
+class Verdict:
+    """What the verifier found in one document: the model (None when it did not load), every
+    finding, the grounding, and the lowering a solve reuses."""
+
+    model: Model | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    grounding: GroundingReport | None = None
+    lowered: Lowered | None = field(default=None, repr=False)
+    backend: str = "auto"  # the backend `lowered` was built for
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if is_error(d)]
+
+    @property
+    def advice(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if is_advice(d)]
+
+    @property
+    def solvable(self) -> bool:
+        """The model loaded and has no error: a solve can run (advice does not stop it)."""
+        return self.model is not None and not any(d.severity == "error" for d in self.diagnostics)
+
+    def must_repair(self, first: bool) -> list[Diagnostic]:
+        """The findings that send the model back: errors, and on the first model its advice."""
+        return self.errors + (self.advice if first else [])
+
+
+def verify_document(doc: dict, text: str, backend: str = "auto",
+                    data_dirs: Sequence[str] = ()) -> Verdict:
+    """Load, check (instances included) and ground one document; never raises for a bad model.
+
+    A module-level function: the benchmark runner calls it in worker processes."""
+    try:
+        model = load_model(doc, data_dirs=list(data_dirs) or None)
+    except ModelError as exc:
+        return Verdict(None, exc.diagnostics)
+    from formalize.verify.grounding import ground
+    from solvers.checks import check_model
+
+    res = check_model(model, backend=None if backend == "auto" else backend, instantiate=True)
+    rep = ground(model, text)
+    return Verdict(model, [*res.diagnostics, *rep.diagnostics()], rep, res.lowered,
+                   res.lowered_for or backend)
+
+
+def solve_verdict(target: Model | Lowered, backend: str, time_limit: float | None) -> Solution:
+    """Solve a verified model (its kept lowering when there is one). Raises ModelError for what
+    only the backend finds (e.g. a coefficient CP-SAT cannot scale exactly)."""
+    import solvers
+
+    return solvers.solve(target, backend=backend, time_limit=time_limit)
+
+
+__all__ = ["ADVICE", "MUST_FIX", "Verdict", "is_advice", "is_error", "solve_verdict", "verify_document"]
