@@ -7,7 +7,7 @@ import json
 import pytest
 from rich.console import Console
 
-from formalize.program.pipeline import solve as fsolve
+from formalize.api import solve as fsolve
 from solvers import ModelError, load_model
 from solvers.compact import to_compact
 from solvers.render import to_text
