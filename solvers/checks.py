@@ -713,9 +713,10 @@ def _convexity(st: _Static) -> None:
 def check_model(model: Any, backend: str | None = None, instantiate: bool = True) -> CheckResult:
     """All diagnostics and the problem class of a model (path, dict, text or Model).
 
-    Static checks first; then, when they pass and `instantiate` is true, every constraint
-    instance is built as the solver would (up to INSTANTIATE_LIMIT variable instances), so
-    data-dependent errors are found before a solve. `backend` (None/"auto", "highs", "cpsat")
+    Static checks first; then, when `instantiate` is true, every constraint instance is built as
+    the solver would (up to INSTANTIATE_LIMIT variable instances), so data-dependent errors are
+    found before a solve — when a constraint (or the objective) has a static error, the others
+    are still built, so one check reports every fault it can. `backend` (None/"auto", "highs", "cpsat")
     enables the backend-specific checks. Never raises for a bad model: load and data errors are
     returned as diagnostics."""
     backend = None if backend in (None, "auto") else backend
@@ -755,9 +756,36 @@ def check_model(model: Any, backend: str | None = None, instantiate: bool = True
             "no-objective", f"sense is {m.sense!r} but there is no objective: any feasible point is returned",
             severity="warning", location=Location(section="objective"),
             hint="write the objective, or set sense to \"feasibility\""))
-    if instantiate and res.ok and inst is not None:
-        _instances_check(m, res, backend)
+    if instantiate and inst is not None:
+        if res.ok:
+            _instances_check(m, res, backend)
+        elif (sound := _sound_part(m, res)) is not None:
+            # every fault at once: the constraints without static errors are built too
+            _instances_check(sound, res, backend)
+            res.lowered = res.lowered_for = None
     return res
+
+
+def _sound_part(m: Model, res: CheckResult) -> Model | None:
+    """The model without its constraints (and objective) that have static errors, or None when an
+    error sits elsewhere (names, sets, params, variables): then no instance can be built soundly."""
+    names = {c.name for c in m.constraints}
+    broken: set[str] = set()
+    objective_broken = False
+    for d in res.errors:
+        loc = d.location
+        if loc.section == "constraints" and loc.item in names:
+            broken.add(loc.item)
+        elif loc.section == "objective":
+            objective_broken = True
+        else:
+            return None
+    update: dict[str, Any] = {"constraints": [c for c in m.constraints if c.name not in broken]}
+    if objective_broken:
+        update.update(objective=None, sense="feasibility")
+    sound = m.model_copy(update=update)
+    sound._cache = {k: v for k, v in m._cache.items() if k in ("instance", "files")}  # the data only
+    return sound
 
 
 INSTANTIATE_LIMIT = 2_000_000  # variable instances; larger models are checked when solved

@@ -318,3 +318,31 @@ def test_pyomo_domain_names_carry_their_bound():
     assert sol.objective == 0
     m = load_model({"variables": {"n": {"domain": "PositiveIntegers"}}})
     assert m.variables["n"].domain == "integer" and m.variables["n"].lb == 1
+
+
+def test_instances_of_sound_constraints_are_built_beside_a_static_error():
+    """Every fault at once: a misspelled symbol in one constraint does not hide the instance
+    error (an index outside its set at the first period) of another."""
+    doc = {"sets": {"T": {"range": [1, 3]}}, "params": {"d": {"index": ["T"], "values": {"1": 2, "2": 3, "3": 1}}},
+           "variables": {"inv": {"index": ["T"], "lb": 0, "ub": 10}, "buy": {"index": ["T"], "lb": 0, "ub": 10}},
+           "objective": "sum(buy[t] for t in T)",
+           "constraints": [{"name": "balance", "forall": "t in T", "expr": "inv[t] == inv[t - 1] + buy[t] - d[t]"},
+                           {"name": "cap", "forall": "t in T", "expr": "inv[t] <= capp"}]}
+    res = check_model(doc)
+    codes = {(d.code, d.location.item) for d in res.errors}
+    assert ("undeclared-symbol", "cap") in codes
+    (oob,) = [d for d in res.errors if d.code == "index-not-in-set"]
+    assert oob.location.item == "balance" and oob.location.index == (1,)
+    assert res.lowered is None  # a model with errors is not solved
+    # an error outside the constraints (a variable's bound) leaves the instances unbuilt
+    doc["variables"]["inv"]["ub"] = "nosuch"
+    assert not any(d.code == "index-not-in-set" for d in check_model(doc).errors)
+
+
+def test_a_clean_check_keeps_the_lowering_for_the_solve():
+    import solvers
+
+    res = check_model(EXAMPLES / "knapsack" / "model.json")
+    assert res.ok and res.lowered is not None and res.lowered_for == "highs"
+    sol = solvers.solve(res.lowered, backend=res.lowered_for)
+    assert sol.objective == pytest.approx(solvers.solve(EXAMPLES / "knapsack" / "model.json").objective)

@@ -438,3 +438,114 @@ def test_a_verified_model_is_lowered_once(monkeypatch):
     f, _ = run([GOOD])
     assert_verified_optimum(f)
     assert calls == ["highs"]
+
+
+# ------------------------------------------------------------------ every fault in one round
+
+JOBS_TEXT = ("A workshop runs two jobs, A and B, on one machine, one job at a time. Job A takes 3 "
+             "hours and job B takes 5 hours. Both jobs must be finished within 12 hours. Minimize "
+             "the time at which the last job finishes.")
+JOBS = {  # optimum 8 (one machine: 3 + 5), independently of the order
+    "sense": "minimize",
+    "sets": {"J": ["A", "B"]},
+    "params": {"dur": {"index": ["J"], "values": {"A": 3, "B": 5},
+                       "source": "Job A takes 3 hours and job B takes 5 hours"},
+               "deadline": {"value": 12, "source": "within 12 hours"}},
+    "variables": {"start": {"index": ["J"], "domain": "real", "lb": 0, "ub": "deadline"},
+                  "a_first": {"domain": "binary"}, "makespan": {"domain": "real", "lb": 0}},
+    "objective": "makespan",
+    "constraints": [
+        {"name": "a_before_b", "expr": "implies(a_first == 1, start['A'] + dur['A'] <= start['B'])"},
+        {"name": "b_before_a", "expr": "implies(a_first == 0, start['B'] + dur['B'] <= start['A'])"},
+        {"name": "finish", "forall": "j in J", "expr": "makespan >= start[j] + dur[j]"},
+        {"name": "within", "forall": "j in J", "expr": "start[j] + dur[j] <= deadline"}]}
+
+
+def jobs_without_deadline() -> dict:
+    """The deadline forgotten: 12 is unused (advice) and `start` has no bound for the big-M
+    of the disjunction (an error only the constraint instances reveal)."""
+    bad = copy.deepcopy(JOBS)
+    del bad["params"]["deadline"]
+    del bad["variables"]["start"]["ub"]
+    bad["constraints"] = bad["constraints"][:3]
+    return bad
+
+
+def run_jobs(responses, **kw):
+    llm = ScriptedLLM(responses, name="jobs")
+    try:
+        f = formalize(JOBS_TEXT, llm.client(), strategy="single", **kw)
+    finally:
+        llm.close()
+    return f, llm
+
+
+def assert_jobs_optimum(f):
+    assert f.ok, [str(d) for d in f.diagnostics]
+    assert f.solution.status.value == "optimal" and f.solution.objective == pytest.approx(8.0)
+    assert solvers.check(f.model, f.solution.values).feasible
+
+
+def test_instance_error_and_advice_of_the_first_model_go_back_in_one_round():
+    """The issue's instalment: the big-M error was true of the first model but came only after
+    a round spent on the unused number. Both are in the first repair prompt, errors first."""
+    f, llm = run_jobs([jobs_without_deadline(), JOBS])
+    assert_jobs_optimum(f)
+    assert len(llm.calls) == 2 and f.repair_rounds == 1
+    first = {d.code for d in f.history[0].diagnostics}
+    assert {"big-m-unbounded", "unused-number"} <= first
+    prompt = llm.calls[1].messages[-1]["content"]
+    assert "needs a big-M, but start has no finite bound" in prompt
+    assert "12" in prompt.split("Advice")[1]
+    assert prompt.index("Errors (each must be fixed)") < prompt.index("Advice")
+
+
+def test_static_and_instance_errors_go_back_together():
+    """A misspelled symbol in one constraint does not hide the instance errors of the others."""
+    bad = jobs_without_deadline()
+    bad["constraints"][2]["expr"] = "makespn >= start[j] + dur[j]"
+    f, llm = run_jobs([bad, JOBS])
+    assert_jobs_optimum(f)
+    codes = [d.code for d in f.history[0].diagnostics]
+    assert "undeclared-symbol" in codes and "big-m-unbounded" in codes
+    prompt = llm.calls[1].messages[-1]["content"]
+    assert "makespn" in prompt and "needs a big-M" in prompt
+
+
+def test_infeasible_outcome_and_advice_go_back_together():
+    bad = variant(variables__large__lb="avail_large")  # infeasible
+    bad["constraints"] = [c for c in bad["constraints"] if c["name"] != "total"]
+    del bad["params"]["max_total"]  # and 70 ("at most 70 suitcases in total") unused
+    f, llm = run([bad, GOOD])
+    assert_verified_optimum(f)
+    assert [r.step for r in f.history] == ["single", "repair-infeasible"]
+    prompt = llm.calls[1].messages[-1]["content"]
+    assert "INFEASIBLE" in prompt and "preference" in prompt
+    # must-fix first (the solver's conflict), then the advice
+    assert "70" in prompt.split("Advice")[1] and prompt.index("INFEASIBLE") < prompt.index("Advice")
+
+
+def test_advice_costs_no_round_after_the_first_and_stays_in_every_round():
+    """Round 1: an error and advice go back together; round 2 fixes the error only. The advice
+    alone does not cost a third call; it is listed in round 2's findings and in the result."""
+    forgot = variant()
+    forgot["constraints"] = [c for c in forgot["constraints"] if c["name"] != "total"]
+    del forgot["params"]["max_total"]
+    misspelled = copy.deepcopy(forgot)
+    misspelled["objective"] = "cap_smal * small + cap_large * large"
+    f, llm = run([misspelled, forgot, GOOD])
+    assert len(llm.calls) == 2 and llm.remaining == 1
+    assert f.ok and f.solution.objective == pytest.approx(6300)  # what the model says, advised
+    for diags in (f.history[0].diagnostics, f.history[1].diagnostics, f.diagnostics):
+        assert any(d.code == "unused-number" and "70" in d.message for d in diags)
+    prompt = llm.calls[1].messages[-1]["content"]
+    assert "cap_smal" in prompt.split("Advice")[0] and "70" in prompt.split("Advice")[1]
+
+
+def test_a_correct_model_with_only_warnings_is_accepted_in_its_round():
+    extra = variant()
+    extra["params"]["spare"] = {"value": 50, "source": "holds 50 snacks"}  # unused param: a warning
+    f, llm = run([extra])
+    assert_verified_optimum(f)
+    assert any(d.code == "unused-param" for d in f.diagnostics)
+    assert len(llm.calls) == 1 and f.repair_rounds == 0

@@ -205,8 +205,9 @@ class Program:
                                                  and sol.ok else ""))
 
     def review(self, state: State) -> RepairRequest | None:
-        """What must go back: every error, the first model's advice, an infeasible or unbounded
-        outcome — all in one request, errors first. None accepts the answer."""
+        """What must go back: every error, an infeasible or unbounded outcome, the first model's
+        advice — all in one request, in that order (warnings ride along with the advice). None
+        accepts the answer."""
         diags = state.diagnostics
         if state.answer is None:
             return RepairRequest("repair", bullets(diags),
@@ -235,10 +236,10 @@ class Program:
             sections.append(f"- {_repeated_diagnostic()}")
         if errors:
             sections.append(prompts.ERRORS.format(items=bullets(errors)))
-        if advice or warnings:
-            sections.append(prompts.ADVICE.format(items=bullets(advice + warnings)))
         if outcome:
             sections.append(outcome)
+        if advice or warnings:
+            sections.append(prompts.ADVICE.format(items=bullets(advice + warnings)))
         shown = ("problem text", "current model", f"findings: {_count(errors + advice + warnings)}",
                  *((f"solver: {step.removeprefix('repair-')}",) if outcome else ()))
         return RepairRequest(step, "\n\n".join(sections), shown)

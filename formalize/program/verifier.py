@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # findings that must be repaired although the checker rates them below "error"
 MUST_FIX = frozenset({"ungrounded-number"})
 # advice: shown every round, asked about once (first complete model), never blocking after
-ADVICE = frozenset({"unused-number"})
+ADVICE = frozenset({"unused-number", "unstated-derivation"})
 
 
 def is_error(d: Diagnostic) -> bool:
