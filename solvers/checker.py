@@ -36,7 +36,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .data import Instance, SetData, instance
+import numpy as np
+
+from .data import Deriver, Instance, ParamData, SetData, instance
 from .diagnostics import Diagnostic, Location, ModelError
 from .expr import (
     Agg,
@@ -52,7 +54,13 @@ from .expr import (
     Node,
     Not,
     Num,
+    Ord,
+    ParamKeys,
+    SetComp,
+    SetEnd,
+    SetOp,
     SetRef,
+    Step,
     Str,
     Tuple,
     nearest,
@@ -60,7 +68,7 @@ from .expr import (
     parse_forall,
     parse_index_decl,
 )
-from .model import Model, load_model
+from .model import Model, ParamSpec, load_model
 
 VarValue = Callable[[str, tuple], Any]
 CMP_OPS = frozenset({"<=", ">=", "==", "<", ">", "!="})
@@ -68,8 +76,9 @@ CMP_OPS = frozenset({"<=", ">=", "==", "<", ">", "!="})
 __all__ = [
     "Evaluator", "EvalError", "Cmp", "Lit", "Logic", "Rel", "ConstraintInstance", "expand",
     "variable_instances", "VariableInstance", "objective_value", "check", "CheckReport",
-    "Violation", "VariableProblem", "UnknownEntry", "judge", "Judgement", "format_key",
+    "Violation", "VariableProblem", "UnknownEntry", "judge", "Judgement", "format_key", "ScalarDeriver",
 ]
+_SET = "\0set:"  # env key: the declared set an index name ranges over (for ord / prev / next)
 
 
 # --------------------------------------------------------------------------- relations
@@ -155,15 +164,19 @@ _DEFAULT_FUNCS: dict[str, Callable] = {"abs": abs, "min": min, "max": max}
 
 
 class Evaluator:
-    """Scalar evaluation of expression trees over a model's resolved data."""
+    """Scalar evaluation of expression trees over a model's resolved data.
 
-    def __init__(self, model: Model, inst: Instance | None = None):
+    Without `inst`, the data are resolved with derived sets and computed params recomputed by
+    this module's scalar evaluator (`ScalarDeriver`), not the lowering's. `variables=False`
+    evaluates data only (set definitions, computed params), before the variables' sets exist."""
+
+    def __init__(self, model: Model, inst: Instance | None = None, *, variables: bool = True):
         self.model = model
-        self.inst = inst if inst is not None else instance(model)
+        self.inst = inst if inst is not None else instance(model, scalar=True)
         self._sds: dict[str, list] = {}
         self.var_sets: dict[str, list[str]] = {}
         self.var_names: dict[str, list[str | None]] = {}
-        for name, spec in model.variables.items():
+        for name, spec in model.variables.items() if variables else ():
             sets, names = [], []
             for entry in spec.index:
                 iname, sname = parse_index_decl(entry, Location(section="variables", item=name, field="index"))
@@ -202,6 +215,8 @@ class Evaluator:
         for e in self.set_elements(g.over, env):
             if len(g.targets) == 1:
                 env2 = {**env, g.targets[0]: e}
+                if g.over.name is not None:
+                    env2[_SET + g.targets[0]] = g.over.name
             else:
                 if not isinstance(e, tuple) or len(e) != len(g.targets):
                     raise EvalError("generator-arity", f"cannot unpack element {e!r} into ({', '.join(g.targets)})",
@@ -225,10 +240,56 @@ class Evaluator:
             return (node.value,)
         if isinstance(node, Tuple):
             return self.key_of(node.elts, env)
+        if isinstance(node, (SetEnd, Step)):
+            return _flat(self.set_element(node, env))
         v = self.value(node, env, _no_var("an index"))
         if isinstance(v, str):
             return (v,)
         return (_as_int(v, node.col, "index value"),)
+
+    # ---- set functions
+    def set_position(self, fn: str, arg: Node, over: SetRef | None, env: dict, col: int) -> tuple[SetData, int]:
+        """The ordered set of `ord`/`prev`/`next` and the 0-based position of its argument."""
+        if over is not None:
+            if over.name is None:
+                elems = self.set_elements(over, env)
+                sd = SetData("range", elems, 1)
+            else:
+                sd = self.inst.sets.get(over.name)  # type: ignore[assignment]
+                if sd is None:
+                    raise EvalError("undeclared-set", f"{over.name!r} is not a declared set", "declare it in \"sets\"",
+                                    over.col, over.name)
+        elif isinstance(arg, Name) and _SET + arg.id in env:
+            sd = self.inst.sets[env[_SET + arg.id]]
+        else:
+            raise EvalError("bad-set-function", f"{fn}(): the set of its argument is not known here",
+                            f"name the set: {fn}(t, S)", col, fn)
+        key = self.element(arg, env)
+        e = key[0] if len(key) == 1 else tuple(key)
+        p = sd.pos.get(e)
+        if p is None:
+            raise EvalError("index-not-in-set", f"{fn}(): {e!r} is not an element of {sd.name}",
+                            f"pass an element of {sd.name}", col, sd.name)
+        return sd, p
+
+    def set_element(self, node: Node, env: dict) -> Any:
+        """The element `first(S)`, `last(S)`, `prev(t)` or `next(t)` denotes (a tuple for tuple sets)."""
+        if isinstance(node, SetEnd):
+            elems = self.set_elements(node.over, env)
+            if not elems:
+                raise EvalError("empty-set", f"{node.kind}({node.over.name}): the set is empty",
+                                f"give {node.over.name} elements", node.col, node.over.name)
+            return elems[0] if node.kind == "first" else elems[-1]
+        assert isinstance(node, Step)
+        sd, p = self.set_position(node.kind, node.arg, node.over, env, node.col)
+        q = p - 1 if node.kind == "prev" else p + 1
+        if node.wrap:
+            q %= len(sd.elements)
+        elif not 0 <= q < len(sd.elements):
+            end = "first" if node.kind == "prev" else "last"
+            raise EvalError("index-not-in-set", f"{node.kind}(): {sd.elements[p]!r} is the {end} element of {sd.name}",
+                            f"skip it with `if t != {end}({sd.name})`, or use {node.kind}(t, wrap=True)", node.col, sd.name)
+        return sd.elements[q]
 
     def check_key(self, name: str, sets: list[str], key: tuple, col: int) -> tuple[int, ...]:
         """Arity and membership of a flat key against a symbol's index sets; returns positions."""
@@ -299,6 +360,14 @@ class Evaluator:
                 return f["abs"](self.value(node.args[0], env, var_value, funcs))
             raise EvalError("misplaced-constraint", f"{node.func}(...) is a constraint, not a value",
                             "use it as a whole constraint expr", node.col, node.func)
+        if isinstance(node, Ord):
+            return float(self.set_position("ord", node.arg, node.over, env, node.col)[1] + 1)
+        if isinstance(node, (SetEnd, Step)):
+            e = self.set_element(node, env)
+            if isinstance(e, (int, float)) and not isinstance(e, bool):
+                return e
+            raise EvalError("element-as-number", f"the element {e!r} is used as a number",
+                            "use it as an index, or ord(t) for its position", node.col)
         if isinstance(node, Str):
             raise EvalError("element-as-number", f"the element {node.value!r} is used as a number",
                             "elements are only index values", node.col, node.value)
@@ -379,7 +448,8 @@ class Evaluator:
         return a * b
 
     def _all_names(self, env: dict) -> list[str]:
-        return [*env, *self.model.sets, *self.model.params, *self.model.variables]
+        return [*(k for k in env if not k.startswith("\0")), *self.model.sets, *self.model.params,
+                *self.model.variables]
 
     # ---- conditions (data only)
     def cond(self, node: Node, env: dict) -> bool:
@@ -409,6 +479,8 @@ class Evaluator:
             return env[node.id]
         if isinstance(node, Str):
             return node.value
+        if isinstance(node, (SetEnd, Step)):
+            return self.set_element(node, env)
         if isinstance(node, Tuple):
             return self.key_of(node.elts, env)
         return self.value(node, env, _no_var("a condition"))
@@ -539,6 +611,7 @@ def variable_instances(model: Any, evaluator: Evaluator | None = None) -> Iterat
         for combo in itertools.product(*(ev.inst.sets[s].elements for s in sets)):
             key = tuple(x for e in combo for x in _flat(e))
             env = {n: e for n, e in zip(names, combo) if n}
+            env.update({_SET + n: s for n, s in zip(names, sets) if n})
             lb, ub = (0.0, 1.0) if spec.domain == "binary" else (None, None)
             for which in ("lb", "ub"):
                 raw = getattr(spec, which)
@@ -587,6 +660,122 @@ def objective_value(model: Any, var_value: VarValue, funcs: dict | None = None,
         return ev.value(node, {}, var_value, funcs)
     except EvalError as e:
         raise ModelError(e.diagnostic("objective", None, "objective")) from None
+
+
+# --------------------------------------------------------------------------- derived data
+
+
+class ScalarDeriver(Deriver):
+    """Derived sets and computed params evaluated one element at a time with `Evaluator`, so
+    that the checker does not take them from the lowering's vectorized code (`solvers.derive`)."""
+
+    def set(self, model: Model, inst: Instance, name: str, node: Any) -> SetData:
+        ev = Evaluator(model, Instance(dict(inst.sets), inst.params), variables=False)
+        try:
+            elems, dim = self._eval(ev, node, name)
+        except EvalError as e:
+            raise ModelError(e.diagnostic("sets", name, "expr")) from None
+        return SetData(name, elems, dim)
+
+    def _eval(self, ev: Evaluator, node: Node, name: str) -> tuple[list, int]:
+        if isinstance(node, SetRef):
+            if node.name is None:
+                return ev.set_elements(node, {}), 1
+            sd = ev.inst.sets.get(node.name)
+            if sd is None:
+                kind = ev.model.names().get(node.name)
+                raise EvalError("not-a-set" if kind else "undeclared-symbol",
+                                f"{node.name!r} is {'a ' + kind if kind else 'not declared'}, not a set",
+                                _near_hint(node.name, list(ev.model.sets)), node.col, node.name)
+            return list(sd.elements), sd.dim
+        if isinstance(node, SetOp):
+            a, da = self._eval(ev, node.left, name)
+            b, db = self._eval(ev, node.right, name)
+            if node.op == "*":
+                return [_flat(x) + _flat(y) for x in a for y in b], da + db
+            if a and b and da != db:
+                raise EvalError("set-shape", f"{node.op} combines sets of dimension {da} and {db}",
+                                "both sides must hold elements of the same shape", node.col)
+            dim = da if a else db
+            if node.op == "|":
+                seen = set(a)
+                return a + [e for e in b if e not in seen and not seen.add(e)], dim  # type: ignore[func-returns-value]
+            members = set(b)
+            return [e for e in a if (e in members) == (node.op == "&")], dim
+        if isinstance(node, ParamKeys):
+            p = ev.inst.params.get(node.param)
+            if p is None or not p.index:
+                raise EvalError("bad-set", f"keys({node.param}): not an indexed param", "keys() takes an indexed param",
+                                node.col, node.param)
+            out = []
+            sets = [ev.inst.sets[s] for s in p.index]
+            for pos in itertools.product(*(range(len(s.elements)) for s in sets)):
+                given = bool(p.given[pos]) if p.given is not None else not math.isnan(float(p.table[pos]))
+                if given:
+                    out.append(tuple(x for s, k in zip(sets, pos) for x in _flat(s.elements[k])))
+            dim = sum(p.dims)
+            return ([k[0] for k in out] if dim == 1 else out), dim
+        if isinstance(node, SetComp):
+            gens = []
+            for k, g in enumerate(node.gens):
+                over = g.over
+                if not isinstance(over, SetRef):
+                    elems, d = self._eval(ev, over, name)
+                    tmp = f"\0{name}#{k}"
+                    ev.inst.sets[tmp] = SetData(tmp, elems, d)
+                    over = SetRef(name=tmp, col=over.col)
+                gens.append(Gen(g.targets, over, g.conds, col=g.col))
+            targets = [t for g in gens for t in g.targets]
+            out = []
+            seen: set = set()
+            for env in ev.iter_gens(tuple(gens), {}):
+                if node.elts is None:
+                    key = tuple(x for t in targets for x in _flat(env[t]))
+                else:
+                    key = ev.key_of(node.elts, env)
+                e = key[0] if len(key) == 1 else key
+                if e not in seen:
+                    seen.add(e)
+                    out.append(e)
+            if out:
+                dim = len(_flat(out[0]))
+            elif node.elts is None:
+                dim = sum(ev.inst.sets[g.over.name].dim if len(g.targets) == 1 and g.over.name else len(g.targets)
+                          for g in gens)
+            else:
+                dim = len(node.elts)
+            return out, dim
+        raise EvalError("bad-set", f"{type(node).__name__} is not a set expression", None, node.col)
+
+    def param(self, model: Model, inst: Instance, name: str, spec: ParamSpec, node: Any) -> ParamData:
+        ev = Evaluator(model, inst, variables=False)
+        sets, names = spec.index_sets, spec.index_names
+        for sname in sets:
+            if sname not in inst.sets:
+                raise ModelError(Diagnostic("undeclared-set", f"param {name!r} is indexed over {sname!r}, which is "
+                                            "not a declared set", location=Location(section="params", item=name,
+                                                                                    field="index", symbol=sname),
+                                            hint=_near_hint(sname, list(model.sets))))
+        sds = [inst.sets[s] for s in sets]
+        table = np.full([len(s.elements) for s in sds], np.nan)
+        for pos in itertools.product(*(range(len(s.elements)) for s in sds)):
+            combo = [s.elements[k] for s, k in zip(sds, pos)]
+            env: dict = {n: e for n, e in zip(names, combo) if n}
+            env.update({_SET + n: s for n, s in zip(names, sets) if n})
+            key = tuple(x for e in combo for x in _flat(e))
+            try:
+                v = float(ev.value(node, env, _no_var("a computed param")))
+            except EvalError as e:
+                raise ModelError(e.diagnostic("params", name, "expr", key or None)) from None
+            except (ArithmeticError, ValueError, TypeError) as e:
+                raise ModelError(Diagnostic("evaluation-error", f"cannot evaluate: {e}", location=Location(
+                    section="params", item=name, field="expr", index=key or None))) from None
+            if not math.isfinite(v):
+                raise ModelError(Diagnostic("non-finite", f"the computed value is {v}", location=Location(
+                    section="params", item=name, field="expr", index=key or None),
+                    hint="check the data (division by zero, overflow, negative base)"))
+            table[pos] = v
+        return ParamData(name, list(sets), table, None, [s.dim for s in sds])
 
 
 # --------------------------------------------------------------------------- judging relations

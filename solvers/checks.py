@@ -20,6 +20,7 @@ no-instances (warning).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -44,13 +45,18 @@ from .expr import (
     Node,
     Not,
     Num,
+    Ord,
+    SetEnd,
     SetRef,
+    Step,
     Str,
     Tuple,
     nearest,
     parse_expr,
     parse_forall,
     parse_index_decl,
+    parse_set_expr,
+    set_names,
     walk,
 )
 from .model import IDENT, RESERVED, Model, load_model
@@ -158,7 +164,7 @@ class _Static:
         return None
 
     def param_index(self, name: str) -> list[str]:
-        return list(self.m.params[name].index)
+        return list(self.m.params[name].index_sets)
 
     # ---- generators
     def gens(self, gens: tuple[Gen, ...], scope: dict, ctx: _Ctx) -> dict:
@@ -204,13 +210,13 @@ class _Static:
         return self.set_dim(ref.name)
 
     # ---- conditions
-    def cond(self, node: Node, scope: dict, ctx: _Ctx) -> None:
-        c = ctx.but(data_only="an if-condition", sign=0)
+    def cond(self, node: Node, scope: dict, ctx: _Ctx, what: str = "an if-condition") -> None:
+        c = ctx.but(data_only=what, sign=0)
         if isinstance(node, BoolOp):
             for v in node.values:
-                self.cond(v, scope, ctx)
+                self.cond(v, scope, ctx, what)
         elif isinstance(node, Not):
-            self.cond(node.operand, scope, ctx)
+            self.cond(node.operand, scope, ctx, what)
         elif isinstance(node, Compare) and node.ops[0] in ("in", "not in"):
             lhs = node.operands[0]
             for a in (lhs.elts if isinstance(lhs, Tuple) else (lhs,)):
@@ -237,11 +243,27 @@ class _Static:
             return scope[node.id]
         if isinstance(node, Str):
             return 1
+        if isinstance(node, SetEnd):
+            return self.setref(node.over, scope, ctx)
+        if isinstance(node, Step):
+            return self.set_func(node.kind, node.arg, node.over, scope, ctx)
         if isinstance(node, Tuple):
             counts = [self.index_arg(a, scope, ctx) for a in node.elts]
             return None if any(x is None for x in counts) else sum(counts)  # type: ignore[misc]
         self.value(node, scope, ctx.but(data_only="an index", sign=0))
         return 1
+
+    def set_func(self, fn: str, arg: Node, over: SetRef | None, scope: dict, ctx: _Ctx) -> int | None:
+        """ord / prev / next: the argument is an element (usually an index name); returns the
+        number of flat index positions its result fills."""
+        n = self.index_arg(arg, scope, ctx.but(data_only=f"the argument of {fn}()", sign=0))
+        if over is not None:
+            return self.setref(over, scope, ctx)
+        if not (isinstance(arg, Name) and arg.id in scope) and not isinstance(arg, (SetEnd, Step)):
+            self.add("bad-set-function", f"{fn}() of an expression needs its set",
+                     f"write {fn}(e, S) with the ordered set S (or pass an index name bound by a generator)",
+                     ctx, arg.col, fn)
+        return n
 
     def index(self, node: Index, scope: dict, ctx: _Ctx) -> None:
         counts = [self.index_arg(a, scope, ctx) for a in node.args]
@@ -303,8 +325,14 @@ class _Static:
         if isinstance(node, BinOp):
             return self.binop(node, scope, ctx)
         if isinstance(node, IfExp):
-            self.cond(node.cond, scope, ctx)
+            self.cond(node.cond, scope, ctx, "the condition of `a if cond else b`")
             return max(self.value(node.then, scope, ctx), self.value(node.orelse, scope, ctx))
+        if isinstance(node, SetEnd):
+            self.setref(node.over, scope, ctx)
+            return 0
+        if isinstance(node, (Ord, Step)):
+            self.set_func("ord" if isinstance(node, Ord) else node.kind, node.arg, node.over, scope, ctx)
+            return 0
         if isinstance(node, Agg):
             inner = self.gens(node.gens, scope, ctx)
             if node.func == "all_different":
@@ -374,8 +402,11 @@ class _Static:
 
     def var_use(self, n: str, col: int, ctx: _Ctx) -> int:
         if ctx.data_only:
-            self.add("variable-in-data-context", f"variable {n!r} used in {ctx.data_only}",
-                     f"{ctx.data_only} must depend on data only (params, index names, numbers)", ctx, col, n)
+            hint = f"{ctx.data_only} must depend on data only (params, index names, numbers)"
+            if "if cond else" in ctx.data_only or "if-condition" in ctx.data_only:
+                hint += ("; a condition on a variable is a logical constraint: write implies(y[i], <constraint>) "
+                         "with a binary y (big-M is derived from the bounds), or `c1 or c2`")
+            self.add("variable-in-data-context", f"variable {n!r} used in {ctx.data_only}", hint, ctx, col, n)
             return 0
         if ctx.section in ("objective", "constraints"):
             self.used_vars.add(n)
@@ -454,7 +485,7 @@ class _Static:
             return (node.value > 0) - (node.value < 0) if node.value else 1
         if isinstance(node, Neg):
             return -self.sign(node.operand, scope)
-        if isinstance(node, Call) and node.func == "len":
+        if (isinstance(node, Call) and node.func == "len") or isinstance(node, Ord):
             return 1
         if isinstance(node, (Name, Index)):
             n = node.id if isinstance(node, Name) else node.base
@@ -737,6 +768,7 @@ def check_model(model: Any, backend: str | None = None, instantiate: bool = True
     _variables_check(st)
     _objective_check(st)
     _constraints_check(st, res)
+    _definitions_check(st)
     _unused_check(st, inst)
     res.problem_class = _classify(st)
     _backend_check(st, res.problem_class)
@@ -895,8 +927,8 @@ def _variables_check(st: _Static) -> None:
                     scope[iname] = st.set_dim(sname)
             if isinstance(node, Name) and node.id in m.params and m.params[node.id].index and node.id not in scope:
                 st.used.add(node.id)
-                if list(m.params[node.id].index) != st.var_sets[name]:
-                    st.add("param-without-index", f"bound {node.id!r} is indexed over {list(m.params[node.id].index)}, "
+                if list(m.params[node.id].index_sets) != st.var_sets[name]:
+                    st.add("param-without-index", f"bound {node.id!r} is indexed over {list(m.params[node.id].index_sets)}, "
                            f"the variable over {st.var_sets[name]}", "index the variable with names (\"i in S\") and write "
                            f"{node.id}[i]", ctx, node.col, node.id)
                 continue
@@ -995,10 +1027,27 @@ def _count(st: _Static, gens: tuple[Gen, ...], ctx: _Ctx) -> int | None:
     return n
 
 
+def _definitions_check(st: _Static) -> None:
+    """What derived sets and computed params refer to counts as used (their errors come from the
+    data resolution, which evaluates them)."""
+    m = st.m
+    for name, sspec in m.sets.items():
+        if sspec.expr is not None:
+            with contextlib.suppress(ModelError):
+                st.used.update(set_names(parse_set_expr(sspec.expr, Location(section="sets", item=name, field="expr"))))
+    for name, pspec in m.params.items():
+        if pspec.expr is not None:
+            try:
+                node = parse_expr(pspec.expr, Location(section="params", item=name, field="expr"))
+            except ModelError:
+                continue
+            st.used.update(set_names(node) - {n for n in pspec.index_names if n})
+
+
 def _unused_check(st: _Static, inst: Instance | None) -> None:
     m = st.m
     for spec in m.params.values():
-        for s in spec.index:
+        for s in spec.index_sets:
             st.used.add(s)
     for sspec in m.sets.values():
         for b in sspec.range or []:

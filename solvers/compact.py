@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .diagnostics import ModelError
-from .expr import Agg, parse_expr, parse_forall, walk
+from .expr import Agg, SetComp, parse_expr, parse_forall, parse_set_expr, walk
 from .model import IDENT, Model, ParamSpec, VariableSpec, load_model
 
 _PARAM_SPEC_KEYS = ("values", "from")
@@ -48,7 +48,7 @@ def to_compact(model: Model | dict | str, keep_provenance: bool = True,
     for name, spec in m.params.items():
         if name in subst:
             continue
-        key, val = _param(m, name, spec, keep_provenance)
+        key, val = _param(m, name, spec, keep_provenance, subst)
         params[key] = val
     if params:
         out["params"] = params
@@ -84,6 +84,9 @@ def _set(spec, keep: bool, subst: dict[str, str]) -> Any:
     desc = spec.description if keep else None
     if spec.elements is not None:
         return {"elements": spec.elements, "description": desc} if desc else spec.elements
+    if spec.expr is not None:
+        expr = _sub(spec.expr, subst)
+        return {"expr": expr, "description": desc} if desc else expr
     out: dict[str, Any] = {}
     if spec.range is not None:
         out["range"] = [_num(float(subst[b])) if isinstance(b, str) and b in subst else b
@@ -95,9 +98,13 @@ def _set(spec, keep: bool, subst: dict[str, str]) -> Any:
     return out
 
 
-def _param(m: Model, name: str, spec: ParamSpec, keep: bool) -> tuple[str, Any]:
+def _param(m: Model, name: str, spec: ParamSpec, keep: bool, subst: dict[str, str]) -> tuple[str, Any]:
     prov = {k: v for k, v in (("source", spec.source), ("description", spec.description))
             if keep and v}
+    if spec.expr is not None:  # a computed param: "dist[i in N, j in N]": "<expr>"
+        key = f"{name}[{', '.join(spec.index)}]" if spec.index else name
+        expr = _sub(spec.expr, subst)
+        return key, ({"expr": expr, **prov} if prov else expr)
     if not spec.index:
         if spec.from_ is None and spec.value is not None and not prov and spec.default is None:
             return name, _num(spec.value)
@@ -218,14 +225,20 @@ def _inlinable(m: Model, keep: bool) -> dict[str, str]:
              and math.isfinite(p.value) and not (keep and (p.source or p.description))}
     if not cands:
         return cands
-    bound: set[str] = set()
+    bound: set[str] = {n for p in m.params.values() for n in p.index_names if n}
     texts = [m.objective] + [c.expr for c in m.constraints] + [
-        b for v in m.variables.values() for b in (v.lb, v.ub) if isinstance(b, str)]
+        b for v in m.variables.values() for b in (v.lb, v.ub) if isinstance(b, str)] + [
+        p.expr for p in m.params.values() if p.expr is not None]
     try:
         for t in texts:
             if t:
                 for node in walk(parse_expr(t)):
                     if isinstance(node, Agg):
+                        bound.update(x for g in node.gens for x in g.targets)
+        for sspec in m.sets.values():
+            if sspec.expr is not None:
+                for node in walk(parse_set_expr(sspec.expr)):
+                    if isinstance(node, (Agg, SetComp)):
                         bound.update(x for g in node.gens for x in g.targets)
         for c in m.constraints:
             if c.forall:
@@ -243,6 +256,7 @@ def _inlinable(m: Model, keep: bool) -> dict[str, str]:
                 bound.add(parts[0])
     uses = _name_counts([m.objective, *(c.expr for c in m.constraints),
                          *(c.forall for c in m.constraints),
+                         *(s.expr for s in m.sets.values()), *(p.expr for p in m.params.values()),
                          *(b for v in m.variables.values() for b in (v.lb, v.ub) if isinstance(b, str)),
                          *(b for s in m.sets.values() for b in (s.range or []) if isinstance(b, str))])
     return {k: v for k, v in cands.items() if k not in bound and uses.get(k, 0) == 1}

@@ -60,6 +60,7 @@ class ParamData:
     table: np.ndarray  # shape () for scalars; one axis per index set
     default: float | None = None
     dims: list[int] = field(default_factory=list)  # dimension of each index set
+    given: np.ndarray | None = None  # entries given explicitly (before the default); None: all
 
     @property
     def is_scalar(self) -> bool:
@@ -131,40 +132,176 @@ def _flatten_key(key: Any) -> list:
 # --------------------------------------------------------------------------- resolution
 
 
-def instance(model: Model) -> Instance:
-    """Resolve (once, cached on the model) all sets and params; raises ModelError."""
-    cached = model._cache.get("instance")
+class Deriver:
+    """How derived sets and computed params are evaluated: the lowering's vectorized evaluator
+    (`solvers.derive`, for `instance`) or the checker's scalar one (`instance(scalar=True)`), so
+    that the independent checker recomputes them with code it does not share."""
+
+    def set(self, model: Model, inst: Instance, name: str, node: Any) -> SetData:
+        raise NotImplementedError
+
+    def param(self, model: Model, inst: Instance, name: str, spec: ParamSpec, node: Any) -> ParamData:
+        raise NotImplementedError
+
+
+def has_derived(model: Model) -> bool:
+    """True when a set or param is defined by an expression."""
+    return any(s.expr is not None for s in model.sets.values()) or \
+        any(p.expr is not None for p in model.params.values())
+
+
+def instance(model: Model, scalar: bool = False) -> Instance:
+    """Resolve (once, cached on the model) all sets and params, in dependency order (a derived set
+    or computed param after what it refers to); raises ModelError with every problem found.
+
+    `scalar=True` evaluates derived sets and computed params with the checker's scalar evaluator
+    (the same instance as the default when there is none)."""
+    if scalar and not has_derived(model):
+        scalar = False
+    key = "instance_scalar" if scalar else "instance"
+    cached = model._cache.get(key)
     if cached is not None:
         return cached
+    if scalar:
+        from .checker import ScalarDeriver
+
+        deriver: Deriver = ScalarDeriver()
+    else:
+        from .derive import VectorDeriver
+
+        deriver = VectorDeriver()
+    inst = _resolve(model, deriver)
+    model._cache[key] = inst
+    return inst
+
+
+def _resolve(model: Model, deriver: Deriver) -> Instance:
     diags: list[Diagnostic] = []
     sets: dict[str, SetData] = {}
     params: dict[str, ParamData] = {}
     inst = Instance(sets, params)
-    # scalar params first: set ranges may refer to them
-    order = sorted(model.params.items(), key=lambda kv: bool(kv[1].index))
-    for name, spec in order:
-        if spec.index:
+    nodes: dict[tuple[str, str], Any] = {}
+    order = _order(model, nodes, diags)
+    failed: set[str] = set()
+    for kind, name in order:
+        deps = nodes.get((kind, name), (None, set()))[1]
+        if deps & failed:
+            failed.add(name)  # its dependency is reported already
             continue
         try:
-            params[name] = _scalar_param(model, name, spec)
+            if kind == "set":
+                spec = model.sets[name]
+                if spec.expr is not None:
+                    _one_kind(name, spec)
+                    sets[name] = deriver.set(model, inst, name, nodes[(kind, name)][0])
+                else:
+                    sets[name] = _resolve_set(model, name, spec, params)
+            else:
+                pspec = model.params[name]
+                if pspec.expr is not None:
+                    _computed_ok(name, pspec)
+                    params[name] = deriver.param(model, inst, name, pspec, nodes[(kind, name)][0])
+                elif pspec.index:
+                    params[name] = _indexed_param(model, name, pspec, inst)
+                else:
+                    params[name] = _scalar_param(model, name, pspec)
         except ModelError as e:
             diags.extend(e.diagnostics)
-    for name, spec in model.sets.items():
-        try:
-            sets[name] = _resolve_set(model, name, spec, params)
-        except ModelError as e:
-            diags.extend(e.diagnostics)
-    for name, spec in order:
-        if not spec.index:
-            continue
-        try:
-            params[name] = _indexed_param(model, name, spec, inst)
-        except ModelError as e:
-            diags.extend(e.diagnostics)
+            failed.add(name)
     if diags:
         raise ModelError(diags)
-    model._cache["instance"] = inst
     return inst
+
+
+def _order(model: Model, nodes: dict, diags: list[Diagnostic]) -> list[tuple[str, str]]:
+    """Sets and params in an order where each comes after what it refers to (declaration order
+    otherwise; scalar params first, as set ranges may use them). Parses the definitions into
+    `nodes[(kind, name)] = (tree, dependency names)`; a cycle is a `cyclic-definition` error."""
+    from .expr import parse_expr, parse_set_expr, set_names
+
+    declared = set(model.sets) | set(model.params)
+    deps: dict[tuple[str, str], set[str]] = {}
+    for name, spec in model.sets.items():
+        d: set[str] = {b for b in spec.range or [] if isinstance(b, str)}
+        tree = None
+        if spec.expr is not None:
+            try:
+                tree = parse_set_expr(spec.expr, Location(section="sets", item=name, field="expr"))
+                d |= set_names(tree)
+            except ModelError as e:
+                diags.extend(e.diagnostics)
+                continue
+        deps[("set", name)] = d & declared
+        nodes[("set", name)] = (tree, deps[("set", name)])
+    for name, pspec in model.params.items():
+        d = set(pspec.index_sets)
+        tree = None
+        if pspec.expr is not None:
+            try:
+                tree = parse_expr(pspec.expr, Location(section="params", item=name, field="expr"))
+                d |= set_names(tree) - {n for n in pspec.index_names if n}
+            except ModelError as e:
+                diags.extend(e.diagnostics)
+                continue
+        deps[("param", name)] = d & declared
+        nodes[("param", name)] = (tree, deps[("param", name)])
+    kind_of = {n: "set" for n in model.sets}
+    for n in model.params:
+        kind_of.setdefault(n, "param")
+    items = [k for k in deps if k[0] == "param" and not model.params[k[1]].index_sets
+             and model.params[k[1]].expr is None]
+    items += [k for k in deps if k not in items]
+    out: list[tuple[str, str]] = []
+    state: dict[tuple[str, str], int] = {}  # 1 visiting, 2 done
+    for start in items:
+        if state.get(start):
+            continue
+        stack: list[tuple[tuple[str, str], list]] = [(start, sorted(deps[start]))]
+        state[start] = 1
+        while stack:
+            item, todo = stack[-1]
+            if not todo:
+                stack.pop()
+                state[item] = 2
+                out.append(item)
+                continue
+            nxt_name = todo.pop()
+            nxt = (kind_of[nxt_name], nxt_name)
+            if nxt not in deps:
+                continue  # failed to parse: reported
+            if state.get(nxt) == 1:
+                cycle = [k[1] for k, _ in stack]
+                cycle = cycle[cycle.index(nxt_name):] + [nxt_name]
+                diags.append(Diagnostic("cyclic-definition", "the definitions refer to each other in a cycle: "
+                                        + " → ".join(cycle), location=Location(section=nxt[0] + "s", item=nxt_name,
+                                                                               field="expr"),
+                                        hint="define one of them from data (values, elements or a file), not "
+                                             "from the others"))
+                for k, _ in stack:
+                    state[k] = 2
+                stack.clear()
+                break
+            if not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, sorted(deps[nxt])))
+    return out
+
+
+def _one_kind(name: str, spec: SetSpec) -> None:
+    kinds = [k for k in ("elements", "range", "from_", "expr") if getattr(spec, k) is not None]
+    if len(kinds) != 1:
+        raise _err("set-shape", f"set {name!r} must have exactly one of elements, range, from, expr (has "
+                   f"{', '.join(k.rstrip('_') for k in kinds)})",
+                   "keep the definition (expr) or the data, not both", section="sets", item=name)
+
+
+def _computed_ok(name: str, spec: ParamSpec) -> None:
+    given = [k for k, v in (("value", spec.value), ("values", spec.values), ("from", spec.from_),
+                            ("default", spec.default)) if v is not None]
+    if given:
+        raise _err("param-shape", f"param {name!r} has an expr and {', '.join(given)}",
+                   "a computed param is defined by its expr alone (guard missing cases with "
+                   "`a if cond else b`)", section="params", item=name, field="expr")
 
 
 def _err(code: str, msg: str, hint: str | None = None, **loc) -> ModelError:
@@ -195,8 +332,9 @@ def _scalar_param(model: Model, name: str, spec: ParamSpec) -> ParamData:
 def _resolve_set(model: Model, name: str, spec: SetSpec, params: dict[str, ParamData]) -> SetData:
     kinds = [k for k in ("elements", "range", "from_") if getattr(spec, k) is not None]
     if len(kinds) != 1:
-        raise _err("set-shape", f"set {name!r} must have exactly one of elements, range, from (has {len(kinds)})",
-                   "write a list of elements, {\"range\": [lo, hi]} or {\"from\": {...}}", section="sets", item=name)
+        raise _err("set-shape", f"set {name!r} must have exactly one of elements, range, from, expr (has {len(kinds)})",
+                   "write a list of elements, {\"range\": [lo, hi]}, {\"from\": {...}} or a definition "
+                   "such as \"A | B\"", section="sets", item=name)
     if spec.range is not None:
         if len(spec.range) != 2:
             raise _err("set-shape", f"range of set {name!r} must be [lo, hi]", "e.g. {\"range\": [1, 12]}", section="sets", item=name, field="range")
@@ -299,7 +437,7 @@ def _indexed_param(model: Model, name: str, spec: ParamSpec, inst: Instance) -> 
     loc = {"section": "params", "item": name}
     dims = []
     shape = []
-    for s in spec.index:
+    for s in spec.index_sets:
         sd = inst.sets.get(s)
         if sd is None:
             from .expr import nearest
@@ -311,10 +449,10 @@ def _indexed_param(model: Model, name: str, spec: ParamSpec, inst: Instance) -> 
         shape.append(len(sd))
     size = int(np.prod(shape)) if shape else 1
     if size > MAX_DENSE:
-        raise _err("param-too-large", f"param {name!r} spans {size} entries over {spec.index} (limit {MAX_DENSE})",
+        raise _err("param-too-large", f"param {name!r} spans {size} entries over {spec.index_sets} (limit {MAX_DENSE})",
                    "index it over a tuple set of the pairs that exist", field="index", **loc)
     table = np.full(shape, np.nan)
-    p = ParamData(name, list(spec.index), table, spec.default, dims)
+    p = ParamData(name, list(spec.index_sets), table, spec.default, dims)
     if spec.from_ is not None and spec.values is not None:
         raise _err("param-shape", f"param {name!r} has both values and from", "keep one", **loc)
     if spec.from_ is not None:
@@ -330,7 +468,10 @@ def _indexed_param(model: Model, name: str, spec: ParamSpec, inst: Instance) -> 
     if spec.default is not None and not math.isfinite(spec.default):
         raise _err("non-finite", f"default of param {name!r} is {spec.default}", "use a finite number", field="default", **loc)
     if spec.default is not None:
-        table[np.isnan(table)] = spec.default
+        missing = np.isnan(table)
+        if missing.any():
+            p.given = ~missing
+            table[missing] = spec.default
     return p
 
 
@@ -414,9 +555,9 @@ def _fill_nested(p: ParamData, values: dict, inst: Instance, axis: int, prefix: 
         if e is None:
             from .expr import nearest
 
-            near = nearest(str(k), [str(x) for x in s.elements[:5000]])
+            near = nearest(str(k), [str(x) for x in s.elements[:5000]]) if s.dim == 1 else None
             raise _err("unknown-key", f"param {p.name!r}: key {k!r} is not an element of set {s.name!r}",
-                       f"did you mean {near!r}?" if near else f"keys must be elements of {s.name}",
+                       f"did you mean {near!r}?" if near else key_hint(s, p.name),
                        section="params", item=p.name, field="values", index=prefix + (k,))
         key = prefix + (e,)
         if axis + 1 < len(p.index):
@@ -429,6 +570,21 @@ def _fill_nested(p: ParamData, values: dict, inst: Instance, axis: int, prefix: 
                            "nest one mapping per index set", section="params", item=p.name, field="values", index=key)
         else:
             _put(p, key, v, inst)
+
+
+def key_hint(s: SetData, param: str) -> str:
+    """How to write a key of `s`, with an example from its elements (tuple sets especially)."""
+    if not s.elements:
+        return f"{s.name} is empty"
+    e = s.elements[0]
+    if s.dim == 1:
+        shown = ", ".join(repr(x) for x in s.elements[:3])
+        return f"keys must be elements of {s.name} (such as {shown})"
+    flat = ",".join(str(x) for x in e)
+    row = json.dumps([*e, 5])
+    return (f"{s.name} holds {s.dim}-tuples such as {tuple(e)!r}: key one element as one string, "
+            f"\"{param}\": {{\"values\": {{\"{flat}\": 5}}}}, or give rows [key..., value]: "
+            f"{{\"values\": [{row}]}} (a nested mapping {{\"{e[0]}\": {{...}}}} does not key a tuple set)")
 
 
 def _match_key(k: Any, s: SetData) -> Any:
@@ -459,7 +615,9 @@ def _put(p: ParamData, key: tuple, v: Any, inst: Instance) -> None:
     try:
         pos = inst.positions(p.index, p.dims, key)
     except KeyError as exc:
-        raise _err("unknown-key", f"param {p.name!r}: key {list(key)} — {exc.args[0]}", f"keys must be elements of {p.index}",
+        tuple_sets = [inst.sets[n] for n in p.index if n in inst.sets and inst.sets[n].dim > 1]
+        hint = key_hint(tuple_sets[0], p.name) if tuple_sets else f"keys must be elements of {p.index}"
+        raise _err("unknown-key", f"param {p.name!r}: key {list(key)} — {exc.args[0]}", hint,
                    section="params", item=p.name, field="values", index=key) from None
     p.table[pos] = f
 

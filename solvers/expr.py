@@ -132,8 +132,66 @@ class IfExp(Node):
     orelse: Node
 
 
+@dataclass(frozen=True)
+class SetEnd(Node):
+    """`first(S)` / `last(S)`: the first or last element of an ordered set."""
+
+    kind: str  # first | last
+    over: SetRef
+
+
+@dataclass(frozen=True)
+class Ord(Node):
+    """`ord(t)` / `ord(t, S)`: the 1-based position of an element in its (ordered) set."""
+
+    arg: Node
+    over: SetRef | None = None
+
+
+@dataclass(frozen=True)
+class Step(Node):
+    """`prev(t)` / `next(t)` (optionally `prev(t, S)`, `wrap=True`): the neighbouring element of
+    `t` in its ordered set; without wrap, the first element has no prev and the last no next."""
+
+    kind: str  # prev | next
+    arg: Node
+    over: SetRef | None = None
+    wrap: bool = False
+
+
+@dataclass(frozen=True)
+class SetOp(Node):
+    """Set algebra in a set definition: `A | B` union, `A & B` intersection, `A - B`
+    difference, `A * B` cartesian product (tuples are flattened)."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class SetComp(Node):
+    """A filtered (or projected) set in a set definition: `(i, j) in N * N if i != j` (elts None:
+    the elements are the generators' targets) or `{(j, i) for (i, j) in Arcs}`."""
+
+    elts: tuple[Node, ...] | None
+    gens: tuple[Gen, ...]
+
+
+@dataclass(frozen=True)
+class ParamKeys(Node):
+    """`keys(p)`: the index keys at which the param `p` is given (not defaulted), in set order."""
+
+    param: str
+
+
 AGG_FUNCS = frozenset({"sum", "min", "max", "all_different", "prod"})
 CALL_FUNCS = frozenset({"min", "max", "abs", "all_different", "implies", "len", "card"})
+SET_FUNCS = frozenset({"first", "last", "ord", "prev", "next"})
+_SETOPS = {ast.BitOr: "|", ast.BitAnd: "&", ast.Sub: "-", ast.Mult: "*"}
+SET_EXPR_HINT = ("a set is defined from declared sets: \"A | B\" (union), \"A & B\" (intersection), "
+                 "\"A - B\" (difference), \"A * B\" (product), a filter \"(i, j) in N * N if i != j\", "
+                 "a projection \"{(j, i) for (i, j) in Arcs}\", or keys(p) (the keys a param is given at)")
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _CMPOPS = {ast.LtE: "<=", ast.GtE: ">=", ast.Eq: "==", ast.Lt: "<", ast.Gt: ">", ast.NotEq: "!=",
            ast.In: "in", ast.NotIn: "not in"}
@@ -203,8 +261,62 @@ def _ast_parse(src: str) -> ast.AST:
         return ast.parse(src, mode="eval")
 
 
-def parse_forall(text: str, where: Location | None = None) -> tuple[Gen, ...]:
-    """Parse a `forall` clause ("i in I, j in J if cond" or "for i in I for j in J") into generators."""
+def parse_set_expr(text: str, where: Location | None = None) -> Node:
+    """Parse a set definition: set algebra (`A | B`, `A & B`, `A - B`, `A * B`, `keys(p)`), a
+    filter (`(i, j) in N * N if i != j` → a `SetComp` without elts) or a projection
+    (`{(j, i) for (i, j) in Arcs if c[i, j] > 0}`). Raises ModelError located at `where`."""
+    where = where or Location()
+    if not isinstance(text, str) or not text.strip():
+        raise ModelError(Diagnostic("empty-expression", "the set definition is empty", location=where,
+                                    hint=SET_EXPR_HINT))
+    src = _normalize(text).strip()
+    if len(src) > MAX_EXPR_LEN:
+        raise ModelError(Diagnostic("expression-too-long", f"the set definition has {len(src)} characters "
+                                    f"(limit {MAX_EXPR_LEN})", location=where, hint="define it from other sets"))
+    conv = _Conv()
+    conv.set_algebra = True
+    try:
+        tree = _ast_parse(src)
+    except SyntaxError as exc:
+        if re.search(r"\bin\b", src):  # a filter "i in A, j in B if cond" is not an expression
+            return SetComp(None, parse_forall(src, where, set_algebra=True), col=1)
+        raise ModelError(Diagnostic("syntax", f"syntax error: {exc.msg}", location=_at(where, exc.offset or 0),
+                                    hint=SET_EXPR_HINT)) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ModelError(Diagnostic("expression-too-deep", "the set definition cannot be parsed", location=where,
+                                    hint="simplify it")) from None
+    body = tree.body  # type: ignore[attr-defined]
+    if isinstance(body, (ast.Compare, ast.Tuple)) and re.search(r"\bin\b", src):
+        return SetComp(None, parse_forall(src, where, set_algebra=True), col=1)
+    try:
+        return conv.set_expr(body)
+    except _Fail as f:
+        raise ModelError(Diagnostic(f.code, f.msg, location=_at(where, f.col, f.symbol), hint=f.hint)) from None
+    except RecursionError:
+        raise ModelError(Diagnostic("expression-too-deep", "the set definition nests too deeply",
+                                    location=where, hint="simplify it")) from None
+
+
+def set_names(node: Node) -> set[str]:
+    """Names of sets, params and functions' sets a set definition or expression refers to
+    (for the dependency order of derived sets and computed params)."""
+    out: set[str] = set()
+    for n in walk(node):
+        if isinstance(n, Name):
+            out.add(n.id)
+        elif isinstance(n, Index):
+            out.add(n.base)
+        elif isinstance(n, SetRef) and n.name is not None:
+            out.add(n.name)
+        elif isinstance(n, ParamKeys):
+            out.add(n.param)
+    return out
+
+
+def parse_forall(text: str, where: Location | None = None, *, set_algebra: bool = False) -> tuple[Gen, ...]:
+    """Parse a `forall` clause ("i in I, j in J if cond" or "for i in I for j in J") into generators.
+
+    `set_algebra`: generators may range over set expressions (set definitions only)."""
     where = where or Location()
     if not isinstance(text, str) or not text.strip():
         return ()
@@ -255,8 +367,10 @@ def parse_forall(text: str, where: Location | None = None) -> tuple[Gen, ...]:
     if not isinstance(node, ast.ListComp):
         raise ModelError(Diagnostic("bad-forall", "forall must be generators like \"i in I, j in J\"", location=where,
                                     hint="write e.g. \"i in I, j in J if i != j\""))
+    conv = _Conv()
+    conv.set_algebra = set_algebra
     try:
-        gens = _Conv().gens(node.generators, 0)
+        gens = conv.gens(node.generators, 0)
     except _Fail as f:
         raise ModelError(Diagnostic(f.code, f.msg, location=_at(where, remap(f.col), f.symbol), hint=f.hint)) from None
     return tuple(_recol(g, remap) for g in gens)
@@ -391,15 +505,18 @@ class _Conv:
     def call(self, n: ast.Call, d: int) -> Node:
         col = _col(n)
         if not isinstance(n.func, ast.Name):
-            raise _Fail("bad-call", "only the functions sum, min, max, abs, all_different, implies, len, card may be called",
+            raise _Fail("bad-call", "only the functions of the expression language may be called "
+                        f"({', '.join(sorted(CALL_FUNCS | AGG_FUNCS | SET_FUNCS))})",
                         col, "no methods or attribute calls")
         fn = n.func.id
-        if n.keywords:
+        if n.keywords and fn not in ("prev", "next"):
             raise _Fail("bad-call", f"{fn}() takes no keyword arguments", col, "pass positional arguments only")
         if fn in ("card", "len"):
             if len(n.args) != 1:
                 raise _Fail("bad-call", f"{fn}() takes one set", col, f"write {fn}(S)")
             return Call("len", (self._setref(n.args[0]),), col=col)
+        if fn in SET_FUNCS:
+            return self.set_func(fn, n, d)
         if len(n.args) == 1 and isinstance(n.args[0], (ast.GeneratorExp, ast.ListComp)) and fn in AGG_FUNCS:
             g = n.args[0]
             return Agg(fn, self.conv(g.elt, d), self.gens(g.generators, d), col=col)
@@ -421,9 +538,31 @@ class _Conv:
             if fn == "all_different" and len(args) < 1:
                 raise _Fail("bad-call", "all_different() needs arguments", col, "write all_different(x[i] for i in I)")
             return Call(fn, tuple(self.conv(a, d) for a in args), col=col)
-        known = sorted(CALL_FUNCS | AGG_FUNCS)
+        known = sorted(CALL_FUNCS | AGG_FUNCS | SET_FUNCS)
         raise _Fail("unknown-function", f"unknown function {fn!r}", col,
                     f"allowed functions: {', '.join(known)}" + _near(fn, known), symbol=fn)
+
+    def set_func(self, fn: str, n: ast.Call, d: int) -> Node:
+        """first(S), last(S), ord(t[, S]), prev(t[, S][, wrap=True]), next(...)."""
+        col = _col(n)
+        if fn in ("first", "last"):
+            if len(n.args) != 1:
+                raise _Fail("bad-call", f"{fn}() takes one set", col, f"write {fn}(S)")
+            return SetEnd(fn, self._setref(n.args[0]), col=col)
+        if not 1 <= len(n.args) <= 2:
+            extra = ", wrap=True" if fn in ("prev", "next") else ""
+            raise _Fail("bad-call", f"{fn}() takes an element and optionally its set", col,
+                        f"write {fn}(t) or {fn}(t, S){extra}")
+        over = self._setref(n.args[1]) if len(n.args) == 2 else None
+        if fn == "ord":
+            return Ord(self.conv(n.args[0], d), over, col=col)
+        wrap = False
+        for kw in n.keywords:
+            if kw.arg != "wrap" or not isinstance(kw.value, ast.Constant) or not isinstance(kw.value.value, bool):
+                raise _Fail("bad-call", f"{fn}() takes only the keyword wrap=True or wrap=False", col,
+                            f"write {fn}(t, wrap=True) for a cyclic neighbour")
+            wrap = kw.value.value
+        return Step(fn, self.conv(n.args[0], d), over, wrap, col=col)
 
     def gens(self, comps: list[ast.comprehension], d: int, offset: int = 0) -> tuple[Gen, ...]:
         out = []
@@ -446,17 +585,45 @@ class _Conv:
             out.append(Gen(targets, over, conds, col=col))
         return tuple(out)
 
+    set_algebra = False  # set definitions: generators may range over `A * B`, `A | B`, ...
+
     def _setref(self, n: ast.AST, offset: int = 0) -> SetRef:
         col = _col(n) + offset
         if isinstance(n, ast.Name):
             return SetRef(name=n.id, col=col)
+        if self.set_algebra and isinstance(n, ast.BinOp) and type(n.op) in _SETOPS:
+            return self.set_expr(n, offset)  # type: ignore[return-value]
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "range" and not n.keywords:
             if len(n.args) == 1:
                 return SetRef(lo=Num(0.0, col=col), hi=self.conv(n.args[0], 1), col=col)
             if len(n.args) == 2:
                 return SetRef(lo=self.conv(n.args[0], 1), hi=self.conv(n.args[1], 1), col=col)
+        if isinstance(n, ast.BinOp) and type(n.op) in _SETOPS:
+            raise _Fail("bad-set", "a generator ranges over a declared set, not a set expression", col,
+                        "declare it as a derived set, e.g. \"sets\": {\"Pairs\": \"(i, j) in N * N if i != j\"}, "
+                        "and write for (i, j) in Pairs")
         raise _Fail("bad-set", "a generator must range over a declared set name or range(a, b)", col,
                     "declare the set in \"sets\" and write for i in SetName")
+
+    def set_expr(self, n: ast.AST, offset: int = 0) -> Node:
+        """A set-algebra expression: names, range(a, b), keys(p), | & - *, parentheses."""
+        col = _col(n) + offset
+        if isinstance(n, ast.BinOp) and type(n.op) in _SETOPS:
+            return SetOp(_SETOPS[type(n.op)], self.set_expr(n.left, offset), self.set_expr(n.right, offset), col=col)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "keys":
+            if len(n.args) != 1 or n.keywords or not isinstance(n.args[0], ast.Name):
+                raise _Fail("bad-set", "keys() takes the name of one indexed param", col, "write keys(cost)")
+            return ParamKeys(n.args[0].id, col=col)
+        if isinstance(n, ast.SetComp):
+            gens = self.gens(n.generators, 1, offset)
+            elts = n.elt.elts if isinstance(n.elt, ast.Tuple) else [n.elt]
+            return SetComp(tuple(self.conv(e, 1) for e in elts), gens, col=col)
+        if isinstance(n, (ast.Name, ast.Call)):
+            return self._setref(n, offset)
+        if isinstance(n, ast.Set):
+            raise _Fail("bad-set", "a literal set of elements is not a set definition", col,
+                        "declare the elements as their own set ([\"a\", \"b\"]) and combine it by name")
+        raise _Fail("bad-set", f"{type(n).__name__} is not a set expression", col, SET_EXPR_HINT)
 
 
 def _col(n: ast.AST) -> int:

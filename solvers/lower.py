@@ -47,7 +47,10 @@ from .expr import (
     Node,
     Not,
     Num,
+    Ord,
+    SetEnd,
     SetRef,
+    Step,
     Str,
     Tuple,
     nearest,
@@ -441,6 +444,31 @@ class _Lowerer:
                 raise self.fail("bad-index", f"{node.value} is not a set element (elements are strings or integers)",
                                 node, hint="index with an integer, a string or an index name")
             return [EV(Dom([int(node.value)]), np.zeros((), dtype=I64))]
+        if isinstance(node, SetEnd):
+            s = self._set(node.over, frame)
+            if not s.elements:
+                raise self.fail("empty-set", f"{node.kind}({s.name}): the set {s.name} is empty", node,
+                                symbol=s.name, hint=f"give {s.name} elements")
+            code = 0 if node.kind == "first" else len(s) - 1
+            return [EV(self._dom(s), np.asarray(code, dtype=I64), s.dim)]
+        if isinstance(node, Step):
+            s, p = self._set_pos(node.arg, node.over, node.kind, frame, node)
+            q = p - 1 if node.kind == "prev" else p + 1
+            if node.wrap:
+                q = np.mod(q, max(len(s), 1))
+            else:
+                bad = (q < 0) | (q >= len(s))
+                if np.any(bad):
+                    r = int(np.flatnonzero(np.broadcast_to(bad, (frame.n,)))[0]) if q.ndim else 0
+                    e = s.elements[int(p if p.ndim == 0 else p[r])]
+                    end = "first" if node.kind == "prev" else "last"
+                    raise self.fail(
+                        "index-not-in-set", f"{node.kind}(): {e!r} is the {end} element of {s.name}, it has no "
+                        f"{'previous' if node.kind == 'prev' else 'next'} element", node, frame, r, s.name,
+                        hint=f"skip it with `if t != {end}({s.name})` in the forall or sum, branch with "
+                             f"`(... if t == {end}({s.name}) else ...)`, or use {node.kind}(t, wrap=True) for a "
+                             "cyclic order")
+            return [EV(self._dom(s), q.astype(I64), s.dim)]
         if isinstance(node, BinOp) and node.op in ("+", "-"):
             for a, b, sign in ((node.left, node.right, 1), (node.right, node.left, -1)):
                 if isinstance(a, Name) and a.id in frame.binds and not self._has_var(b, frame):
@@ -471,6 +499,32 @@ class _Lowerer:
             return [EV(Dom([int(iv)]), np.zeros((), dtype=I64))]
         uniq, inv = np.unique(iv, return_inverse=True)
         return [EV(Dom([int(u) for u in uniq]), inv.astype(I64))]
+
+    def _set_pos(self, arg: Node, over: SetRef | None, fn: str, frame: Frame, node: Node
+                 ) -> tuple[SetData, np.ndarray]:
+        """The ordered set of a set function (`ord`, `prev`, `next`) and 0-based positions of its
+        argument in it (per row)."""
+        evs = self._elem(arg, frame)
+        if over is not None:
+            s = self._set(over, frame)
+        elif len(evs) == 1 and evs[0].dom.set_name is not None and evs[0].dom.set_name in self.inst.sets:
+            s = self.inst.sets[evs[0].dom.set_name]
+        else:
+            raise self.fail("bad-set-function", f"{fn}(): the set of its argument is not known here", node,
+                            hint=f"name the set: {fn}(t, S) (an index of a tuple, or an expression, needs it)")
+        got = sum(ev.dim for ev in evs)
+        if got != s.dim:
+            raise self.fail("index-arity", f"{fn}(): {s.name} has elements of dimension {s.dim}, got {got}", node,
+                            symbol=s.name, hint=f"pass one element of {s.name}")
+        p = self._map(evs[0], s) if len(evs) == 1 and evs[0].dim == s.dim else self._tuple_pos(
+            [c for ev in evs for c in (self._split(ev) if ev.dim > 1 else [ev])], s, frame)
+        bad = p < 0
+        if np.any(bad):
+            r = int(np.flatnonzero(np.broadcast_to(bad, (frame.n,)))[0]) if p.ndim else 0
+            v = [ev.value(r) for ev in evs]
+            raise self.fail("index-not-in-set", f"{fn}(): {v[0] if len(v) == 1 else tuple(v)!r} is not an element "
+                            f"of {s.name}", node, frame, r, s.name, hint=f"pass an element of {s.name}")
+        return s, p
 
     def _map(self, ev: EV, s: SetData) -> np.ndarray:
         if ev.dom.set_name == s.name:
@@ -596,6 +650,10 @@ class _Lowerer:
         return out
 
     def _data_what(self) -> str:
+        if self.ctx.section == "params":
+            return "a computed param, which is evaluated before solving"
+        if self.ctx.section == "sets":
+            return "a set definition"
         return {"forall": "a forall condition", "lb": "a bound", "ub": "a bound"}.get(self.ctx.field or "", "a condition, bound, divisor or exponent")
 
     def _int_data(self, node: Node, frame: Frame) -> np.ndarray:
@@ -606,7 +664,7 @@ class _Lowerer:
         return v.astype(I64)
 
     def _elemlike(self, node: Node, frame: Frame) -> bool:
-        return isinstance(node, Str) or (isinstance(node, Name) and node.id in frame.binds) or \
+        return isinstance(node, (Str, SetEnd, Step)) or (isinstance(node, Name) and node.id in frame.binds) or \
             (isinstance(node, Tuple) and all(self._elemlike(e, frame) or
                                              (isinstance(e, Num) and e.value == int(e.value))
                                              for e in node.elts))
@@ -718,6 +776,19 @@ class _Lowerer:
             return self._agg(node, frame, pol)
         if isinstance(node, Call):
             return self._call(node, frame, pol)
+        if isinstance(node, Ord):
+            _, p = self._set_pos(node.arg, node.over, "ord", frame, node)
+            return (p + 1).astype(np.float64)
+        if isinstance(node, (SetEnd, Step)):
+            ev = self._elem(node, frame)[0]
+            num = ev.dom.numeric() if ev.dim == 1 else None
+            if num is None:
+                ex = ev.value(0) if frame.n else "?"
+                raise self.fail("type-mismatch", f"{'first/last' if isinstance(node, SetEnd) else node.kind}() gives the "
+                                f"element {ex!r}, which is not a number", node,
+                                hint="use it as an index (x[prev(t)]) or compare it (t == first(T)); "
+                                     "ord(t) gives a position as a number")
+            return num[ev.codes]
         if isinstance(node, IfExp):
             mask = self._cond(node.cond, frame)
             if mask.all():

@@ -60,11 +60,15 @@ class FileRef(_Doc):
 
 
 class SetSpec(_Doc):
-    """An index set: explicit elements, an integer range, or a data-file column."""
+    """An index set: explicit elements, an integer range, a data-file column, or a definition
+    from other sets (`expr`: union, difference, product, filter, projection, keys of a param)."""
 
     elements: list[Element | list[Element]] | None = None
     range: list[int | str] | None = Field(None, description="[lo, hi] inclusive")
     from_: FileRef | None = Field(None, alias="from")
+    expr: str | None = Field(None, description="a set defined from other sets: \"A | B\", \"A - B\", "
+                             "\"A & B\", \"A * B\", \"(i, j) in N * N if i != j\", "
+                             "\"{(j, i) for (i, j) in Arcs}\", \"keys(cost)\"")
     description: str | None = None
 
     @field_validator("elements", mode="before")
@@ -76,15 +80,29 @@ class SetSpec(_Doc):
 
 
 class ParamSpec(_Doc):
-    """A scalar or indexed parameter, with values inline or bound to a data file."""
+    """A scalar or indexed parameter: values inline, bound to a data file, or computed at build
+    time from an expression over other params and its index names (`expr`)."""
 
     value: float | None = None
-    index: list[str] = Field(default_factory=list)
+    index: list[str] = Field(default_factory=list, description="set names; \"i in S\" names the "
+                             "index for `expr`")
     values: Any = None
     default: float | None = None
     from_: FileRef | None = Field(None, alias="from")
+    expr: str | None = Field(None, description="computed at build time over the index names, e.g. "
+                             "\"sqrt((x[i] - x[j])**2 + (y[i] - y[j])**2)\" with index [\"i in N\", \"j in N\"]")
     source: str | None = Field(None, description="quote from the problem text")
     description: str | None = None
+
+    @property
+    def index_sets(self) -> list[str]:
+        """The set names of `index` (entries "i in S" give S)."""
+        return [_index_decl(e)[1] for e in self.index]
+
+    @property
+    def index_names(self) -> list[str | None]:
+        """The index names of `index` (None where an entry is a bare set name)."""
+        return [_index_decl(e)[0] for e in self.index]
 
 
 class VariableSpec(_Doc):
@@ -219,7 +237,8 @@ class Model(_Doc):
     @classmethod
     def _sets(cls, v: Any) -> Any:
         if isinstance(v, dict):
-            return {k: ({"elements": s} if isinstance(s, list) else s) for k, s in v.items()}
+            return {k: ({"elements": s} if isinstance(s, list) else {"expr": s} if isinstance(s, str) else s)
+                    for k, s in v.items()}
         return v
 
     @field_validator("params", mode="before")
@@ -227,7 +246,8 @@ class Model(_Doc):
     def _params(cls, v: Any) -> Any:
         if isinstance(v, dict):
             return {
-                k: ({"value": p} if isinstance(p, (int, float)) and not isinstance(p, bool) else p)
+                k: ({"value": p} if isinstance(p, (int, float)) and not isinstance(p, bool)
+                    else {"expr": p} if isinstance(p, str) else p)
                 for k, p in v.items()
             }
         return v
@@ -291,6 +311,13 @@ class Model(_Doc):
         return out
 
 
+def _index_decl(entry: str) -> tuple[str | None, str]:
+    """"i in S" → ("i", "S"); "S" → (None, "S"); anything else is kept as the set name (the
+    data resolution reports it)."""
+    m = _NAME_IN.fullmatch(entry) if isinstance(entry, str) else None
+    return (m.group(1), m.group(2)) if m else (None, entry)
+
+
 def _norm_element(e: Any) -> Any:
     if isinstance(e, float) and math.isfinite(e) and e == int(e):
         return int(e)
@@ -305,8 +332,8 @@ def _norm_element(e: Any) -> Any:
 _KEYED = re.compile(r"\s*([^\W\d]\w*)\s*\[(.*)\]\s*", re.UNICODE | re.DOTALL)
 _NAME_IN = re.compile(r"\s*([^\W\d]\w*)\s+in\s+([^\W\d]\w*)\s*", re.UNICODE)
 _NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
-_PARAM_SPEC_KEYS = frozenset({"values", "from"})
-_PARAM_FIELDS = frozenset({"values", "from", "default", "source", "description", "index", "value"})
+_PARAM_SPEC_KEYS = frozenset({"values", "from", "expr"})
+_PARAM_FIELDS = frozenset({"values", "from", "default", "source", "description", "index", "value", "expr"})
 VAR_GRAMMAR = ('"<domain>", "<domain> >= <lb>", "<domain> <= <ub>" or "<domain> in [<lb>, <ub>]"; '
                'domain real | integer | binary, bounds numbers or expressions')
 
@@ -459,15 +486,18 @@ def expand_shorthands(doc: dict) -> dict:
         if not kp:
             return key, val
         try:
-            index = _index_entries(kp[1], named_ok=False)
+            index = _index_entries(kp[1], named_ok=True)
         except ValueError as exc:
-            raise ValueError("index", str(exc), 'write "cost[Set1, Set2]" with set names') from None
+            raise ValueError("index", str(exc), 'write "cost[Set1, Set2]" with set names, or '
+                             '"dist[i in N, j in N]": "<expr>" for a computed param') from None
+        if isinstance(val, str):
+            return kp[0], {"index": index, "expr": val}
         if isinstance(val, dict) and _PARAM_SPEC_KEYS & val.keys():
             extra = sorted(str(k) for k in val.keys() - _PARAM_FIELDS)
             if extra:
                 raise ValueError("values", f"{key!r} has a 'values'/'from' key, so it is read as a param spec, "
                                  f"but it also has {extra[:3]}",
-                                 "when an element is named 'values' or 'from', wrap the table: "
+                                 "when an element is named 'values', 'from' or 'expr', wrap the table: "
                                  "{\"values\": {...}}")
             if "index" in val:
                 raise ValueError("index", f"the index is given twice: in the key {key!r} and as 'index'",
@@ -475,8 +505,10 @@ def expand_shorthands(doc: dict) -> dict:
             return kp[0], {"index": index, **val}
         if isinstance(val, (dict, list)) or (isinstance(val, (int, float)) and not isinstance(val, bool)):
             return kp[0], {"index": index, "values": val}
-        raise ValueError("values", f"values of {key!r} must be a mapping, a list or a number, got {_short(val)}",
-                         'write e.g. "supply[Plants]": {"seattle": 350, "san_diego": 600}')
+        raise ValueError("values", f"values of {key!r} must be a mapping, a list, a number or an expression "
+                         f"string, got {_short(val)}",
+                         'write e.g. "supply[Plants]": {"seattle": 350, "san_diego": 600}, or '
+                         '"dist[i in N, j in N]": "sqrt((x[i] - x[j])**2 + (y[i] - y[j])**2)"')
 
     rekey("variables", var)
     rekey("params", param)

@@ -18,11 +18,18 @@ from .expr import (
     Node,
     Not,
     Num,
+    Ord,
+    ParamKeys,
+    SetComp,
+    SetEnd,
+    SetOp,
     SetRef,
+    Step,
     Str,
     Tuple,
     parse_expr,
     parse_forall,
+    parse_set_expr,
 )
 from .model import Model, load_model
 
@@ -79,6 +86,8 @@ class _Tex:
         return r"\mathcal{" + name + "}" if name in self.sets and len(name) == 1 else _tex_id(name)
 
     def set_tex(self, s: SetRef) -> str:
+        if not isinstance(s, SetRef):  # set algebra inside a set definition
+            return self.tex(s)
         if s.name:
             return self.set_name(s.name)
         return rf"\{{{self.tex(s.lo)},\dots,{self.tex(s.hi)}-1\}}"  # type: ignore[arg-type]
@@ -151,7 +160,33 @@ class _Tex:
             return rf"\mathrm{{alldifferent}}\left({', '.join(self.tex(a) for a in n.args)}\right)"
         if isinstance(n, SetRef):
             return self.set_tex(n)
+        if isinstance(n, SetEnd):
+            return rf"\operatorname{{{n.kind}}}\left({self.set_tex(n.over)}\right)"
+        if isinstance(n, Ord):
+            extra = f", {self.set_tex(n.over)}" if n.over is not None else ""
+            return rf"\operatorname{{ord}}\left({self.tex(n.arg)}{extra}\right)"
+        if isinstance(n, Step):
+            extra = f", {self.set_tex(n.over)}" if n.over is not None else ""
+            name = n.kind + (r"^{\circ}" if n.wrap else "")
+            return rf"\operatorname{{{name}}}\left({self.tex(n.arg)}{extra}\right)"
+        if isinstance(n, SetOp):
+            op = {"|": r"\cup", "&": r"\cap", "-": r"\setminus", "*": r"\times"}[n.op]
+            return f"{self.set_expr(n.left)} {op} {self.set_expr(n.right)}"
+        if isinstance(n, ParamKeys):
+            return rf"\operatorname{{keys}}\left({_tex_id(n.param)}\right)"
+        if isinstance(n, SetComp) and n.elts is None:
+            return rf"\left\{{{self.gens(n.gens)}\right\}}"
+        if isinstance(n, SetComp):
+            head = ",".join(self.tex(e) for e in n.elts) if n.elts is not None else \
+                ",".join(_tex_id(t) for g in n.gens for t in g.targets)
+            if (n.elts is not None and len(n.elts) > 1) or (n.elts is None and sum(len(g.targets) for g in n.gens) > 1):
+                head = f"({head})"
+            return rf"\left\{{{head} : {self.gens(n.gens)}\right\}}"
         return "?"
+
+    def set_expr(self, n: Node) -> str:
+        s = self.tex(n)
+        return rf"\left({s}\right)" if isinstance(n, SetOp) else s
 
 
 def to_latex(model) -> str:
@@ -167,6 +202,7 @@ def to_latex(model) -> str:
         sense = r"\min" if m.sense == "minimize" else r"\max"
         lines.append(rf"{sense} \quad & {t.tex(parse_expr(m.objective or '0'))} \\")
     lead = r"\text{s.t.} \quad"
+    lines.extend(_definitions_tex(t, m))
     for c in m.constraints:
         try:
             body = t.tex(parse_expr(c.expr))
@@ -201,6 +237,38 @@ def to_latex(model) -> str:
     return "\\begin{align*}\n" + "\n".join(lines) + "\n\\end{align*}"
 
 
+def _definitions_tex(t: _Tex, m: Model) -> list[str]:
+    """`where` rows: derived sets and computed params, as defined."""
+    out = []
+    lead = r"\text{where} \quad"
+    for name, spec in m.sets.items():
+        if spec.expr is None:
+            continue
+        try:
+            body = t.tex(parse_set_expr(spec.expr))
+        except Exception:  # under repair: verbatim
+            body = r"\text{" + _tex_text(spec.expr) + "}"
+        lines = f"{lead} & {t.set_name(name)} = {body} & & " + r"\text{(" + _tex_text(name) + r")} \\"
+        out.append(lines)
+        lead = ""
+    for name, p in m.params.items():
+        if p.expr is None:
+            continue
+        names = [n or "?" for n in p.index_names]
+        head = _tex_id(name) + (f"_{{{','.join(_tex_id(x) for x in names)}}}" if names else "")
+        quant = ""
+        if p.index:
+            quant = r" \forall " + r",\ ".join(rf"{_tex_id(x)} \in {t.set_name(st)}"
+                                                for x, st in zip(names, p.index_sets))
+        try:
+            body = t.tex(parse_expr(p.expr))
+        except Exception:
+            body = r"\text{" + _tex_text(p.expr) + "}"
+        out.append(f"{lead} & {head} = {body} &{quant} & " + r"\text{(" + _tex_text(name) + r")} \\")
+        lead = ""
+    return out
+
+
 def _bound_tex(t: _Tex, bound: float | str) -> str:
     """A variable bound: a number, or a parameter expression rendered like the constraints."""
     if not isinstance(bound, str):
@@ -220,6 +288,8 @@ def to_text(model) -> str:
         for name, s in m.sets.items():
             if s.range is not None:
                 body = f"{s.range[0]}..{s.range[1]}"
+            elif s.expr is not None:
+                body = s.expr
             elif s.from_ is not None:
                 body = f"from {s.from_.file}"
             else:
@@ -229,7 +299,9 @@ def to_text(model) -> str:
     if m.params:
         out.append("params:")
         for name, p in m.params.items():
-            if not p.index:
+            if p.expr is not None:
+                out.append(f"  {name}{'[' + ', '.join(p.index) + ']' if p.index else ''} = {p.expr}")
+            elif not p.index:
                 out.append(f"  {name} = {_num(p.value) if p.value is not None else '?'}")
             else:
                 src = f"from {p.from_.file}:{p.from_.column}" if p.from_ else "inline"
