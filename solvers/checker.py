@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ import numpy as np
 from .data import Deriver, Instance, ParamData, SetData, instance
 from .diagnostics import Diagnostic, Location, ModelError
 from .expr import (
+    MATH_FUNCS,
     Agg,
     BinOp,
     BoolOp,
@@ -157,7 +159,29 @@ def _no_var(context: str) -> VarValue:
     return vv
 
 
-_DEFAULT_FUNCS: dict[str, Callable] = {"abs": abs, "min": min, "max": max}
+def _sqrt(v: float) -> float:
+    if v < 0:
+        if v >= -1e-9:  # a solver's value of a square at zero
+            return 0.0
+        raise EvalError("math-domain", f"sqrt of the negative value {v:g}", "check the data or the bounds")
+    return math.sqrt(v)
+
+
+def _log(v: float) -> float:
+    if v <= 0:
+        raise EvalError("math-domain", f"log of the nonpositive value {v:g}", "check the data or the bounds")
+    return math.log(v)
+
+
+def _exp(v: float) -> float:
+    try:
+        return math.exp(v)
+    except OverflowError:
+        raise EvalError("non-finite", f"exp({v:g}) overflows", "rescale the data") from None
+
+
+_DEFAULT_FUNCS: dict[str, Callable] = {"abs": abs, "min": min, "max": max, "sqrt": _sqrt, "exp": _exp,
+                                       "log": _log}
 
 
 # --------------------------------------------------------------------------- evaluator
@@ -358,6 +382,12 @@ class Evaluator:
                 return f[node.func]([self.value(a, env, var_value, funcs) for a in node.args])
             if node.func == "abs":
                 return f["abs"](self.value(node.args[0], env, var_value, funcs))
+            if node.func in MATH_FUNCS:
+                fn = f.get(node.func) or _DEFAULT_FUNCS[node.func]
+                try:
+                    return fn(self.value(node.args[0], env, var_value, funcs))
+                except EvalError as e:
+                    raise EvalError(e.code, e.message, e.hint, node.col, node.func) from None
             raise EvalError("misplaced-constraint", f"{node.func}(...) is a constraint, not a value",
                             "use it as a whole constraint expr", node.col, node.func)
         if isinstance(node, Ord):
@@ -529,7 +559,11 @@ def _compare(a: Any, op: str, b: Any, col: int) -> bool:
     elif type(a) is not type(b) and op in ("<", "<=", ">", ">="):
         raise EvalError("bad-condition", f"cannot order {a!r} and {b!r}", "compare elements of the same kind", col)
     try:
-        return {"<=": a <= b, ">=": a >= b, "==": a == b, "<": a < b, ">": a > b, "!=": a != b}[op]
+        if op == "==":
+            return a == b
+        if op == "!=":
+            return a != b
+        return {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}[op](a, b)
     except TypeError:
         raise EvalError("bad-condition", f"cannot compare {a!r} {op} {b!r}", "compare elements of the same kind", col) from None
 
@@ -665,6 +699,13 @@ def objective_value(model: Any, var_value: VarValue, funcs: dict | None = None,
 # --------------------------------------------------------------------------- derived data
 
 
+def _factors(node: Node) -> list[Node]:
+    """The factors of a product `A * B * C`, left to right (a single set otherwise)."""
+    if isinstance(node, SetOp) and node.op == "*":
+        return _factors(node.left) + _factors(node.right)
+    return [node]
+
+
 class ScalarDeriver(Deriver):
     """Derived sets and computed params evaluated one element at a time with `Evaluator`, so
     that the checker does not take them from the lowering's vectorized code (`solvers.derive`)."""
@@ -718,13 +759,17 @@ class ScalarDeriver(Deriver):
         if isinstance(node, SetComp):
             gens = []
             for k, g in enumerate(node.gens):
-                over = g.over
-                if not isinstance(over, SetRef):
-                    elems, d = self._eval(ev, over, name)
-                    tmp = f"\0{name}#{k}"
-                    ev.inst.sets[tmp] = SetData(tmp, elems, d)
-                    over = SetRef(name=tmp, col=over.col)
-                gens.append(Gen(g.targets, over, g.conds, col=g.col))
+                # (i, j) in A * B binds i over A and j over B (so ord(j) knows its set)
+                factors = _factors(g.over)
+                refs = [self._named(ev, f, name, f"{k}.{j}") for j, f in enumerate(factors)]
+                dims = [ev.inst.sets[r.name].dim if r.name is not None else 1 for r in refs]
+                if len(refs) > 1 and sum(dims) == len(g.targets):
+                    pos = 0
+                    for j, (r, d) in enumerate(zip(refs, dims)):
+                        gens.append(Gen(g.targets[pos:pos + d], r, g.conds if j == len(refs) - 1 else (), col=g.col))
+                        pos += d
+                    continue
+                gens.append(Gen(g.targets, self._named(ev, g.over, name, str(k)), g.conds, col=g.col))
             targets = [t for g in gens for t in g.targets]
             out = []
             seen: set = set()
@@ -746,6 +791,14 @@ class ScalarDeriver(Deriver):
                 dim = len(node.elts)
             return out, dim
         raise EvalError("bad-set", f"{type(node).__name__} is not a set expression", None, node.col)
+
+    def _named(self, ev: Evaluator, node: Node, name: str, tag: str) -> SetRef:
+        if isinstance(node, SetRef):
+            return node
+        elems, d = self._eval(ev, node, name)
+        tmp = f"\0{name}#{tag}"
+        ev.inst.sets[tmp] = SetData(tmp, elems, d)
+        return SetRef(name=tmp, col=node.col)
 
     def param(self, model: Model, inst: Instance, name: str, spec: ParamSpec, node: Any) -> ParamData:
         ev = Evaluator(model, inst, variables=False)

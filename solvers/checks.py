@@ -32,6 +32,7 @@ from .checker import EvalError, Evaluator, objective_value
 from .data import Instance, instance
 from .diagnostics import Diagnostic, Location, ModelError
 from .expr import (
+    MATH_FUNCS,
     Agg,
     BinOp,
     BoolOp,
@@ -361,6 +362,13 @@ class _Static:
             if node.func in ("min", "max", "abs"):
                 d = max(self.value(a, scope, ctx) for a in node.args)
                 return self.minmax(node.func, d, node.col, ctx)
+            if node.func in MATH_FUNCS:
+                d = self.value(node.args[0], scope, ctx.but(sign=0))
+                if d == 0:
+                    return 0
+                self.add("nonlinear", f"{node.func}() of an expression with variables is nonlinear",
+                         f"{node.func}() is computed on data only; linearize it", ctx, node.col, node.func)
+                return NONLINEAR
             for a in node.args:
                 if isinstance(a, (Compare, BoolOp, Not)):
                     continue

@@ -182,7 +182,8 @@ def _resolve(model: Model, deriver: Deriver) -> Instance:
     inst = Instance(sets, params)
     nodes: dict[tuple[str, str], Any] = {}
     order = _order(model, nodes, diags)
-    failed: set[str] = set()
+    # what is not in the order failed to parse or lies on a cycle (both reported)
+    failed: set[str] = (set(model.sets) | set(model.params)) - {n for _, n in order}
     for kind, name in order:
         deps = nodes.get((kind, name), (None, set()))[1]
         if deps & failed:
@@ -278,7 +279,7 @@ def _order(model: Model, nodes: dict, diags: list[Diagnostic]) -> list[tuple[str
                                         hint="define one of them from data (values, elements or a file), not "
                                              "from the others"))
                 for k, _ in stack:
-                    state[k] = 2
+                    state[k] = 3  # on a cycle: never resolved (nor what depends on it)
                 stack.clear()
                 break
             if not state.get(nxt):

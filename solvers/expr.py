@@ -186,7 +186,8 @@ class ParamKeys(Node):
 
 
 AGG_FUNCS = frozenset({"sum", "min", "max", "all_different", "prod"})
-CALL_FUNCS = frozenset({"min", "max", "abs", "all_different", "implies", "len", "card"})
+MATH_FUNCS = frozenset({"sqrt", "exp", "log"})
+CALL_FUNCS = frozenset({"min", "max", "abs", "all_different", "implies", "len", "card"}) | MATH_FUNCS
 SET_FUNCS = frozenset({"first", "last", "ord", "prev", "next"})
 _SETOPS = {ast.BitOr: "|", ast.BitAnd: "&", ast.Sub: "-", ast.Mult: "*"}
 SET_EXPR_HINT = ("a set is defined from declared sets: \"A | B\" (union), \"A & B\" (intersection), "
@@ -529,8 +530,8 @@ class _Conv:
             args = n.args
             if len(args) == 1 and isinstance(args[0], (ast.List, ast.Tuple)) and fn in ("min", "max", "all_different"):
                 args = args[0].elts
-            if fn == "abs" and len(args) != 1:
-                raise _Fail("bad-call", "abs() takes one argument", col, "write abs(e)")
+            if fn in ("abs", *MATH_FUNCS) and len(args) != 1:
+                raise _Fail("bad-call", f"{fn}() takes one argument", col, f"write {fn}(e)")
             if fn == "implies" and len(args) != 2:
                 raise _Fail("bad-call", "implies() takes two arguments", col, "write implies(y[i] == 1, x[i] <= 5)")
             if fn in ("min", "max") and len(args) < 1:

@@ -34,6 +34,7 @@ from ._vector import (
 from .data import Instance, SetData, instance
 from .diagnostics import Diagnostic, Location, ModelError
 from .expr import (
+    MATH_FUNCS,
     Agg,
     BinOp,
     BoolOp,
@@ -1001,7 +1002,12 @@ class _Lowerer:
             vals = [np.broadcast_to(self._data(a, frame), (n,)) for a in node.args]
             if f == "abs":
                 return np.abs(vals[0])
+            if f in MATH_FUNCS:
+                return self._math(f, vals[0], node, frame)
             return (np.maximum if f == "max" else np.minimum).reduce(np.stack(vals), axis=0)
+        if f in MATH_FUNCS:
+            raise self.fail("nonlinear", f"{f}() of an expression with variables is nonlinear", node, symbol=f,
+                            hint=f"{f}() is computed on data only; linearize it")
         if f == "abs":
             e = self._num(node.args[0], frame, 0)
             if is_lin(e) and e.q is not None:
@@ -1019,6 +1025,19 @@ class _Lowerer:
         k = len(es)
         return self._minmax(f, self._stack(es, n), np.tile(np.arange(n, dtype=I64), k), n, frame,
                             np.tile(frame.root_rows(), k), pol, node)
+
+    def _math(self, f: str, v: np.ndarray, node: Node, frame: Frame) -> np.ndarray:
+        """sqrt / exp / log of data, with located domain errors."""
+        bad = (v < 0) if f == "sqrt" else (v <= 0) if f == "log" else np.zeros(v.shape, dtype=bool)
+        if np.any(bad):
+            r = int(np.flatnonzero(np.broadcast_to(bad, (frame.n,)))[0])
+            raise self.fail("math-domain", f"{f} of {'the negative' if f == 'sqrt' else 'the nonpositive'} value "
+                            f"{_fmt(float(v[r]))}", node, frame, r, f,
+                            hint="check the data, or guard the case with `... if cond else ...`")
+        with np.errstate(over="ignore"):
+            out = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log}[f](v)
+        self._finite(out, node, frame, f"{f}()")
+        return out
 
     def _stack(self, es: list, n: int) -> Lin:
         """Stack k per-row expressions into one Lin over k*n rows (arg k of row r at k*n + r)."""

@@ -157,6 +157,10 @@ class _Tex:
                 return f"{self.wrap(n.args[0], 5)} \\;\\Rightarrow\\; {self.wrap(n.args[1], 5)}"
             if n.func in ("min", "max"):
                 return rf"\{n.func}\left({', '.join(self.tex(a) for a in n.args)}\right)"
+            if n.func == "sqrt":
+                return rf"\sqrt{{{self.tex(n.args[0])}}}"
+            if n.func in ("exp", "log"):
+                return rf"\{'exp' if n.func == 'exp' else 'ln'}\left({self.tex(n.args[0])}\right)"
             return rf"\mathrm{{alldifferent}}\left({', '.join(self.tex(a) for a in n.args)}\right)"
         if isinstance(n, SetRef):
             return self.set_tex(n)

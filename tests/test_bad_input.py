@@ -15,6 +15,7 @@ import contextlib
 import json
 import math
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,7 +27,10 @@ from solvers.expr import parse_expr
 
 NAMES = st.sampled_from(["x", "y", "I", "J", "c", "d", "cap", "sum", "for", "x1", "Zé", "_", "1a", ""])
 ATOMS = st.sampled_from(["x", "y[i]", "c[i]", "3", "0.5", "i", "I", "x[i, j]", "'a'", "nan", "1e400",
-                         "sum(x[i] for i in I)", "abs(x)", "max(x, y)", "len(I)", "x ** 2", "x / y", "y[k]"])
+                         "sum(x[i] for i in I)", "abs(x)", "max(x, y)", "len(I)", "x ** 2", "x / y", "y[k]",
+                         "first(I)", "last(J)", "ord(i)", "y[prev(i)]", "y[next(i, I, wrap=True)]", "prev(i, wrap=2)",
+                         "(1 if i > 1 else 0)", "(x if c[i] > 0 else 2)", "(1 if x > 0 else 0)", "sqrt(c[i])",
+                         "log(x)", "exp(0)", "card(I)", "ord(x)", "first(x)", "y[first(J)]"])
 OPS = st.sampled_from(["+", "-", "*", "/", "**", "<=", ">=", "==", " and ", " or ", "<", "!=", " in ", ","])
 
 
@@ -43,6 +47,13 @@ def expressions(draw) -> str:
     return s
 
 
+SET_EXPRS = st.sampled_from(["I | J", "I & J", "I - J", "I * J", "(i, j) in I * I if i != j", "i in I if c[i] > 0",
+                             "keys(c)", "keys(I)", "{(j, i) for (i, j) in I * J}", "I + J", "range(0, 3)", "Q | I",
+                             "i in I if x > 0", "{1, 2}", "", "(i, j) in I * J if ord(i) == ord(j)",
+                             "t in I if t != last(I)", "A | B", "I * I * I"])
+PARAM_EXPRS = st.sampled_from(["c[i] * 2", "sqrt(c[i])", "log(0)", "1 / 0", "ord(i) + len(I)", "x + 1", "c",
+                               "(c[i] if c[i] > 0 else -c[i])", "b + 1", "sum(c[k] for k in I)", "prev(i)",
+                               "c[next(i, wrap=True)]", "exp(1000)", ""])
 NUMBERS = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
                     st.just(float("nan")), st.just(float("inf")))
 ELEMENTS = st.one_of(st.integers(-3, 5), st.sampled_from(["a", "b", "c", "é", ""]),
@@ -56,10 +67,12 @@ def documents(draw) -> dict:
         doc["sense"] = draw(st.sampled_from(["minimize", "maximize", "feasibility", "up", None, 3]))
     doc["sets"] = {draw(NAMES): draw(st.one_of(st.lists(ELEMENTS, max_size=4),
                                                 st.fixed_dictionaries({"range": st.lists(st.integers(-2, 6), min_size=0, max_size=3)}),
-                                                NUMBERS))
+                                                NUMBERS, SET_EXPRS))
                    for _ in range(draw(st.integers(0, 3)))}
     doc["params"] = {draw(NAMES): draw(st.one_of(
-        NUMBERS,
+        NUMBERS, PARAM_EXPRS,
+        st.fixed_dictionaries({"index": st.sampled_from([["i in I"], ["I"], ["i in I", "j in J"], ["i in Q"]]),
+                               "expr": PARAM_EXPRS}),
         st.fixed_dictionaries({"value": NUMBERS}),
         st.fixed_dictionaries({"index": st.lists(NAMES, max_size=2),
                                "values": st.one_of(st.dictionaries(st.sampled_from(["a", "b", "1", "2"]), NUMBERS, max_size=3),
@@ -141,6 +154,66 @@ def test_random_text_documents(text):
         assert e.diagnostics and all(str(d) for d in e.diagnostics)
 
 
+# ---------------------------------------------------------------- derived sets and computed params
+
+BASES = {"A": [1, 2, 3, 4], "B": [2, 4, 6], "S": ["x", "y"], "E": [], "P": [[1, "x"], [2, "y"], [3, "x"]]}
+
+
+@st.composite
+def set_expressions(draw, depth: int = 0) -> str:
+    """A random set expression over the BASES (valid or not: both evaluators must agree)."""
+    leaf = st.sampled_from(["A", "B", "S", "E", "P", "keys(v)", "range(0, 3)", "range(2, 2)"])
+    if depth >= 2 or draw(st.integers(0, 2)) == 0:
+        return draw(leaf)
+    kind = draw(st.sampled_from(["op", "filter", "proj"]))
+    if kind == "op":
+        op = draw(st.sampled_from(["|", "&", "-", "*"]))
+        return f"({draw(set_expressions(depth + 1))}) {op} ({draw(set_expressions(depth + 1))})"
+    cond = draw(st.sampled_from(["i > 1", "i != j", "ord(i) <= 2", "v[i] > 0", "i != last(A)",
+                                 "(i, j) in P", "i == first(B) or j == 'x'", "next(i, A, wrap=True) > i"]))
+    over = draw(st.sampled_from(["A * B", "A * S", "A * A", "B * B", "(A | B) * S"]))
+    if kind == "filter":
+        return f"(i, j) in {over} if {cond}"
+    elt = draw(st.sampled_from(["(j, i)", "i", "(i, i)", "i + 1", "(i, j, 'k')"]))
+    return f"{{{elt} for (i, j) in {over} if {cond}}}"
+
+
+PARAM_BODIES = st.sampled_from([
+    "v[i] * 2 + ord(i)", "sqrt(abs(v[i]))", "(v[i] if i > 2 else -1)", "v[prev(i, wrap=True)] - v[i]",
+    "sum(v[k] for k in A if k <= i)", "max(v[k] for k in A)", "v[next(i)]", "log(v[i])", "1 / (i - 2)",
+    "exp(v[i]) / len(A)", "prod(v[k] for k in A if k < i)", "ord(i) ** 2 + first(A) * last(B)",
+])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(set_expressions(), PARAM_BODIES)
+def test_vectorized_and_scalar_derivations_agree(set_expr, body):
+    """The lowering's vectorized evaluator and the checker's scalar one compute the same derived
+    sets and computed params, and fail on the same definitions with located errors."""
+    from solvers.data import instance
+
+    doc = {"sets": {**BASES, "D": set_expr},
+           "params": {"v": {"index": ["A"], "values": {"1": 3, "2": -1, "4": 5}, "default": 0},
+                      "p[i in A]": body}}
+    m = load_model(doc)
+    outcomes = []
+    for scalar in (False, True):
+        m._cache.clear()
+        try:
+            outcomes.append(instance(m, scalar=scalar))
+        except ModelError as e:
+            _located(e.diagnostics)
+            outcomes.append({(d.code, d.location.item) for d in e.diagnostics})
+    vec, sca = outcomes
+    if isinstance(vec, set) or isinstance(sca, set):
+        assert isinstance(vec, set) and isinstance(sca, set), (set_expr, body, vec, sca)
+        assert {i for _, i in vec} == {i for _, i in sca}, (set_expr, body, vec, sca)
+        return
+    assert vec.sets["D"].elements == sca.sets["D"].elements, set_expr
+    assert vec.sets["D"].dim == sca.sets["D"].dim or not vec.sets["D"].elements, set_expr
+    assert np.allclose(vec.params["p"].table, sca.params["p"].table, rtol=1e-12, equal_nan=True), body
+
+
 # ---------------------------------------------------------------- random valid LP / MILP models
 
 ELEMS_I = [1, 2, 3, 4]
@@ -161,8 +234,9 @@ def small_models(draw, integer_only: bool = False) -> dict:
     if not integer_only and domain == "real" and draw(st.integers(0, 4)) == 0:
         ub = None  # sometimes unbounded above
     d: dict = {
-        "sets": {"I": ELEMS_I[:n], "J": ELEMS_J[:m]},
+        "sets": {"I": ELEMS_I[:n], "J": ELEMS_J[:m], "Pairs": "(i, k) in I * I if i < k"},
         "params": {"c": {"index": ["I"], "values": [draw(ints) for _ in range(n)]},
+                   "w": {"index": ["i in I"], "expr": "c[i] * 2 + ord(i)"},
                    "a": {"index": ["J", "I"], "values": [[draw(ints) for _ in range(n)] for _ in range(m)]},
                    "b": {"index": ["J"], "values": [draw(st.integers(-3, 20)) for _ in range(m)]},
                    "K": draw(st.integers(0, 12))},
@@ -171,7 +245,8 @@ def small_models(draw, integer_only: bool = False) -> dict:
         "sense": draw(st.sampled_from(["minimize", "maximize", "feasibility"])),
     }
     obj = "sum(c[i] * x[i] for i in I)"
-    extra = draw(st.sampled_from(["", "", "- sum(z[i] for i in I)", "+ 2 * z[1]", "+ 7"]))
+    extra = draw(st.sampled_from(["", "", "- sum(z[i] for i in I)", "+ 2 * z[1]", "+ 7",
+                                  "+ sum(w[i] * z[i] for i in I)", "- z[last(I)]"]))
     d["objective"] = obj + (" " + extra if extra else "")
     templates = [
         ("rows", {"forall": "j in J", "expr": "sum(a[j, i] * x[i] for i in I) "
@@ -191,6 +266,12 @@ def small_models(draw, integer_only: bool = False) -> dict:
         ("minc", {"expr": "min(x[i] for i in I) >= 0"}),
         ("pair", {"forall": "i in I, k in I if i < k", "expr": "x[i] + x[k] <= 6"}),
         ("eqz", {"expr": "sum(z[i] for i in I) == 1"}),
+        ("nextc", {"forall": "i in I if i != last(I)", "expr": "x[next(i)] <= x[i] + 2"}),
+        ("wrapc", {"forall": "i in I", "expr": "x[i] + x[prev(i, wrap=True)] <= 7"}),
+        ("firstc", {"expr": "x[first(I)] >= (1 if len(I) > 2 else 0)"}),
+        ("ordc", {"forall": "i in I", "expr": "x[i] <= ord(i) + 2"}),
+        ("pairs", {"forall": "(i, k) in Pairs", "expr": "x[i] + x[k] <= 5"}),
+        ("weights", {"expr": "sum(w[i] * z[i] for i in I) <= 9"}),
     ]
     if domain != "real":
         templates.append(("strict", {"expr": "sum(x[i] for i in I) < K + 1"}))
@@ -451,7 +532,7 @@ MUTATIONS = {
     "index-not-in-set": (_setp(["constraints", 1, "expr"], "x[i + 1] <= 4 * y[i]"), {"index-not-in-set"}, "link"),
     "element-not-in-set": (_add({"name": "e", "expr": "x[7] <= 1"}), {"index-not-in-set"}, "e"),
     "undeclared-forall-set": (_setp(["constraints", 1, "forall"], "i in II"), {"undeclared-set"}, "link"),
-    "unknown-function": (_add({"name": "f", "expr": "sqrt(x[1]) <= 1"}), {"unknown-function"}, "f"),
+    "unknown-function": (_add({"name": "f", "expr": "sinh(x[1]) <= 1"}), {"unknown-function"}, "f"),
     "syntax": (_setp(["constraints", 0, "expr"], "sum(a[j, i] * x[i] for i in I <= b[j]"), {"syntax"}, "res"),
     "duplicate-name": (_setp(["params", "x"], 3), {"duplicate-name"}, "x"),
     "duplicate-constraint": (_add({"name": "res", "expr": "x[1] <= 1"}), {"duplicate-constraint"}, "res"),

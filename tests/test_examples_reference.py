@@ -252,7 +252,7 @@ def test_every_example_is_complete() -> None:
         assert (folder / "problem.txt").read_text(encoding="utf-8").strip(), name
         ex = Example(name)
         assert ex.expected["status"] in ("optimal", "feasible", "infeasible"), name
-        assert ex.expected["class"] in ("LP", "MILP", "QP", "CP"), name
+        assert ex.expected["class"] in ("LP", "MILP", "QP", "CP", "NLP", "MINLP"), name
         assert ex.expected["derivation"].strip(), name
         if ex.expected["status"] == "optimal":
             assert isinstance(ex.expected["objective"], (int, float)), name
@@ -675,3 +675,66 @@ def test_infeasible_bakery() -> None:
 
     status, _ = pulp_solve(build)
     assert status == "Infeasible"
+
+
+def test_shortest_route() -> None:
+    """Dijkstra on the road graph built from the coordinates (the model derives the roads and
+    their lengths itself: a filtered product set and a computed param)."""
+    import heapq
+
+    ex = Example("shortest_route")
+    towns = ex.set("Junctions")
+    xs = dict(zip(towns, ex.doc["params"]["x"]["values"], strict=True))
+    ys = dict(zip(towns, ex.doc["params"]["y"]["values"], strict=True))
+    reach = ex.scalar("reach")
+    km = {(a, b): math.hypot(xs[a] - xs[b], ys[a] - ys[b]) for a in towns for b in towns if a != b}
+    roads = {k: v for k, v in km.items() if v <= reach}
+    dist = {t: math.inf for t in towns}
+    dist["D"] = 0.0
+    heap = [(0.0, "D")]
+    while heap:
+        d, t = heapq.heappop(heap)
+        if d > dist[t]:
+            continue
+        for (a, b), w in roads.items():
+            if a == t and d + w < dist[b]:
+                dist[b] = d + w
+                heapq.heappush(heap, (dist[b], b))
+    assert close(dist["G"], 5 + 2 * math.sqrt(26) + math.sqrt(13))  # D-B-C-F-G
+    assert_label(ex, dist["G"])
+
+
+def test_seasonal_stock() -> None:
+    """Enumerate June's closing stock (it opens January), then a DP over the months with state
+    (stock, batches made last month): every quantity is a whole number of batches."""
+    ex = Example("seasonal_stock")
+    months = ex.set("Months")
+    need = dict(zip(months, ex.doc["params"]["demand_hundreds"]["values"], strict=True))  # batches
+    reduced = set(ex.set("Reduced"))
+    base, hold = ex.scalar("base_cost"), ex.scalar("hold") * 100  # per batch of 100 boxes
+    cap = {m: ex.scalar("cap_reduced") if m in reduced else ex.scalar("cap_normal") for m in months}
+    cost = {m: base * (1.5 if m in reduced else 1.0) for m in months}
+    ramp, safety = ex.scalar("ramp"), ex.scalar("safety") / 100
+    best_total = math.inf
+    top = sum(need.values())
+    for opening in range(math.ceil(safety), top + 1):
+        states: dict[tuple[int, int], float] = {(opening, -1): 0.0}  # (stock, last make)
+        for k, m in enumerate(months):
+            nxt: dict[tuple[int, int], float] = {}
+            for (stock, last), c in states.items():
+                for make in range(int(cap[m]) + 1):
+                    if k > 0 and make - last > ramp:
+                        continue
+                    end = stock + make - need[m]
+                    if end < 0 or end > top:
+                        continue
+                    v = c + cost[m] * make + hold * end
+                    if v < nxt.get((end, make), math.inf):
+                        nxt[(end, make)] = v
+            states = nxt
+        for (end, _), c in states.items():
+            if end == opening:  # the plan repeats: June closes with January's opening stock
+                best_total = min(best_total, c)
+    best_total += ex.scalar("fixed") * len(months)
+    assert best_total == 7470
+    assert_label(ex, best_total)

@@ -24,7 +24,8 @@ from solvers.export import to_pulp, to_pyomo, write_lp, write_mps
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "problems/examples"
 LINEAR = ["transport", "diet", "knapsack", "assignment", "set_cover", "tsp", "production_planning",
-          "blending", "facility_location", "l1_regression", "minimax_location"]
+          "blending", "facility_location", "l1_regression", "minimax_location", "shortest_route",
+          "seasonal_stock"]
 ALL = LINEAR + ["portfolio"]
 # the brief's CBC: PuLP's bundled binary (deprecated in PuLP 3.3 in favour of pulp[cbc], still shipped)
 pytestmark = pytest.mark.filterwarnings("ignore:PULP_CBC_CMD is deprecated:DeprecationWarning")
