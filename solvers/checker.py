@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import Deriver, Instance, ParamData, SetData, instance
+from .data import Deriver, Instance, ParamData, SetData, instance, register_deriver
 from .diagnostics import Diagnostic, Location, ModelError
 from .expr import (
     MATH_FUNCS,
@@ -829,6 +829,9 @@ class ScalarDeriver(Deriver):
                     hint="check the data (division by zero, overflow, negative base)"))
             table[pos] = v
         return ParamData(name, list(sets), table, None, [s.dim for s in sds])
+
+
+register_deriver(True, ScalarDeriver)
 
 
 # --------------------------------------------------------------------------- judging relations

@@ -60,6 +60,7 @@ from .expr import (
     set_names,
     walk,
 )
+from .lower import VectorDeriver  # noqa: F401 - registers the vectorized evaluator of derived data
 from .model import IDENT, RESERVED, Model, load_model
 
 if TYPE_CHECKING:

@@ -180,6 +180,7 @@ def _dense(m: Model, name: str) -> list | None:
     """The param's complete table as nested lists in set order, or None (missing entries, or the
     data cannot be resolved here)."""
     from .data import instance
+    from .lower import VectorDeriver  # noqa: F401 - registers the evaluator of derived data
 
     try:
         table = instance(m).params[name].table

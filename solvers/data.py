@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,27 +151,33 @@ def has_derived(model: Model) -> bool:
         any(p.expr is not None for p in model.params.values())
 
 
+_DERIVERS: dict[bool, Callable[[], Deriver]] = {}
+
+
+def register_deriver(scalar: bool, factory: Callable[[], Deriver]) -> None:
+    """Install the evaluator of derived sets and computed params: `solvers.lower` registers the
+    vectorized one (scalar=False) and `solvers.checker` the scalar one when they are imported."""
+    _DERIVERS[scalar] = factory
+
+
 def instance(model: Model, scalar: bool = False) -> Instance:
     """Resolve (once, cached on the model) all sets and params, in dependency order (a derived set
     or computed param after what it refers to); raises ModelError with every problem found.
 
     `scalar=True` evaluates derived sets and computed params with the checker's scalar evaluator
     (the same instance as the default when there is none)."""
-    if scalar and not has_derived(model):
+    derived = has_derived(model)
+    if scalar and not derived:
         scalar = False
     key = "instance_scalar" if scalar else "instance"
     cached = model._cache.get(key)
     if cached is not None:
         return cached
-    if scalar:
-        from .checker import ScalarDeriver
-
-        deriver: Deriver = ScalarDeriver()
-    else:
-        from .derive import VectorDeriver
-
-        deriver = VectorDeriver()
-    inst = _resolve(model, deriver)
+    factory = _DERIVERS.get(scalar)
+    if derived and factory is None:
+        raise RuntimeError("derived sets and computed params are evaluated by solvers.lower (or, scalar, "
+                           "solvers.checker): import it before resolving the data")
+    inst = _resolve(model, factory() if factory is not None else Deriver())
     model._cache[key] = inst
     return inst
 
