@@ -13,8 +13,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser(
         "bench", help="run a benchmark dataset and score it against its labels",
         description="Run a benchmark (shipped: nl4opt, mamo_easylp, mamo_complexlp, optibench, "
-                    "examples; others via --path) through the pipeline, an LLM's direct answers, "
-                    "or the library's reference models (--model reference, no LLM), and score it.",
+                    "examples, the verified library: library or library/<benchmark>; others via "
+                    "--path) through the pipeline, an LLM's direct answers, or the library's "
+                    "reference models (--model reference, no LLM: also prints the label audit), "
+                    "and score it.",
         epilog="Results are appended per problem to --out; a killed run continues with --resume. "
                "No accuracy figure exists for a model until this command measured it.")
     b.add_argument("dataset", help="dataset name (nl4opt, mamo_easylp, optibench, examples, ...)")
@@ -41,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--concurrency", type=int, default=8, help="problems in flight at once")
     b.add_argument("--workers", type=int, default=None,
                    help="processes for reference solves (default: CPUs when 32+ solves)")
+    b.add_argument("--labels", choices=["original", "corrected"], default="original",
+                   help="score against the dataset's labels, or the library's corrections where "
+                        "problems/datasets/corrections.jsonl has one")
     b.add_argument("--tolerance", type=float, default=1e-6,
                    help="relative tolerance of a correct objective (5%% is always reported too)")
     b.add_argument("--out", default="results.jsonl", help="results file (JSONL, one line a problem)")
@@ -54,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="where the Markdown/CSV/PNG summary go (default: beside --out)")
     b.add_argument("--no-cache", action="store_true", help="bypass the LLM response cache")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.add_argument("--no-plot", action="store_true", help="no PNG chart beside the summary")
     b.set_defaults(func=cmd_bench)
 
 
@@ -68,6 +74,6 @@ def cmd_bench(a: argparse.Namespace) -> int:
         report_dir=a.report, compare_model=a.compare_model, strategy=a.strategy,
         max_repairs=a.max_repairs, time_limit=a.time_limit, api_base=a.api_base,
         no_cache=a.no_cache, overwrite=a.overwrite, workers=a.workers,
-        progress=False if a.no_progress else None)
+        progress=False if a.no_progress else None, labels=a.labels, plot=not a.no_plot)
     print_report(report)
     return 0

@@ -12,12 +12,17 @@ resolves to ``problems/benchmarks/<name>/normalized.jsonl`` (the sets whose lice
 shipping them), else to ``path``: a ``normalized.jsonl`` file, a dataset directory holding one, a
 datasets root holding ``<benchmark>-<version>/`` directories (``version`` picks which one), or a
 folder of problem folders (``problem.txt`` + ``meta.json``/``expected.json`` + ``model.json``).
+``library`` is the verified library itself (problems/datasets, every benchmark; each problem keeps
+its own dataset label) and ``library/<benchmark>`` one benchmark of it.
 
 Modes: ``ir`` and ``code`` run the formalization program (LLM → verified model → solver);
 ``direct`` asks the LLM for the optimal objective value with no tools ("standard prompting");
 ``model="reference"`` solves the library's reference formal models (problems/datasets, matched by
 dataset id, directly or through the cross-version comparisons; or a ``model.json`` shipped with the
-problem) with no LLM at all — an audit of the evaluator and of the labels.
+problem) with no LLM at all — an audit of the evaluator and of the labels: the report carries the
+label audit (formalize.evaluation.library: agree / disagree with the correction's reason / cannot
+express, per dataset). ``labels="corrected"`` scores any run against the library's corrections
+(problems/datasets/corrections.jsonl) where one applies, keeping the original in ``label_original``.
 
 Scoring (per problem, recomputed from the raw record at summary time, so a results file can be
 re-scored with another tolerance):
@@ -31,7 +36,8 @@ re-scored with another tolerance):
 - *executed*: the run produced a definite solver outcome (optimal, feasible, infeasible or
   unbounded) — for ``direct``, a parseable answer;
 - problems without a reference model (``model="reference"``) are listed as
-  ``no-reference`` and left out of every rate.
+  ``no-reference`` (or ``cannot-express`` when the library records that the format cannot express
+  them) and left out of every rate.
 
 Results go to a JSONL file, one line per problem written with a single ``os.write`` on an
 ``O_APPEND`` descriptor followed by ``fsync``: a run killed at any moment resumes
@@ -90,6 +96,9 @@ DEFINITE = ("optimal", "feasible", "infeasible", "unbounded")
 NULL_LABELS = ("infeasible", "missing")  # null answer: the problem is expected to be infeasible
 UNSCORED_LABELS = ("unparsed", "objective_key_unresolved")
 NO_REFERENCE = "no-reference"
+CANNOT_EXPRESS = "cannot-express"  # the library records that the model format cannot express it
+LABELS = ("original", "corrected")
+LIBRARY = "library"  # the dataset name of the whole library (problems/datasets); library/<benchmark>
 CATEGORY_FIELDS = ("difficulty", "type", "problem_type", "question_type", "problem_class")
 # the version taken when a datasets root holds several and none is asked for
 DEFAULT_VERSIONS = {"nl4opt": "cpmpy", "mamo_easylp": "original", "mamo_complexlp": "original",
@@ -113,6 +122,11 @@ class Problem:
     categories: dict[str, str] = field(default_factory=dict)
     reference: Path | dict | None = None  # model.json path or an inline model document
     data_dir: Path | None = None  # where the reference model's data files live
+    reference_id: str | None = None  # the library problem whose model (or verdict) is attached
+    cannot_express: str | None = None  # the library's reason when the format cannot express it
+    dataset: str = ""  # benchmark-version of this problem when a dataset mixes them (the library)
+    label_original: float | None = None  # with corrected labels: the dataset's own label
+    label_status_original: str | None = None
 
 
 @dataclass
@@ -190,10 +204,10 @@ def _read_jsonl(path: Path) -> list[Problem]:
     return problems
 
 
-def _read_folders(root: Path) -> list[Problem]:
+def _read_folders(root: Path, pattern: str = "*/problem.txt") -> list[Problem]:
     """A folder of problem folders: problem.txt, meta.json or expected.json, model.json."""
     problems = []
-    for folder in sorted(p.parent for p in root.glob("*/problem.txt")):
+    for folder in sorted(p.parent for p in root.glob(pattern)):
         meta: dict[str, Any] = {}
         if (folder / "meta.json").is_file():
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
@@ -210,14 +224,22 @@ def _read_folders(root: Path) -> list[Problem]:
             continue
         bench, version = _split_source(str(meta.get("dataset") or ""))
         model = folder / "model.json"
+        pid = str(meta.get("id") or f"{root.name}:{folder.name}")
         problems.append(Problem(
-            id=str(meta.get("id") or f"{root.name}:{folder.name}"),
-            text=(folder / "problem.txt").read_text(encoding="utf-8").strip(),
+            id=pid, text=(folder / "problem.txt").read_text(encoding="utf-8").strip(),
             answer=answer, answer_status=status,
             benchmark=str(meta.get("benchmark") or bench or root.name), version=version,
             categories=_categories(meta), reference=model if model.is_file() else None,
-            data_dir=folder))
+            data_dir=folder, reference_id=pid if model.is_file() else None,
+            cannot_express=_cannot_express(meta), dataset=str(meta.get("dataset") or "")))
     return problems
+
+
+def _cannot_express(meta: dict[str, Any]) -> str | None:
+    lib = meta.get("library")
+    if isinstance(lib, dict) and lib.get("status") == CANNOT_EXPRESS:
+        return str(lib.get("reason") or "the model format cannot express it")
+    return None
 
 
 def _datasets_roots(path: Path | None) -> list[Path]:
@@ -257,6 +279,14 @@ def _locate(name: str, path: str | os.PathLike[str] | None, version: str | None)
         return _in_root(p, name, version), "jsonl"
     if name == "examples":
         return EXAMPLES_DIR, "folders"
+    if name == LIBRARY or name.startswith(LIBRARY + "/"):
+        sub = name[len(LIBRARY) + 1:]
+        root = REFERENCE_DIR / sub if sub else REFERENCE_DIR
+        if sub and not (root / "ATTRIBUTION.md").is_file():
+            have = sorted(p.parent.name for p in REFERENCE_DIR.glob("*/ATTRIBUTION.md"))
+            raise ConfigError(f"{name}: the library has no benchmark {sub!r} (it has: "
+                              f"{', '.join(have)}); write library/<benchmark> or library")
+        return root, "library"
     shipped = BENCH_DIR / name / "normalized.jsonl"
     if shipped.is_file():
         have = _first_version(shipped)
@@ -318,11 +348,12 @@ def _clusters_for(benchmark: str, located: Path, path: str | os.PathLike[str] | 
 
 @lru_cache(maxsize=1)
 def _reference_index() -> dict[str, Path]:
-    """Dataset id -> the folder of its hand-written reference model (problems/datasets)."""
+    """Dataset id -> the library folder (problems/datasets) with its hand-written reference model
+    or its cannot-express verdict."""
     out: dict[str, Path] = {}
     for meta in REFERENCE_DIR.glob("*/*/meta.json"):
         m = json.loads(meta.read_text(encoding="utf-8"))
-        if (meta.parent / "model.json").is_file() and m.get("id"):
+        if m.get("id") and ((meta.parent / "model.json").is_file() or _cannot_express(m)):
             out[str(m["id"])] = meta.parent
     return out
 
@@ -335,11 +366,17 @@ def _attach_references(problems: list[Problem], clusters: list[dict] | None) -> 
         for i in ids:
             by_cluster[i] = ids
     for p in problems:
-        if p.reference is not None:
+        if p.reference is not None or p.cannot_express is not None:
             continue
         for cand in [p.id, *by_cluster.get(p.id, [])]:
             if cand in index:
-                p.reference, p.data_dir = index[cand] / "model.json", index[cand]
+                folder = index[cand]
+                p.reference_id, p.data_dir = cand, folder
+                if (folder / "model.json").is_file():
+                    p.reference = folder / "model.json"
+                else:
+                    p.cannot_express = _cannot_express(json.loads(
+                        (folder / "meta.json").read_text(encoding="utf-8")))
                 break
 
 
@@ -352,6 +389,8 @@ def load_dataset(name: str, *, path: str | os.PathLike[str] | None = None,
     answer in every one (from ``comparisons/<benchmark>.jsonl`` or the shipped
     ``agreement.jsonl``)."""
     located, kind = _locate(name, path, version)
+    if kind == "library":
+        return _load_library(name, located, version, agreed_only)
     problems = _read_jsonl(located) if kind == "jsonl" else _read_folders(located)
     if not problems:
         raise ConfigError(f"{located}: holds no problems")
@@ -377,6 +416,64 @@ def load_dataset(name: str, *, path: str | os.PathLike[str] | None = None,
     return ds
 
 
+def _load_library(name: str, root: Path, version: str | None, agreed_only: bool) -> Dataset:
+    """The verified library (problems/datasets) or one benchmark of it, each problem with its own
+    dataset label (its reference model, or the library's cannot-express verdict, attached)."""
+    if version is not None:
+        raise ConfigError(f"{name}: the library carries the labels of the version each text was taken "
+                          "from; --version does not apply (run the benchmark by name with --path)")
+    pattern = "*/problem.txt" if root != REFERENCE_DIR else "*/*/problem.txt"
+    problems = _read_folders(root, pattern)
+    if not problems:
+        raise ConfigError(f"{root}: holds no problems")
+    ds = Dataset(name=name, benchmark=name, version="", source=str(root), problems=problems)
+    if agreed_only:
+        before = len(ds.problems)
+        keep = set()
+        for folder in (root.glob(pattern)):
+            meta = json.loads((folder.parent / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("labels_all_agree") and len(meta.get("label_versions") or {}) >= 2:
+                keep.add(str(meta["id"]))
+        ds.problems = [p for p in ds.problems if p.id in keep]
+        ds.notes.append(f"agreed labels only: kept {len(ds.problems)} of {before}")
+    modelled = sum(p.reference is not None for p in ds.problems)
+    cannot = sum(p.cannot_express is not None for p in ds.problems)
+    ds.notes.append(f"library: {len(ds.problems)} problem(s), {modelled} with a reference model, "
+                    f"{cannot} the format cannot express, {len(ds.problems) - modelled - cannot} "
+                    "not modelled yet")
+    return ds
+
+
+def _correct_labels(ds: Dataset) -> None:
+    """Score against the library's corrections (problems/datasets/corrections.jsonl) where one
+    applies: to the problem itself, or to another version of it whose text is the same."""
+    from formalize.evaluation.library import load_corrections, same_text
+
+    corrections = load_corrections(REFERENCE_DIR)
+    index = _reference_index()
+    applied, differing = 0, 0
+    for p in ds.problems:
+        c = corrections.get(p.id) or (corrections.get(p.reference_id) if p.reference_id else None)
+        if c is None:
+            continue
+        if c["id"] != p.id:
+            lib_text = (index[c["id"]] / "problem.txt").read_text(encoding="utf-8")
+            if not same_text(lib_text, p.text):
+                differing += 1
+                continue
+        p.label_original, p.label_status_original = p.answer, p.answer_status
+        if c["our_status"] == "optimal":
+            p.answer, p.answer_status = float(c["our_optimum"]), "ok"
+        else:  # infeasible or unbounded: the corrected label is that outcome
+            p.answer, p.answer_status = None, str(c["our_status"])
+        applied += 1
+    note = (f"labels: corrected — {applied} problem(s) scored against the library's correction "
+            "(problems/datasets/corrections.jsonl), the others against their own label")
+    if differing:
+        note += f"; {differing} correction(s) not applied: this version's text differs from the library's"
+    ds.notes.append(note)
+
+
 # =============================================================================== scoring
 def is_correct(label: float | None, label_status: str, status: str, objective: float | None,
                tol: float) -> bool | None:
@@ -386,6 +483,8 @@ def is_correct(label: float | None, label_status: str, status: str, objective: f
     if label_status == "feasible":
         return status in SOLVED
     if label is None:
+        if label_status == "unbounded":  # a corrected label: the text's model is unbounded
+            return status == "unbounded"
         return status == "infeasible" if label_status in NULL_LABELS else None
     if status not in SOLVED or objective is None or not math.isfinite(objective):
         return False
@@ -790,7 +889,7 @@ def summarize(records: Iterable[dict], tolerance: float = 1e-6, *, mode: str = "
 
 def _add(g: GroupStats, repairs: list[int], r: dict, tol: float) -> None:
     g.n += 1
-    if r.get("status") == NO_REFERENCE:
+    if r.get("status") in (NO_REFERENCE, CANNOT_EXPRESS):
         g.skipped += 1
         return
     label, lstat = r.get("label"), str(r.get("label_status") or "ok")
@@ -835,6 +934,7 @@ class BenchReport:
     ran: int  # problems run now
     resumed: int  # problems taken from an earlier run of the same file
     reports: dict[str, Path] = field(default_factory=dict)
+    audit: Any = None  # formalize.evaluation.library.Audit of a reference run
 
     def __rich__(self) -> Any:
         return self.summary.__rich__()
@@ -924,13 +1024,17 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
               strategy: str = "steps", max_repairs: int = 3, time_limit: float | None = None,
               api_base: str | None = None, no_cache: bool = False, overwrite: bool = False,
               workers: int | None = None, progress: bool | None = None,
-              on_record: Callable[[dict], None] | None = None) -> BenchReport:
+              on_record: Callable[[dict], None] | None = None, labels: str = "original",
+              plot: bool = True) -> BenchReport:
     """Run a benchmark and score it; see the module docstring.
 
     ``model``: an LLM model string or :class:`~formalize.llm.client.LLMClient`, or ``"reference"``.
     ``compare``: also ask the LLM (``compare_model``, default ``model``) for a direct answer to
     every problem and report its accuracy beside the pipeline's. ``workers``: processes for the
     reference solves (None: as many as CPUs when there are 32+ solves, else in-process threads).
+    ``labels``: ``original`` (the dataset's) or ``corrected`` (the library's correction where
+    problems/datasets/corrections.jsonl has one). A reference run also gets the label audit
+    (``report.audit``; agree / disagree / cannot express per dataset). ``plot=False`` skips the PNG.
     Returns a :class:`BenchReport`; the records are also in ``out`` (JSONL)."""
     if mode not in MODES:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -940,8 +1044,12 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
         raise ConfigError(f"concurrency must be >= 1, got {concurrency}")
     if not tolerance > 0:
         raise ConfigError(f"tolerance must be > 0, got {tolerance}")
+    if labels not in LABELS:
+        raise ConfigError(f"labels must be one of {', '.join(LABELS)}, got {labels!r}")
     ds = dataset if isinstance(dataset, Dataset) else load_dataset(
         dataset, path=path, version=version, agreed_only=agreed_only)
+    if labels == "corrected":
+        _correct_labels(ds)
     reference = isinstance(model, str) and model == REFERENCE
     if reference and mode == "direct":
         raise ConfigError("--mode direct asks an LLM; it cannot run with --model reference")
@@ -962,8 +1070,10 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
     if not resume and out_path.exists() and out_path.stat().st_size > 0 and not overwrite:
         raise ConfigError(f"{out_path} exists: pass --resume to continue that run, --overwrite to "
                           "start again, or another --out")
-    run_key = {"dataset": ds.label, "mode": run_mode, "model": model_name, "samples": samples}
+    run_key = {"dataset": ds.label, "mode": run_mode, "model": model_name, "samples": samples,
+               "labels": labels}
     if resume and header is not None:
+        header.setdefault("labels", "original")  # a results file from before --labels
         clash = {k: (header.get(k), v) for k, v in run_key.items() if header.get(k) != v}
         if clash:
             raise ConfigError(f"{out_path}: --resume of a different run ("
@@ -1003,13 +1113,19 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
     summary = summarize(records, tolerance, mode=run_mode, model=model_name, wall_seconds=wall)
     report = BenchReport(ds, records, summary, out_path, wall, ran=len(todo),
                          resumed=len(selected) - len(todo))
-    report.reports = write_reports(summary, report_dir, out_path)
+    if reference:
+        from formalize.evaluation.library import audit, library_metas, load_corrections
+
+        report.audit = audit(records, tolerance, corrections=load_corrections(REFERENCE_DIR),
+                             metas=library_metas(REFERENCE_DIR))
+    report.reports = write_reports(summary, report_dir, out_path, audit=report.audit, plot=plot)
     return report
 
 
 def write_reports(summary: Summary, report_dir: str | os.PathLike[str] | None,
-                  out: Path) -> dict[str, Path]:
-    """Markdown, CSV and PNG of a summary, in ``report_dir`` or beside ``out``."""
+                  out: Path, audit: Any = None, plot: bool = True) -> dict[str, Path]:
+    """Markdown, CSV and PNG of a summary (and the label audit of a reference run), in
+    ``report_dir`` or beside ``out``."""
     base = Path(report_dir) / out.stem if report_dir is not None else out.with_suffix("")
     base.parent.mkdir(parents=True, exist_ok=True)
     paths = {"markdown": base.with_name(base.name + ".summary.md"),
@@ -1017,7 +1133,12 @@ def write_reports(summary: Summary, report_dir: str | os.PathLike[str] | None,
              "plot": base.with_name(base.name + ".summary.png")}
     _atomic_write(paths["markdown"], summary.to_markdown())
     _atomic_write(paths["csv"], summary.to_csv())
+    if audit is not None:
+        paths["audit"] = base.with_name(base.name + ".audit.md")
+        _atomic_write(paths["audit"], audit.to_markdown())
     try:
+        if not plot:
+            raise ImportError
         summary.plot(paths["plot"])
     except ImportError:  # matplotlib is an optional dependency
         paths.pop("plot")
@@ -1061,12 +1182,19 @@ async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, *, mode: s
 
     async def one(p: Problem, task: Any) -> None:
         async with sem:
-            base = {"type": "problem", "id": p.id, "dataset": ds.label, "benchmark": p.benchmark,
-                    "version": p.version, "categories": p.categories,
+            base = {"type": "problem", "id": p.id, "dataset": p.dataset or ds.label,
+                    "benchmark": p.benchmark, "version": p.version, "categories": p.categories,
                     "mode": REFERENCE if reference else mode,
                     "model": model_name, "label": p.answer, "label_status": p.answer_status}
+            if p.label_status_original is not None:
+                base["label_original"] = p.label_original
+                base["label_status_original"] = p.label_status_original
+            if reference and p.reference_id is not None:
+                base["reference_id"] = p.reference_id
             if reference:
-                if p.reference is None:
+                if p.cannot_express is not None:
+                    frag = {"status": CANNOT_EXPRESS, "objective": None, "note": p.cannot_express}
+                elif p.reference is None:
                     frag: dict[str, Any] = {"status": NO_REFERENCE, "objective": None,
                                             "note": "no reference model"}
                 else:
@@ -1116,10 +1244,12 @@ def print_report(report: BenchReport, file: Any = None) -> None:
         console.width = 160
     console.print(report.summary)
     for note in report.dataset.notes:
-        console.print(f"[dim]{note}[/dim]")
+        console.print(note, style="dim", markup=False)
     skipped = report.summary.overall.skipped
     if skipped:
         console.print(f"{skipped} problem(s) have no reference model (not scored).")
+    if report.audit is not None:
+        console.print(report.audit)
     console.print(f"{report.ran} problem(s) run now, {report.resumed} taken from the earlier run; "
                   f"results: {report.out}", markup=False)
     for kind, p in report.reports.items():

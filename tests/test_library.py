@@ -1,0 +1,153 @@
+"""The library's records, corrections and label audit (formalize.evaluation.library), and the
+runner's library dataset, --labels corrected and audit output (formalize bench)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from formalize.cli.main import main
+from formalize.evaluation import library
+from formalize.evaluation.bench import load_dataset, run_bench
+from formalize.llm.config import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = next((up / "shared" / "datasets" for up in ROOT.parents
+               if (up / "shared" / "datasets" / "comparisons").is_dir()), None)
+needs_shared = pytest.mark.skipif(SHARED is None, reason="../shared/datasets not present")
+CORR = {"p:1": {"id": "p:1", "our_status": "optimal", "our_optimum": 10.0, "kind": "not-optimal",
+                "reason": "10 beats 8", "label": 8.0}}
+
+
+def _rec(pid: str, status: str, objective: float | None, label: float | None, **kw: object) -> dict:
+    return {"id": pid, "dataset": "d-v", "status": status, "objective": objective, "label": label,
+            "label_status": "ok" if label is not None else "missing", **kw}
+
+
+# ------------------------------------------------------------------------------ the audit
+def test_audit_verdicts() -> None:
+    metas = {"p:2": {"dataset": "d-orig", "answer": 12.0, "answer_status": "ok", "label_versions": {}}}
+    a = library.audit([
+        _rec("p:0", "optimal", 5.0, 5.0),                      # agree
+        _rec("p:1", "optimal", 10.0, 8.0),                     # disagree, explained by CORR
+        _rec("q:2", "optimal", 12.0, 11.0, reference_id="p:2"),  # another version; library label 12
+        _rec("p:3", "optimal", 7.0, 6.0),                      # no correction: unexplained
+        _rec("p:4", "cannot-express", None, 3.0, note="needs a piecewise-linear cost"),
+        _rec("p:5", "no-reference", None, 3.0),
+        _rec("p:6", "error", None, 3.0, error="unknown symbol"),
+        _rec("p:7", "infeasible", None, None),                 # null label, infeasible: agree
+        _rec("p:8", "optimal", 5.0, 9.0, label_original=8.0, label_status_original="ok",
+             reference_id="p:1"),  # stale: the correction says 10
+    ], corrections=CORR, metas=metas)
+    v = {e.id: e for e in a.entries}
+    assert [v[i].verdict for i in ("p:0", "p:1", "q:2", "p:3", "p:4", "p:5", "p:6", "p:7", "p:8")] == [
+        "agree", "disagree", "disagree", "unexplained", "cannot-express", "not-modelled",
+        "unexplained", "agree", "unexplained"]
+    assert v["p:1"].kind == "not-optimal" and v["p:1"].reason == "10 beats 8"
+    assert v["q:2"].kind == "other-version" and "d-orig label 12" in v["q:2"].reason
+    assert "no correction is recorded" in v["p:3"].reason
+    assert "unknown symbol" in v["p:6"].reason
+    assert "stale correction" in v["p:8"].reason and v["p:8"].label == 8.0  # the original label
+    counts = dict(a.counts())
+    assert counts["all"]["agree"] == 2 and counts["all"]["unexplained"] == 3
+    md = a.to_markdown()
+    assert "| d-v | 9 | 2 | 2 | 1 | 1 | 3 |" in md
+    assert "needs a piecewise-linear cost" in md and "10 beats 8" in md
+
+
+def test_record_errors() -> None:
+    ok = {"library": {"status": "agree", "objective": 5}}
+    assert library.record_errors(ok, True) == []
+    assert library.record_errors({}, False) == []  # drawn, not modelled yet
+    assert "without a library record" in library.record_errors({}, True)[0]
+    bad = {"library": {"status": "disagree", "objective": float("nan"), "colour": 1}}
+    errs = " | ".join(library.record_errors(bad, True))
+    assert "unknown field(s) colour" in errs and "reason is required" in errs
+    assert "finite number" in errs
+    assert "has a model.json" in " ".join(library.record_errors(
+        {"library": {"status": "cannot-express", "objective": None, "reason": "x"}}, True))
+    assert "has no model.json" in " ".join(library.record_errors(ok, False))
+    assert library.record_errors({"library": {"status": "agree", "objective": None,
+                                              "outcome": "infeasible"}}, True) == []
+    assert "maybe" in " ".join(library.record_errors({"library": {"status": "maybe"}}, True))
+
+
+def test_corrections_file_errors(tmp_path: Path) -> None:
+    good = {"id": "a:1", "path": "a/1", "label": 1, "our_optimum": 2, "our_status": "optimal",
+            "solution": {}, "label_versions": {}, "kind": "not-optimal", "reason": "r"}
+    (tmp_path / "corrections.jsonl").write_text(json.dumps(good) + "\n")
+    assert set(library.load_corrections(tmp_path)) == {"a:1"}
+    for broken, msg in [({**good, "kind": "typo"}, "kind 'typo' is not one of"),
+                        ({k: v for k, v in good.items() if k != "reason"}, "lacks reason"),
+                        ({**good, "our_status": "great"}, "our_status 'great'")]:
+        (tmp_path / "corrections.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(broken) + "\n")
+        with pytest.raises(ConfigError, match=msg) as exc:
+            library.load_corrections(tmp_path)
+        assert "corrections.jsonl:2" in str(exc.value)
+    (tmp_path / "corrections.jsonl").write_text("{not json\n")
+    with pytest.raises(ConfigError, match="corrections.jsonl:1: not valid JSON"):
+        library.load_corrections(tmp_path)
+
+
+def test_replace_marked() -> None:
+    text = "a\n<!-- s -->\nold\n<!-- e -->\nb\n"
+    assert library.replace_marked(text, ("<!-- s -->", "<!-- e -->"), "new\n") == \
+        "a\n<!-- s -->\nnew\n<!-- e -->\nb\n"
+    with pytest.raises(ConfigError, match="not found"):
+        library.replace_marked("no markers", ("<!-- s -->", "<!-- e -->"), "x")
+
+
+# ------------------------------------------------------------------------------ the runner
+def test_library_dataset_names() -> None:
+    ds = load_dataset("library/complexor")
+    assert ds.label == "library/complexor" and {p.dataset for p in ds.problems} == {"complexor-coe"}
+    assert any(p.reference is not None for p in ds.problems)
+    with pytest.raises(ConfigError, match="no benchmark 'nosuch'.*nl4opt"):
+        load_dataset("library/nosuch")
+    with pytest.raises(ConfigError, match="--version does not apply"):
+        load_dataset("library", version="sirl")
+
+
+def test_cli_library_audit_with_corrected_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "lib.jsonl"
+    rc = main(["bench", "library/complexor", "--model", "reference", "--labels", "corrected",
+               "--ids", "prod", "steel4", "netasgn", "--out", str(out), "--no-progress", "--no-plot"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "label audit" in text and "not-attainable" in text and "not-optimal" in text
+    assert "100.0%" in text  # corrected labels: every reference model scores
+    assert "labels: corrected — 2 problem(s)" in text
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert recs[0]["labels"] == "corrected"
+    prod = next(r for r in recs if r.get("id") == "complexor-coe:prod")
+    assert prod["label"] == pytest.approx(167 / 3) and prod["label_original"] == 66
+    audit_md = (tmp_path / "lib.audit.md").read_text()
+    assert "| complexor-coe | 3 | 1 | 2 | 0 |" in audit_md
+    # resuming the same file with the other labels is refused
+    rc = main(["bench", "library/complexor", "--model", "reference", "--resume", "--out", str(out),
+               "--no-progress", "--no-plot"])
+    assert rc == 2 and "labels was 'corrected', now 'original'" in capsys.readouterr().err
+
+
+@needs_shared
+def test_corrections_apply_to_other_versions_only_with_the_same_text(tmp_path: Path) -> None:
+    """complexor-llm4or_clean carries the coe text (prod and steel4 corrected); llmopt rewrites it
+    (its labels stay, and the note says how many corrections did not apply)."""
+    same = run_bench("complexor", model="reference", path=SHARED, version="llm4or_clean",
+                     labels="corrected", out=tmp_path / "a.jsonl", progress=False, workers=0, plot=False)
+    fixed = {r["id"]: r for r in same.records if "label_original" in r}
+    assert set(fixed) == {"complexor-llm4or_clean:prod", "complexor-llm4or_clean:steel4"}
+    assert fixed["complexor-llm4or_clean:steel4"]["label"] == 130
+    assert all(r["status"] in ("optimal", "no-reference") for r in same.records)
+    g = same.summary.overall
+    assert g.correct == g.scored  # every reference model matches once the labels are corrected
+    other = run_bench("complexor", model="reference", path=SHARED, version="llmopt", labels="corrected",
+                      out=tmp_path / "b.jsonl", progress=False, workers=0, plot=False)
+    assert not any("label_original" in r for r in other.records)
+    assert any("2 correction(s) not applied" in n for n in other.dataset.notes)
+    # the audit of a version whose labels we do not reproduce names the library's label
+    e = {x.id: x for x in other.audit.entries}
+    assert any(x.verdict == "disagree" for x in e.values())
+    assert all(x.verdict != "unexplained" for x in e.values()), [x.reason for x in e.values()]
