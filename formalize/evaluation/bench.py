@@ -66,6 +66,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from formalize.evaluation.scoring import (
+    CANNOT_EXPRESS,
+    DEFINITE,
+    NO_REFERENCE,
+    NULL_LABELS,
+    ORLM_TOLERANCE,
+    SOLVED,
+    is_correct,
+)
 from formalize.llm.config import ConfigError
 
 __all__ = [
@@ -87,16 +96,8 @@ REFERENCE_DIR = REPO / "problems" / "datasets"
 EXAMPLES_DIR = REPO / "problems" / "examples"
 ENV_DATASETS = "FORMALIZE_DATASETS"  # a datasets root (<benchmark>-<version>/, comparisons/)
 
-ORLM_TOLERANCE = 0.05
-ABS_TOL = 1e-6
 MODES = ("ir", "code", "direct")
 REFERENCE = "reference"
-SOLVED = ("optimal", "feasible")
-DEFINITE = ("optimal", "feasible", "infeasible", "unbounded")
-NULL_LABELS = ("infeasible", "missing")  # null answer: the problem is expected to be infeasible
-UNSCORED_LABELS = ("unparsed", "objective_key_unresolved")
-NO_REFERENCE = "no-reference"
-CANNOT_EXPRESS = "cannot-express"  # the library records that the model format cannot express it
 LABELS = ("original", "corrected")
 LIBRARY = "library"  # the dataset name of the whole library (problems/datasets); library/<benchmark>
 CATEGORY_FIELDS = ("difficulty", "type", "problem_type", "question_type", "problem_class")
@@ -475,22 +476,6 @@ def _correct_labels(ds: Dataset) -> None:
 
 
 # =============================================================================== scoring
-def is_correct(label: float | None, label_status: str, status: str, objective: float | None,
-               tol: float) -> bool | None:
-    """Whether a run's outcome matches the label (None: the label cannot be scored)."""
-    if label_status in UNSCORED_LABELS:
-        return None
-    if label_status == "feasible":
-        return status in SOLVED
-    if label is None:
-        if label_status == "unbounded":  # a corrected label: the text's model is unbounded
-            return status == "unbounded"
-        return status == "infeasible" if label_status in NULL_LABELS else None
-    if status not in SOLVED or objective is None or not math.isfinite(objective):
-        return False
-    return abs(objective - label) <= max(tol * abs(label), ABS_TOL)
-
-
 # =============================================================================== results file
 class ResultsFile:
     """Append-only JSONL results: one ``os.write`` per record on an O_APPEND fd, then fsync."""

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from formalize.evaluation.scoring import CANNOT_EXPRESS, DEFINITE, NO_REFERENCE, is_correct
 from formalize.llm.config import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -275,8 +276,6 @@ def audit(records: Iterable[Mapping[str, Any]], tolerance: float = 1e-6, *,
     corrected labels). A disagreement is explained by the correction of the problem's library
     entry (``reference_id``), or — for another version of a library problem — by our model
     reproducing the library version's label; otherwise it is ``unexplained``."""
-    from formalize.evaluation.bench import CANNOT_EXPRESS, DEFINITE, NO_REFERENCE, is_correct
-
     corrections = load_corrections() if corrections is None else corrections
     metas = {} if metas is None else metas
     entries = []
