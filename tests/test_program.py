@@ -213,7 +213,8 @@ def test_single_call_uses_the_compact_notation():
     assert f.grounding is not None and f.grounding.ok  # inline literals are grounded too
 
 
-def test_two_step_program_sends_the_model_schema():
+def test_two_step_program_sends_each_step_its_own_schema():
+    """The data step sends a data-only schema; the structure step the structure's."""
     data = {"sets": {}, "params": GOOD["params"]}
     struct = {k: GOOD[k] for k in ("sense", "variables", "objective", "constraints")}
     llm = ScriptedLLM([data, struct], name="schema")
@@ -221,7 +222,11 @@ def test_two_step_program_sends_the_model_schema():
         formalize(TEXT, llm.client(), strategy="steps")
     finally:
         llm.close()
-    assert "variables" in json.dumps(llm.calls[0].response_format)
+    read, structure = (c.response_format["json_schema"] for c in llm.calls)
+    assert read["strict"] and structure["strict"]
+    assert set(read["schema"]["properties"]) == {"sets", "params"}
+    assert set(structure["schema"]["properties"]) == {"sense", "variables", "objective", "constraints",
+                                                      "assumptions", "acknowledged"}
 
 
 # ------------------------------------------------------------------ review fixes (issue 3 flows)

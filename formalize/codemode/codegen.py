@@ -85,7 +85,7 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
     usage = Usage()
     history: list[Round] = []
     name, module = LIBRARIES[library]
-    messages = [{"role": "system", "content": prompts.SYSTEM.split("The format (JSON):")[0].strip()},
+    messages = [{"role": "system", "content": prompts.system("code")},
                 {"role": "user", "content": prompts.CODE.format(library=name, imports=module, text=text)}]
     code, sol, diags = "", None, []
     seen: set[str] = set()

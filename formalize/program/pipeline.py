@@ -17,7 +17,6 @@ given as the answer: that comes from `solvers`.
 
 from __future__ import annotations
 
-import functools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -27,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from formalize.llm.client import LLMClient, LLMOutputError, Usage, make_client
-from formalize.program import prompts
+from formalize.program import answer_schema, prompts
+from formalize.program.answer_schema import to_document
 from formalize.program.context import bullets, data_summaries, iis_text, symbols_summary
 from formalize.program.results import Formalization, Progress, Round, Step
 from formalize.program.verifier import Verdict, is_advice, is_error, solve_verdict, verify_document
@@ -124,7 +124,7 @@ class Program:
         if self.strategy == "single":
             self.progress("drafting", "whole model in one call")
             state.answer = self._ask(state, "single", prompts.SINGLE.format(text=state.text, files=state.files),
-                                     ("problem text", *(("data files",) if state.files else ())))
+                                     ("problem text", *(("data files",) if state.files else ())), "model")
             return
         symbols = self.read(state)
         if symbols is not None:
@@ -135,14 +135,14 @@ class Program:
         the structure step is shown, or None when the answer was unusable."""
         self.progress("reading", "sets and parameters")
         part = self._ask(state, "read", prompts.READ.format(text=state.text, files=state.files),
-                         ("problem text", *(("data files",) if state.files else ())))
+                         ("problem text", *(("data files",) if state.files else ())), "data")
         if part is None:
             state.answer = None
             return None
-        data_doc = {"sets": part.get("sets", {}), "params": part.get("params", {})}
+        data_doc = {"sets": part.get("sets", []), "params": part.get("params", [])}
         state.last_doc = data_doc
         try:
-            symbols = symbols_summary(load_model(data_doc))
+            symbols = symbols_summary(load_model(to_document(data_doc)))
         except ModelError as exc:  # shown as written; the verify step reports it with the rest
             state.history[-1].diagnostics = exc.diagnostics
             symbols = json.dumps(data_doc)[:4000]
@@ -154,11 +154,11 @@ class Program:
         self.progress("drafting", "variables, objective, constraints")
         data_doc = state.last_doc or {}
         struct = self._ask(state, "structure", prompts.STRUCTURE.format(text=state.text, symbols=symbols),
-                           ("problem text", "declared symbols"))
+                           ("problem text", "declared symbols"), "structure")
         if struct is None:
             state.answer = None
             return
-        doc = {**struct, "sets": data_doc.get("sets", {}), "params": data_doc.get("params", {})}
+        doc = {"sets": data_doc.get("sets", []), "params": data_doc.get("params", []), **struct}
         state.history[-1].model = doc
         state.answer = doc
 
@@ -175,8 +175,13 @@ class Program:
         state.repeated = key in state.seen
         state.seen.add(key)
         self.progress("checking", f"round {state.repairs}")
-        verdict = self._run(verify_document, _without_note(state.answer), state.text, self.backend,
-                            [str(p.parent) for p in self.data])
+        try:  # the answer format (lists of named entries) → the model document
+            doc = to_document(_without_note(state.answer))
+        except ModelError as exc:
+            verdict = Verdict(None, exc.diagnostics)
+        else:
+            verdict = self._run(verify_document, doc, state.text, self.backend,
+                                [str(p.parent) for p in self.data])
         state.verdict = verdict
         state.first = state.checked == 0
         state.checked += 1
@@ -251,7 +256,7 @@ class Program:
         current = (json.dumps(state.last_doc, ensure_ascii=False) if state.last_doc is not None
                    else state.history[-1].response[:4000])
         msg = prompts.REPAIR.format(text=state.text, model=current, problems=request.problems)
-        state.answer = self._ask(state, request.step, msg, request.context)
+        state.answer = self._ask(state, request.step, msg, request.context, "model")
 
     def conclude(self, state: State, started: float) -> Formalization:
         """The Formalization of the last answer (earlier rounds stay in the history)."""
@@ -267,11 +272,18 @@ class Program:
             trace=state.trace)
 
     # -- plumbing ---------------------------------------------------------------------------
-    def _ask(self, state: State, step: str, user: str, context: tuple[str, ...]) -> dict | None:
-        """One LLM call of a step; the answer as a JSON object, or None (its Round says why)."""
-        system = prompts.SYSTEM if self.notation == "canonical" else prompts.SYSTEM_COMPACT
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        fmt = _schema() if self.notation == "canonical" else {"type": "json_object"}
+    def _ask(self, state: State, step: str, user: str, context: tuple[str, ...],
+             answer: str) -> dict | None:
+        """One LLM call of a step; the answer as a JSON object, or None (its Round says why).
+
+        `answer` names what the step asks for ("data", "structure", "model"): in the canonical
+        notation the system prompt describes exactly that format and the call sends its strict
+        schema; in the compact notation (no schema exists for it) the provider is asked for a
+        JSON object."""
+        kind = answer if self.notation == "canonical" else "compact"
+        messages = [{"role": "system", "content": prompts.system(kind)}, {"role": "user", "content": user}]
+        fmt = (answer_schema.response_format(_ANSWERS[answer]) if self.notation == "canonical"
+               else {"type": "json_object"})
         resp = self.client.complete(messages, response_format=fmt, sample=self.sample, **self.params)
         self.usage.add(resp)
         r = Round(step, response=resp.text, tokens=resp.total_tokens, cached=resp.cached, context=context)
@@ -301,12 +313,8 @@ class Program:
         return fn(*args)
 
 
-@functools.lru_cache(maxsize=1)
-def _schema() -> dict:
-    """The JSON schema the LLM is asked to fill (the formal model's); built once, never mutated."""
-    s = Model.json_schema()
-    s.setdefault("title", "Model")
-    return s
+_ANSWERS = {"data": answer_schema.DataAnswer, "structure": answer_schema.StructureAnswer,
+            "model": answer_schema.ModelAnswer}
 
 
 def _count(diags: Sequence[Diagnostic]) -> str:

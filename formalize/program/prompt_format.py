@@ -39,8 +39,10 @@ expand it by hand.
 Example: "A small suitcase holds 50 snacks and a large one 80. At least twice as many small as
 large suitcases, at most 70 small and 50 large, at least 15 large, at most 70 in total. Maximize
 the snacks delivered."
+```json
 {"variables": {"small": "integer in [0, 70]", "large": "integer in [15, 50]"},
  "maximize": "50*small + 80*large",
- "constraints": {"preference": "small >= 2*large", "total": "small + large <= 70"}}"""
+ "constraints": {"preference": "small >= 2*large", "total": "small + large <= 70"}}
+```"""
 
 __all__ = ["COMPACT_FORMAT"]

@@ -2,36 +2,97 @@
 
 from __future__ import annotations
 
+import functools
+
+from formalize.program import answer_schema
 from formalize.program.prompt_format import COMPACT_FORMAT
 
 ROLE = """You are an expert operations-research modeller. You translate optimization problems
-written in plain words into a formal model in a JSON format. You never solve the problem and you
-never compute its answer: a solver does that. You only write structure and copy data."""
+written in plain words into a formal model. You never solve the problem and you never compute its
+answer: a solver does that. You only write structure and copy data."""
 
-SYSTEM = ROLE + """
+ROLE_CODE = """You are an expert operations-research modeller. You translate optimization problems
+written in plain words into Python code that builds (does not solve) an optimization model. You
+never solve the problem and you never compute its answer: a solver runs the model your code
+builds."""
 
-The format (JSON):
-- "sets": name -> list of elements (strings or integers; tuples as lists) or {"range": [lo, hi]}
-  (integers lo..hi inclusive).
-- "params": name -> a number, or {"value": v, "source": "quote"}, or
-  {"index": ["Set1", "Set2"], "values": {"a": {"x": 1}}, "source": "quote"}; every number must be
-  copied from the text exactly (20% may be written 0.2); a derived number states its derivation in
-  "source", e.g. "derived: 8 * 5 = 40".
-- "variables": name -> {"index": ["Set"], "domain": "real"|"integer"|"binary", "lb": 0, "ub": null,
-  "description": "..."}. Use "integer" when the text counts indivisible things (people, trucks,
-  items) and "lb": 0 for quantities that cannot be negative.
-- "sense": "minimize" | "maximize" | "feasibility"; "objective": an expression string.
-- "constraints": list of {"name": "identifier", "forall": "i in I, j in J if cond", "expr":
-  "sum(a[i, j] * x[i, j] for j in J) <= b[i]", "description": "what the text says"}.
-- optional "assumptions": ["..."]: readings you make where the text is silent (shown to the user);
-  optional "acknowledged": [{"number": "1.33", "reason": "exercise number"}]: numbers of the text
-  the model deliberately does not use, each with the reason.
-Expressions are Python-like: + - * / **, indexing x[i, j], sum(... for i in I if ...), <=, >=, ==,
-ranges lo <= e <= hi, abs, min, max, implies(y[i] == 1, constraint), c1 or c2,
-all_different(x[i] for i in I). Write every constraint once over its index sets; never expand
-indexed families by hand."""
+EXPRESSIONS = """Expressions are Python-like strings: + - * / **, indexing x[i, j], sum(... for i in I
+if ...), <=, >=, ==, ranges lo <= e <= hi, abs, min, max, implies(y[i] == 1, constraint),
+c1 or c2, all_different(x[i] for i in I). Write every constraint once over its index sets; never
+expand indexed families by hand."""
 
-SYSTEM_COMPACT = ROLE + "\n\n" + COMPACT_FORMAT
+EXAMPLE_TEXT = ("Seattle can ship 350 cases and San Diego 600. New York needs 325 cases and Chicago "
+                "300. A case costs $2.5 to ship from Seattle to New York, $1.7 to Chicago, $2.5 from "
+                "San Diego to New York and $1.8 to Chicago. Minimize the shipping cost.")
+
+
+def _entries(table: dict) -> list[dict]:
+    return [{"key": list(k), "value": v} for k, v in table.items()]
+
+
+EXAMPLE_DATA = {
+    "sets": [
+        {"name": "Plants", "elements": ["seattle", "san_diego"], "range": None, "from": None,
+         "description": None},
+        {"name": "Markets", "elements": ["new_york", "chicago"], "range": None, "from": None,
+         "description": None}],
+    "params": [
+        {"name": "supply", "index": ["Plants"], "value": None,
+         "values": _entries({("seattle",): 350, ("san_diego",): 600}), "default": None, "from": None,
+         "source": "Seattle can ship 350 cases and San Diego 600"},
+        {"name": "demand", "index": ["Markets"], "value": None,
+         "values": _entries({("new_york",): 325, ("chicago",): 300}), "default": None, "from": None,
+         "source": "New York needs 325 cases and Chicago 300"},
+        {"name": "cost", "index": ["Plants", "Markets"], "value": None,
+         "values": _entries({("seattle", "new_york"): 2.5, ("seattle", "chicago"): 1.7,
+                             ("san_diego", "new_york"): 2.5, ("san_diego", "chicago"): 1.8}),
+         "default": None, "from": None,
+         "source": "$2.5 ... from Seattle to New York, $1.7 to Chicago, $2.5 from San Diego to New "
+                   "York and $1.8 to Chicago"}]}
+
+EXAMPLE_STRUCTURE = {
+    "sense": "minimize",
+    "variables": [{"name": "ship", "index": ["Plants", "Markets"], "domain": "real", "lb": 0,
+                   "ub": None, "description": "cases shipped from a plant to a market"}],
+    "objective": "sum(cost[p, m] * ship[p, m] for p in Plants for m in Markets)",
+    "constraints": [
+        {"name": "supply_limit", "forall": "p in Plants",
+         "expr": "sum(ship[p, m] for m in Markets) <= supply[p]", "description": "a plant ships "
+         "no more than it has"},
+        {"name": "meet_demand", "forall": "m in Markets",
+         "expr": "sum(ship[p, m] for p in Plants) >= demand[m]", "description": "each market gets "
+         "what it needs"}],
+    "assumptions": [],
+    "acknowledged": []}
+
+EXAMPLE_MODEL = {**EXAMPLE_DATA, **EXAMPLE_STRUCTURE, "note": None}
+
+
+def _system(answer: type, example_doc: dict, *, expressions: bool) -> str:
+    parts = [ROLE, answer_schema.describe(answer)]
+    if expressions:
+        parts.append(EXPRESSIONS)
+    parts.append(f"Example, for the text \"{EXAMPLE_TEXT}\":\n{answer_schema.example(example_doc)}")
+    return "\n\n".join(parts)
+
+
+@functools.cache
+def system(kind: str) -> str:
+    """The system prompt of a kind of call, consistent with what the call asks for and the
+    schema it sends: "data" (read step), "structure", "model" (a single call or a repair, canonical),
+    "compact" (the compact notation, no schema), "code" (code mode: Python, no JSON)."""
+    if kind == "data":
+        return _system(answer_schema.DataAnswer, EXAMPLE_DATA, expressions=False)
+    if kind == "structure":
+        return _system(answer_schema.StructureAnswer, EXAMPLE_STRUCTURE, expressions=True)
+    if kind == "model":
+        return _system(answer_schema.ModelAnswer, EXAMPLE_MODEL, expressions=True)
+    if kind == "compact":
+        return ROLE + "\n\n" + COMPACT_FORMAT
+    if kind == "code":
+        return ROLE_CODE
+    raise ValueError(f"no system prompt for {kind!r}")
+
 
 READ = """Step 1 of 2 — read the DATA of this problem: the index sets and the parameters (every
 number the problem gives, with the exact quote it comes from in "source"). Do not write
@@ -42,12 +103,12 @@ Problem:
 {text}
 \"\"\"
 
-Answer with JSON: {{"sets": {{...}}, "params": {{...}}}}"""
+Answer with the data only: one JSON object with "sets" and "params", in the format above."""
 
 FILES = """
-Attached data files (the solver loads them; bind a parameter to a column with
-{{"index": [...], "from": {{"file": "<name>", "column": "<col>", "keys": ["<key col>", ...]}}}}
-and a set to a column with {{"from": {{"file": "<name>", "column": "<col>"}}}}):
+Attached data files (the solver loads them: bind a param or a set to a column of one with its
+"from" field — the file's name, the column, and for an indexed param its key columns — instead of
+copying the values):
 {summaries}
 """
 
@@ -62,7 +123,8 @@ Problem:
 Declared symbols:
 {symbols}
 
-Answer with JSON: {{"sense": ..., "variables": {{...}}, "objective": "...", "constraints": [...]}}"""
+Answer with the structure only: one JSON object with "sense", "variables", "objective",
+"constraints", "assumptions" and "acknowledged", in the format above."""
 
 SINGLE = """Write the complete formal model of this problem (sets, data, variables, objective,
 constraints).
@@ -72,11 +134,12 @@ Problem:
 {text}
 \"\"\"
 
-Answer with the JSON model only."""
+Answer with the complete model: one JSON object in the format above."""
 
 REPAIR = """The checker found the problems below in the model you wrote. Fix every error; check each
 piece of advice against the text and change the model only where the text requires it; keep
-everything else as it is. Answer with the complete corrected JSON model.
+everything else as it is. Answer with the complete corrected model: one JSON object in the format
+above.
 
 Problem:
 \"\"\"
@@ -99,13 +162,13 @@ INFEASIBLE = """The solver reports that the model is INFEASIBLE. These constrain
 irreducible infeasible subset):
 {iis}
 Re-read the problem text: is one of them mis-stated (wrong direction, wrong number, wrong index,
-a bound that should not be there)? Fix the model. Answer with the complete corrected JSON model.
-If the text itself is contradictory, keep the model and add "note": "infeasible as stated"."""
+a bound that should not be there)? Fix the model. If the text itself is contradictory, keep the
+model and set "note" to "infeasible as stated"."""
 
 UNBOUNDED = """The solver reports that the model is UNBOUNDED: the objective improves without limit
 along these variables: {variables}.
 A constraint or a bound from the text is probably missing (capacities, budgets, demands,
-non-negativity). Fix the model. Answer with the complete corrected JSON model."""
+non-negativity). Fix the model."""
 
 CODE = """Write Python code that BUILDS (does not solve) an optimization model for this problem
 with {library}. Leave the model in a variable named `model`. Use only imports from {imports}
