@@ -250,7 +250,7 @@ def _provenance(m: solvers.Model) -> dict:
 def test_prompt_example_is_a_valid_compact_model():
     from formalize.program.prompt_format import COMPACT_FORMAT
 
-    example = json.loads(COMPACT_FORMAT[COMPACT_FORMAT.rindex('\n{"variables"'):])
+    example = json.loads(COMPACT_FORMAT.split("```json\n")[1].split("```")[0])
     assert example == to_compact(example)  # already in its shortest form
     sol = solvers.solve(example)
     assert sol.status == solvers.Status.OPTIMAL
