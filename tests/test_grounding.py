@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from formalize.verify.grounding import ground, text_numbers
 from solvers import load_model
+from solvers.model import ConstraintSpec
 
 TEXT = ("A bakery sells bread at $3.50 and cake at $12. Each loaf needs 0.5 kg of flour, each cake "
         "1.2 kg; 1,200 kg of flour are available per week. At least 20% of the items must be cakes. "
@@ -48,15 +49,21 @@ def test_invented_number_is_located():
 
 def test_unit_scalings_and_stated_derivations():
     # 8 hours a day * 5 days = 40 hours per week; 2.5 thousand = 2500; 1,200 kg = 1.2 t
-    rep = ground(model(week_hours={"value": 40, "source": "derived: 8 * 5 = 40"}, flour_t=1.2,
-                       oven_minutes=480), TEXT)
+    m = model(week_hours={"value": 40, "source": "derived: 8 * 5 = 40"}, flour_t=1.2, oven_minutes=480)
+    m.constraints.append(ConstraintSpec(name="ovens", expr="b / oven_minutes + c <= week_hours * flour_t"))
+    rep = ground(m, TEXT)
     assert rep.ok, [str(d) for d in rep.diagnostics()]
     assert not rep.unused  # 8 and 5 are used through the derivation
+    assert {x.how for x in rep.matches if x.number.param == "week_hours"} == {"derived"}
 
 
-def test_wrong_derivation_is_not_accepted():
-    rep = ground(model(week_hours={"value": 45, "source": "derived: 8 * 5 = 45"}), TEXT)
-    assert [m.value for m in rep.ungrounded] == [45]
+def test_wrong_derivation_is_an_error_showing_the_computed_value():
+    m = model(week_hours={"value": 45, "source": "derived: 8 * 5 = 45"})
+    m.constraints.append(ConstraintSpec(name="ovens", expr="b <= week_hours"))
+    rep = ground(m, TEXT)
+    assert not rep.ok
+    msgs = [d.message for d in rep.diagnostics() if d.code == "wrong-derivation"]
+    assert msgs and "8 * 5 = 40, not 45" in msgs[0]
 
 
 def test_literals_in_expressions_are_grounded_with_columns():
@@ -68,5 +75,6 @@ def test_literals_in_expressions_are_grounded_with_columns():
 
 
 def test_clock_times_and_table_references_are_labels_not_data():
-    vals = [t.value for t in text_numbers("See Table 5-2. Shifts 2:00-6:00 need 10 people, 6:00-10:00 need 15.")]
-    assert vals == [10.0, 15.0]
+    nums = text_numbers("See Table 5-2. Shifts 2:00-6:00 need 10 people, 6:00-10:00 need 15.")
+    assert [t.value for t in nums if t.demanded] == [10.0, 15.0]
+    assert {t.role for t in nums if not t.demanded} == {"reference", "clock"}

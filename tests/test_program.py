@@ -26,6 +26,8 @@ PROBLEM = HERE / "problems/datasets/nl4opt/cpmpy_1133974368"
 TEXT = (PROBLEM / "problem.txt").read_text()
 GOOD = json.loads((PROBLEM / "model.json").read_text())
 OPT = 4190.0
+# s >= 2 * avail_large = 100 > 70 = avail_small: infeasible, with every number of the text still used
+INFEASIBLE = {"constraints__0__expr": "small >= ratio_small * avail_large"}
 
 
 def variant(**changes) -> dict:
@@ -111,19 +113,19 @@ def test_number_not_in_text_is_repaired():
 
 def test_unused_number_forgotten_constraint_is_repaired():
     bad = variant()
-    bad["constraints"] = [c for c in bad["constraints"] if c["name"] != "total"]
-    del bad["params"]["max_total"]
-    # without the forgotten constraint the solver would answer 6300 (s=70, l=35)
+    bad["constraints"] = [c for c in bad["constraints"] if c["name"] != "preference"]
+    del bad["params"]["ratio_small"]
+    # without the forgotten constraint the solver would answer 5000 (s=20, l=50)
     alone = solvers.solve(bad)
-    assert alone.objective == pytest.approx(6300)
+    assert alone.objective == pytest.approx(5000)
     f, llm = run([bad, GOOD])
     assert_verified_optimum(f)
     unused = [x for x in f.history[0].diagnostics if x.code == "unused-number"]
-    assert unused and any("70" in x.message for x in unused)
+    assert unused and any("twice" in x.message for x in unused)
 
 
 def test_infeasible_model_goes_back_with_its_iis():
-    bad = variant(variables__large__lb="avail_large")  # l >= 50 and s >= 2l > 70 = avail_small
+    bad = variant(**INFEASIBLE)
     f, llm = run([bad, GOOD])
     assert_verified_optimum(f)
     assert [r.step for r in f.history] == ["single", "repair-infeasible"]
@@ -236,7 +238,7 @@ BAKERY = HERE / "problems/examples/infeasible_bakery"
 
 def test_final_unusable_answer_leaves_no_stale_solution():
     """Infeasible, then garbage as the last repair: the result must not show the old solve."""
-    infeasible = variant(variables__large__lb="avail_large")
+    infeasible = variant(**INFEASIBLE)
     f, _ = run([infeasible, "I give up"], max_repairs=1)
     assert not f.ok and f.solution is None and f.model is None
     assert f.diagnostics[0].code == "bad-json"
@@ -291,7 +293,7 @@ def test_empty_iis_lists_every_constraint_and_bound_as_suspects():
 
 
 def test_still_infeasible_after_all_repairs_says_the_text_may_be_infeasible():
-    infeasible = variant(variables__large__lb="avail_large")
+    infeasible = variant(**INFEASIBLE)
     f, llm = run([infeasible, infeasible], max_repairs=1)
     assert f.ok and f.solution is not None and f.solution.status.value == "infeasible"
     (d,) = [d for d in f.diagnostics if d.code == "infeasible"]
@@ -336,7 +338,7 @@ def test_vote_with_a_failed_sample_is_not_agreement():
 
 
 def test_vote_without_objectives_shows_a_verified_sample():
-    infeasible = variant(variables__large__lb="avail_large")
+    infeasible = variant(**INFEASIBLE)
     res = vote(["not json", infeasible], 2)
     assert res.vote.winner is None and res.confidence == 0.0 and not res.vote.agreed
     assert res.status == "infeasible" and res.formalization.ok  # not the failed sample
@@ -358,7 +360,7 @@ def test_vote_survives_one_sample_whose_provider_fails():
 
 def test_progress_callbacks_follow_the_steps():
     seen: list[tuple[str, str]] = []
-    infeasible = variant(variables__large__lb="avail_large")
+    infeasible = variant(**INFEASIBLE)
     llm = ScriptedLLM([infeasible, GOOD], name="progress")
     try:
         res = solve(TEXT, llm.client(), strategy="single", progress=lambda s, d: seen.append((s, d)))

@@ -1,327 +1,601 @@
-"""Number grounding: every number a model uses must come from the problem text.
+"""Number grounding: every number a model uses must come from the problem text, and every number
+of the text the model leaves unused is listed.
 
 A model number is *grounded* when it equals a number of the text in one of the usual readings
-(20% → 0.2, "1,200", "3.5 million", unit scalings ×60/×24/×7/×12/×1000, a complement 1 − p),
-or when the param's `source` states how it was derived from grounded numbers
-("derived: 8 * 5 = 40", "= 2 * 30"). Numbers in the text that the model never uses are listed:
-the most common formalization slip is a forgotten constraint.
+(20% → 0.2, "1,200", "3.5 million", "1/3", "8.99e-04", a sign convention −15, unit scalings
+×60/×24/×7/×12/×1000, a complement 1 − p, a rounding 0.33 of 1/3), when it is a conversion
+constant the text's units call for (60 with minutes and hours), or when the param's `source`
+states a derivation from numbers of the text that evaluates to it ("derived: 8 * 5 = 40"; see
+`derivation.py`). Positions — `t >= 2` in a forall, `x[t - 1]`, exponents — are structure, not data.
+
+Findings, by severity (docs/semantics.md, "Text-aware codes"):
+- errors, to be repaired: `ungrounded-number` (a value neither in the text nor derived, or a
+  derivation operand that is not in the text), `wrong-derivation` (the stated arithmetic does not
+  give the claimed result or the param's value; the message shows the computed value),
+  `acknowledged-not-in-text` (an acknowledgement names a number the text does not have);
+- advice, listed every round, never blocking after the first: `unused-number` (a quantity of the
+  text the model never uses — often a forgotten constraint), `unstated-derivation` (a value that
+  is one operation on two text numbers, 40 = 8 × 5, without the derivation stated);
+- info: `acknowledged-number` (an unused number the model acknowledged, with its reason).
+
+Only what the model uses counts as a use: params no expression references, descriptions,
+sources, notes and assumptions (prose) never cover a text number; a value used once covers every
+mention of it. Numbers that name or place things (labels, list markers, years, clock times,
+exercise numbers, unit words: `text_numbers.py`) are never demanded.
 """
 
 from __future__ import annotations
 
-import ast
+import bisect
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from formalize.verify.derivation import Derivation, Operand, derivations, same_number
+from formalize.verify.text_numbers import TextNumber, text_numbers
 from solvers.diagnostics import Diagnostic, Location
-from solvers.expr import Num, parse_expr, parse_forall, walk
-from solvers.model import Model
-
-_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-    "hundred": 100, "thousand": 1000, "half": 0.5, "twice": 2, "double": 2, "triple": 3,
-    "thrice": 3, "quarter": 0.25, "third": 1 / 3, "dozen": 12, "once": 1,
-}
-_MULT = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9}
-_NUM_RE = re.compile(
-    r"(?<![\w.])(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?|-?\.\d+)"
-    r"(\s*%|\s*percent\b|\s*(?:thousand|million|billion|bn|mn)\b|[kKmM]\b)?",
-    re.IGNORECASE,
+from solvers.expr import (
+    Agg,
+    BinOp,
+    Call,
+    Compare,
+    Gen,
+    IfExp,
+    Index,
+    Name,
+    Node,
+    Num,
+    SetRef,
+    parse_expr,
+    parse_forall,
+    walk,
 )
-_WORD_RE = re.compile(r"\b(" + "|".join(sorted(_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
-_UNITS = "one|two|three|four|five|six|seven|eight|nine"
-_SMALL = "eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|ten|" + _UNITS
-_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
-# "twenty-five", "ninety nine", "five hundred", "twenty-five thousand": one number, not two
-_COMPOUND_RE = re.compile(
-    rf"\b(?:(?P<tens>{_TENS})[- ](?P<unit>{_UNITS})|(?P<base>{_TENS}|{_SMALL}))"
-    rf"(?:\s+(?P<mult>hundred|thousand)\b)?\b", re.IGNORECASE)
-_ORDINAL_SUFFIX = re.compile(r"(?:st|nd|rd|th)\b", re.IGNORECASE)
-_ORDINAL_WORD_BEFORE = re.compile(r"\b(?:the|each|every|this|next|last|first|second)\s+$",
-                                  re.IGNORECASE)
+from solvers.model import Acknowledgement, Model
+
+__all__ = ["GroundingReport", "ModelNumber", "TextNumber", "ground", "model_numbers", "text_numbers"]
+
 SCALES = (1.0, 100.0, 0.01, 1000.0, 0.001, 1e6, 1e-6, 60.0, 1 / 60, 24.0, 1 / 24, 7.0, 1 / 7,
           12.0, 1 / 12, 52.0, 365.0, 3600.0, 1 / 3600)
 TRIVIAL = frozenset({0.0, 1.0, -1.0})
+_MULTIPLIER_WORDS = frozenset({"twice", "double", "triple", "thrice", "once", "half", "quarter", "third"})
+ERROR_CODES = ("ungrounded-number", "wrong-derivation", "acknowledged-not-in-text")
+ADVICE_CODES = ("unused-number", "unstated-derivation")
+INFO_CODES = ("acknowledged-number",)
 
-
-@dataclass(frozen=True)
-class TextNumber:
-    """A number found in the problem text, with the words around it."""
-
-    value: float
-    start: int
-    end: int
-    quote: str
-    percent: bool = False
+# conversion constants a text's units call for: (value, patterns that must all occur)
+_CONVERSIONS: tuple[tuple[float, tuple[str, ...]], ...] = (
+    (60.0, (r"\b(?:minutes?|mins?|hours?|hrs?|seconds?|secs?)\b",)),
+    (3600.0, (r"\b(?:seconds?|secs?)\b", r"\b(?:hours?|hrs?)\b")),
+    (1440.0, (r"\b(?:minutes?|mins?)\b", r"\b(?:days?|daily)\b")),
+    (24.0, (r"\b(?:hours?|hrs?)\b", r"\b(?:days?|daily)\b")),
+    (168.0, (r"\b(?:hours?|hrs?)\b", r"\b(?:weeks?|weekly)\b")),
+    (7.0, (r"\b(?:days?|daily)\b", r"\b(?:weeks?|weekly)\b")),
+    (12.0, (r"\b(?:months?|monthly)\b", r"\b(?:years?|annual(?:ly)?|yearly)\b")),
+    (52.0, (r"\b(?:weeks?|weekly)\b", r"\b(?:years?|annual(?:ly)?|yearly)\b")),
+    (365.0, (r"\b(?:days?|daily)\b", r"\b(?:years?|annual(?:ly)?|yearly)\b")),
+    (100.0, (r"%|\bper\s*cent|\bpercent|\bcents?\b|\bhundreds?\b",)),
+    (1000.0, (r"\bthousands?\b|\d\s*[kK]\b|\bkilo|\bkg\b|\bkm\b|\btons?\b|\btonnes?\b|\bliters?\b|\blitres?\b"
+              r"|\bml\b|\bgrams?\b|\bmeters?\b|\bmetres?\b",)),
+    (1e6, (r"\bmillions?\b|\d\s*(?:m|mn|M)\b",)),
+    (1e9, (r"\bbillions?\b|\d\s*(?:bn|B)\b",)),
+)
 
 
 @dataclass(frozen=True)
 class ModelNumber:
-    """A number used by the model, with where it is."""
+    """A number the model writes, where it is, and what kind of place it is in.
+
+    `kind`: value (a param value or default), literal (in an expression), bound (a variable
+    bound), range (a set range bound), position (an index offset, a condition on indices, an
+    exponent: structure, not data)."""
 
     value: float
     location: Location
-    derived: bool = False
+    kind: str = "value"
+    param: str | None = None
+    count: int = 1  # how many entries of a table hold this value
+
+
+@dataclass(frozen=True)
+class Match:
+    """How a model number is grounded: `how` is exact | reading | rounded | scaled | complement |
+    derived | conversion | trivial | position | zero-based."""
+
+    number: ModelNumber
+    how: str
+    text: tuple[TextNumber, ...] = ()
+    derivation: Derivation | None = None
+
+
+@dataclass(frozen=True)
+class Unstated:
+    """A model number that is one operation on two text numbers, with no derivation stated."""
+
+    number: ModelNumber
+    arithmetic: str  # "8 * 5"
+    text: tuple[TextNumber, ...] = ()
+
+
+@dataclass(frozen=True)
+class WrongDerivation:
+    """A stated derivation whose arithmetic does not give the claimed result or the param's value."""
+
+    param: str
+    derivation: Derivation
+    message: str
+
+
+@dataclass(frozen=True)
+class BadOperand:
+    """An operand of a stated derivation that is not a number of the text."""
+
+    param: str
+    derivation: Derivation
+    operand: Operand
 
 
 @dataclass
 class GroundingReport:
-    """What was found: grounded, ungrounded and unused numbers."""
+    """What grounding found; `diagnostics()` turns it into located findings, errors first."""
 
+    text: str = ""
     text_numbers: list[TextNumber] = field(default_factory=list)
-    grounded: list[tuple[ModelNumber, TextNumber | None]] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
     ungrounded: list[ModelNumber] = field(default_factory=list)
+    wrong_derivations: list[WrongDerivation] = field(default_factory=list)
+    bad_operands: list[BadOperand] = field(default_factory=list)
+    unstated: list[Unstated] = field(default_factory=list)
     unused: list[TextNumber] = field(default_factory=list)
+    acknowledged: list[tuple[TextNumber, str]] = field(default_factory=list)
+    bad_acknowledgements: list[tuple[int, Acknowledgement]] = field(default_factory=list)
+
+    @property
+    def grounded(self) -> list[tuple[ModelNumber, TextNumber | None]]:
+        """(model number, the first text number it matched or None) for every grounded number."""
+        return [(m.number, m.text[0] if m.text else None) for m in self.matches]
 
     @property
     def ok(self) -> bool:
-        return not self.ungrounded
+        """True when nothing must be repaired (advice may remain)."""
+        return not (self.ungrounded or self.wrong_derivations or self.bad_operands or self.bad_acknowledgements)
 
     def diagnostics(self) -> list[Diagnostic]:
-        """Ungrounded numbers as warnings, unused text numbers as warnings (a constraint may be missing)."""
-        out = []
+        """Errors (ungrounded, wrong derivations, false acknowledgements), then advice (unstated
+        derivations, unused text numbers), then the acknowledged numbers as info."""
+        out: list[Diagnostic] = []
         for mn in self.ungrounded:
+            out.append(_ungrounded_diag(mn))
+        for b in self.bad_operands:
             out.append(Diagnostic(
-                "ungrounded-number", f"the number {_fmt(mn.value)} does not appear in the problem text",
-                severity="warning", location=mn.location,
-                hint="use the number exactly as the text gives it, or state its derivation in the param's "
-                     "source, e.g. \"source\": \"derived: 8 * 5 = 40\""))
+                "ungrounded-number",
+                f"the derivation \"{b.derivation.text}\" uses {b.operand.raw}, which is not a number of the problem text",
+                location=Location(section="params", item=b.param, field="source", symbol=b.operand.raw),
+                hint="derive only from numbers the text states (or from other params by name)"))
+        for w in self.wrong_derivations:
+            out.append(Diagnostic("wrong-derivation", w.message,
+                                  location=Location(section="params", item=w.param, field="source"),
+                                  hint="correct the arithmetic, or the value, so that they agree"))
+        for i, ack in self.bad_acknowledgements:
+            out.append(Diagnostic(
+                "acknowledged-not-in-text", f"the acknowledged number {ack.number!r} is not in the problem text",
+                location=Location(section="acknowledged", item=f"#{i + 1}", field="number", symbol=ack.number),
+                hint="acknowledge only numbers the text states, written as the text writes them"))
+        for u in self.unstated:
+            out.append(_unstated_diag(u))
         for tn in self.unused:
             out.append(Diagnostic(
-                "unused-number", f"the text's number {_fmt(tn.value)} (\"{tn.quote}\") is not used by the model",
-                severity="warning", location=Location(section="text", symbol=_fmt(tn.value)),
-                hint="check whether a constraint or a parameter is missing"))
+                "unused-number", f"the text's number {tn.raw} (\"{tn.quote}\") is not used by the model",
+                severity="warning", location=text_location(tn),
+                hint="check whether a constraint or a parameter is missing; if the model does not need "
+                     f"it, say why: \"acknowledged\": [{{\"number\": \"{tn.raw}\", \"reason\": \"...\"}}]"))
+        for tn, reason in self.acknowledged:
+            out.append(Diagnostic(
+                "acknowledged-number", f"the text's number {tn.raw} (\"{tn.quote}\") is not used: {reason}",
+                severity="info", location=text_location(tn)))
         return out
 
-
-def _fmt(v: float) -> str:
-    return str(int(v)) if v == int(v) and abs(v) < 1e15 else f"{v:g}"
-
-
-_REFERENCE_RE = re.compile(r"\b(?:table|figure|fig\.|problem|section|(?<!for )example|step|chapter|eq\.)"
-                           r"\s*[\d.-]*$", re.IGNORECASE)
-
-
-def _is_clock(text: str, a: int, b: int) -> bool:
-    """A time of day like 14:00 (its hour or its two-digit minutes) — a label, not data.
-
-    A ratio such as 3:2 is data: the part after the colon must be exactly two digits."""
-    after = text[b:b + 4]
-    if len(after) >= 3 and after[0] == ":" and after[1:3].isdigit() and not after[3:4].isdigit():
-        return True
-    return (a >= 2 and text[a - 1] == ":" and text[a - 2].isdigit() and b - a == 2
-            and text[a:b].isdigit())
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain data: unused and acknowledged text numbers, errors, advice."""
+        return {
+            "ok": self.ok,
+            "unused": [_tn_dict(t) for t in self.unused],
+            "acknowledged": [{**_tn_dict(t), "reason": r} for t, r in self.acknowledged],
+            "ungrounded": [{"value": m.value, "where": str(m.location)} for m in self.ungrounded],
+            "wrong_derivations": [{"param": w.param, "derivation": w.derivation.text, "computed": w.derivation.value,
+                                   "message": w.message} for w in self.wrong_derivations],
+            "unstated_derivations": [{"value": u.number.value, "where": str(u.number.location),
+                                      "arithmetic": u.arithmetic} for u in self.unstated],
+            "text_numbers": len(self.text_numbers),
+            "grounded": len(self.matches),
+        }
 
 
-def text_numbers(text: str) -> list[TextNumber]:
-    """All numbers of a text, with percent/multiplier words applied and a short quote."""
-    out: list[TextNumber] = []
-    taken: list[tuple[int, int]] = []
-    for m in _NUM_RE.finditer(text):
-        raw, suffix = m.group(1), (m.group(2) or "").strip().lower()
-        if _REFERENCE_RE.search(text[max(0, m.start() - 16):m.start()]) or _is_clock(text, m.start(), m.end()):
-            taken.append((m.start(), m.end()))
-            continue
-        try:
-            v = float(raw.replace(",", ""))
-        except ValueError:
-            continue
-        pct = suffix in ("%", "percent")
-        if suffix in _MULT:
-            v *= _MULT[suffix]
-        out.append(TextNumber(v, m.start(), m.end(), _quote(text, m.start(), m.end()), pct))
-        taken.append((m.start(), m.end()))
-    for m in _COMPOUND_RE.finditer(text):
-        if m.group("tens") is None and m.group("mult") is None:
-            continue  # a single word: the loop below reads it
-        if any(a <= m.start() < b for a, b in taken):
-            continue
-        head = m.group("base") or m.group("tens")
-        v = float(_WORDS[head.lower()] + (_WORDS[m.group("unit").lower()] if m.group("unit") else 0))
-        if m.group("mult"):
-            v *= _WORDS[m.group("mult").lower()]
-        out.append(TextNumber(v, m.start(), m.end(), _quote(text, m.start(), m.end())))
-        taken.append((m.start(), m.end()))
-    for m in _WORD_RE.finditer(text):
-        if any(a <= m.start() < b for a, b in taken):
-            continue
-        w = m.group(1).lower()
-        out.append(TextNumber(float(_WORDS[w]), m.start(), m.end(), _quote(text, m.start(), m.end())))
-    out.sort(key=lambda t: t.start)
+def text_location(tn: TextNumber) -> Location:
+    """Where a text number is: `text line L col C`, its words as the symbol."""
+    return Location(section="text", field=f"line {tn.line}", column=tn.col, symbol=tn.raw)
+
+
+def _tn_dict(t: TextNumber) -> dict[str, Any]:
+    return {"number": t.raw, "value": t.value, "role": t.role, "line": t.line, "column": t.col, "quote": t.quote}
+
+
+def fmt(v: float) -> str:
+    """A number as a person writes it (40, 0.25, 1e-06)."""
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return f"{v:.10g}"
+
+
+def _ungrounded_diag(mn: ModelNumber) -> Diagnostic:
+    many = f" ({mn.count} entries)" if mn.count > 1 else ""
+    if mn.kind == "value":
+        hint = ("copy the number exactly as the text gives it; if it is computed from numbers of the text, "
+                "state its derivation in the param's source, e.g. \"source\": \"derived: 8 * 5 = 40\"")
+    else:
+        hint = ("copy the number exactly as the text gives it, or write the arithmetic of the text's numbers "
+                "that gives it (8*5 rather than 40)")
+    return Diagnostic("ungrounded-number", f"the number {fmt(mn.value)}{many} does not appear in the problem text",
+                      location=mn.location, hint=hint)
+
+
+def _unstated_diag(u: Unstated) -> Diagnostic:
+    mn = u.number
+    if mn.kind == "value":
+        hint = f"state it: \"source\": \"derived: {u.arithmetic} = {fmt(mn.value)}\" (or use the text's numbers directly)"
+    else:
+        hint = f"write the arithmetic ({u.arithmetic.replace(' ', '')}) where the number is used"
+    return Diagnostic("unstated-derivation",
+                      f"the number {fmt(mn.value)} is not in the text; it equals {u.arithmetic} of the text's numbers",
+                      severity="warning", location=mn.location, hint=hint)
+
+
+# =========================================================================== model numbers
+
+
+def _parse(text: str | None) -> Node | None:
+    if not text:
+        return None
+    try:
+        return parse_expr(text)
+    except Exception:  # a malformed expression is reported by the static checks
+        return None
+
+
+def _forall(text: str | None) -> tuple[Gen, ...]:
+    if not text:
+        return ()
+    try:
+        return parse_forall(text)
+    except Exception:
+        return ()
+
+
+def _names(node: Node) -> set[str]:
+    out: set[str] = set()
+    for n in walk(node):
+        if isinstance(n, Name):
+            out.add(n.id)
+        elif isinstance(n, Index):
+            out.add(n.base)
     return out
 
 
-def _is_ordinal(text: str, tn: TextNumber) -> bool:
-    """A position ("3rd", "the 5th", "the third machine"), not a quantity: it may ground a
-    model number, but is not reported when no model number uses it."""
-    if text[tn.start:tn.end].strip()[:1].isdigit():
-        return bool(_ORDINAL_SUFFIX.match(text, tn.end))
-    word = text[tn.start:tn.end].lower()
-    return word in ("third", "quarter") and bool(_ORDINAL_WORD_BEFORE.search(text[:tn.start]))
+def referenced_names(model: Model) -> set[str] | None:
+    """Names used by the objective, constraints, bounds and set ranges; None when an expression
+    does not parse (then every param counts as used)."""
+    out: set[str] = set()
+    texts: list[str] = [model.objective or ""] + [c.expr for c in model.constraints]
+    texts += [b for v in model.variables.values() for b in (v.lb, v.ub) if isinstance(b, str)]
+    for t in texts:
+        if not t.strip():
+            continue
+        node = _parse(t)
+        if node is None:
+            return None
+        out |= _names(node)
+    for c in model.constraints:
+        if c.forall:
+            gens = _forall(c.forall)
+            if not gens:
+                return None
+            for g in gens:
+                out |= _names(g)
+                if g.over.name:
+                    out.add(g.over.name)
+    for s in model.sets.values():
+        out |= {b for b in (s.range or []) if isinstance(b, str)}
+    return out
 
 
-_YEAR_BEFORE = re.compile(
-    r"\b(?:in|since|year|by|until|before|after|from|fy|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|"
-    r"jul\w*|aug\w*|sep\w*|oct\w*|nov\w*|dec\w*)\.?\s+(?:\d{1,2},?\s+)?$", re.IGNORECASE)
+def _expr_numbers(node: Node, loc: Location, params: set[str], kind: str = "literal") -> list[ModelNumber]:
+    """Literals of an expression tree, each marked literal or position."""
+    out: list[ModelNumber] = []
+
+    def at(n: Num, k: str) -> None:
+        out.append(ModelNumber(n.value, Location(section=loc.section, item=loc.item, field=loc.field,
+                                                 column=n.col or None), k))
+
+    def data_free(n: Node) -> bool:
+        return not (_names(n) & params)
+
+    def visit(n: Node, k: str) -> None:
+        if isinstance(n, Num):
+            at(n, k)
+            return
+        if isinstance(n, Index):
+            for a in n.args:
+                visit(a, "position")
+            return
+        if isinstance(n, BinOp) and n.op == "**":
+            visit(n.left, k)
+            visit(n.right, "position")
+            return
+        if isinstance(n, Compare) and k == "condition":
+            sub = "position" if data_free(n) else "literal"
+            for o in n.operands:
+                visit(o, sub)
+            return
+        if isinstance(n, Gen):
+            visit(n.over, "position")
+            for c in n.conds:
+                visit(c, "condition")
+            return
+        if isinstance(n, SetRef):
+            for b in (n.lo, n.hi):
+                if b is not None:
+                    visit(b, "position")
+            return
+        if isinstance(n, IfExp):
+            visit(n.cond, "condition")
+            visit(n.then, k)
+            visit(n.orelse, k)
+            return
+        if isinstance(n, Agg):
+            for g in n.gens:
+                visit(g, k)
+            visit(n.body, k)
+            return
+        if isinstance(n, Call) and n.func in ("len", "card"):
+            return
+        for f in getattr(n, "__dataclass_fields__", {}):
+            if f == "col":
+                continue
+            v = getattr(n, f)
+            if isinstance(v, Node):
+                visit(v, "literal" if k == "condition" else k)
+            elif isinstance(v, tuple):
+                for x in v:
+                    if isinstance(x, Node):
+                        visit(x, "literal" if k == "condition" else k)
+
+    visit(node, kind)
+    return [m if m.kind != "condition" else ModelNumber(m.value, m.location, "literal") for m in out]
 
 
-_DAY_BEFORE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+$")
-
-
-def _is_year(text: str, tn: TextNumber) -> bool:
-    """A calendar year or day ("in 2024", "May 3, 2025"): a date, not a quantity (it may still
-    ground a model number, but is not reported when unused)."""
-    raw = text[tn.start:tn.end]
-    before = text[max(0, tn.start - 20):tn.start]
-    if raw.isdigit() and 1 <= tn.value <= 31 and _DAY_BEFORE.search(before):
-        return True
-    return (len(raw) == 4 and raw.isdigit() and 1900 <= tn.value <= 2100
-            and bool(_YEAR_BEFORE.search(before)))
-
-
-def _quote(text: str, a: int, b: int, width: int = 30) -> str:
-    lo = max(0, a - width)
-    hi = min(len(text), b + width)
-    s = text[lo:hi].replace("\n", " ").strip()
-    return ("…" if lo > 0 else "") + s + ("…" if hi < len(text) else "")
-
-
-def _forms(tn: TextNumber) -> list[float]:
-    v = tn.value
-    forms = [v * s for s in SCALES]
-    if tn.percent or 0 < v < 100:
-        forms += [1 - v / 100, 1 + v / 100]
-    forms += [-f for f in forms]
-    return forms
-
-
-def _close(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-
-
-def model_numbers(model: Model) -> list[ModelNumber]:
-    """Every number the model writes itself: inline param values, literals in expressions,
-    numeric bounds and set ranges. Values read from data files are not the text's, and are skipped."""
+def model_numbers(model: Model, used: set[str] | None = None) -> list[ModelNumber]:
+    """Every number the model writes itself: param values of used params (one per distinct value
+    and param), literals of expressions, numeric bounds and set ranges. Values read from data
+    files are not the text's and are skipped."""
+    params = set(model.params)
     out: list[ModelNumber] = []
     for name, p in model.params.items():
-        derived = _derivation_ok(p.source) if p.source else None
-        loc = Location(section="params", item=name, field="value" if not p.index else "values")
+        if used is not None and name not in used:
+            continue
+        if p.from_ is not None:
+            continue
         if p.value is not None:
-            out.append(ModelNumber(float(p.value), loc, derived is not None and _close(derived, p.value)))
+            out.append(ModelNumber(float(p.value), Location(section="params", item=name, field="value"), param=name))
         if p.values is not None:
-            for key, v in _leaves(p.values, ()):
-                if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    out.append(ModelNumber(float(v), Location(section="params", item=name, field="values",
-                                                              index=key or None)))
+            out += _table_numbers(model, name)
         if p.default is not None:
-            out.append(ModelNumber(float(p.default), Location(section="params", item=name, field="default")))
+            out.append(ModelNumber(float(p.default), Location(section="params", item=name, field="default"), param=name))
     for name, v in model.variables.items():
         for f in ("lb", "ub"):
             b = getattr(v, f)
+            loc = Location(section="variables", item=name, field=f)
             if isinstance(b, (int, float)):
-                out.append(ModelNumber(float(b), Location(section="variables", item=name, field=f)))
-            elif isinstance(b, str):
-                out += _expr_numbers(b, Location(section="variables", item=name, field=f))
-    if model.objective:
-        out += _expr_numbers(model.objective, Location(section="objective", field="expr"))
+                out.append(ModelNumber(float(b), loc, "bound"))
+            elif isinstance(b, str) and (node := _parse(b)) is not None:
+                out += _expr_numbers(node, loc, params)
+    for name, s in model.sets.items():
+        for i, b in enumerate(s.range or []):
+            if not isinstance(b, str):
+                out.append(ModelNumber(float(b), Location(section="sets", item=name, field="range",
+                                                          index=(i,)), "range"))
+    if model.objective and (node := _parse(model.objective)) is not None:
+        out += _expr_numbers(node, Location(section="objective", field="expr"), params)
     for c in model.constraints:
-        out += _expr_numbers(c.expr, Location(section="constraints", item=c.name, field="expr"))
-        if c.forall:
-            try:
-                gens = parse_forall(c.forall)
-            except Exception:
-                gens = ()
-            for g in gens:
-                for cond in g.conds:
-                    out += [ModelNumber(n.value, Location(section="constraints", item=c.name, field="forall", column=n.col))
-                            for n in walk(cond) if isinstance(n, Num)]
+        if (node := _parse(c.expr)) is not None:
+            out += _expr_numbers(node, Location(section="constraints", item=c.name, field="expr"), params)
+        for g in _forall(c.forall):
+            out += _expr_numbers(g, Location(section="constraints", item=c.name, field="forall"), params)
     return out
 
 
-def _leaves(values, key: tuple):
+def _table_numbers(model: Model, name: str) -> list[ModelNumber]:
+    """One ModelNumber per distinct value of an inline table, located at its first entry."""
+    p = model.params[name]
+    try:
+        from solvers.data import instance
+
+        inst = instance(model)
+        data = inst.params[name]
+        table = data.table
+        keys: list[tuple] = []
+        seen: dict[float, int] = {}
+        if table.ndim == 0:
+            return []
+        flat = table.reshape(-1)
+        finite = np.flatnonzero(np.isfinite(flat))
+        vals, first, counts = np.unique(flat[finite], return_index=True, return_counts=True)
+        shape = table.shape
+        sets = [inst.sets[s] for s in data.index]
+        for v, f, n in zip(vals.tolist(), first.tolist(), counts.tolist()):
+            pos = np.unravel_index(int(finite[f]), shape)
+            key = tuple(_key_part(s.elements[i]) for s, i in zip(sets, pos))
+            keys.append(key)
+            seen[v] = n
+        return [ModelNumber(float(v), Location(section="params", item=name, field="values", index=k), param=name,
+                            count=seen[v]) for v, k in zip(vals.tolist(), keys)]
+    except Exception:  # unresolvable data is reported by the checks; read the literal values
+        out: dict[float, ModelNumber] = {}
+        for key, v in _leaves(p.values, ()):
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                fv = float(v)
+                if fv in out:
+                    out[fv] = ModelNumber(fv, out[fv].location, param=name, count=out[fv].count + 1)
+                else:
+                    out[fv] = ModelNumber(fv, Location(section="params", item=name, field="values",
+                                                       index=key or None), param=name)
+        return list(out.values())
+
+
+def _key_part(e: Any) -> Any:
+    return ", ".join(map(str, e)) if isinstance(e, tuple) else e
+
+
+def _leaves(values: Any, key: tuple):
     if isinstance(values, dict):
         for k, v in values.items():
             yield from _leaves(v, key + (k,))
     elif isinstance(values, list):
-        if values and all(isinstance(r, list) for r in values) and all(
-                r and isinstance(r[-1], (int, float)) and any(isinstance(x, str) for x in r[:-1]) for r in values):
-            for r in values:  # rows form [k..., value]
-                yield tuple(r[:-1]), r[-1]
-        else:
-            for i, v in enumerate(values):
-                yield from _leaves(v, key + (i,))
+        for i, v in enumerate(values):
+            yield from _leaves(v, key + (i,))
     else:
         yield key, values
 
 
-def _expr_numbers(text: str, loc: Location) -> list[ModelNumber]:
-    try:
-        tree = parse_expr(text)
-    except Exception:
-        return []
-    return [ModelNumber(n.value, Location(section=loc.section, item=loc.item, field=loc.field, column=n.col))
-            for n in walk(tree) if isinstance(n, Num)]
+# =========================================================================== matching
 
 
-_DERIV_RE = re.compile(r"(?:derived|computed|=)\s*:?\s*([-+*/().\d\s,%]+?)\s*(?:=\s*(-?[\d.,]+))?\s*$", re.IGNORECASE)
+class _Forms:
+    """Sorted (value, text-number index, how) readings for fast lookups with a tolerance."""
+
+    def __init__(self, items: list[tuple[float, int, str]]):
+        items.sort(key=lambda x: x[0])
+        self.vals = [x[0] for x in items]
+        self.items = items
+
+    def near(self, v: float, window: float = 0.0) -> list[tuple[float, int, str]]:
+        tol = max(abs(v) * 1e-9, 1e-12) + window
+        lo = bisect.bisect_left(self.vals, v - tol)
+        hi = bisect.bisect_right(self.vals, v + tol)
+        return self.items[lo:hi]
 
 
-def _derivation_ok(source: str) -> float | None:
-    """The value of an arithmetic derivation stated in a param's source, if there is one."""
-    for part in re.split(r"[;\n]", source):
-        m = _DERIV_RE.search(part)
-        if not m:
-            continue
-        expr = m.group(1).replace(",", "").replace("%", "/100").strip()
-        if not re.search(r"[-+*/]", expr.strip("-")):
-            continue
-        v = _safe_arith(expr)
-        if v is not None:
-            return v
-    return None
+def _decimals(v: float) -> int:
+    text = repr(float(v))
+    if "e" in text or "." not in text:
+        return 0
+    return len(text.split(".")[1].rstrip("0"))
 
 
-def _derivation_operands(source: str) -> list[float]:
-    m = _DERIV_RE.search(source or "")
-    if not m:
-        return []
-    return [float(x) for x in re.findall(r"\d+(?:\.\d+)?", m.group(1).replace(",", ""))]
+def _readings(tns: list[TextNumber]) -> _Forms:
+    items: list[tuple[float, int, str]] = []
+    for i, tn in enumerate(tns):
+        for r in tn.values:
+            items.append((r, i, "exact" if r == tn.value else "reading"))
+            items.append((-r, i, "reading"))  # a sign convention: "a net supply of 15" written -15
+        if tn.percent:
+            items.append((tn.value / 100, i, "reading"))
+            items.append((-tn.value / 100, i, "reading"))
+    return _Forms(items)
 
 
-def _safe_arith(expr: str) -> float | None:
-    try:
-        from solvers.expr import _ast_parse
+def _scaled(tns: list[TextNumber]) -> _Forms:
+    items: list[tuple[float, int, str]] = []
+    for i, tn in enumerate(tns):
+        for r in tn.values:
+            for s in SCALES[1:]:
+                items.append((r * s, i, "scaled"))
+                items.append((-r * s, i, "scaled"))
+            if tn.percent or 0 < r < 100:
+                for c in (1 - r / 100, 1 + r / 100):
+                    items.append((c, i, "complement"))
+    return _Forms(items)
 
-        tree = _ast_parse(expr)
-    except SyntaxError:
+
+def _conversions(text: str) -> set[float]:
+    return {v for v, pats in _CONVERSIONS if all(re.search(p, text, re.IGNORECASE) for p in pats)}
+
+
+class _Matcher:
+    def __init__(self, text: str, tns: list[TextNumber]):
+        self.tns = tns
+        self.readings = _readings(tns)
+        self.scaled = _scaled(tns)
+        self.conversions = _conversions(text)
+        vals = sorted({r for tn in tns for r in tn.values if r not in TRIVIAL})
+        self.pool = np.asarray(vals, dtype=float)
+        self.pool_idx: dict[float, list[int]] = {}
+        for i, tn in enumerate(tns):
+            for r in tn.values:
+                self.pool_idx.setdefault(r, []).append(i)
+
+    def direct(self, v: float) -> tuple[str, list[int]] | None:
+        """Grounded by a text number: exactly, as a reading, a rounding, or a unit scaling."""
+        hits = self.readings.near(v)
+        if hits:
+            how = "exact" if any(h[2] == "exact" for h in hits) else "reading"
+            return how, sorted({h[1] for h in hits})
+        d = _decimals(v)
+        if d:
+            window = 0.5 * 10 ** -d
+            hits = [h for h in self.readings.near(v, window) if same_number(h[0], v)]
+            if hits:
+                return "rounded", sorted({h[1] for h in hits})
+        hits = self.scaled.near(v)
+        if hits:
+            return hits[0][2], sorted({h[1] for h in hits})
+        if d:
+            hits = [h for h in self.scaled.near(v, 0.5 * 10 ** -d) if same_number(h[0], v)]
+            if hits:
+                return "rounded", sorted({h[1] for h in hits})
         return None
 
-    def ev(n: ast.AST) -> float:
-        if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)):
-            return float(n.value)
-        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
-            return -ev(n.operand)
-        if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
-            a, b = ev(n.left), ev(n.right)
-            return {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(type(n.op), a / b if b else math.nan)
-        raise ValueError
+    def one_operation(self, v: float) -> tuple[str, list[int]] | None:
+        """`a * b = v` or `a / b = v` for two numbers of the text (neither 0 nor ±1), if any."""
+        pool = self.pool
+        if pool.size == 0 or v == 0:
+            return None
 
-    try:
-        v = ev(tree.body)
-    except (ValueError, RecursionError):
+        def find(target: np.ndarray) -> int | None:
+            pos = np.searchsorted(pool, target)
+            for j in range(target.size):
+                for p in (pos[j] - 1, pos[j]):
+                    if 0 <= p < pool.size and math.isclose(pool[p], target[j], rel_tol=1e-9, abs_tol=1e-12):
+                        return j * 10**9 + int(p)
+            return None
+
+        # products and quotients only: a sum or difference of two unrelated numbers of the text
+        # hits almost any small integer (13 = 8 + 5), and would hide a misread number
+        for op, target in (("*", v / pool), ("/", pool / v)):
+            hit = find(target)
+            if hit is None:
+                continue
+            a, b = float(pool[hit // 10**9]), float(pool[hit % 10**9])
+            if a in TRIVIAL or b in TRIVIAL:
+                continue
+            if op == "*":  # the factors in the order the text gives them
+                first = min(self.pool_idx.get(a, [0]) + self.pool_idx.get(b, [0]))
+                x, y = (a, b) if first in self.pool_idx.get(a, []) else (b, a)
+                expr = f"{fmt(x)} * {fmt(y)}"
+            else:
+                expr = f"{fmt(a)} / {fmt(b)}"
+            return expr, sorted(set(self.pool_idx.get(a, []) + self.pool_idx.get(b, [])))
         return None
-    return v if math.isfinite(v) else None
 
 
-def _structural_values(model: Model) -> np.ndarray:
-    """Numbers the model uses without writing them: set sizes, integer elements, file data."""
-    vals: list[float] = []
+def _structural_values(model: Model) -> tuple[np.ndarray, float]:
+    """Numbers the model uses without writing them (set sizes, integer elements, counts of
+    variables, values read from data files), and the largest index position."""
+    vals: list[float] = [float(len(model.variables))]
+    scalars = sum(1 for v in model.variables.values() if not v.index)
+    vals.append(float(scalars))
+    top = 0.0
     try:
         from solvers.data import instance
 
@@ -331,55 +605,168 @@ def _structural_values(model: Model) -> np.ndarray:
     if inst is not None:
         for s in inst.sets.values():
             vals.append(float(len(s)))
-            if s.dim == 1 and len(s) <= 10_000:
-                vals += [float(e) for e in s.elements if isinstance(e, int)]
-        tables = [inst.params[n].table for n, p in model.params.items() if p.from_ is not None and n in inst.params]
-        for t in tables:
-            u = np.unique(t[np.isfinite(t)])
-            vals += u[:100_000].tolist()
+            top = max(top, float(len(s)))
+            if s.dim == 1 and len(s) <= 100_000:
+                ints = [float(e) for e in s.elements if isinstance(e, int)]
+                vals += ints
+                if ints:
+                    top = max(top, max(abs(x) for x in ints))
+        for n, p in model.params.items():
+            if p.from_ is not None and n in inst.params:
+                t = inst.params[n].table
+                u = np.unique(t[np.isfinite(t)])
+                vals += u[:100_000].tolist()
     for s in model.sets.values():
         if s.range is not None:
             vals += [float(b) for b in s.range if not isinstance(b, str)]
-    return np.unique(np.asarray(vals, dtype=float)) if vals else np.empty(0)
+        elif s.elements is not None:
+            vals.append(float(len(s.elements)))
+    return (np.unique(np.asarray(vals, dtype=float)) if vals else np.empty(0)), top
+
+
+def _range_fits_data(model: Model, mn: ModelNumber) -> bool:
+    """A set range whose size is the length of a list of values the model copies for it (three
+    items listed as [60, 100, 120] make the range [1, 3]): the data fixes the bound."""
+    spec = model.sets.get(mn.location.item or "")
+    if spec is None or spec.range is None or any(isinstance(b, str) for b in spec.range):
+        return False
+    size = int(spec.range[1]) - int(spec.range[0]) + 1
+    for p in model.params.values():
+        if p.index[:1] == [mn.location.item] and isinstance(p.values, list) and len(p.values) == size:
+            return True
+    return False
+
+
+def _scalar_values(model: Model) -> dict[str, float]:
+    return {n: float(p.value) for n, p in model.params.items() if p.value is not None and not p.index}
+
+
+def _ack_matches(ack: Acknowledgement, tns: list[TextNumber]) -> list[int]:
+    """The text numbers an acknowledgement names: by how they are written, or by value."""
+    raw = re.sub(r"\s+", "", ack.number).lower()
+    hits = [i for i, t in enumerate(tns) if re.sub(r"\s+", "", t.raw).lower() == raw]
+    if hits:
+        return hits
+    text = raw.replace(",", "").replace("$", "").replace("−", "-")
+    pct = text.endswith("%")
+    try:
+        v = float(text.rstrip("%"))
+    except ValueError:
+        return []
+    out = []
+    for i, t in enumerate(tns):
+        vals = list(t.values) + ([t.value / 100] if t.percent else [])
+        if (not pct or t.percent) and any(math.isclose(v, x, rel_tol=1e-9, abs_tol=1e-12) for x in vals):
+            out.append(i)
+    return out
 
 
 def ground(model: Model, text: str) -> GroundingReport:
-    """Ground every number of `model` against `text`."""
+    """Ground every number of `model` against `text`, and list the text's unused numbers."""
     tns = text_numbers(text)
-    forms = [(tn, _forms(tn)) for tn in tns]
+    rep = GroundingReport(text=text, text_numbers=tns)
+    m = _Matcher(text, tns)
+    used_names = referenced_names(model)
     used = [False] * len(tns)
-    rep = GroundingReport(text_numbers=tns)
-    derivs = {name: _derivation_operands(p.source or "") for name, p in model.params.items()}
-    for mn in model_numbers(model):
-        exact = [i for i, tn in enumerate(tns) if _close(mn.value, tn.value)]
-        scaled = [i for i, (_tn, fs) in enumerate(forms) if i not in exact and any(_close(mn.value, f) for f in fs)]
-        # prefer an unused literal occurrence, then an unused scaled reading, then any
-        hit = next((i for i in exact if not used[i]), None)
-        if hit is None:
-            hit = next((i for i in scaled if not used[i]), None)
-        if hit is None and (exact or scaled):
-            hit = (exact or scaled)[0]
-        if hit is not None:
-            used[hit] = True
-            rep.grounded.append((mn, tns[hit]))
-        elif mn.value in TRIVIAL or mn.derived:
-            rep.grounded.append((mn, None))
-        else:
-            rep.ungrounded.append(mn)
+    structural, top = _structural_values(model)
+    scalars = _scalar_values(model)
+
+    def use(idx: list[int]) -> None:
+        for i in idx:
+            used[i] = True
+
+    # stated derivations of the params the model uses
+    derivs: dict[str, list[Derivation]] = {}
+    for name, p in model.params.items():
+        if used_names is not None and name not in used_names:
+            continue
+        ds = derivations(p.source, {k: v for k, v in scalars.items() if k != name})
+        if not ds:
+            continue
+        derivs[name] = ds
+        for d in ds:
+            if not d.ok:
+                shown = ", ".join(fmt(c) for c in d.wrong)
+                rep.wrong_derivations.append(WrongDerivation(
+                    name, d, f"the derivation \"{d.text}\" is wrong: {d.expr} = {fmt(d.value)}, not {shown}"))
+            for op in d.operands:
+                if op.exponent or op.param is not None or op.value in TRIVIAL:
+                    continue
+                got = m.direct(op.value)
+                if got is not None:
+                    use(got[1])
+                elif op.value not in m.conversions:
+                    rep.bad_operands.append(BadOperand(name, d, op))
+
+    for mn in model_numbers(model, used_names):
+        v = mn.value
+        got = m.direct(v)
+        if got is not None and (mn.kind != "position" or got[0] in ("exact", "reading")):
+            use(got[1])
+            rep.matches.append(Match(mn, got[0], tuple(tns[i] for i in got[1])))
+            continue
+        if v in TRIVIAL:
+            rep.matches.append(Match(mn, "trivial"))
+            continue
+        if mn.kind == "position" and v == int(v) and abs(v) <= top + 1:
+            rep.matches.append(Match(mn, "position"))
+            continue
+        ds = derivs.get(mn.param or "", [])
+        d = next((d for d in ds if d.ok and same_number(d.value, v)), None)
+        if d is not None:
+            rep.matches.append(Match(mn, "derived", derivation=d))
+            continue
+        if any(same_number(c, v) for x in ds for c in x.wrong):
+            continue  # the value is the wrong claimed result, already reported with its derivation
+        if ds and mn.param is not None:
+            shown = "; ".join(f"{x.expr} = {fmt(x.value)}" for x in ds)
+            rep.wrong_derivations.append(WrongDerivation(
+                mn.param, ds[0], f"the value {fmt(v)} does not follow from the stated derivation: {shown}"))
+            continue
+        if v in m.conversions:
+            rep.matches.append(Match(mn, "conversion"))
+            continue
+        if mn.kind == "range" and _range_fits_data(model, mn):
+            rep.matches.append(Match(mn, "data-length"))
+            continue
+        if mn.kind == "range" and v == int(v):
+            one_more = m.direct(v + 1)  # 0-based: "24 hours" as hours 0..23
+            if one_more is not None:
+                use(one_more[1])
+                rep.matches.append(Match(mn, "zero-based", tuple(tns[i] for i in one_more[1])))
+                continue
+        if mn.kind == "position" and got is not None:
+            use(got[1])
+            rep.matches.append(Match(mn, got[0], tuple(tns[i] for i in got[1])))
+            continue
+        op = m.one_operation(v)
+        if op is not None:
+            use(op[1])
+            rep.unstated.append(Unstated(mn, op[0], tuple(tns[i] for i in op[1])))
+            continue
+        rep.ungrounded.append(mn)
+
     # structure and data the model takes from elsewhere also use text numbers: set sizes
-    # ("five workers"), integer elements, range bounds, and values read from data files
-    extra = _structural_values(model)
-    if extra.size:
+    # ("five workers"), integer elements, counts of variables ("two types"), file data
+    if structural.size:
         for i, tn in enumerate(tns):
-            if not used[i] and np.any(np.isclose(extra, tn.value, rtol=1e-9, atol=1e-12)):
+            if used[i] or tn.raw.lower() in _MULTIPLIER_WORDS:  # "twice" is no count of things
+                continue
+            if np.any(np.isclose(structural, tn.value, rtol=1e-9, atol=1e-12)):
                 used[i] = True
-    # operands of stated derivations count as used text numbers
-    for ops in derivs.values():
-        for v in ops:
-            for i, tn in enumerate(tns):
-                if _close(tn.value, v):
-                    used[i] = True
-    rep.unused = [tn for tn, u in zip(tns, used)
-                  if not u and tn.value not in TRIVIAL and not _is_ordinal(text, tn)
-                  and not _is_year(text, tn)]
+
+    acked: dict[int, str] = {}
+    for k, ack in enumerate(model.acknowledged):
+        hits = _ack_matches(ack, tns)
+        if not hits:
+            rep.bad_acknowledgements.append((k, ack))
+        for i in hits:
+            acked.setdefault(i, ack.reason)
+    for i, tn in enumerate(tns):
+        if used[i] or not tn.demanded or tn.value in TRIVIAL:
+            continue
+        if i in acked:
+            rep.acknowledged.append((tn, acked[i]))
+        else:
+            rep.unused.append(tn)
     return rep
