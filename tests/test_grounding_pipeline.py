@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from formalize.api import formalize, solve
 from formalize.llm.testing import ScriptedLLM
-from formalize.program.pipeline import formalize, solve
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = ROOT / "problems/datasets/nl4opt/cpmpy_1133974368"

@@ -520,33 +520,33 @@ def test_static_and_instance_errors_go_back_together():
 
 
 def test_infeasible_outcome_and_advice_go_back_together():
-    bad = variant(variables__large__lb="avail_large")  # infeasible
-    bad["constraints"] = [c for c in bad["constraints"] if c["name"] != "total"]
-    del bad["params"]["max_total"]  # and 70 ("at most 70 suitcases in total") unused
+    bad = variant(**INFEASIBLE)
+    bad["variables"]["large"]["lb"] = 0
+    del bad["params"]["min_large"]  # and 15 ("at least 15 large suitcases") unused
     f, llm = run([bad, GOOD])
     assert_verified_optimum(f)
     assert [r.step for r in f.history] == ["single", "repair-infeasible"]
     prompt = llm.calls[1].messages[-1]["content"]
     assert "INFEASIBLE" in prompt and "preference" in prompt
     # must-fix first (the solver's conflict), then the advice
-    assert "70" in prompt.split("Advice")[1] and prompt.index("INFEASIBLE") < prompt.index("Advice")
+    assert "15" in prompt.split("Advice")[1] and prompt.index("INFEASIBLE") < prompt.index("Advice")
 
 
 def test_advice_costs_no_round_after_the_first_and_stays_in_every_round():
     """Round 1: an error and advice go back together; round 2 fixes the error only. The advice
     alone does not cost a third call; it is listed in round 2's findings and in the result."""
     forgot = variant()
-    forgot["constraints"] = [c for c in forgot["constraints"] if c["name"] != "total"]
-    del forgot["params"]["max_total"]
+    forgot["constraints"] = [c for c in forgot["constraints"] if c["name"] != "preference"]
+    del forgot["params"]["ratio_small"]
     misspelled = copy.deepcopy(forgot)
     misspelled["objective"] = "cap_smal * small + cap_large * large"
     f, llm = run([misspelled, forgot, GOOD])
     assert len(llm.calls) == 2 and llm.remaining == 1
-    assert f.ok and f.solution.objective == pytest.approx(6300)  # what the model says, advised
+    assert f.ok and f.solution.objective == pytest.approx(5000)  # what the model says, advised
     for diags in (f.history[0].diagnostics, f.history[1].diagnostics, f.diagnostics):
-        assert any(d.code == "unused-number" and "70" in d.message for d in diags)
+        assert any(d.code == "unused-number" and "twice" in d.message for d in diags)
     prompt = llm.calls[1].messages[-1]["content"]
-    assert "cap_smal" in prompt.split("Advice")[0] and "70" in prompt.split("Advice")[1]
+    assert "cap_smal" in prompt.split("Advice")[0] and "twice" in prompt.split("Advice")[1]
 
 
 def test_a_correct_model_with_only_warnings_is_accepted_in_its_round():

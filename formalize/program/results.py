@@ -93,7 +93,8 @@ class Formalization:
                 "diagnostics": [d.to_dict() for d in self.diagnostics],
                 "history": [r.to_dict() for r in self.history],
                 "trace": [s.to_dict() for s in self.trace], "usage": self.usage.as_dict(),
-                "seconds": self.seconds, "repair_rounds": self.repair_rounds}
+                "seconds": self.seconds, "repair_rounds": self.repair_rounds,
+                "grounding": self.grounding.to_dict() if self.grounding is not None else None}
 
     def __rich__(self) -> Any:
         from formalize.render import formalization_rich
