@@ -284,3 +284,19 @@ def test_errors_come_before_advice_and_info() -> None:
              acknowledged=[{"number": "12", "reason": "history"}])
     sev = [d.severity for d in ground(load_model(doc), text).diagnostics()]
     assert sev == sorted(sev, key=["error", "warning", "info"].index) and sev[0] == "error" and "info" in sev
+
+
+def test_a_distance_computed_in_the_model_and_its_literals() -> None:
+    text = "Depot D is at (0, 0), customers A at (3, 4) and B at (6, 8) km. Driving costs 2 per km; a stop costs 50% extra."
+    doc = {"sense": "minimize", "sets": {"N": ["D", "A", "B"]},
+           "params": {"x": {"index": ["N"], "values": [0, 3, 6]}, "y": {"index": ["N"], "values": [0, 4, 8]},
+                      "km": {"index": ["i in N", "j in N"], "expr": "sqrt((x[i] - x[j])**2 + (y[i] - y[j])**2)"},
+                      "rate": {"index": ["i in N"], "expr": "1.5 * 2"}},
+           "variables": {"go": {"index": ["N", "N"], "lb": 0}},
+           "objective": "sum(rate[i] * km[i, j] * go[i, j] for i in N for j in N)",
+           "constraints": [{"name": "leave", "expr": "sum(go['D', j] for j in N) >= 1"}]}
+    assert findings(doc, text) == []
+    doc["params"]["rate"]["expr"] = "1.6 * 2"
+    rep = ground(load_model(doc), text)
+    (bad,) = rep.ungrounded
+    assert bad.value == 1.6 and bad.location.item == "rate" and bad.location.field == "expr"

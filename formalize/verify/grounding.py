@@ -51,6 +51,8 @@ from solvers.expr import (
     SetRef,
     parse_expr,
     parse_forall,
+    parse_set_expr,
+    set_names,
     walk,
 )
 from solvers.model import Acknowledgement, Model
@@ -284,8 +286,9 @@ def _names(node: Node) -> set[str]:
 
 
 def referenced_names(model: Model) -> set[str] | None:
-    """Names used by the objective, constraints, bounds and set ranges; None when an expression
-    does not parse (then every param counts as used)."""
+    """Names the model uses: those of the objective, constraints, bounds, set ranges and variable
+    indexes, and, through them, those of the computed params and derived sets they use. None when
+    an expression does not parse (then every param counts as used)."""
     out: set[str] = set()
     texts: list[str] = [model.objective or ""] + [c.expr for c in model.constraints]
     texts += [b for v in model.variables.values() for b in (v.lb, v.ub) if isinstance(b, str)]
@@ -295,19 +298,51 @@ def referenced_names(model: Model) -> set[str] | None:
         node = _parse(t)
         if node is None:
             return None
-        out |= _names(node)
+        out |= set_names(node)
     for c in model.constraints:
         if c.forall:
             gens = _forall(c.forall)
             if not gens:
                 return None
             for g in gens:
-                out |= _names(g)
-                if g.over.name:
-                    out.add(g.over.name)
+                out |= set_names(g)
+    for v in model.variables.values():
+        out |= {e.split(" in ")[-1].strip() for e in v.index}
     for s in model.sets.values():
         out |= {b for b in (s.range or []) if isinstance(b, str)}
+    todo = list(out)
+    while todo:  # computed params and derived sets use what their definitions name
+        name = todo.pop()
+        node: Node | None = None
+        if name in model.params:
+            p = model.params[name]
+            new = set(p.index_sets)
+            if p.expr:
+                node = _parse(p.expr)
+                if node is None:
+                    return None
+        elif name in model.sets:
+            spec = model.sets[name]
+            new = {b for b in (spec.range or []) if isinstance(b, str)}
+            if spec.expr:
+                node = _set_expr(spec.expr)
+                if node is None:
+                    return None
+        else:
+            continue
+        if node is not None:
+            new |= set_names(node)
+        for n in new - out:
+            out.add(n)
+            todo.append(n)
     return out
+
+
+def _set_expr(text: str) -> Node | None:
+    try:
+        return parse_set_expr(text)
+    except Exception:  # a malformed definition is reported by the checks
+        return None
 
 
 def _expr_numbers(node: Node, loc: Location, params: set[str], kind: str = "literal") -> list[ModelNumber]:
@@ -392,6 +427,9 @@ def model_numbers(model: Model, used: set[str] | None = None) -> list[ModelNumbe
             out += _table_numbers(model, name)
         if p.default is not None:
             out.append(ModelNumber(float(p.default), Location(section="params", item=name, field="default"), param=name))
+        if p.expr and (node := _parse(p.expr)) is not None:  # a computed param: its literals
+            out += [ModelNumber(x.value, x.location, x.kind, param=name)
+                    for x in _expr_numbers(node, Location(section="params", item=name, field="expr"), params)]
     for name, v in model.variables.items():
         for f in ("lb", "ub"):
             b = getattr(v, f)
@@ -401,6 +439,8 @@ def model_numbers(model: Model, used: set[str] | None = None) -> list[ModelNumbe
             elif isinstance(b, str) and (node := _parse(b)) is not None:
                 out += _expr_numbers(node, loc, params)
     for name, s in model.sets.items():
+        if s.expr and (used is None or name in used) and (node := _set_expr(s.expr)) is not None:
+            out += _expr_numbers(node, Location(section="sets", item=name, field="expr"), params, "condition")
         for i, b in enumerate(s.range or []):
             if not isinstance(b, str):
                 out.append(ModelNumber(float(b), Location(section="sets", item=name, field="range",
@@ -632,7 +672,7 @@ def _range_fits_data(model: Model, mn: ModelNumber) -> bool:
         return False
     size = int(spec.range[1]) - int(spec.range[0]) + 1
     for p in model.params.values():
-        if p.index[:1] == [mn.location.item] and isinstance(p.values, list) and len(p.values) == size:
+        if p.index_sets[:1] == [mn.location.item] and isinstance(p.values, list) and len(p.values) == size:
             return True
     return False
 
