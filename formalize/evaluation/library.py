@@ -45,6 +45,8 @@ CORRECTION_KINDS = {
     "data-typo": "a number of the text is garbled; the label was computed from another",
     "infeasible": "the text's data admit no solution, yet the label gives a value",
     "has-solution": "the label says there is no solution, yet the text's model has one",
+    "unbounded": "the text sets no limit on the objective (our model is unbounded), yet the label "
+                 "gives a value",
     "ambiguous": "the text admits several readings; the model takes the one its assumptions state",
 }
 CORRECTION_FIELDS = ("id", "path", "label", "our_optimum", "our_status", "solution", "label_versions",
