@@ -92,3 +92,31 @@ def test_solve_result_json_carries_the_text_report() -> None:
     doc = res.to_dict()
     assert [u["number"] for u in doc["formalization"]["grounding"]["unused"]] == ["twice"]
     assert any(d["code"] == "unused-number" for d in doc["formalization"]["diagnostics"])
+
+
+def test_idle_members_found_after_the_solve_go_back_on_the_first_model() -> None:
+    from tests.test_verify_checks import TRUCKS_RIGHT, TRUCKS_TEXT, TRUCKS_WRONG
+
+    llm = ScriptedLLM([TRUCKS_WRONG, TRUCKS_RIGHT], name="idle")
+    try:
+        f = formalize(TRUCKS_TEXT, llm.client(), strategy="single")
+    finally:
+        llm.close()
+    (d,) = [d for d in f.history[0].diagnostics if d.code == "idle-member"]
+    assert "Each truck must depart" in d.message
+    assert "idle-member" not in llm.calls[0].messages[-1]["content"]
+    assert "Each truck must depart from its depot" in llm.calls[1].messages[-1]["content"]
+    assert f.ok and f.solution.objective == pytest.approx(136) and f.repair_rounds == 1
+    assert not any(d.code == "idle-member" for d in f.diagnostics)
+
+
+def test_mixed_units_are_advice_at_verify_time() -> None:
+    from tests.test_verify_checks import YUAN_RIGHT, YUAN_TEXT, YUAN_WRONG
+
+    llm = ScriptedLLM([YUAN_WRONG, YUAN_RIGHT], name="units")
+    try:
+        f = formalize(YUAN_TEXT, llm.client(), strategy="single")
+    finally:
+        llm.close()
+    assert any(d.code == "mixed-units" for d in f.history[0].diagnostics)
+    assert f.ok and f.solution.objective == pytest.approx(122000) and f.repair_rounds == 1

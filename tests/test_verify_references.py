@@ -29,3 +29,16 @@ def test_grounding_raises_no_false_alarm(folder: Path) -> None:
     assert alarms == []
     # every acknowledgement names a number of the text and says why
     assert all(reason.strip() for _, reason in rep.acknowledged)
+
+
+@pytest.mark.parametrize("folder", PAIRS, ids=[str(p.relative_to(ROOT / "problems")) for p in PAIRS])
+def test_wrong_but_valid_checks_raise_no_false_alarm(folder: Path) -> None:
+    """Mixed money units, equalities that fix every variable, idle members of "each … must" sets
+    (on the solved model): silent on every correct model."""
+    import solvers
+    from formalize.verify.report import check_text
+
+    model = load_model(folder / "model.json", data_dirs=[folder])
+    sol = solvers.solve(model, time_limit=60)
+    report = check_text(model, (folder / "problem.txt").read_text(encoding="utf-8"), solution=sol)
+    assert [str(d) for d in report.findings] == []

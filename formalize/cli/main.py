@@ -1,6 +1,6 @@
 """The `formalize` command: check, solve and export formal models; solve problems in plain words.
 
-    formalize check model.json [--json]
+    formalize check model.json [--text problem.txt] [--json]
     formalize solve model.json [--json]                  # a formal model: no LLM
     formalize solve problem.txt --model M [--show-model] [--save-model out.json] [--json]
     formalize export model.json --to lp|mps|pyomo|pulp|latex|text|json [-o FILE]
@@ -52,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="also check what this backend accepts")
     c.add_argument("--data", action="append", default=[], metavar="FILE",
                    help="data file the model reads (repeatable; its folder is searched)")
+    c.add_argument("--text", default=None, metavar="PROBLEM.txt",
+                   help="also check the model against its problem text, as the program does: every "
+                        "number traced to the text, the text's unused numbers, checks for valid but "
+                        "wrong models (those that need a solution solve the model)")
+    c.add_argument("--no-solve", action="store_true",
+                   help="with --text: skip the checks that need a solution")
+    c.add_argument("--time-limit", type=float, default=None,
+                   help="with --text: time limit of that solve, seconds")
     c.add_argument("--json", action="store_true", help="machine-readable output on stdout")
 
     s = sub.add_parser("solve", help="solve a problem text (via an LLM) or a formal model (no LLM)")
@@ -144,26 +152,72 @@ def _load(path: str, data: list[str]) -> Any:
 
 
 def cmd_check(a: argparse.Namespace) -> int:
-    """`formalize check`: every static diagnostic, located; exit 1 when there is an error."""
+    """`formalize check`: every static diagnostic, located; with `--text`, the text-aware
+    verifier's findings too (grounding, unused text numbers, wrong-but-valid checks). Exit 1
+    when there is an error (advice alone is not one)."""
     from solvers import ModelError
     from solvers.checks import check_model
 
+    text = None
+    if a.text is not None:
+        text = _need_file(a.text, "give the problem text the model was written for").read_text(encoding="utf-8")
+    if a.time_limit is not None and not a.time_limit > 0:
+        raise _Usage(f"--time-limit must be a positive number of seconds, got {a.time_limit}")
+    model, res, report, sol = None, None, None, None
     try:
-        res = check_model(_load(a.model, a.data), backend=a.backend)
-        ok, cls, diags = res.ok, res.problem_class, list(res.diagnostics)
+        model = _load(a.model, a.data)
+        res = check_model(model, backend=a.backend)
+        cls, diags = res.problem_class, list(res.diagnostics)
     except ModelError as exc:  # the document does not even load: its diagnostics are the answer
-        ok, cls, diags = False, None, exc.diagnostics
+        cls, diags = None, exc.diagnostics
+    if text is not None and model is not None:
+        report, sol, solve_diags = _text_report(model, res, text, a)
+        diags += solve_diags + report.diagnostics()
+    ok = not any(d.severity == "error" for d in diags)
     if a.json:
-        print(json.dumps({"ok": ok, "problem_class": cls,
-                          "diagnostics": [d.to_dict() for d in diags]}, indent=2))
+        doc: dict[str, Any] = {"ok": ok, "problem_class": cls, "diagnostics": [d.to_dict() for d in diags]}
+        if text is not None:
+            doc["text"] = report.to_dict() if report is not None else None
+            doc["solution"] = ({"status": sol.status.value, "objective": sol.objective}
+                               if sol is not None else None)
+        print(json.dumps(doc, indent=2, default=str))
     else:
         _print_diags(diags, _console(stderr=True))
         n_err = sum(d.severity == "error" for d in diags)
         n_warn = sum(d.severity == "warning" for d in diags)
-        _console().print(f"{a.model}: {'ok' if ok else 'errors'} — class {cls or 'unknown'}, "
-                         f"{n_err} error(s), {n_warn} warning(s)",
-                         style="green" if ok else "red", markup=False, soft_wrap=True)
+        line = (f"{a.model}: {'ok' if ok else 'errors'} — class {cls or 'unknown'}, "
+                f"{n_err} error(s), {n_warn} warning(s)")
+        if report is not None:
+            g = report.grounding
+            line += (f"; text: {len(g.text_numbers)} numbers, {len(g.unused)} unused, "
+                     f"{len(g.acknowledged)} acknowledged")
+            if sol is not None:
+                line += f"; solved ({sol.status.value}" + (
+                    f", objective {sol.objective:.10g}" if sol.objective is not None and sol.ok else "") + \
+                    ") for the solution checks"
+        _console().print(line, style="green" if ok else "red", markup=False, soft_wrap=True)
     return EXIT_OK if ok else EXIT_MODEL
+
+
+def _text_report(model: Any, res: Any, text: str, a: argparse.Namespace) -> tuple[Any, Any, list]:
+    """The text-aware report of a loaded model; the model is solved for the solution checks when
+    it has no error (unless --no-solve). Returns (report, solution or None, solve diagnostics)."""
+    import solvers
+    from formalize.verify.report import check_text
+    from solvers import ModelError
+
+    sol, extra = None, []
+    clean = res is not None and res.ok
+    if clean and not a.no_solve:
+        target = res.lowered if res.lowered is not None else model
+        backend = res.lowered_for if res.lowered is not None else (a.backend or "auto")
+        try:
+            sol = solvers.solve(target, backend=backend, time_limit=a.time_limit)
+        except ModelError as exc:  # what only a backend finds: reported like the rest
+            extra = list(exc.diagnostics)
+    report = check_text(model, text, lowered=res.lowered if clean else None,
+                        solution=sol if sol is not None and sol.ok else None)
+    return report, sol, extra
 
 
 def _status_exit(status: str) -> int:

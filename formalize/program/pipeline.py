@@ -208,6 +208,14 @@ class Program:
         state.solution = sol
         state.note("solve", sol.status.value + (f" {sol.objective:.10g}" if sol.objective is not None
                                                  and sol.ok else ""))
+        if sol.ok and verdict.model is not None:  # the solution read back against the text
+            from formalize.verify.report import solution_findings
+
+            found = solution_findings(verdict.model, state.text, sol)
+            if found:
+                state.diagnostics = state.diagnostics + found
+                state.history[-1].diagnostics = state.diagnostics
+                state.note("solve", _count(found))
 
     def review(self, state: State) -> RepairRequest | None:
         """What must go back: every error, an infeasible or unbounded outcome, the first model's

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from formalize.verify import ADVICE_CODES
 from solvers import Model, ModelError, Solution, load_model
 from solvers.diagnostics import Diagnostic
 
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
 
 # findings that must be repaired although the checker rates them below "error"
 MUST_FIX = frozenset({"ungrounded-number"})
-# advice: shown every round, asked about once (first complete model), never blocking after
-ADVICE = frozenset({"unused-number", "unstated-derivation"})
+# advice: shown every round, asked about once (first complete model), never blocking after;
+# the text-aware verifier's advice codes (one source: formalize.verify)
+ADVICE = ADVICE_CODES
 
 
 def is_error(d: Diagnostic) -> bool:
@@ -76,11 +78,13 @@ def verify_document(doc: dict, text: str, backend: str = "auto",
     except ModelError as exc:
         return Verdict(None, exc.diagnostics)
     from formalize.verify.grounding import ground
+    from formalize.verify.report import static_findings
     from solvers.checks import check_model
 
     res = check_model(model, backend=None if backend == "auto" else backend, instantiate=True)
     rep = ground(model, text)
-    return Verdict(model, [*res.diagnostics, *rep.diagnostics()], rep, res.lowered,
+    text_checks = static_findings(model, text, rep, res.lowered) if res.ok else []
+    return Verdict(model, [*res.diagnostics, *rep.diagnostics(), *text_checks], rep, res.lowered,
                    res.lowered_for or backend)
 
 

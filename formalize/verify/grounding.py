@@ -63,9 +63,6 @@ SCALES = (1.0, 100.0, 0.01, 1000.0, 0.001, 1e6, 1e-6, 60.0, 1 / 60, 24.0, 1 / 24
           12.0, 1 / 12, 52.0, 365.0, 3600.0, 1 / 3600)
 TRIVIAL = frozenset({0.0, 1.0, -1.0})
 _MULTIPLIER_WORDS = frozenset({"twice", "double", "triple", "thrice", "once", "half", "quarter", "third"})
-ERROR_CODES = ("ungrounded-number", "wrong-derivation", "acknowledged-not-in-text")
-ADVICE_CODES = ("unused-number", "unstated-derivation")
-INFO_CODES = ("acknowledged-number",)
 
 # conversion constants a text's units call for: (value, patterns that must all occur)
 _CONVERSIONS: tuple[tuple[float, tuple[str, ...]], ...] = (
