@@ -300,3 +300,23 @@ def test_a_distance_computed_in_the_model_and_its_literals() -> None:
     rep = ground(load_model(doc), text)
     (bad,) = rep.ungrounded
     assert bad.value == 1.6 and bad.location.item == "rate" and bad.location.field == "expr"
+
+
+# --------------------------------------------------------------------------- seen in the library (issue 12)
+
+
+def test_a_decimal_in_words_is_one_number() -> None:
+    """MAMO EasyLP 410: "four point five times commercial properties" is 4.5, not 4 and 5."""
+    text = "Three times residential plus four point five times commercial should not exceed 100 units."
+    assert [n.value for n in text_numbers(text)] == [3, 4.5, 100]
+    doc = lp({}, "r + c", {"cap": "3 * r + 4.5 * c <= 100"})
+    assert findings(doc, text) == []
+    assert [n.value for n in text_numbers("zero point two five of it, twenty point five")] == [0.25, 20.5]
+
+
+def test_an_interval_is_two_numbers_not_a_thousands_group() -> None:
+    """MAMO EasyLP 360: "[0,3000]" is the interval 0..3000, not 0,300 followed by 0."""
+    text = "x1 in [0,3000], x2 in [0,1500]; costs 1,200 and 12,000,000."
+    assert [n.value for n in text_numbers(text)] == [0, 3000, 0, 1500, 1200, 12_000_000]
+    doc = lp({}, "x1 + x2", {"c1": "x1 <= 3000", "c2": "x2 <= 1500", "c3": "1200 * x1 + x2 <= 12000000"})
+    assert findings(doc, text) == []

@@ -63,6 +63,11 @@ _COMPOUND_RE = re.compile(
     rf"\b(?:(?P<tens>{_TENS})[- ](?P<unit>{_UNITS})|(?P<base>{_TENS}|{_SMALL}))"
     rf"(?:\s+(?P<mult>hundred|thousand|million|billion)\b)?\b", re.IGNORECASE)
 _WORD_RE = re.compile(r"\b(" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+# "four point five", "zero point two five": a decimal in words, one number
+_DIGIT_WORDS = "zero|" + _UNITS
+_POINT_RE = re.compile(
+    rf"\b(?P<int>{_TENS}|{_SMALL}|zero)\s+point\s+(?P<frac>(?:{_DIGIT_WORDS})(?:\s+(?:{_DIGIT_WORDS}))*)\b",
+    re.IGNORECASE)
 _MULT = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9,
          "b": 1e9}
 
@@ -72,7 +77,7 @@ _SUP = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _NUM_RE = re.compile(
     r"(?<![\w.])"
     r"(?P<sign>[-−](?=\.?\d))?"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"(?P<num>[1-9]\d{0,2}(?:,\d{3}(?!\d))+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?:(?P<exp>[eE][-+−]?\d+)(?![\w])"
     r"|\s*(?:[x×*·]|\\times)\s*10\s*(?:\^|\*\*)\s*\{?(?P<pow>[-+−]?\d+)\}?"
     r"|\s*[x×·]\s*10(?P<sup>[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)"
@@ -227,6 +232,12 @@ def text_numbers(text: str) -> list[TextNumber]:
                 _add_digit(text, sub, out, taken, enumerated)
             continue
         _add_digit(text, m, out, taken, enumerated)
+    for m in _POINT_RE.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        digits = "".join(str(WORDS.get(w.lower(), 0)) for w in m.group("frac").split())
+        out.append(_mk(text, m.start(), m.end(), float(f"{WORDS.get(m.group('int').lower(), 0):g}.{digits}")))
+        taken.append((m.start(), m.end()))
     for m in _COMPOUND_RE.finditer(text):
         if m.group("tens") is None and m.group("mult") is None:
             continue  # a single word: the loop below reads it
