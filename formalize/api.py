@@ -48,7 +48,7 @@ def solve(text_or_path: str | Path, model: str | LLMClient | None = None, data: 
     p = _as_path(text_or_path)
     if p is not None and p.suffix.lower() in (".json", ".yaml", ".yml"):
         m = load_model(p, data_dirs=[Path(d).parent for d in data] or None)
-        sol = solve_verdict(m, backend, time_limit)
+        sol = solve_verdict(m, backend, time_limit, progress)
         f = Formalization(text="", model=m, diagnostics=[], history=[], usage=Usage(), seconds=0.0,
                           strategy="given", solution=sol)
         return Result(text="", solution=sol, formalization=f, mode="model")
@@ -78,7 +78,14 @@ def solve(text_or_path: str | Path, model: str | LLMClient | None = None, data: 
         return Result(text=text, solution=f.solution, formalization=f, samples=[f], mode=mode,
                       code=f.code)
     with ThreadPoolExecutor(max_workers=min(samples, 8)) as ex:
-        outcomes = list(ex.map(functools.partial(_guarded, one), range(samples)))
+        try:
+            outcomes = list(ex.map(functools.partial(_guarded, one), range(samples)))
+        except KeyboardInterrupt:  # Ctrl-C reaches this thread only: stop the samples' solves
+            from solvers.backends.contract import stop_all
+
+            stop_all()
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
     errors = [o for o in outcomes if isinstance(o, LLMError)]
     if len(errors) == samples:
         raise errors[0]  # the provider failed for every sample: nothing to vote on

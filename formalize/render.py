@@ -59,22 +59,26 @@ def solution_rich(sol: Solution, title: str = "Solution"):
     from rich.table import Table
     from rich.text import Text
 
-    color = {"optimal": "green", "feasible": "yellow"}.get(sol.status.value, "red")
+    color = {"optimal": "green", "feasible": "yellow", "time_limit": "yellow",
+             "interrupted": "yellow"}.get(sol.status.value, "red")
     head = Text.assemble((f"{title}: ", "bold"), (sol.status.value, f"bold {color}"))
     if sol.objective is not None:
         head.append(f"   objective = {_fmt(sol.objective)}", style="bold")
     if sol.gap:
         head.append(f"   gap = {sol.gap:.2%}")
+    if sol.stopped and sol.best_bound is not None:
+        head.append(f"   bound = {_fmt(sol.best_bound)}")
     head.append(f"   ({sol.solver}, solver {sol.solve_time:.3f}s, total {sol.wall_time:.3f}s)", style="dim")
     parts: list[Any] = [head]
     if sol.message and not sol.ok and not (sol.iis and sol.message.startswith("conflicting set")
                                            and "not be minimal" not in sol.message):
-        parts.append(Text(sol.message, style="red"))  # (the IIS line below says the same)
+        # (the IIS line below says the same)
+        parts.append(Text(sol.message, style="yellow" if sol.stopped else "red"))
     if sol.iis:
         parts.append(Text("conflicting constraints (IIS): " + ", ".join(sol.iis), style="red"))
     if sol.unbounded_variables:
         parts.append(Text("unbounded along: " + ", ".join(sol.unbounded_variables), style="red"))
-    if sol.ok:
+    if sol.has_solution:
         rows, more = value_rows(sol)
         t = Table(show_header=True, header_style="bold", box=None)
         t.add_column("variable")
@@ -119,7 +123,8 @@ def solution_html(sol: Solution) -> str:
             + (f" — objective <b>{_fmt(sol.objective)}</b>" if sol.objective is not None else "")
             + (f" gap {sol.gap:.2%}" if sol.gap else "")
             + f" <small>({html.escape(sol.solver)}, {sol.wall_time:.3f}s)</small></p>{extra}"
-            + (f"<table><tr><th>variable</th><th>value</th></tr>{body}</table>" if sol.ok else ""))
+            + (f"<table><tr><th>variable</th><th>value</th></tr>{body}</table>"
+               if sol.has_solution else ""))
 
 
 def diagnostics_rich(diags) -> Any:

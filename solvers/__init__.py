@@ -17,7 +17,9 @@ __all__ = [
 
 def solve(model: Any, backend: str = "auto", time_limit: float | None = None,
           threads: int | None = None, **options: Any) -> Solution:
-    """Solve a model (path, dict, text or Model) with HiGHS or CP-SAT; see solvers.solve_api."""
+    """Solve a model (path, dict, text or Model) with HiGHS or CP-SAT; see solvers.solve_api.
+    `time_limit` None means the default limit (300 s or FORMALIZE_TIME_LIMIT); `progress=`
+    takes a callback; Ctrl-C returns the best point with status `interrupted`."""
     from .solve_api import solve as _solve
 
     return _solve(model, backend=backend, time_limit=time_limit, threads=threads, **options)

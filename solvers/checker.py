@@ -33,7 +33,7 @@ import itertools
 import math
 import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1094,7 +1094,7 @@ class _Reader:
         self._universe: dict[tuple[str, int], dict] = {}
 
     def read(self, assignment: Any) -> None:
-        if not isinstance(assignment, dict):
+        if not isinstance(assignment, Mapping):
             self.unknown.append(UnknownEntry(_short(assignment), "an assignment is a mapping variable -> values"))
             return
         for top, val in assignment.items():

@@ -12,14 +12,18 @@ from .diagnostics import Diagnostic
 
 class Status(str, Enum):
     """Outcome of a solve. For a feasibility model (no objective) OPTIMAL means a feasible point
-    was found — on both backends (the zero objective is then trivially optimal); FEASIBLE is kept
-    for "a point, optimality not proven" of models with an objective."""
+    was found — on every backend (the zero objective is then trivially optimal).
+
+    TIME_LIMIT and INTERRUPTED mean the solve did not finish: the values are the best point found
+    so far when there is one (`has_solution`; `objective`, `best_bound` and `gap` say how good it
+    is), and nothing is known about feasibility when there is none — it is not INFEASIBLE."""
 
     OPTIMAL = "optimal"
-    FEASIBLE = "feasible"  # a feasible point, optimality not proven (e.g. limit hit with incumbent)
+    FEASIBLE = "feasible"  # a feasible point, optimality not proven: a work limit set in options
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
-    TIME_LIMIT = "time_limit"  # limit hit with no feasible point
+    TIME_LIMIT = "time_limit"  # the time limit ran out (with the incumbent, if any)
+    INTERRUPTED = "interrupted"  # stopped on request, e.g. Ctrl-C (with the incumbent, if any)
     ERROR = "error"
 
     def __str__(self) -> str:
@@ -62,8 +66,21 @@ class Solution:
 
     @property
     def ok(self) -> bool:
-        """True when the solution carries a feasible point (optimal or feasible)."""
+        """True when the solve finished with a point: optimal, or feasible (a work limit from the
+        solver options). A time limit or an interrupt is not ok, even with an incumbent: see
+        `has_solution`."""
         return self.status in (Status.OPTIMAL, Status.FEASIBLE)
+
+    @property
+    def has_solution(self) -> bool:
+        """True when the solution carries a feasible point: ok, or stopped (time limit,
+        interrupt) after finding one."""
+        return self.ok or (self.status in (Status.TIME_LIMIT, Status.INTERRUPTED) and bool(self.values))
+
+    @property
+    def stopped(self) -> bool:
+        """True when the solve did not finish: the time limit ran out or it was interrupted."""
+        return self.status in (Status.TIME_LIMIT, Status.INTERRUPTED)
 
     def value(self, name: str, *index: Any) -> float:
         """The value of one variable instance: `sol.value("ship", "seattle", "ny")`."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from .backends.contract import ProgressFn, SolveControl
 from .diagnostics import ModelError
 from .lowered import Lowered
 from .solution import Solution, Status
@@ -18,6 +18,8 @@ def solve(
     time_limit: float | None = None,
     threads: int | None = None,
     *,
+    progress: ProgressFn | None = None,
+    progress_interval: float = 1.0,
     iis: bool = True,
     iis_time_limit: float = 30.0,
     duals: bool = True,
@@ -31,34 +33,56 @@ def solve(
     objective over integers) or is a pure-integer, bounded model with `or` disjunctions
     (scheduling: CP-SAT takes them natively, HiGHS only through big-M); HiGHS otherwise.
 
+    time_limit: seconds of wall time for the whole call — loading, lowering, the conversion to
+    the solver's input and the solve (the IIS of an infeasible model has its own
+    `iis_time_limit`). None means the default (`FORMALIZE_TIME_LIMIT`, else 300 s),
+    `math.inf` no limit. At the limit the status is `time_limit`, with the best solution found
+    so far (`has_solution`, `objective`, `best_bound`, `gap`) when there is one.
+
+    progress: called about every `progress_interval` seconds (in this thread, from the first
+    interval on: short solves stay quiet) with a `Progress` (incumbent, bound, gap, nodes).
+
+    Ctrl-C (KeyboardInterrupt) while the solver runs stops it within a second and the Solution
+    comes back with status `interrupted` and the best point found so far; a second Ctrl-C
+    raises KeyboardInterrupt. (During loading and lowering it raises as usual.) Another
+    thread stops running solves with `solvers.backends.contract.stop_all()`.
+
     Errors: a problem *in the model* — load/check/lowering diagnostics, or a construct the chosen
     backend refuses (`needs-cpsat`, `cpsat-real-variable`, `cpsat-inexact-coefficient`, ...) —
     raises `ModelError` with located diagnostics: the caller must fix the model. A failure *of
     the solver* on a valid model returns `Solution(status=Status.ERROR, message=...)`. A wrong
-    backend name or solver option raises ValueError.
+    backend name, time limit or solver option raises ValueError.
 
     Infeasible: `solution.iis` names an irreducible conflicting set of constraint instances
     (and `iis_bounds` the variable bounds involved), computed within `iis_time_limit` seconds
-    (`iis=False` skips it). `duals=False` skips LP duals and reduced costs. Unbounded: `solution.unbounded_variables`. `options` go to the
-    solver as its own parameters (HiGHS options / CP-SAT parameters). `wall_time` covers
-    loading, lowering and solving; `solve_time` is the solver's own run time."""
-    t0 = time.perf_counter()
+    (`iis=False` skips it). `duals=False` skips LP duals and reduced costs. Unbounded:
+    `solution.unbounded_variables`. `options` go to the solver as its own parameters (HiGHS
+    options / CP-SAT parameters). `wall_time` covers loading, lowering and solving;
+    `solve_time` is the solver's own run time."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    control = SolveControl(time_limit, progress, progress_interval=progress_interval)
     lowered, chosen = _lower(model, backend, data_dirs)
-    if chosen == "cpsat":
+    if control.expired():
+        sol = Solution(status=Status.TIME_LIMIT, solver=chosen, message=(
+            f"the time limit of {control.time_limit:g}s ran out while loading and lowering the "
+            f"model ({control.elapsed():.1f}s); the solver did not start"))
+    elif chosen == "cpsat":
         from .backends.cpsat import solve_cpsat
 
-        sol = solve_cpsat(lowered, time_limit=time_limit, threads=threads, options=options)
+        sol = solve_cpsat(lowered, control, threads=threads, options=options)
     else:
         from .backends.highs import solve_highs
 
-        sol = solve_highs(lowered, time_limit=time_limit, threads=threads, options=options,
-                          duals=duals)
+        sol = solve_highs(lowered, control, threads=threads, options=options, duals=duals)
     sol.diagnostics = list(lowered.diagnostics) + list(sol.diagnostics)  # e.g. trivial-constraint notes
     if sol.status == Status.INFEASIBLE and iis:
-        _fill_iis(sol, lowered, iis_time_limit, threads)
-    sol.wall_time = time.perf_counter() - t0
+        try:
+            _fill_iis(sol, lowered, iis_time_limit, threads)
+        except KeyboardInterrupt:
+            sol.message = (sol.message + " " if sol.message else "") + (
+                "(the search for the conflicting constraints was interrupted)")
+    sol.wall_time = control.elapsed()
     return sol
 
 

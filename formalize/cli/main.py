@@ -9,14 +9,19 @@ Exit codes:
   0  success: solved (optimal or feasible), `check` found no errors, or the export was written
   1  the model has errors (load, schema, static checks, data) — the located messages say where
   2  usage or configuration error (bad arguments, a missing file, no LLM model configured)
-  3  solved, but there is no solution: infeasible (the conflicting constraints are shown),
-     unbounded, or a limit hit without one
+  3  solved, but there is no solution: infeasible (the conflicting constraints are shown) or
+     unbounded
   4  the LLM failed (provider error after retries) or no verified model came out of the repairs
   5  internal error or solver failure (please report it; FORMALIZE_DEBUG=1 shows the traceback)
-  130  interrupted (Ctrl-C)
+  6  the time limit ran out: the best solution found so far is shown with its gap, or the
+     output says that none was found (which says nothing about feasibility)
+  130  interrupted (Ctrl-C): a solve in progress stops within a second and its best solution
+     so far is shown with its gap; a second Ctrl-C leaves at once
 
-Results (tables, exports, `check`'s summary line) go to stdout; diagnostics, progress and errors
-to stderr, never as a traceback. With `--json` (check, solve), stdout holds exactly one JSON
+Every solve has a time limit (`--time-limit`; default 300 s or FORMALIZE_TIME_LIMIT, "none" for
+no limit) counted from loading the model, and reports its incumbent, bound and gap on stderr
+while it runs (`--quiet` turns that off). Results (tables, exports, `check`'s summary line) go
+to stdout; diagnostics, progress and errors to stderr, never as a traceback. With `--json` (check, solve), stdout holds exactly one JSON
 document, also on failure (`{"status": "error", "exit_code": ..., "error": ...,
 "diagnostics": [...]}`). Output cut short by a closed pipe (`| head`) is not an error. Heavy
 modules load only inside the commands, so `formalize --help` stays fast.
@@ -33,6 +38,11 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_LLM, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5
+EXIT_TIME_LIMIT, EXIT_INTERRUPTED = 6, 130
+DEFAULT_TIME_LIMIT = 300  # = solvers.backends.contract.DEFAULT_TIME_LIMIT (not imported: --help stays fast)
+TIME_LIMIT_HELP = (f"wall-time limit of each solve in seconds, loading and lowering included "
+                   f"(default {DEFAULT_TIME_LIMIT}, or FORMALIZE_TIME_LIMIT; 'none' for no limit); "
+                   "at the limit the best solution so far is reported with its gap")
 EXPORTS = ("lp", "mps", "pyomo", "pulp", "latex", "text", "json")
 
 
@@ -41,8 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="formalize",
         description="The LLM abstracts, solvers execute: plain-words optimization problems to "
                     "verified formal models, solved by HiGHS and CP-SAT.",
-        epilog="Exit codes: 0 solved/ok, 1 model errors, 2 usage/config, 3 infeasible/unbounded/"
-               "no solution, 4 LLM failure, 5 internal error or solver failure.",
+        epilog="Exit codes: 0 solved/ok, 1 model errors, 2 usage/config, 3 infeasible/unbounded, "
+               "4 LLM failure, 5 internal error or solver failure, 6 time limit (best solution so "
+               "far shown), 130 interrupted (Ctrl-C; best solution so far shown).",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -76,7 +87,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="read+structure calls, or one call")
     s.add_argument("--max-repairs", type=int, default=3, help="bounded repair rounds (default 3)")
     s.add_argument("--backend", choices=["auto", "highs", "cpsat"], default="auto")
-    s.add_argument("--time-limit", type=float, default=None, help="solver time limit, seconds")
+    s.add_argument("--time-limit", default=None, metavar="SECONDS", help=TIME_LIMIT_HELP)
+    s.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress on stderr (steps, and the solver's incumbent, bound and gap)")
+    s.add_argument("--progress-every", type=float, default=None, metavar="SECONDS",
+                   help="seconds between solver progress lines (default: 1 on a terminal, where "
+                        "the line is updated in place; 5 otherwise)")
     s.add_argument("--show-model", action="store_true", help="print the formal model")
     s.add_argument("--save-model", default=None, metavar="OUT.json",
                    help="write the verified model")
@@ -223,9 +239,68 @@ def _text_report(model: Any, res: Any, text: str, a: argparse.Namespace) -> tupl
 def _status_exit(status: str) -> int:
     if status in ("optimal", "feasible"):
         return EXIT_OK
-    if status in ("infeasible", "unbounded", "time_limit"):
+    if status in ("infeasible", "unbounded"):
         return EXIT_NO_SOLUTION
+    if status == "time_limit":
+        return EXIT_TIME_LIMIT
+    if status == "interrupted":
+        return EXIT_INTERRUPTED
     return EXIT_INTERNAL
+
+
+def time_limit_arg(value: str | None) -> float | None:
+    """--time-limit: None (the default), positive seconds, or 'none' (math.inf)."""
+    if value is None:
+        return None
+    from solvers.backends.contract import parse_time_limit
+
+    try:
+        return parse_time_limit(value)
+    except ValueError as exc:
+        raise _Usage(f"--time-limit: {exc}") from None
+
+
+class _ProgressLine:
+    """Progress on stderr: program steps as lines (not with --json: `steps=False`); the solver's
+    numbers (step "solver") at most every `every` seconds — on a terminal one line updated in
+    place, else a line each time."""
+
+    def __init__(self, err: Any, every: float | None, steps: bool = True):
+        self.err = err
+        self.steps = steps
+        self.tty = bool(getattr(sys.stderr, "isatty", lambda: False)())
+        self.every = every if every is not None else (1.0 if self.tty else 5.0)
+        self.last = -1e300
+        self.live = False
+
+    def __call__(self, step: str, detail: str) -> None:
+        import time
+
+        if step == "solver":
+            now = time.monotonic()
+            if now - self.last < self.every:
+                return
+            self.last = now
+            if self.tty:
+                sys.stderr.write("\r\x1b[K… " + detail)
+                sys.stderr.flush()
+                self.live = True
+            else:
+                print("… " + detail, file=sys.stderr, flush=True)
+            return
+        if not self.steps:
+            return
+        self.end()
+        from rich.text import Text
+
+        self.err.print(Text.assemble((f"… {step} ", "dim"), detail))
+
+    def end(self) -> None:
+        """Finish an in-place line before anything else is printed."""
+        if self.live:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.live = False
 
 
 def _check_solve_args(a: argparse.Namespace) -> tuple[Path, bool]:
@@ -236,8 +311,9 @@ def _check_solve_args(a: argparse.Namespace) -> tuple[Path, bool]:
         raise _Usage(f"--samples must be at least 1, got {a.samples}")
     if a.max_repairs < 0:
         raise _Usage(f"--max-repairs must be 0 or more, got {a.max_repairs}")
-    if a.time_limit is not None and not a.time_limit > 0:
-        raise _Usage(f"--time-limit must be a positive number of seconds, got {a.time_limit}")
+    a.time_limit = time_limit_arg(a.time_limit)
+    if a.progress_every is not None and not a.progress_every > 0:
+        raise _Usage(f"--progress-every must be a positive number of seconds, got {a.progress_every}")
     if a.save_model and Path(a.save_model).is_dir():
         raise _Usage(f"--save-model {a.save_model}: is a directory; give a file name")
     return path, path.suffix.lower() in (".json", ".yaml", ".yml")
@@ -249,18 +325,18 @@ def cmd_solve(a: argparse.Namespace) -> int:
     from formalize import api
 
     err = _console(stderr=True)
-    progress = None
-    if not is_model and not a.json:
-        from rich.text import Text
-
-        def progress(step: str, detail: str) -> None:
-            err.print(Text.assemble((f"… {step} ", "dim"), detail))
-    if is_model:
-        res = api.solve(path, data=a.data, backend=a.backend, time_limit=a.time_limit)
-    else:
-        res = api.solve(path, _make_client(a), data=a.data, samples=a.samples, mode=a.mode,
-                            strategy=a.strategy, max_repairs=a.max_repairs, backend=a.backend,
-                            time_limit=a.time_limit, progress=progress)
+    progress = None if a.quiet else _ProgressLine(err, a.progress_every, steps=not a.json)
+    try:
+        if is_model:
+            res = api.solve(path, data=a.data, backend=a.backend, time_limit=a.time_limit,
+                                progress=progress)
+        else:
+            res = api.solve(path, _make_client(a), data=a.data, samples=a.samples,
+                                mode=a.mode, strategy=a.strategy, max_repairs=a.max_repairs,
+                                backend=a.backend, time_limit=a.time_limit, progress=progress)
+    finally:
+        if progress is not None:
+            progress.end()
     f = res.formalization
     model = f.model if f is not None else None
     verified = model is not None and f is not None and f.ok
@@ -384,8 +460,11 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_OK
     except KeyboardInterrupt:
+        from solvers.backends.contract import stop_all
+
+        stop_all()  # solves still running in other threads
         print("formalize: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except _Usage as exc:
         return _fail(EXIT_USAGE, f"formalize: {exc}", as_json)
     except Exception as exc:  # every failure becomes a message, never a bare traceback

@@ -199,7 +199,10 @@ class Program:
         target: Model | Any = verdict.lowered if verdict.lowered is not None else verdict.model
         backend = verdict.backend if verdict.lowered is not None else self.backend
         try:
-            sol = self._run(solve_verdict, target, backend, self.time_limit)
+            if self.executor is None:  # (solver progress cannot cross to a worker process)
+                sol = solve_verdict(target, backend, self.time_limit, self.progress)
+            else:
+                sol = self._run(solve_verdict, target, backend, self.time_limit)
         except ModelError as exc:  # what only the backend finds: located, repaired like the rest
             state.diagnostics = state.diagnostics + exc.diagnostics
             state.history[-1].diagnostics = state.diagnostics
@@ -230,6 +233,11 @@ class Program:
         warnings = [d for d in diags if d.severity == "warning" and not is_error(d) and not is_advice(d)
                     and d.code != "repeated-answer"]
         sol, step, outcome = state.solution, "repair", ""
+        if sol is not None and sol.stopped:
+            # the time limit or Ctrl-C: not a fault of the model, and another round would cost
+            # another full limit (or ignore the user's Ctrl-C): accept it, said plainly
+            state.diagnostics = diags + [_stopped_diagnostic(sol)]
+            return None
         if sol is not None and sol.status == Status.INFEASIBLE and _stated_infeasible(state.answer):
             # the LLM kept the model and says the text is contradictory: accept it, said plainly
             state.diagnostics = diags + [_outcome_diagnostic(state.verdict.model, sol, state.repairs,  # type: ignore[union-attr,arg-type]
@@ -352,6 +360,19 @@ def _repeated_diagnostic() -> Diagnostic:
     return Diagnostic("repeated-answer", "this answer repeats an earlier one unchanged",
                       severity="warning", location=Location(section="answer"),
                       hint="the problems listed still hold: change the answer to fix them")
+
+
+def _stopped_diagnostic(sol: Solution) -> Diagnostic:
+    """A solve that hit the time limit or was interrupted is not a fault of the model: say so,
+    with what was found, instead of sending it back for repair."""
+    found = (f"best objective {sol.objective:.10g}" + (f", gap {sol.gap:.2%}" if sol.gap is not None else "")
+             if sol.has_solution and sol.objective is not None else "no feasible solution found yet")
+    what = "reached the time limit" if sol.status == Status.TIME_LIMIT else "was interrupted"
+    return Diagnostic(str(sol.status), f"the solve {what} ({found}); the model was not repaired "
+                      "for it: a stopped solve says nothing against the model", severity="warning",
+                      location=Location(section="model"),
+                      hint="give the solver more time (--time-limit SECONDS, or 'none')"
+                      if sol.status == Status.TIME_LIMIT else "run the solve again to finish it")
 
 
 def _outcome_diagnostic(model: Model, sol: Solution, repairs: int, stated: bool = False) -> Diagnostic:

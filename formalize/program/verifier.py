@@ -10,7 +10,7 @@ the first complete model only; other warnings never cost a round.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -88,12 +88,16 @@ def verify_document(doc: dict, text: str, backend: str = "auto",
                    res.lowered_for or backend)
 
 
-def solve_verdict(target: Model | Lowered, backend: str, time_limit: float | None) -> Solution:
-    """Solve a verified model (its kept lowering when there is one). Raises ModelError for what
-    only the backend finds (e.g. a coefficient CP-SAT cannot scale exactly)."""
+def solve_verdict(target: Model | Lowered, backend: str, time_limit: float | None,
+                  progress: Callable[[str, str], None] | None = None) -> Solution:
+    """Solve a verified model (its kept lowering when there is one) under the time limit (None:
+    the default); solver progress goes to `progress` as ("solver", "<incumbent, bound, gap>").
+    Raises ModelError for what only the backend finds (e.g. a coefficient CP-SAT cannot scale
+    exactly)."""
     import solvers
 
-    return solvers.solve(target, backend=backend, time_limit=time_limit)
+    report = None if progress is None else (lambda p: progress("solver", str(p)))
+    return solvers.solve(target, backend=backend, time_limit=time_limit, progress=report)
 
 
 __all__ = ["ADVICE", "MUST_FIX", "Verdict", "is_advice", "is_error", "solve_verdict", "verify_document"]

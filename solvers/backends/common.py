@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -158,6 +158,59 @@ def by_block(
                 cache[pos] = keys
         out[b.name] = dict(zip(keys, vals))
     return out
+
+
+class BlockValues(Mapping):
+    """`{block name: {key: value}}` over one solver array (per column or per row), each block's
+    dict built on first access and kept. At 10^6 columns the dicts cost more than the hand-over
+    to the solver, so a solve returns this and nothing per instance is made until asked.
+    `array(name)` gives a block's values as a numpy array (column order, no keys at all). The
+    array itself may be given as a function, called once on first use (e.g. to convert the
+    solver's duals only when someone reads them). Pickles (and compares) as the plain dict it
+    stands for."""
+
+    def __init__(self, blocks: Sequence[ColumnBlock] | Sequence[RowBlock],
+                 arr: np.ndarray | Callable[[], np.ndarray],
+                 keys_of: Callable[[Any], list[Any]], skip_auxiliary: bool = True):
+        self._blocks = {b.name: b for b in blocks if not (skip_auxiliary and b.auxiliary)}
+        self._arr = arr
+        self._keys_of = keys_of
+        self._built: dict[str, dict[Any, float]] = {}
+
+    def _array(self) -> np.ndarray:
+        if callable(self._arr):
+            self._arr = np.asarray(self._arr(), dtype=np.float64)
+        return self._arr
+
+    def __getitem__(self, name: str) -> dict[Any, float]:
+        got = self._built.get(name)
+        if got is None:
+            b = self._blocks[name]
+            got = dict(zip(self._keys_of(b), self.array(name).tolist()))
+            self._built[name] = got
+        return got
+
+    def array(self, name: str) -> np.ndarray:
+        """The values of one block, in its column (row) order, as a read-only view."""
+        b = self._blocks[name]
+        view = self._array()[b.start: b.start + b.count]
+        view.flags.writeable = False
+        return view
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._blocks)
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._blocks
+
+    def __reduce__(self) -> tuple:
+        return (dict, (dict(self.items()),))
+
+    def __repr__(self) -> str:
+        return f"BlockValues({', '.join(f'{n}: {b.count}' for n, b in self._blocks.items())})"
 
 
 def col_values(

@@ -33,7 +33,15 @@ import numpy as np
 from ..diagnostics import Location, ModelError, error
 from ..lowered import CPConstraint, Lowered
 from ..solution import Solution, Status
-from .common import _norm_key, col_label, col_values, row_label
+from .common import BlockValues, _norm_key, block_keys, col_label, row_label
+from .contract import (
+    SolveControl,
+    SolveStopped,
+    as_control,
+    limit_status,
+    relative_gap,
+    stop_message,
+)
 
 MAX_DEN = 10**6
 INT_LIMIT = 2**62
@@ -93,12 +101,19 @@ def _ceil(x: float) -> int:
     return int(r) if abs(x - r) <= _snap_tol(x) else math.ceil(x)
 
 
+_CHECK_EVERY = 2048  # rows/columns between budget checks while building the CpModel
+
+
 class _Builder:
-    def __init__(self, lowered: Lowered):
+    """Builds the CpModel straight from the lowered arrays (no text or proto round trip). The
+    build counts against `control`'s budget and stops (SolveStopped) when it runs out."""
+
+    def __init__(self, lowered: Lowered, control: SolveControl | None = None):
         from ortools.sat.python import cp_model
 
         self.cp = cp_model
         self.low = lowered
+        self.control = control
         self.m = cp_model.CpModel()
         self.x: list[Any] = []
         self.mag: list[int] = []  # max(|lb|, |ub|) of each column's integer domain
@@ -134,7 +149,10 @@ class _Builder:
                 item=name.split("[")[0], symbol=name,
             ))
         new = self.m.NewIntVar
+        check = self.control.check if self.control is not None else None
         for j in range(low.n_cols):
+            if check is not None and j % _CHECK_EVERY == 0:
+                check()
             if not used[j]:
                 self.mag.append(0)
                 self.x.append(new(0, 0, f"x{j}"))  # its value is set after the solve
@@ -218,7 +236,10 @@ class _Builder:
         val = np.asarray(low.a_value, dtype=np.float64)
         lo = np.asarray(low.row_lo, float)
         hi = np.asarray(low.row_hi, float)
-        for i in range(low.n_rows) if subset is None else sorted(subset):
+        check = self.control.check if self.control is not None else None
+        for n, i in enumerate(range(low.n_rows) if subset is None else sorted(subset)):
+            if check is not None and n % _CHECK_EVERY == 0:
+                check()
             s, e = int(start[i]), int(start[i + 1])
             if s == e:
                 ok = (not math.isfinite(lo[i]) or lo[i] <= 1e-9) and (
@@ -405,53 +426,76 @@ def _row_where(low: Lowered, i: int) -> dict[str, Any]:
 
 def solve_cpsat(
     lowered: Lowered,
+    control: SolveControl | None = None,
+    *,
     time_limit: float | None = None,
     threads: int | None = None,
     options: dict[str, Any] | None = None,
 ) -> Solution:
-    """Solve a lowered integer model with CP-SAT.
+    """Solve a lowered integer model with CP-SAT under the backend contract (`contract.py`).
 
-    Status: OPTIMAL → optimal (for a feasibility model: a feasible point was found), FEASIBLE →
-    feasible (limit hit with an incumbent), INFEASIBLE → infeasible, UNKNOWN → time_limit,
-    MODEL_INVALID → error with CP-SAT's validation message. `options` are CP-SAT parameters by
-    name (`{"random_seed": 1}`); a wrong name raises ValueError."""
+    The CpModel is built directly from the arrays, inside the budget of `control` (default: a new
+    one with `time_limit`, None meaning the default limit). Status: OPTIMAL → optimal (for a
+    feasibility model: a feasible point was found), INFEASIBLE → infeasible, stopped by the
+    budget → `time_limit`, by a stop request → `interrupted` (both with the incumbent when
+    there is one), FEASIBLE at a limit set in `options` → feasible, MODEL_INVALID → error with
+    CP-SAT's validation message. Progress: incumbent and bound from the solution and bound
+    callbacks. `options` are CP-SAT parameters by name (`{"random_seed": 1}`); a wrong name
+    raises ValueError."""
+    control = as_control(control, time_limit, "cpsat")
+    return control.run(lambda: _solve_cpsat(lowered, control, threads, options))
+
+
+def _solve_cpsat(lowered: Lowered, control: SolveControl, threads: int | None,
+                 options: dict[str, Any] | None) -> Solution:
     t0 = time.perf_counter()
-    b = _Builder(lowered)
-    b.columns()
-    b.rows()
-    for c in lowered.cp_constraints:
-        b.cp_constraint(c)
-    den = b.objective()
+    control.update(phase="building the model")
+    try:
+        b = _Builder(lowered, control)
+        b.columns()
+        b.rows()
+        for c in lowered.cp_constraints:
+            b.cp_constraint(c)
+        den = b.objective()
+        control.check()
+    except SolveStopped:
+        status = limit_status(control, has_point=False, timed_out=True)
+        return Solution(status=status, solver="cpsat", wall_time=time.perf_counter() - t0,
+                        message=stop_message(status, control, "CP-SAT", False)
+                        + " (while the CP-SAT model was being built)")
     cp = b.cp
     solver = cp.CpSolver()
     p = solver.parameters
-    if time_limit is not None:
-        p.max_time_in_seconds = float(time_limit)
     if threads:
         p.num_workers = int(threads)
     for k, v in (options or {}).items():
         if not hasattr(p, k):
             raise ValueError(f"CP-SAT has no parameter {k!r} (see ortools sat_parameters.proto)")
         setattr(p, k, v.item() if isinstance(v, np.generic) else v)
-    status = solver.Solve(b.m)
-    sol = Solution(status=Status.ERROR, solver="cpsat", solve_time=float(solver.WallTime()))
     feas = lowered.sense == "feasibility"
+    offset = float(lowered.obj_offset)
+    status = run_cpsat(solver, b.m, control, den=den, offset=offset, feasibility=feas)
+    sol = Solution(status=Status.ERROR, solver="cpsat", solve_time=float(solver.WallTime()))
+    left = control.remaining()
+    timed_out = left is not None and left < 0.1
     if status == cp.OPTIMAL or (status == cp.FEASIBLE and feas):
         sol.status = Status.OPTIMAL
     elif status == cp.FEASIBLE:
-        sol.status = Status.FEASIBLE
-        sol.message = "CP-SAT stopped at a limit with a feasible point (optimality not proven)"
+        sol.status = limit_status(control, has_point=True, timed_out=timed_out)
+        sol.message = (stop_message(sol.status, control, "CP-SAT", True)
+                       if sol.status != Status.FEASIBLE else
+                       "CP-SAT stopped at a limit with a feasible point (optimality not proven)")
     elif status == cp.INFEASIBLE:
         sol.status = Status.INFEASIBLE
     elif status == cp.UNKNOWN:
-        sol.status = Status.TIME_LIMIT
-        sol.message = "CP-SAT stopped at a limit before finding a feasible point"
+        sol.status = limit_status(control, has_point=False, timed_out=True)
+        sol.message = stop_message(sol.status, control, "CP-SAT", False)
     else:
         sol.status = Status.ERROR
         msg = b.m.Validate() or solver.StatusName(status)
         sol.message = f"CP-SAT rejected the model: {msg}"
-    if sol.ok:
-        x = np.array([solver.Value(v) for v in b.x], dtype=np.float64)
+    if status in (cp.OPTIMAL, cp.FEASIBLE):
+        x = np.fromiter((solver.Value(v) for v in b.x), dtype=np.float64, count=len(b.x))
         if len(b.unused):  # unused variables take the value nearest 0 within their bounds
             lb = np.asarray(lowered.col_lb, float)[b.unused]
             ub = np.asarray(lowered.col_ub, float)[b.unused]
@@ -459,17 +503,50 @@ def solve_cpsat(
             ints = np.asarray(lowered.integrality)[b.unused] != 0
             v[ints] = np.clip(np.ceil(v[ints]), lb[ints], ub[ints])
             x[b.unused] = v
-        sol.values = col_values(lowered, x)
+        sol.values = BlockValues(lowered.cols, x, block_keys)
         sol.objective = 0.0 if feas else _objective(lowered, x)
         if not feas:
-            bound = solver.BestObjectiveBound() / den + float(lowered.obj_offset)
-            sol.best_bound = float(bound)
+            sol.best_bound = float(solver.BestObjectiveBound() / den + offset)
             if sol.status == Status.OPTIMAL:
                 sol.best_bound = sol.objective
-            obj = sol.objective
-            sol.gap = abs(obj - sol.best_bound) / max(abs(obj), 1e-9) if obj is not None else None
+            sol.gap = relative_gap(sol.objective, sol.best_bound)
+    elif sol.stopped and not feas and math.isfinite(solver.BestObjectiveBound()):
+        sol.best_bound = float(solver.BestObjectiveBound() / den + offset)
     sol.wall_time = time.perf_counter() - t0
     return sol
+
+
+def run_cpsat(solver: Any, model: Any, control: SolveControl, *, den: float = 1,
+              offset: float = 0.0, feasibility: bool = False) -> Any:
+    """`solver.Solve(model)` under the backend contract (call it inside `control.run`): the time
+    limit is what is left of the budget, progress goes to `control` (objective values divided by
+    `den` plus `offset`: the model's own terms), a stop request ends the search (StopSearch),
+    and CP-SAT's own SIGINT handler stays off — Ctrl-C is the waiting thread's (it would replace
+    Python's handler and can outlive the solve: std::bad_function_call)."""
+    from ortools.sat.python import cp_model
+
+    p = solver.parameters
+    p.catch_sigint_signal = False
+    left = control.remaining()
+    if left is not None:
+        p.max_time_in_seconds = max(min(left, p.max_time_in_seconds), 1e-3)
+
+    class Watcher(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            if feasibility:
+                control.update(phase="search", incumbent=0.0)
+            else:
+                control.update(phase="search", incumbent=self.ObjectiveValue() / den + offset,
+                               bound=self.BestObjectiveBound() / den + offset,
+                               nodes=int(self.NumBranches()))
+            if control.stop_reason is not None:
+                self.StopSearch()
+
+    if hasattr(solver, "best_bound_callback") and not feasibility:
+        solver.best_bound_callback = lambda bound: control.update(bound=bound / den + offset)
+    control.on_stop(solver.StopSearch)  # re-sent by the waiting thread until the search ends
+    control.update(phase="presolve")
+    return solver.Solve(model, Watcher())
 
 
 def _objective(lowered: Lowered, x: np.ndarray) -> float:
@@ -493,6 +570,7 @@ def cpsat_infeasible(
     for k in sorted(cps):
         b.cp_constraint(lowered.cp_constraints[k])
     solver = b.cp.CpSolver()
+    solver.parameters.catch_sigint_signal = False
     solver.parameters.max_time_in_seconds = max(float(time_limit), 0.01)
     if threads:
         solver.parameters.num_workers = int(threads)

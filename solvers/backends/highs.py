@@ -29,15 +29,17 @@ from ..diagnostics import Diagnostic, Location, ModelError, error
 from ..lowered import Lowered
 from ..solution import Solution, Status
 from .common import (
+    BlockValues,
     all_col_labels,
     all_row_labels,
+    block_keys,
     col_key,
-    col_values,
+    row_block_keys,
     row_group,
     row_key,
-    row_values,
     unique_names,
 )
+from .contract import SolveControl, as_control, limit_status, stop_message
 
 # HiGHS's own numeric limits (options large_matrix_value, infinite_bound / infinite_cost,
 # small_matrix_value): beyond them a value is refused, read as infinite, or dropped — so
@@ -271,10 +273,8 @@ def _pass_names(h: Any, lowered: Lowered) -> None:
         h.passRowName(i, s)
 
 
-def _set_options(h: Any, time_limit: float | None, options: dict[str, Any] | None) -> None:
+def _set_options(h: Any, options: dict[str, Any] | None) -> None:
     hp = _hp()
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
     for k, v in (options or {}).items():
         if isinstance(v, np.generic):
             v = v.item()
@@ -296,21 +296,67 @@ _LIMITS = ("kTimeLimit", "kIterationLimit", "kSolutionLimit", "kInterrupt", "kHi
            "kObjectiveBound", "kObjectiveTarget", "kUnknown")
 
 
+def _finite(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) and abs(x) < 1e300 else None
+
+
+def run_highs(h: Any, control: SolveControl) -> Any:
+    """`h.run()` under the backend contract (call it inside `control.run`): HiGHS's time limit
+    is what is left of the budget, and its interrupt callbacks report progress to `control` and
+    stop the run within a fraction of a second once a stop is requested (Ctrl-C, `stop_all`,
+    the deadline watchdog)."""
+    hp = _hp()
+    left = control.remaining()
+    if left is not None:
+        h.setOptionValue("time_limit", max(left, 1e-3))
+    cb = hp.cb
+    T = cb.HighsCallbackType
+    mip, simplex, ipm = int(T.kCallbackMipInterrupt), int(T.kCallbackSimplexInterrupt), int(
+        T.kCallbackIpmInterrupt)
+
+    def callback(kind: Any, message: str, out: Any, data_in: Any, user: Any) -> None:
+        k = int(kind)
+        if k == mip:
+            control.update(phase="branch and bound", incumbent=_finite(out.mip_primal_bound),
+                           bound=_finite(out.mip_dual_bound), nodes=int(out.mip_node_count))
+        elif k == simplex:
+            control.update(phase="simplex", iterations=int(out.simplex_iteration_count))
+        elif k == ipm:
+            control.update(phase="interior point", iterations=int(out.ipm_iteration_count))
+        if control.stop_reason is not None and data_in is not None:
+            data_in.user_interrupt = True
+
+    control.update(phase="presolve")
+    h.setCallback(callback, None)
+    for kind in (T.kCallbackMipInterrupt, T.kCallbackSimplexInterrupt, T.kCallbackIpmInterrupt):
+        h.startCallback(kind)
+    try:
+        return h.run()
+    finally:
+        h.setCallback(None, None)
+
+
 def solve_highs(
     lowered: Lowered,
+    control: SolveControl | None = None,
+    *,
     time_limit: float | None = None,
     threads: int | None = None,
     options: dict[str, Any] | None = None,
     duals: bool = True,
 ) -> Solution:
-    """Solve a lowered LP/MILP/QP with HiGHS.
+    """Solve a lowered LP/MILP/QP with HiGHS under the backend contract (`contract.py`).
 
-    Status: optimal / infeasible / unbounded ("unbounded or infeasible" is resolved by re-solving
-    without presolve, then by a zero-objective feasibility solve); a time or other limit gives
-    `feasible` with an incumbent, else `time_limit`; load/solve failures give `error`.
-    `options` are HiGHS options by name (a wrong name raises ValueError). `duals=False` skips
-    the LP duals and reduced costs (at 10^6 columns their dicts cost about half a second)."""
-    hp = _hp()
+    `control` carries the budget, progress and stop request (default: a new one with
+    `time_limit`, None meaning the default limit). Status: optimal / infeasible / unbounded
+    ("unbounded or infeasible" is resolved by re-solving without presolve, then by a
+    zero-objective feasibility solve, within the same budget); `time_limit` / `interrupted`
+    with the incumbent when there is one; `feasible` at a work limit set in `options`; load or
+    solve failures give `error`. `options` are HiGHS options by name (a wrong name raises
+    ValueError). `duals=False` skips the LP duals and reduced costs. Values come back as arrays
+    (`BlockValues`: per-variable dicts are built only when asked for)."""
+    control = as_control(control, time_limit, "highs")
     if lowered.cp_constraints:
         kinds = sorted({c.kind for c in lowered.cp_constraints})
         raise ModelError(error(
@@ -318,22 +364,31 @@ def solve_highs(
             f"(first: {lowered.cp_constraints[0].name})",
             hint="use backend='cpsat'", section="constraints", item=lowered.cp_constraints[0].name,
         ))
+    return control.run(lambda: _solve_highs(lowered, control, threads, options, duals))
+
+
+def _solve_highs(lowered: Lowered, control: SolveControl, threads: int | None,
+                 options: dict[str, Any] | None, duals: bool) -> Solution:
+    hp = _hp()
     t0 = time.perf_counter()
     h = build_highs(lowered, threads=threads)
-    _set_options(h, time_limit, options)
+    _set_options(h, options)
     is_mip = bool(np.any((np.asarray(lowered.integrality) != 0) & lowered.used_columns()))
-    run_status = h.run()
+    if control.expired() or control.stop_reason is not None:
+        return _not_started(control, t0)
+    run_status = run_highs(h, control)
     ms = h.getModelStatus()
     solve_time = h.getRunTime()
     message = ""
     MS = hp.HighsModelStatus
 
-    if ms == MS.kUnboundedOrInfeasible:
-        ms, extra = _resolve_unbounded_or_infeasible(h, lowered, time_limit, threads, options)
+    if ms == MS.kUnboundedOrInfeasible and control.stop_reason is None:
+        ms, extra = _resolve_unbounded_or_infeasible(h, lowered, control, threads)
         solve_time += extra
     info = h.getInfo()
     sol = Solution(status=Status.ERROR, solver="highs", solve_time=solve_time)
     name = ms.name if hasattr(ms, "name") else str(ms)
+    has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
     if ms == MS.kOptimal:
         sol.status = Status.OPTIMAL
     elif ms == MS.kInfeasible:
@@ -343,55 +398,74 @@ def solve_highs(
     elif ms == MS.kModelEmpty:
         sol.status = Status.OPTIMAL
     elif name in _LIMITS:
-        has_point = info.primal_solution_status == 2  # kSolutionStatusFeasible
-        sol.status = Status.FEASIBLE if has_point else Status.TIME_LIMIT
-        message = f"HiGHS stopped: {h.modelStatusToString(ms)}"
+        sol.status = limit_status(control, has_point=has_point, timed_out=ms == MS.kTimeLimit)
+        message = (stop_message(sol.status, control, "HiGHS", has_point)
+                   if sol.status != Status.FEASIBLE else
+                   f"HiGHS stopped: {h.modelStatusToString(ms)}")
     else:
         sol.status = Status.ERROR
         message = f"HiGHS failed: {h.modelStatusToString(ms)} (run status {run_status})"
     sol.message = message
 
-    if sol.status in (Status.OPTIMAL, Status.FEASIBLE):
+    if sol.ok or (sol.stopped and has_point):
+        # the solution stays HiGHS's vectors until someone reads it: each list → array
+        # conversion happens on first use (values, duals, slacks), names only when asked for
+        # (the functions hold HiGHS's solution and small arrays, never the lowered model)
         s = h.getSolution()
-        x = np.array(s.col_value, dtype=np.float64)
-        if ms == MS.kModelEmpty or len(x) != lowered.n_cols:
-            x = _empty_point(lowered)
-        ints = np.asarray(lowered.integrality) != 0
-        if ints.any():
-            x = np.where(ints, np.round(x), x)
-        x = x + 0.0  # -0.0 (HiGHS, or rounding -0.3) reads as 0.0
-        col_keys: dict[int, list[Any]] = {}
-        row_keys: dict[int, list[Any]] = {}
-        sol.values = col_values(lowered, x, col_keys)
+        empty = ms == MS.kModelEmpty
+        if empty or not s.value_valid:
+            point = _empty_point(lowered) + 0.0
+            sol.values = BlockValues(lowered.cols, point, block_keys)
+        else:
+            ints = np.flatnonzero(np.asarray(lowered.integrality) != 0)
+            sol.values = BlockValues(lowered.cols, lambda: _primal(s, ints), block_keys)
         if lowered.sense == "feasibility":
             sol.objective = 0.0
-        elif ms == MS.kModelEmpty:
+        elif empty:
             sol.objective = float(lowered.obj_offset)
         else:
             sol.objective = float(info.objective_function_value)
         if is_mip:
-            bound = float(info.mip_dual_bound)
-            sol.best_bound = bound if math.isfinite(bound) else None
+            sol.best_bound = _finite(info.mip_dual_bound)
             gap = float(info.mip_gap)
             sol.gap = gap if math.isfinite(gap) and gap >= 0 else None
             if sol.status == Status.OPTIMAL and sol.best_bound is None:
                 sol.best_bound, sol.gap = sol.objective, 0.0
-        with_duals = duals and not is_mip and s.dual_valid and lowered.sense != "feasibility"
-        if lowered.n_rows:
-            act = np.array(s.row_value, dtype=np.float64)
-            if len(act) == lowered.n_rows:
-                lo = np.asarray(lowered.row_lo, float)
-                sol.slacks = row_values(lowered, _slacks(act, lo, np.asarray(lowered.row_hi, float)),
-                                        row_keys)
+        with_duals = (duals and not is_mip and sol.ok and s.dual_valid
+                      and lowered.sense != "feasibility")
+        if lowered.n_rows and not empty and s.value_valid:
+            lo, hi = np.asarray(lowered.row_lo, float), np.asarray(lowered.row_hi, float)
+            sol.slacks = BlockValues(lowered.rows, lambda: _slacks(
+                np.asarray(s.row_value, dtype=np.float64), lo, hi), row_block_keys)
             if with_duals:
-                sol.duals = row_values(lowered, np.array(s.row_dual, dtype=np.float64), row_keys)
+                sol.duals = BlockValues(lowered.rows, lambda: np.asarray(s.row_dual, np.float64),
+                                        row_block_keys)
         if with_duals:
-            sol.reduced_costs = col_values(lowered, np.array(s.col_dual, dtype=np.float64),
-                                           col_keys)
+            sol.reduced_costs = BlockValues(lowered.cols, lambda: np.asarray(s.col_dual, np.float64)
+                                            + 0.0, block_keys)
+    elif sol.stopped and is_mip:
+        sol.best_bound = _finite(info.mip_dual_bound)
     elif sol.status == Status.UNBOUNDED:
         sol.unbounded_variables = unbounded_columns(h, lowered)
     sol.wall_time = time.perf_counter() - t0
     return sol
+
+
+def _primal(s: Any, ints: np.ndarray) -> np.ndarray:
+    """HiGHS's primal point as an array: integer columns (`ints`) rounded, -0.0 read as 0.0."""
+    x = np.asarray(s.col_value, dtype=np.float64)
+    if len(ints):
+        x[ints] = np.round(x[ints])
+    x += 0.0
+    return x
+
+
+def _not_started(control: SolveControl, t0: float) -> Solution:
+    """The budget was spent (or a stop requested) before the solver could start."""
+    status = limit_status(control, has_point=False, timed_out=True)
+    return Solution(status=status, solver="highs", wall_time=time.perf_counter() - t0,
+                    message=stop_message(status, control, "HiGHS", False)
+                    + " (before the solver started)")
 
 
 def _empty_point(lowered: Lowered) -> np.ndarray:
@@ -402,28 +476,32 @@ def _empty_point(lowered: Lowered) -> np.ndarray:
 
 
 def _resolve_unbounded_or_infeasible(
-    h: Any, lowered: Lowered, time_limit: float | None, threads: int | None,
-    options: dict[str, Any] | None,
+    h: Any, lowered: Lowered, control: SolveControl, threads: int | None,
 ) -> tuple[Any, float]:
-    """Turn HiGHS's "unbounded or infeasible" into one of the two; returns (status, extra time)."""
+    """Turn HiGHS's "unbounded or infeasible" into one of the two; returns (status, extra time).
+    Both re-solves run within what is left of the budget; a stop leaves the question open."""
     hp = _hp()
     MS = hp.HighsModelStatus
     h.setOptionValue("presolve", "off")
     h.clearSolver()
-    h.run()
+    run_highs(h, control)
     extra = h.getRunTime()
     ms = h.getModelStatus()
-    if ms in (MS.kUnboundedOrInfeasible, MS.kUnbounded) and not _is_feasible(
-        lowered, time_limit, threads
-    ):
-        return MS.kInfeasible, extra
+    if control.stop_reason is not None:
+        return ms, extra
+    if ms in (MS.kUnboundedOrInfeasible, MS.kUnbounded):
+        feasible = _is_feasible(lowered, control, threads)
+        if feasible is False:
+            return MS.kInfeasible, extra
+        if feasible is None:
+            return MS.kTimeLimit, extra
     if ms == MS.kUnboundedOrInfeasible:
         return MS.kUnbounded, extra
     return ms, extra
 
 
-def _is_feasible(lowered: Lowered, time_limit: float | None, threads: int | None) -> bool:
-    """Feasibility of the constraints alone (zero objective)."""
+def _is_feasible(lowered: Lowered, control: SolveControl, threads: int | None) -> bool | None:
+    """Feasibility of the constraints alone (zero objective); None when not decided in time."""
     hp = _hp()
     h = build_highs(lowered, threads=threads)
     h.changeColsCost(lowered.n_cols, np.arange(lowered.n_cols, dtype=np.int32),
@@ -432,10 +510,13 @@ def _is_feasible(lowered: Lowered, time_limit: float | None, threads: int | None
         h.passHessian(lowered.n_cols, 0, int(hp.HessianFormat.kTriangular),
                       np.zeros(lowered.n_cols + 1, dtype=np.int32), np.zeros(0, np.int32),
                       np.zeros(0))
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
-    h.run()
-    return h.getModelStatus() == hp.HighsModelStatus.kOptimal
+    run_highs(h, control)
+    ms = h.getModelStatus()
+    if ms == hp.HighsModelStatus.kOptimal:
+        return True
+    if ms in (hp.HighsModelStatus.kInfeasible, hp.HighsModelStatus.kUnboundedOrInfeasible):
+        return False
+    return None
 
 
 def unbounded_columns(h: Any, lowered: Lowered, limit: int = 50) -> list[str]:
