@@ -116,8 +116,10 @@ def child_formalize(folder: Path) -> dict:
     low = lower(model, target="highs")
     low_t = time.perf_counter()
     sol = solve_highs(low)
+    x = sol.values.array("ship")  # the values in hand as an array; names are resolved on demand
     t1 = time.perf_counter()
     assert sol.status.value == "optimal", sol.message
+    assert len(x) == low.n_cols
     return {"wall": t1 - t0, "highs": sol.solve_time, "objective": sol.objective,
             "base_mb": base, "stages": {"load": inst_t - t0, "lower": low_t - inst_t,
                                         "solve+results": t1 - low_t}}

@@ -693,7 +693,17 @@ def _map_positions(col: Any, s: SetData) -> np.ndarray:
             return pos
     if arr.dtype.kind in "iu":
         return np.fromiter((s.pos.get(int(x), -1) for x in arr), dtype=np.int64, count=len(arr))
-    # strings (or mixed objects): factorize then map the uniques
+    # strings (or mixed objects): factorize then map the uniques — by hashing (pandas, O(n))
+    # for long columns, else by sorting
+    if len(arr) >= 10_000:
+        try:
+            import pandas as pd
+        except ImportError:
+            pd = None
+        if pd is not None:
+            inv, uniq = pd.factorize(arr.astype(object), use_na_sentinel=True)
+            umap = np.array([s.pos.get(_elem(str(u)), -1) for u in uniq] + [-1], dtype=np.int64)
+            return umap[inv]  # a missing value (code -1) maps to the trailing -1
     uniq, inv = np.unique(arr.astype(str), return_inverse=True)
     umap = np.array([s.pos.get(_elem(u), -1) for u in uniq], dtype=np.int64)
     return umap[inv]

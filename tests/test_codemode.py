@@ -105,7 +105,7 @@ def test_pulp_knapsack_brute_force_optimum():
 
 def test_cpsat_all_different_puzzle():
     sol, run = solve_code(CPSAT_SEND_MORE, timeout=20)
-    assert run.ok and run.library == "cpsat" and run.model_format == "cpsat-pb"
+    assert run.ok and run.library == "cpsat" and run.model_format == "cpsat-text"
     assert sol.status is Status.OPTIMAL and sol.solver == "cp-sat"
     digits = {k: int(v[()]) for k, v in sol.values.items()}
     assert digits == {"S": 9, "E": 5, "N": 6, "D": 7, "M": 1, "O": 0, "R": 8, "Y": 2}

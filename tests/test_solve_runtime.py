@@ -398,3 +398,35 @@ def test_cli_ctrl_c_stops_within_two_seconds_with_the_incumbent(hard_files) -> N
     text = " ".join(out.split())
     assert "interrupted" in text and re.search(r"objective = \d", text) and "gap" in text
     assert "Traceback" not in "".join(lines)
+
+
+# --------------------------------------------------------------------------- code mode
+
+CPSAT_SPLIT = """
+from ortools.sat.python import cp_model
+a = [[81, 8, 17, 23, 18, 80, 86, 58, 3, 9, 33, 43, 62, 47, 26, 15, 69, 73, 3, 11, 45, 39, 88, 51, 42, 43, 66, 58, 17, 73, 75, 95, 78, 28, 31, 64, 65, 69, 86, 29], [93, 0, 7, 97, 94, 29, 13, 31, 4, 89, 66, 58, 24, 47, 19, 77, 47, 3, 25, 70, 51, 37, 25, 9, 60, 66, 52, 93, 92, 20, 60, 63, 24, 29, 48, 74, 29, 72, 65, 21], [38, 82, 84, 65, 0, 68, 22, 82, 91, 42, 95, 75, 32, 87, 38, 10, 59, 84, 65, 39, 90, 47, 38, 14, 21, 69, 79, 29, 62, 87, 14, 27, 52, 56, 39, 39, 12, 61, 93, 19], [79, 18, 4, 74, 18, 75, 33, 56, 94, 92, 47, 20, 25, 85, 58, 16, 88, 96, 96, 62, 97, 60, 50, 97, 60, 78, 33, 78, 97, 5, 53, 36, 5, 8, 26, 19, 71, 21, 62, 85], [49, 12, 6, 29, 41, 49, 30, 84, 56, 96, 93, 70, 2, 21, 74, 54, 94, 70, 81, 5, 29, 67, 63, 36, 15, 58, 8, 66, 80, 66, 6, 52, 30, 55, 68, 19, 3, 49, 61, 12]]
+m, n = 5, 40
+model = cp_model.CpModel()
+x = [model.new_bool_var(f"x{j}") for j in range(n)]
+dev = []
+for i in range(m):
+    b = sum(a[i]) // 2
+    over = model.new_int_var(0, sum(a[i]), f"over{i}")
+    under = model.new_int_var(0, sum(a[i]), f"under{i}")
+    model.add(sum(a[i][j] * x[j] for j in range(n)) + under - over == b)
+    dev += [over, under]
+model.minimize(sum(dev))
+"""
+
+
+def test_code_mode_cpsat_follows_the_contract() -> None:
+    """A harvested CP-SAT model (text format, parsed by CP-SAT itself) under the time limit:
+    `time_limit` with the incumbent; its objective is the sum of the deviations it reports."""
+    from formalize.codemode import solve_code
+
+    sol, run = solve_code(CPSAT_SPLIT, time_limit=2.0, timeout=30)
+    assert run.ok and run.model_format == "cpsat-text", run.diagnostics
+    assert sol.status == Status.TIME_LIMIT and sol.has_solution, sol.message
+    dev = sum(v[()] for k, v in sol.values.items() if k.startswith(("over", "under")))
+    assert sol.objective == pytest.approx(dev)
+    assert sol.best_bound is not None and sol.best_bound <= sol.objective

@@ -366,13 +366,13 @@ def _export(model: object, workdir: str, libs: dict[str, object]) -> dict:
         problem = cmh.CpSatHelper.validate_model(model.proto)
         if problem:
             raise ValueError(f"invalid CP-SAT model: {problem}")
-        path = os.path.join(workdir, "model.pb")
+        path = os.path.join(workdir, "model.pbtxt")  # text: the parent parses it in C++
         if not model.export_to_file(path):
             raise OSError("CP-SAT could not write the model")
         return {
             "library": "cpsat",
-            "format": "cpsat-pb",
-            "file": "model.pb",
+            "format": "cpsat-text",
+            "file": "model.pbtxt",
             "names": {},
             "internal": [],
             "objective_offset": 0.0,

@@ -67,7 +67,7 @@ class CodeRun:
     returncode: int | None = None
     wall_time: float = 0.0
     library: str | None = None  # "pyomo" | "pulp" | "cpsat"
-    model_format: str | None = None  # "lp" | "cpsat-pb"
+    model_format: str | None = None  # "lp" | "cpsat-text"
     model_data: bytes | None = None
     names: dict[str, tuple[str, tuple]] = field(default_factory=dict)  # column -> (var, index)
     internal_columns: list[str] = field(default_factory=list)  # helper columns, not user variables
