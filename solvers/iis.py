@@ -11,6 +11,7 @@ already infeasible. The work is capped by a time limit; a filter cut short is re
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .backends.common import _norm_key, col_label, label, row_group, row_key, row_label
+from .backends.contract import SolveControl
 from .lowered import Lowered
 
 
@@ -38,20 +40,23 @@ def find_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = N
     return compute_iis(lowered, time_limit=time_limit, threads=threads).rows
 
 
-def compute_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = None) -> IIS:
-    """An irreducible infeasible subset of an infeasible lowered model, within `time_limit` s."""
+def compute_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = None,
+                control: SolveControl | None = None) -> IIS:
+    """An irreducible infeasible subset of an infeasible lowered model, within `time_limit` s.
+    With a `control` (run this inside `control.run`), a stop request (Ctrl-C) ends the search
+    early: the set found so far conflicts but may not be minimal."""
     deadline = time.perf_counter() + max(float(time_limit), 0.1)
     bad = _conflicting_bounds(lowered)
     if bad:
         return IIS(rows=[], bounds=bad, method="bounds")
     is_mip = bool(np.any(np.asarray(lowered.integrality) != 0))
     start_rows: list[int] | None = None
-    res = _highs_iis(lowered, deadline, threads)
+    res = _highs_iis(lowered, deadline, threads, control)
     if res is not None:
         if not is_mip:
             return res
         start_rows = res.row_indices  # the relaxation's conflict: a MILP-infeasible start set
-    return _deletion_filter(lowered, deadline, threads, start_rows)
+    return _deletion_filter(lowered, deadline, threads, start_rows, control)
 
 
 def _feasibility_copy(lowered: Lowered, relax: bool) -> Lowered:
@@ -101,9 +106,10 @@ def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _highs_iis(lowered: Lowered, deadline: float, threads: int | None) -> IIS | None:
+def _highs_iis(lowered: Lowered, deadline: float, threads: int | None,
+               control: SolveControl | None = None) -> IIS | None:
     """HiGHS's IIS of the (relaxed) LP, or None when HiGHS cannot give one."""
-    from .backends.highs import _hp, build_highs
+    from .backends.highs import _hp, build_highs, watching
 
     hp = _hp()
     if lowered.n_rows == 0:
@@ -113,8 +119,11 @@ def _highs_iis(lowered: Lowered, deadline: float, threads: int | None) -> IIS | 
     h.setOptionValue("iis_time_limit", max(deadline - time.perf_counter(), 0.05))
     h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.05))
     try:
-        st, iis = h.getIis()
+        with watching(h, control) if control is not None else contextlib.nullcontext():
+            st, iis = h.getIis()
     except Exception:  # HiGHS IIS is best effort: fall back to the filter
+        return None
+    if control is not None and control.stop_reason is not None:
         return None
     if st == hp.HighsStatus.kError or not iis.valid_:
         return None
@@ -141,7 +150,8 @@ def _highs_iis(lowered: Lowered, deadline: float, threads: int | None) -> IIS | 
 
 
 def _filter(
-    items: list[Any], group_of: Any, test: Any, deadline: float
+    items: list[Any], group_of: Any, test: Any, deadline: float,
+    control: SolveControl | None = None,
 ) -> tuple[list[Any], bool]:
     """Deletion filter: drop groups, then single items, whenever the rest stays infeasible.
 
@@ -157,7 +167,7 @@ def _filter(
     for phase in phases:
         chunks = phase if phase is not None else [[it] for it in active]
         for chunk in chunks:
-            if time.perf_counter() >= deadline:
+            if time.perf_counter() >= deadline or (control is not None and control.stop_reason):
                 return active, False
             drop = set(chunk)
             rest = [it for it in active if it not in drop]
@@ -173,10 +183,11 @@ def _filter(
 
 
 def _deletion_filter(
-    lowered: Lowered, deadline: float, threads: int | None, start_rows: list[int] | None
+    lowered: Lowered, deadline: float, threads: int | None, start_rows: list[int] | None,
+    control: SolveControl | None = None,
 ) -> IIS:
     """Deletion filter over the rows with HiGHS (LP or MILP, zero objective)."""
-    from .backends.highs import _hp, build_highs
+    from .backends.highs import _hp, build_highs, watching
 
     hp = _hp()
     MS = hp.HighsModelStatus
@@ -203,7 +214,8 @@ def _deletion_filter(
         if left <= 0:
             return None
         h.setOptionValue("time_limit", left)
-        h.run()
+        with watching(h, control) if control is not None else contextlib.nullcontext():
+            h.run()
         ms = h.getModelStatus()
         if ms == MS.kInfeasible:
             return True
@@ -219,15 +231,17 @@ def _deletion_filter(
         b = row_group(lowered, i)
         return id(b) if b is not None else -1 - i
 
-    rows, complete = _filter(items, group_of, test, deadline)
+    rows, complete = _filter(items, group_of, test, deadline, control)
     return IIS(
         rows=_dedupe([_row_name(lowered, i) for i in rows]), method="deletion-filter",
         complete=complete, row_indices=rows,
     )
 
 
-def cpsat_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = None) -> IIS:
-    """Deletion filter with CP-SAT over rows and CP constraints (for models HiGHS cannot take)."""
+def cpsat_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = None,
+              control: SolveControl | None = None) -> IIS:
+    """Deletion filter with CP-SAT over rows and CP constraints (for models HiGHS cannot take);
+    `control` as in `compute_iis`."""
     from .backends.cpsat import cpsat_infeasible
 
     deadline = time.perf_counter() + max(float(time_limit), 0.1)
@@ -243,7 +257,7 @@ def cpsat_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = 
             return None
         rows = [i for t, i in active if t == "r"]
         cps = [k for t, k in active if t == "c"]
-        return cpsat_infeasible(lowered, rows, cps, left, threads)
+        return cpsat_infeasible(lowered, rows, cps, left, threads, control)
 
     def group_of(it: tuple[str, int]) -> Any:
         t, i = it
@@ -252,7 +266,7 @@ def cpsat_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = 
         b = row_group(lowered, i)
         return ("r", b.name if b is not None else i)
 
-    kept, complete = _filter(items, group_of, test, deadline)
+    kept, complete = _filter(items, group_of, test, deadline, control)
     names = []
     for t, i in kept:
         if t == "r":

@@ -77,11 +77,7 @@ def solve(
         sol = solve_highs(lowered, control, threads=threads, options=options, duals=duals)
     sol.diagnostics = list(lowered.diagnostics) + list(sol.diagnostics)  # e.g. trivial-constraint notes
     if sol.status == Status.INFEASIBLE and iis:
-        try:
-            _fill_iis(sol, lowered, iis_time_limit, threads)
-        except KeyboardInterrupt:
-            sol.message = (sol.message + " " if sol.message else "") + (
-                "(the search for the conflicting constraints was interrupted)")
+        _fill_iis(sol, lowered, iis_time_limit, threads)
     sol.wall_time = control.elapsed()
     return sol
 
@@ -130,13 +126,19 @@ def _disjunctive_integer(m: Any, low: Lowered) -> bool:
 
 
 def _fill_iis(sol: Solution, lowered: Lowered, time_limit: float, threads: int | None) -> None:
+    """The conflicting set, under its own budget; Ctrl-C ends the search with what it has."""
     from .iis import compute_iis, cpsat_iis, describe
 
+    control = SolveControl(time_limit, solver=sol.solver)
     if sol.solver == "cpsat":
-        res = cpsat_iis(lowered, time_limit=time_limit, threads=threads)
+        res = control.run(lambda: cpsat_iis(lowered, time_limit=time_limit, threads=threads,
+                                            control=control))
     else:
-        res = compute_iis(lowered, time_limit=time_limit, threads=threads)
+        res = control.run(lambda: compute_iis(lowered, time_limit=time_limit, threads=threads,
+                                              control=control))
     sol.iis = res.rows
     sol.iis_bounds = res.bounds
     note = f"conflicting set ({res.method}): {describe(res)}"
+    if control.stop_reason == "interrupted":
+        note += " (the search was interrupted)"
     sol.message = (sol.message + " " if sol.message else "") + note

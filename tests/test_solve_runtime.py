@@ -276,6 +276,33 @@ def test_stop_before_the_solver_starts() -> None:
     assert "before the solver started" in sol.message
 
 
+def test_ctrl_c_during_the_conflict_search_keeps_what_it_found() -> None:
+    """400 parity rows 2x − 2y = 1 over integers: each alone is infeasible, the LP relaxation is
+    not, so the deletion filter runs hundreds of MILPs; a stop ends it within a second with a
+    conflicting (not minimal) set."""
+    doc = {"sets": {"I": {"range": [1, 400]}},
+           "variables": {v: {"index": ["I"], "domain": "integer", "lb": 0, "ub": 10} for v in "xy"},
+           "objective": "sum(x[i] for i in I)",
+           "constraints": [{"name": "odd", "forall": "i in I", "expr": "2 * x[i] - 2 * y[i] == 1"}]}
+    at = []
+
+    def stop_the_search() -> None:
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 30:
+            time.sleep(0.02)
+            if any(c.time_limit == 30.0 for c in list(contract._active)):  # the IIS's control
+                time.sleep(0.3)
+                at.append(time.perf_counter())
+                stop_all()
+                return
+
+    threading.Thread(target=stop_the_search, daemon=True).start()
+    sol = solvers.solve(doc, backend="highs", iis_time_limit=30.0)
+    assert sol.status == Status.INFEASIBLE and at and time.perf_counter() - at[0] < 1.5
+    assert "the search was interrupted" in sol.message and "may not be minimal" in sol.message
+    assert sol.iis and 1 < len(sol.iis) < 400 and all(r.startswith("odd[") for r in sol.iis)
+
+
 def test_solution_flags() -> None:
     assert not Solution(Status.TIME_LIMIT).has_solution
     s = Solution(Status.TIME_LIMIT, objective=3.0, values={"x": {(): 3.0}})

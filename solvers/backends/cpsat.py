@@ -495,7 +495,7 @@ def _solve_cpsat(lowered: Lowered, control: SolveControl, threads: int | None,
         msg = b.m.Validate() or solver.StatusName(status)
         sol.message = f"CP-SAT rejected the model: {msg}"
     if status in (cp.OPTIMAL, cp.FEASIBLE):
-        x = np.fromiter((solver.Value(v) for v in b.x), dtype=np.float64, count=len(b.x))
+        x = _point(solver, b.x)
         if len(b.unused):  # unused variables take the value nearest 0 within their bounds
             lb = np.asarray(lowered.col_lb, float)[b.unused]
             ub = np.asarray(lowered.col_ub, float)[b.unused]
@@ -514,6 +514,20 @@ def _solve_cpsat(lowered: Lowered, control: SolveControl, threads: int | None,
         sol.best_bound = float(solver.BestObjectiveBound() / den + offset)
     sol.wall_time = time.perf_counter() - t0
     return sol
+
+
+def _point(solver: Any, xs: list[Any]) -> np.ndarray:
+    """The values of the model's first len(xs) variables (the columns, created first) as an array,
+    from the response in one conversion (4x faster than a Value() call per variable)."""
+    if not xs:
+        return np.zeros(0)
+    try:
+        got = np.asarray(solver.response_proto.solution, dtype=np.float64)
+        if len(got) >= len(xs) and xs[0].Index() == 0 and xs[-1].Index() == len(xs) - 1:
+            return got[: len(xs)].copy()
+    except (AttributeError, TypeError):  # an older OR-Tools without response_proto
+        pass
+    return np.fromiter((solver.Value(v) for v in xs), dtype=np.float64, count=len(xs))
 
 
 def run_cpsat(solver: Any, model: Any, control: SolveControl, *, den: float = 1,
@@ -560,21 +574,26 @@ def _objective(lowered: Lowered, x: np.ndarray) -> float:
 
 
 def cpsat_infeasible(
-    lowered: Lowered, rows: Any, cps: Any, time_limit: float, threads: int | None = None
+    lowered: Lowered, rows: Any, cps: Any, time_limit: float, threads: int | None = None,
+    control: SolveControl | None = None,
 ) -> bool | None:
     """Is the subproblem of the given rows and CP constraints (by position) infeasible?
-    True / False, or None when CP-SAT could not decide within the time limit."""
+    True / False, or None when CP-SAT could not decide within the time limit (or `control`
+    asked it to stop)."""
     b = _Builder(lowered)
     b.columns()
     b.rows(rows)
     for k in sorted(cps):
         b.cp_constraint(lowered.cp_constraints[k])
     solver = b.cp.CpSolver()
-    solver.parameters.catch_sigint_signal = False
     solver.parameters.max_time_in_seconds = max(float(time_limit), 0.01)
     if threads:
         solver.parameters.num_workers = int(threads)
-    st = solver.Solve(b.m)
+    if control is not None:
+        st = run_cpsat(solver, b.m, control, feasibility=True)
+    else:
+        solver.parameters.catch_sigint_signal = False
+        st = solver.Solve(b.m)
     if st == b.cp.INFEASIBLE:
         return True
     if st in (b.cp.OPTIMAL, b.cp.FEASIBLE):

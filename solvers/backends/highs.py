@@ -306,11 +306,19 @@ def run_highs(h: Any, control: SolveControl) -> Any:
     is what is left of the budget, and its interrupt callbacks report progress to `control` and
     stop the run within a fraction of a second once a stop is requested (Ctrl-C, `stop_all`,
     the deadline watchdog)."""
-    hp = _hp()
     left = control.remaining()
     if left is not None:
         h.setOptionValue("time_limit", max(left, 1e-3))
-    cb = hp.cb
+    control.update(phase="presolve")
+    with watching(h, control):
+        return h.run()
+
+
+@contextlib.contextmanager
+def watching(h: Any, control: SolveControl) -> Any:
+    """HiGHS's interrupt callbacks (simplex, IPM, MIP) wired to `control` while the block runs:
+    progress numbers go to `control.update`, a requested stop interrupts HiGHS."""
+    cb = _hp().cb
     T = cb.HighsCallbackType
     mip, simplex, ipm = int(T.kCallbackMipInterrupt), int(T.kCallbackSimplexInterrupt), int(
         T.kCallbackIpmInterrupt)
@@ -327,12 +335,11 @@ def run_highs(h: Any, control: SolveControl) -> Any:
         if control.stop_reason is not None and data_in is not None:
             data_in.user_interrupt = True
 
-    control.update(phase="presolve")
     h.setCallback(callback, None)
     for kind in (T.kCallbackMipInterrupt, T.kCallbackSimplexInterrupt, T.kCallbackIpmInterrupt):
         h.startCallback(kind)
     try:
-        return h.run()
+        yield h
     finally:
         h.setCallback(None, None)
 
