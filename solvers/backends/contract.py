@@ -19,7 +19,10 @@ A backend is a function `solve_<name>(lowered, control=None, *, threads=None, op
    `control.on_stop(fn)` (HiGHS: the interrupt callback; CP-SAT: `StopSearch`; SCIP:
    `interruptSolve`) and runs the solver through `control.run(fn)`, which keeps the calling
    thread free: Ctrl-C there (KeyboardInterrupt) becomes `request_stop("interrupted")`, and a
-   solver that overruns its deadline is stopped by the same path ("time_limit").
+   solver that overruns its deadline is stopped by the same path ("time_limit"). The solver call
+   must release the GIL while it works (highspy's `run` and CP-SAT's `Solve` do; pyscipopt:
+   `optimizeNogil()`), and a solver's own SIGINT handler must be off (CP-SAT:
+   `catch_sigint_signal=False`), or Ctrl-C cannot reach the waiting thread.
 4. **Maps its outcome with `limit_status`** when it did not finish: `time_limit` (the budget ran
    out), `interrupted` (a stop was requested), `feasible` (another limit set through solver
    options, with a point). With every status, a feasible point found so far is returned in
