@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -44,17 +45,20 @@ def _key(index: tuple) -> Any:
 
 @dataclass
 class Solution:
-    """What a backend returns. Values are plain dicts: `values["ship"][("seattle", "ny")]`,
-    `values["open"]["seattle"]`, `values["n"][()]` ... scalar variables are keyed by `()`."""
+    """What a backend returns. Values map a variable name to a dict by instance key:
+    `values["ship"][("seattle", "ny")]`, `values["open"]["seattle"]`, `values["n"][()]` ...
+    scalar variables are keyed by `()`. From the backends the mapping is a `BlockValues`: the
+    solver's array, each variable's dict built on first access (`values.array("ship")` gives the
+    numbers without keys); duals, slacks and reduced costs likewise. It pickles as plain dicts."""
 
     status: Status
     objective: float | None = None
-    values: dict[str, dict[Any, float]] = field(default_factory=dict)
+    values: Mapping[str, dict[Any, float]] = field(default_factory=dict)
     best_bound: float | None = None
     gap: float | None = None
-    duals: dict[str, dict[Any, float]] | None = None  # constraint name -> index -> dual (LP)
-    slacks: dict[str, dict[Any, float]] | None = None  # constraint name -> index -> slack
-    reduced_costs: dict[str, dict[Any, float]] | None = None
+    duals: Mapping[str, dict[Any, float]] | None = None  # constraint -> index -> dual (LP)
+    slacks: Mapping[str, dict[Any, float]] | None = None  # constraint -> index -> slack
+    reduced_costs: Mapping[str, dict[Any, float]] | None = None
     solver: str = ""
     solve_time: float = 0.0  # the solver's own run time, seconds
     wall_time: float = 0.0  # wall time of solvers.solve (lowering included), seconds
@@ -86,7 +90,7 @@ class Solution:
         """The value of one variable instance: `sol.value("ship", "seattle", "ny")`."""
         return self.values[name][_key(tuple(index)) if index else ()]
 
-    def assignment(self) -> dict[str, dict[Any, float]]:
+    def assignment(self) -> Mapping[str, dict[Any, float]]:
         """Values in the form `solvers.check` takes."""
         return self.values
 
