@@ -323,7 +323,20 @@ def watching(h: Any, control: SolveControl) -> Any:
     mip, simplex, ipm = int(T.kCallbackMipInterrupt), int(T.kCallbackSimplexInterrupt), int(
         T.kCallbackIpmInterrupt)
 
+    last = [-1.0]
+    clock = time.monotonic
+
     def callback(kind: Any, message: str, out: Any, data_in: Any, user: Any) -> None:
+        # called at every simplex iteration and MIP node: first the stop flag, then at most
+        # one progress update per 50 ms (a few µs per call in all)
+        if control._stop_reason is not None:
+            if data_in is not None:
+                data_in.user_interrupt = True
+            return
+        now = clock()
+        if now - last[0] < 0.05:
+            return
+        last[0] = now
         k = int(kind)
         if k == mip:
             control.update(phase="branch and bound", incumbent=_finite(out.mip_primal_bound),
@@ -332,8 +345,6 @@ def watching(h: Any, control: SolveControl) -> Any:
             control.update(phase="simplex", iterations=int(out.simplex_iteration_count))
         elif k == ipm:
             control.update(phase="interior point", iterations=int(out.ipm_iteration_count))
-        if control.stop_reason is not None and data_in is not None:
-            data_in.user_interrupt = True
 
     h.setCallback(callback, None)
     for kind in (T.kCallbackMipInterrupt, T.kCallbackSimplexInterrupt, T.kCallbackIpmInterrupt):
