@@ -53,6 +53,10 @@ def _outcome(sol: Solution) -> tuple[str, Diagnostic | None]:
     if sol.status == Status.ERROR:
         return "repair", Diagnostic("solve-error", sol.message or "the solver failed",
                                     location=where, hint="check the model")
+    if sol.stopped:  # the time limit or Ctrl-C: said plainly, nothing for the code to repair
+        from formalize.program.pipeline import _stopped_diagnostic
+
+        return "repair", _stopped_diagnostic(sol)
     return "repair", None
 
 
@@ -113,7 +117,8 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
         seen.add(code)
         if not [d for d in diags if d.severity == "error"]:
             progress("solving", "sandboxed run")
-            sol, run = solve_code(code, time_limit=time_limit)
+            sol, run = solve_code(code, time_limit=time_limit,
+                                  progress=lambda p: progress("solver", str(p)))
             diags += run.diagnostics
             if run.ok:
                 step, outcome = _outcome(sol)

@@ -17,7 +17,13 @@ import time
 from typing import Any
 
 from formalize.codemode.sandbox import CodeRun, run_code
-from solvers.backends.contract import SolveControl, as_control, limit_status, stop_message
+from solvers.backends.contract import (
+    ProgressFn,
+    SolveControl,
+    as_control,
+    limit_status,
+    stop_message,
+)
 from solvers.backends.highs import run_highs
 from solvers.diagnostics import Diagnostic, Location
 from solvers.solution import Solution, Status
@@ -207,12 +213,15 @@ def solve_run(
 
 
 def solve_code(
-    src: str, *, time_limit: float | None = None, threads: int | None = None, **run_options: Any
+    src: str, *, time_limit: float | None = None, threads: int | None = None,
+    progress: ProgressFn | None = None, **run_options: Any
 ) -> tuple[Solution, CodeRun]:
-    """Check, run (contained), harvest and solve a code-mode program: the top-level call."""
+    """Check, run (contained), harvest and solve a code-mode program: the top-level call. The
+    time limit (None: the default) counts from the harvest; the program's own run has the
+    sandbox's limits. `progress` gets the solver's `Progress` reports."""
     t0 = time.perf_counter()
     run = run_code(src, **run_options)
-    sol = solve_run(run, time_limit=time_limit, threads=threads)
+    sol = solve_run(run, threads=threads, control=SolveControl(time_limit, progress))
     sol.wall_time = time.perf_counter() - t0
     return sol, run
 
