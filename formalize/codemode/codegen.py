@@ -14,6 +14,7 @@ from formalize.codemode import check_code, solve_code
 from formalize.llm.client import LLMClient, Usage
 from formalize.program import prompts
 from formalize.program.results import Formalization, Progress, Result, Round
+from formalize.program.verifier import stopped_diagnostic
 from solvers import Solution, Status
 from solvers.diagnostics import Diagnostic, Location
 
@@ -54,9 +55,7 @@ def _outcome(sol: Solution) -> tuple[str, Diagnostic | None]:
         return "repair", Diagnostic("solve-error", sol.message or "the solver failed",
                                     location=where, hint="check the model")
     if sol.stopped:  # the time limit or Ctrl-C: said plainly, nothing for the code to repair
-        from formalize.program.pipeline import _stopped_diagnostic
-
-        return "repair", _stopped_diagnostic(sol)
+        return "repair", stopped_diagnostic(sol)
     return "repair", None
 
 

@@ -30,7 +30,14 @@ from formalize.program import answer_schema, prompts
 from formalize.program.answer_schema import to_document
 from formalize.program.context import bullets, data_summaries, iis_text, symbols_summary
 from formalize.program.results import Formalization, Progress, Round, Step
-from formalize.program.verifier import Verdict, is_advice, is_error, solve_verdict, verify_document
+from formalize.program.verifier import (
+    Verdict,
+    is_advice,
+    is_error,
+    solve_verdict,
+    stopped_diagnostic,
+    verify_document,
+)
 from solvers import Model, ModelError, Solution, Status, load_model
 from solvers.diagnostics import Diagnostic, Location
 
@@ -236,7 +243,7 @@ class Program:
         if sol is not None and sol.stopped:
             # the time limit or Ctrl-C: not a fault of the model, and another round would cost
             # another full limit (or ignore the user's Ctrl-C): accept it, said plainly
-            state.diagnostics = diags + [_stopped_diagnostic(sol)]
+            state.diagnostics = diags + [stopped_diagnostic(sol)]
             return None
         if sol is not None and sol.status == Status.INFEASIBLE and _stated_infeasible(state.answer):
             # the LLM kept the model and says the text is contradictory: accept it, said plainly
@@ -360,19 +367,6 @@ def _repeated_diagnostic() -> Diagnostic:
     return Diagnostic("repeated-answer", "this answer repeats an earlier one unchanged",
                       severity="warning", location=Location(section="answer"),
                       hint="the problems listed still hold: change the answer to fix them")
-
-
-def _stopped_diagnostic(sol: Solution) -> Diagnostic:
-    """A solve that hit the time limit or was interrupted is not a fault of the model: say so,
-    with what was found, instead of sending it back for repair."""
-    found = (f"best objective {sol.objective:.10g}" + (f", gap {sol.gap:.2%}" if sol.gap is not None else "")
-             if sol.has_solution and sol.objective is not None else "no feasible solution found yet")
-    what = "reached the time limit" if sol.status == Status.TIME_LIMIT else "was interrupted"
-    return Diagnostic(str(sol.status), f"the solve {what} ({found}); the model was not repaired "
-                      "for it: a stopped solve says nothing against the model", severity="warning",
-                      location=Location(section="model"),
-                      hint="give the solver more time (--time-limit SECONDS, or 'none')"
-                      if sol.status == Status.TIME_LIMIT else "run the solve again to finish it")
 
 
 def _outcome_diagnostic(model: Model, sol: Solution, repairs: int, stated: bool = False) -> Diagnostic:

@@ -100,4 +100,21 @@ def solve_verdict(target: Model | Lowered, backend: str, time_limit: float | Non
     return solvers.solve(target, backend=backend, time_limit=time_limit, progress=report)
 
 
-__all__ = ["ADVICE", "MUST_FIX", "Verdict", "is_advice", "is_error", "solve_verdict", "verify_document"]
+def stopped_diagnostic(sol: Solution) -> Diagnostic:
+    """A solve that hit the time limit or was interrupted is not a fault of the model: say so,
+    with what was found, instead of sending it back for repair."""
+    from solvers import Status
+    from solvers.diagnostics import Location
+
+    found = (f"best objective {sol.objective:.10g}" + (f", gap {sol.gap:.2%}" if sol.gap is not None else "")
+             if sol.has_solution and sol.objective is not None else "no feasible solution found yet")
+    what = "reached the time limit" if sol.status == Status.TIME_LIMIT else "was interrupted"
+    return Diagnostic(str(sol.status), f"the solve {what} ({found}); the model was not repaired "
+                      "for it: a stopped solve says nothing against the model", severity="warning",
+                      location=Location(section="model"),
+                      hint="give the solver more time (--time-limit SECONDS, or 'none')"
+                      if sol.status == Status.TIME_LIMIT else "run the solve again to finish it")
+
+
+__all__ = ["ADVICE", "MUST_FIX", "Verdict", "is_advice", "is_error", "solve_verdict",
+           "stopped_diagnostic", "verify_document"]
