@@ -297,7 +297,8 @@ _LIMITS = ("kTimeLimit", "kIterationLimit", "kSolutionLimit", "kInterrupt", "kHi
 
 
 def _finite(x: float) -> float | None:
-    x = float(x)
+    """A finite number (-0.0 read as 0.0), or None for HiGHS's infinities."""
+    x = float(x) + 0.0
     return x if math.isfinite(x) and abs(x) < 1e300 else None
 
 
