@@ -26,6 +26,7 @@ import pytest
 
 import solvers
 from formalize.cli import main as cli
+from formalize.cli import options as cli_options
 from solvers import Status
 from solvers.backends import contract
 from solvers.backends.common import BlockValues
@@ -95,7 +96,7 @@ def assert_incumbent(sol: Solution, doc: dict) -> None:
 
 def test_default_time_limit_is_configurable(monkeypatch) -> None:
     monkeypatch.delenv(contract.ENV_TIME_LIMIT, raising=False)
-    assert SolveControl().time_limit == DEFAULT_TIME_LIMIT == cli.DEFAULT_TIME_LIMIT == 300
+    assert SolveControl().time_limit == DEFAULT_TIME_LIMIT == cli_options.DEFAULT_TIME_LIMIT == 300
     monkeypatch.setenv(contract.ENV_TIME_LIMIT, "7.5")
     assert SolveControl().time_limit == 7.5
     assert SolveControl(2).time_limit == 2  # the caller's limit wins

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from formalize.cli.main import TIME_LIMIT_HELP, time_limit_arg
+from formalize.cli.options import add_time_limit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="ir mode: read+structure calls, or one call")
     b.add_argument("--samples", type=int, default=1, help="k formalizations per problem with a vote")
     b.add_argument("--max-repairs", type=int, default=3)
-    b.add_argument("--time-limit", default=None, metavar="SECONDS", help=TIME_LIMIT_HELP)
+    add_time_limit(b)
     b.add_argument("--limit", type=int, default=None, help="only the first n problems")
     b.add_argument("--ids", nargs="+", default=None, metavar="ID",
                    help="only these problem ids (full 'nl4opt-cpmpy:17' or bare '17')")
@@ -74,7 +74,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
         concurrency=a.concurrency, tolerance=a.tolerance, out=a.out, resume=a.resume,
         compare=a.compare, path=a.path, version=a.version, agreed_only=a.agreed_only,
         report_dir=a.report, compare_model=a.compare_model, strategy=a.strategy,
-        max_repairs=a.max_repairs, time_limit=time_limit_arg(a.time_limit), api_base=a.api_base,
+        max_repairs=a.max_repairs, time_limit=a.time_limit, api_base=a.api_base,
         no_cache=a.no_cache, overwrite=a.overwrite, workers=a.workers,
         progress=False if a.no_progress else None, labels=a.labels, plot=not a.no_plot)
     print_report(report)

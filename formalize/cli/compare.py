@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Any
 
-from formalize.cli.main import TIME_LIMIT_HELP, time_limit_arg
+from formalize.cli.options import add_time_limit
 
 EXIT_OK, EXIT_USAGE, EXIT_LLM, EXIT_INTERNAL = 0, 2, 4, 5
 
@@ -44,7 +44,7 @@ def register(sub: Any) -> None:
                    help="attached data file (repeatable)")
     p.add_argument("--tolerance", type=float, default=1e-6, help="relative tolerance of 'correct'")
     p.add_argument("--backend", choices=["auto", "highs", "cpsat"], default="auto")
-    p.add_argument("--time-limit", default=None, metavar="SECONDS", help=TIME_LIMIT_HELP)
+    add_time_limit(p)
     p.add_argument("--concurrency", type=int, default=1, help="parallel LLM calls in a sweep")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.add_argument("--out", default=None, metavar="DIR", help="write JSON, CSV and PNG files here")
@@ -112,13 +112,13 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
             try:
                 result: Any = sweep(a.family, sizes, a.seeds, client, variants=variants,
-                                    tol=a.tolerance, backend=a.backend, time_limit=time_limit_arg(a.time_limit),
+                                    tol=a.tolerance, backend=a.backend, time_limit=a.time_limit,
                                     concurrency=a.concurrency, progress=progress)
             except (ValueError, TypeError) as exc:  # bad size for the family
                 return _usage(str(exc))
         else:
             result = compare(a.path, client, variants=variants, data=a.data, tol=a.tolerance,
-                             backend=a.backend, time_limit=time_limit_arg(a.time_limit))
+                             backend=a.backend, time_limit=a.time_limit)
     except GroundTruthError as exc:
         print(f"formalize compare: the ground truth does not check out: {exc}", file=sys.stderr)
         return EXIT_INTERNAL

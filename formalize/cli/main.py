@@ -37,12 +37,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from formalize.cli.options import add_time_limit
+
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_LLM, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5
 EXIT_TIME_LIMIT, EXIT_INTERRUPTED = 6, 130
-DEFAULT_TIME_LIMIT = 300  # = solvers.backends.contract.DEFAULT_TIME_LIMIT (not imported: --help stays fast)
-TIME_LIMIT_HELP = (f"wall-time limit of each solve in seconds, loading and lowering included "
-                   f"(default {DEFAULT_TIME_LIMIT}, or FORMALIZE_TIME_LIMIT; 'none' for no limit); "
-                   "at the limit the best solution so far is reported with its gap")
 EXPORTS = ("lp", "mps", "pyomo", "pulp", "latex", "text", "json")
 
 
@@ -87,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="read+structure calls, or one call")
     s.add_argument("--max-repairs", type=int, default=3, help="bounded repair rounds (default 3)")
     s.add_argument("--backend", choices=["auto", "highs", "cpsat"], default="auto")
-    s.add_argument("--time-limit", default=None, metavar="SECONDS", help=TIME_LIMIT_HELP)
+    add_time_limit(s)
     s.add_argument("--quiet", "-q", action="store_true",
                    help="no progress on stderr (steps, and the solver's incumbent, bound and gap)")
     s.add_argument("--progress-every", type=float, default=None, metavar="SECONDS",
@@ -248,18 +246,6 @@ def _status_exit(status: str) -> int:
     return EXIT_INTERNAL
 
 
-def time_limit_arg(value: str | None) -> float | None:
-    """--time-limit: None (the default), positive seconds, or 'none' (math.inf)."""
-    if value is None:
-        return None
-    from solvers.backends.contract import parse_time_limit
-
-    try:
-        return parse_time_limit(value)
-    except ValueError as exc:
-        raise _Usage(f"--time-limit: {exc}") from None
-
-
 class _ProgressLine:
     """Progress on stderr: program steps as lines (not with --json: `steps=False`); the solver's
     numbers (step "solver") at most every `every` seconds — on a terminal one line updated in
@@ -311,7 +297,6 @@ def _check_solve_args(a: argparse.Namespace) -> tuple[Path, bool]:
         raise _Usage(f"--samples must be at least 1, got {a.samples}")
     if a.max_repairs < 0:
         raise _Usage(f"--max-repairs must be 0 or more, got {a.max_repairs}")
-    a.time_limit = time_limit_arg(a.time_limit)
     if a.progress_every is not None and not a.progress_every > 0:
         raise _Usage(f"--progress-every must be a positive number of seconds, got {a.progress_every}")
     if a.save_model and Path(a.save_model).is_dir():
