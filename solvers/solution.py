@@ -133,12 +133,17 @@ class Solution:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - depends on environment
             raise ImportError("to_dataframe() needs pandas: pip install pandas") from exc
-        rows = []
-        for name, vals in self.values.items():
-            for k, v in vals.items():
-                idx = k if isinstance(k, tuple) else (k,)
-                rows.append({"variable": name, "index": idx, "value": v})
-        return pd.DataFrame(rows, columns=["variable", "index", "value"])
+        keyed = getattr(self.values, "keyed_array", None)  # BlockValues: no per-entry dicts
+        frames = []
+        for name in self.values:
+            keys, vals = keyed(name) if keyed else (list(self.values[name]), list(self.values[name].values()))
+            frames.append(pd.DataFrame({
+                "variable": name,
+                "index": pd.Series([k if isinstance(k, tuple) else (k,) for k in keys], dtype=object),
+                "value": pd.Series(vals, dtype=float)}))
+        if not frames:
+            return pd.DataFrame(columns=["variable", "index", "value"])
+        return pd.concat(frames, ignore_index=True)[["variable", "index", "value"]]
 
 
 def _num(x: float | None) -> float | None | str:

@@ -197,6 +197,10 @@ class BlockValues(Mapping):
         view.flags.writeable = False
         return view
 
+    def keyed_array(self, name: str) -> tuple[list[Any], np.ndarray]:
+        """(instance keys, values) of one block, without building its dict."""
+        return self._keys_of(self._blocks[name]), self.array(name)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._blocks)
 
