@@ -401,12 +401,12 @@ def test_cli_time_limit_without_a_point_is_not_infeasible(capsys, hard_files) ->
     assert err == ""  # --quiet
 
 
-def test_cli_ctrl_c_stops_within_two_seconds_with_the_incumbent(hard_files) -> None:
-    """A real process, a real SIGINT: the incumbent is printed and the exit is prompt."""
+def _cli_solving(path: Path) -> tuple[subprocess.Popen, list[str]]:
+    """The CLI solving `path` in a real process, once it reports an incumbent on stderr."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop(contract.ENV_TIME_LIMIT, None)
-    p = subprocess.Popen([sys.executable, "-m", "formalize.cli.main", "solve",
-                          str(hard_files["highs"]), "--progress-every", "0.2"],
+    p = subprocess.Popen([sys.executable, "-m", "formalize.cli.main", "solve", str(path),
+                          "--progress-every", "0.2"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(p.stderr), daemon=True)
@@ -415,11 +415,18 @@ def test_cli_ctrl_c_stops_within_two_seconds_with_the_incumbent(hard_files) -> N
     while not any(re.search(r"incumbent \d", s) for s in lines):
         assert time.perf_counter() - t0 < 20 and p.poll() is None, lines
         time.sleep(0.02)
+    return p, lines
+
+
+def test_cli_ctrl_c_stops_within_two_seconds_with_the_incumbent(hard_files) -> None:
+    """A real process, a real SIGINT: the incumbent is printed and the exit is prompt."""
+    p, lines = _cli_solving(hard_files["highs"])
     assert "/300s" in lines[-1]  # the default limit is in force
     sent = time.perf_counter()
     p.send_signal(signal.SIGINT)
-    out, _ = p.communicate(timeout=10)
+    out, rest = p.communicate(timeout=10)
     took = time.perf_counter() - sent
+    lines.append(rest or "")
     assert p.returncode == cli.EXIT_INTERRUPTED == 130
     assert took < 2.0, took
     text = " ".join(out.split())
@@ -457,3 +464,17 @@ def test_code_mode_cpsat_follows_the_contract() -> None:
     dev = sum(v[()] for k, v in sol.values.items() if k.startswith(("over", "under")))
     assert sol.objective == pytest.approx(dev)
     assert sol.best_bound is not None and sol.best_bound <= sol.objective
+
+
+def test_cli_second_ctrl_c_leaves_at_once_and_cleanly(hard_files) -> None:
+    """Two Ctrl-C in a row: out at once with 130, and no C++ abort at exit (the process must not
+    finalize while a solver thread still runs)."""
+    p, lines = _cli_solving(hard_files["highs"])
+    sent = time.perf_counter()
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.01)
+    p.send_signal(signal.SIGINT)
+    _, rest = p.communicate(timeout=10)
+    assert p.returncode == cli.EXIT_INTERRUPTED and time.perf_counter() - sent < 2.0
+    err = "".join(lines) + (rest or "")
+    assert "terminate called" not in err and "Traceback" not in err

@@ -30,6 +30,7 @@ modules load only inside the commands, so `formalize --help` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -444,11 +445,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
-    except KeyboardInterrupt:
-        from solvers.backends.contract import stop_all
+    except KeyboardInterrupt:  # (a single Ctrl-C during a solve returns its Solution instead)
+        from solvers.backends.contract import stop_all, wait_for_solvers
 
         stop_all()  # solves still running in other threads
-        print("formalize: interrupted", file=sys.stderr)
+        print("formalize: interrupted", file=sys.stderr, flush=True)
+        if not wait_for_solvers(1.0):  # a second Ctrl-C left a solver running: leave now
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except _Usage as exc:
         return _fail(EXIT_USAGE, f"formalize: {exc}", as_json)

@@ -153,6 +153,19 @@ _active: weakref.WeakSet[SolveControl] = weakref.WeakSet()
 _active_lock = threading.Lock()
 
 
+_workers: set[threading.Thread] = set()  # solver threads still running (see SolveControl.run)
+
+
+def wait_for_solvers(timeout: float) -> bool:
+    """Wait up to `timeout` seconds for every solver thread of this process to end; True when
+    none is left. (A process must not exit while a solver runs in C++: its static destructors
+    would race the solver thread.)"""
+    deadline = time.perf_counter() + timeout
+    for t in list(_workers):
+        t.join(max(deadline - time.perf_counter(), 0.0))
+    return not any(t.is_alive() for t in list(_workers))
+
+
 def stop_all(reason: str = "interrupted") -> int:
     """Request a stop of every solve running in this process (any thread); returns how many.
     The CLI calls it on Ctrl-C so that solves in worker threads end too."""
@@ -292,6 +305,7 @@ class SolveControl:
                 box["error"] = exc
             finally:
                 done.set()
+                _workers.discard(threading.current_thread())
 
         # (waiting on an Event, not Thread.join: a KeyboardInterrupt inside join can mark a
         # running thread as finished on Python < 3.13)
@@ -299,6 +313,7 @@ class SolveControl:
                                   daemon=True)
         with _active_lock:
             _active.add(self)
+        _workers.add(worker)
         try:
             worker.start()
             interrupted = False
