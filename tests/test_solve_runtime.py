@@ -362,7 +362,7 @@ def test_program_does_not_repair_a_time_limited_solve() -> None:
 # --------------------------------------------------------------------------- the command
 
 def test_cli_help_shows_the_time_limit(capsys) -> None:
-    for cmd in ("solve", "bench", "compare"):
+    for cmd in ("solve", "check", "bench", "compare"):
         assert cli.main([cmd, "--help"]) == 0
         out = " ".join(capsys.readouterr().out.split())
         assert "--time-limit SECONDS" in out and "default 300" in out and "'none'" in out, cmd

@@ -68,8 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                         "wrong models (those that need a solution solve the model)")
     c.add_argument("--no-solve", action="store_true",
                    help="with --text: skip the checks that need a solution")
-    c.add_argument("--time-limit", type=float, default=None,
-                   help="with --text: time limit of that solve, seconds")
+    add_time_limit(c)  # with --text: that solve's limit
+    c.add_argument("--quiet", "-q", action="store_true",
+                   help="with --text: no solver progress on stderr")
     c.add_argument("--json", action="store_true", help="machine-readable output on stdout")
 
     s = sub.add_parser("solve", help="solve a problem text (via an LLM) or a formal model (no LLM)")
@@ -176,8 +177,6 @@ def cmd_check(a: argparse.Namespace) -> int:
     text = None
     if a.text is not None:
         text = _need_file(a.text, "give the problem text the model was written for").read_text(encoding="utf-8")
-    if a.time_limit is not None and not a.time_limit > 0:
-        raise _Usage(f"--time-limit must be a positive number of seconds, got {a.time_limit}")
     model, res, report, sol = None, None, None, None
     try:
         model = _load(a.model, a.data)
@@ -226,10 +225,16 @@ def _text_report(model: Any, res: Any, text: str, a: argparse.Namespace) -> tupl
     if clean and not a.no_solve:
         target = res.lowered if res.lowered is not None else model
         backend = res.lowered_for if res.lowered is not None else (a.backend or "auto")
+        progress = None if a.quiet else _ProgressLine(_console(stderr=True), None, steps=False)
         try:
-            sol = solvers.solve(target, backend=backend, time_limit=a.time_limit)
+            sol = solvers.solve(target, backend=backend, time_limit=a.time_limit,
+                                progress=None if progress is None else (
+                                    lambda p: progress("solver", str(p))))
         except ModelError as exc:  # what only a backend finds: reported like the rest
             extra = list(exc.diagnostics)
+        finally:
+            if progress is not None:
+                progress.end()
     report = check_text(model, text, lowered=res.lowered if clean else None,
                         solution=sol if sol is not None and sol.ok else None)
     return report, sol, extra
