@@ -10,6 +10,11 @@ with the reference model of an NL4Opt problem; the first-request time is read fr
 monotonic clock against the moment the command was started. Each line gives the median and best
 over the repeats, side by side with a bare `python -c pass` in the same run (the interpreter's own
 floor on this machine), and says whether litellm was imported (`-X importtime` of one more run).
+The CPU columns (user + system time of the command, up to its first request for that line) are
+the figure to read on a loaded machine, where wall times stretch with the other processes.
+Commands run with their bytecode cached (as after `pip install`): PYTHONDONTWRITEBYTECODE is
+dropped and the .pyc files go under a temporary PYTHONPYCACHEPREFIX, filled by a first,
+untimed run of each command.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -59,12 +65,26 @@ def _answers() -> dict[str, str]:
             "ModelAnswer": json.dumps({**data, **structure, "note": None})}
 
 
+WATCH: dict[str, float | int | None] = {"pid": None, "cpu": None}
+
+
+def _cpu_of(pid: int) -> float | None:
+    """User + system CPU seconds a live process has used so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _serve() -> object:
     from openai_server import OpenAIServer, reply
 
     answers = _answers()
 
     def respond(body: dict) -> object:
+        if WATCH["pid"] is not None and WATCH["cpu"] is None:
+            WATCH["cpu"] = _cpu_of(int(WATCH["pid"]))
         fmt = body.get("response_format") or {}
         name = (fmt.get("json_schema") or {}).get("name", "ModelAnswer")
         return reply(answers.get(name, answers["ModelAnswer"]))
@@ -72,10 +92,16 @@ def _serve() -> object:
     return OpenAIServer(default=respond).start()
 
 
-def _env(cache: str) -> dict[str, str]:
-    env = {**os.environ, "FORMALIZE_CACHE_DIR": cache, "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-           "PYTHONPATH": str(ROOT)}
-    env.pop("FORMALIZE_MODEL", None)
+PYCACHE = tempfile.mkdtemp(prefix="formalize-startup-pyc-")
+
+
+def _env(cache: str | None = None) -> dict[str, str]:
+    env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "PYTHONPATH": str(ROOT),
+           "PYTHONPYCACHEPREFIX": PYCACHE}
+    if cache is not None:
+        env["FORMALIZE_CACHE_DIR"] = cache
+    for var in ("FORMALIZE_MODEL", "PYTHONDONTWRITEBYTECODE"):
+        env.pop(var, None)
     return env
 
 
@@ -89,66 +115,95 @@ def _imports_litellm(cmd: list[str], env: dict[str, str]) -> bool:
     return b"| litellm\n" in r.stderr or b"| litellm\r\n" in r.stderr
 
 
-def _row(name: str, times: list[float], note: str = "") -> None:
+def _row(name: str, times: list[float], cpu: list[float], note: str = "") -> None:
     tgt = TARGETS.get(name)
-    print(f"{name:48} {statistics.median(times):9.3f} {min(times):9.3f} {tgt if tgt else '':>9}  {note}")
+    c = f"{statistics.median(cpu):9.3f}" if cpu else f"{'':9}"
+    print(f"{name:48} {statistics.median(times):9.3f} {min(times):9.3f} {c} {tgt if tgt else '':>9}  "
+          f"{note}")
+
+
+def _run(cmd: list[str], **kw: object) -> tuple[subprocess.CompletedProcess, float, float]:
+    """Run a command; (result, wall seconds, CPU seconds of the child)."""
+    kw.setdefault("env", _env())
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, cwd=ROOT, **kw)  # type: ignore[call-overload]
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5)
     a = ap.parse_args()
-    print(f"{'command':48} {'median s':>9} {'best s':>9} {'target s':>9}")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'command':48} {'median s':>9} {'best s':>9} {'CPU s':>9} {'target s':>9}")
+    for cmd in COMMANDS.values():  # fill the bytecode cache
+        _run(cmd)
     for name, cmd in COMMANDS.items():
-        times = []
+        times, cpus = [], []
         for _ in range(a.repeat):
-            t = time.perf_counter()
-            r = subprocess.run(cmd, capture_output=True, cwd=ROOT)
-            times.append(time.perf_counter() - t)
+            r, wall, cpu = _run(cmd)
+            times.append(wall)
+            cpus.append(cpu)
             if r.returncode != 0:
                 print(f"{name}: exit {r.returncode}: {r.stderr.decode()[-300:]}")
                 break
-        _row(name, times)
+        _row(name, times, cpus)
 
     server = _serve()
     try:
-        first, whole = [], []
+        with tempfile.TemporaryDirectory() as cache:  # fill the bytecode cache
+            _run(_solve_text(server), env=_env(cache))
+        first, first_cpu, whole, whole_cpu = [], [], [], []
         for _ in range(a.repeat):
             with tempfile.TemporaryDirectory() as cache:
                 seen = len(server.requests)  # type: ignore[attr-defined]
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.monotonic()
-                r = subprocess.run(_solve_text(server, ["--no-cache"]), capture_output=True, cwd=ROOT,
-                                   env=_env(cache))
+                proc = subprocess.Popen(_solve_text(server, ["--no-cache"]), stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, cwd=ROOT, env=_env(cache))
+                WATCH.update(pid=proc.pid, cpu=None)
+                out, err = proc.communicate()
                 whole.append(time.monotonic() - t0)
-                if r.returncode != 0 or len(server.requests) == seen:  # type: ignore[attr-defined]
-                    print(f"solve problem.txt: exit {r.returncode}: {r.stderr.decode()[-400:]}")
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                whole_cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+                WATCH["pid"] = None
+                if proc.returncode != 0 or len(server.requests) == seen:  # type: ignore[attr-defined]
+                    print(f"solve problem.txt: exit {proc.returncode}: {err.decode()[-400:]}")
                     return
                 first.append(server.requests[seen].received_at - t0)  # type: ignore[attr-defined]
+                if WATCH["cpu"] is not None:
+                    first_cpu.append(float(WATCH["cpu"]))
         with tempfile.TemporaryDirectory() as cache:
             lit = _imports_litellm(_solve_text(server, ["--no-cache"]), _env(cache))
-        _row("solve problem.txt: command → first request", first,
+        _row("solve problem.txt: command → first request", first, first_cpu,
              f"litellm imported: {'yes' if lit else 'no'}")
-        _row("solve problem.txt: whole run, 2 LLM calls", whole)
+        _row("solve problem.txt: whole run, 2 LLM calls", whole, whole_cpu)
 
-        cached = []
+        cached, cached_cpu = [], []
         with tempfile.TemporaryDirectory() as cache:
             env = _env(cache)
             r = subprocess.run(_solve_text(server), capture_output=True, cwd=ROOT, env=env)  # fills it
             expected = json.loads(r.stdout)["objective"] if r.returncode == 0 else None
             before = len(server.requests)  # type: ignore[attr-defined]
             for _ in range(a.repeat):
-                t = time.perf_counter()
-                r = subprocess.run(_solve_text(server), capture_output=True, cwd=ROOT, env=env)
-                cached.append(time.perf_counter() - t)
+                r, wall, cpu = _run(_solve_text(server), env=env)
+                cached.append(wall)
+                cached_cpu.append(cpu)
                 if r.returncode != 0 or json.loads(r.stdout)["objective"] != expected:
                     print(f"cached re-run: exit {r.returncode}: {r.stderr.decode()[-400:]}")
                     return
             calls = len(server.requests) - before  # type: ignore[attr-defined]
             lit = _imports_litellm(_solve_text(server), env)
-        _row("solve problem.txt: fully cached re-run", cached,
+        _row("solve problem.txt: fully cached re-run", cached, cached_cpu,
              f"requests: {calls}; litellm imported: {'yes' if lit else 'no'}; objective {expected}")
     finally:
         server.stop()  # type: ignore[attr-defined]
+        import shutil
+
+        shutil.rmtree(PYCACHE, ignore_errors=True)
 
 
 if __name__ == "__main__":

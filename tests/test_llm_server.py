@@ -1,4 +1,7 @@
-"""The real litellm path against a local OpenAI-compatible server (tests/openai_server.py)."""
+"""The real request paths against a local OpenAI-compatible server (tests/openai_server.py).
+
+Every test runs through both doors (formalize.llm.doors): litellm and the openai SDK; errors,
+retries, schemas, the cache and the accounting must come out the same."""
 
 from __future__ import annotations
 
@@ -40,11 +43,24 @@ MSGS = [{"role": "system", "content": "You write formal models."},
         {"role": "user", "content": "Ship 50 cases from Seattle to New York."}]
 
 
+DOOR: list[str] = ["auto"]
+
+
+@pytest.fixture(autouse=True, params=["litellm", "openai"])
+def door(request: pytest.FixtureRequest) -> str:
+    """Each test once through litellm and once through the openai SDK."""
+    DOOR[0] = request.param
+    return request.param
+
+
 def make_client(server: OpenAIServer, tmp_path: Path, *, no_cache: bool = False, **changes) -> LLMClient:
     values = {"model": "openai/test", "api_base": server.base_url, "api_key": "dummy",
-              "timeout": 0.5, "max_retries": 2, "backoff_initial": 0.01, "backoff_max": 0.05}
+              "timeout": 0.5, "max_retries": 2, "backoff_initial": 0.01, "backoff_max": 0.05,
+              "door": DOOR[0]}
     values.update(changes)
-    return LLMClient(LLMSettings(**values), cache=tmp_path / "cache", no_cache=no_cache)
+    client = LLMClient(LLMSettings(**values), cache=tmp_path / "cache", no_cache=no_cache)
+    assert client.door.name == DOOR[0]
+    return client
 
 
 def test_structured_output_sends_schema_and_parses(openai_server: OpenAIServer, tmp_path: Path) -> None:

@@ -1156,10 +1156,9 @@ async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, *, mode: s
         settings = {**settings, "executor": work}
     else:
         warm = []
-    if client is not None or direct_client is not None:  # import litellm off the loop, once
-        from formalize.llm.client import _litellm
-
-        await asyncio.to_thread(_litellm)
+    for c in (client, direct_client):  # import each door's library off the loop, once
+        if c is not None and hasattr(c, "warm"):
+            await asyncio.to_thread(c.warm)
     if warm:
         await asyncio.gather(*warm)
     correct = [0, 0]

@@ -1,4 +1,5 @@
-"""The only door to models: litellm, imported lazily, with retries, cache and accounting.
+"""The only door to models: litellm or the openai SDK, imported lazily, with retries, cache and
+accounting.
 
 ::
 
@@ -7,8 +8,10 @@
     data = resp.json()            # robust extraction; validate with Model.model_validate(data)
     client.usage                  # tokens, cost, calls, cached calls so far
 
-``import formalize.llm.client`` does not import litellm (5–7 s); the first call does, after setting
-``LITELLM_LOCAL_MODEL_COST_MAP=True`` (no network for the price list) and silencing its logs.
+``import formalize.llm.client`` imports neither library, and a cache hit never does: the first
+request that misses the cache imports the door it goes through (`formalize.llm.doors`): the openai
+SDK for ``openai/...`` models (OpenAI and OpenAI-compatible endpoints), litellm (4–5 s, with
+``LITELLM_LOCAL_MODEL_COST_MAP=True`` and quiet logs) for every other provider.
 Retries use tenacity with exponential backoff and jitter (honouring ``Retry-After``) on 429,
 5xx, timeouts, connection errors and unreadable bodies; 400/401/404 fail at once. Every
 failure becomes an :class:`LLMError` naming provider, model, what happened, attempts and a hint.
@@ -16,12 +19,10 @@ failure becomes an :class:`LLMError` naming provider, model, what happened, atte
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import re
-import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field, fields
 from types import ModuleType
 from typing import Any
 
+from formalize.llm import doors
 from formalize.llm.cache import ResponseCache, cache_key
 from formalize.llm.config import LLMSettings
 
@@ -46,21 +48,8 @@ log = logging.getLogger(__name__)
 
 Messages = Sequence[Mapping[str, Any]]
 
-# Providers that accept a JSON schema in response_format even when litellm's price map does
-# not say so (local servers); "openai" counts only with a custom api_base.
-_SCHEMA_PROVIDERS = {"ollama", "ollama_chat", "hosted_vllm", "lm_studio", "llamafile"}
 _RETRY_AFTER_CAP = 60.0  # seconds; a longer Retry-After is not worth waiting for
 _RETRYABLE = {"timeout", "rate_limit", "server_error", "connection", "bad_response"}
-_NETWORK_ERRORS = {"ConnectError", "ConnectTimeout", "NetworkError", "ReadError", "WriteError",
-                   "ProxyError", "APIConnectionError", "ClientConnectorError",
-                   "ServerDisconnectedError", "ClientOSError"}
-_BAD_BODY = re.compile(
-    r"Expecting value|Unterminated string|Expecting ',' delimiter|Expecting property name|"
-    r"Extra data|Invalid control character|JSONDecodeError|"
-    r"incomplete chunked read|peer closed connection|RemoteProtocolError",
-    re.IGNORECASE,
-)
-
 
 # -- errors -----------------------------------------------------------------------------------------
 class LLMError(RuntimeError):
@@ -359,86 +348,14 @@ class Usage:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "_lock"}
 
 
-# -- litellm, lazily --------------------------------------------------------------------------------
-_litellm_lock = threading.Lock()
+# -- the doors (formalize.llm.doors) ---------------------------------------------------------------
+def _litellm() -> ModuleType:
+    """Import litellm on first use, offline price map and quiet logs (see formalize.llm.doors)."""
+    return doors.litellm()
 
 
 def _litellm_ready() -> bool:
-    return getattr(sys.modules.get("litellm"), "_formalize_ready", False)
-
-
-def _litellm() -> ModuleType:
-    """Import litellm on first use, offline price map and quiet logs."""
-    if _litellm_ready():
-        return sys.modules["litellm"]
-    with _litellm_lock:
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        os.environ.setdefault("LITELLM_LOG", "ERROR")
-        import litellm
-
-        litellm.suppress_debug_info = True
-        litellm.telemetry = False
-        for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx"):
-            logging.getLogger(name).setLevel(logging.ERROR)
-        litellm._formalize_ready = True  # type: ignore[attr-defined]
-        return litellm
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    cur: BaseException | None = exc
-    while cur is not None and cur not in seen and len(seen) < 12:
-        seen.append(cur)
-        cur = cur.__cause__ or cur.__context__
-    return seen
-
-
-def _assertion_in(exc: BaseException) -> AssertionError | None:
-    """A test double's AssertionError wrapped by litellm, to be re-raised as itself."""
-    return next((e for e in _chain(exc) if isinstance(e, AssertionError)), None)
-
-
-def _classify(lt: ModuleType, exc: BaseException) -> str:
-    if _assertion_in(exc) is not None:
-        return "assertion"
-    msg = str(getattr(exc, "message", "") or exc)
-    if isinstance(exc, lt.Timeout):
-        return "timeout"
-    if isinstance(exc, lt.RateLimitError):
-        return "rate_limit"
-    if isinstance(exc, lt.ContextWindowExceededError):
-        return "context_window"
-    if isinstance(exc, (lt.AuthenticationError, lt.PermissionDeniedError)):
-        return "auth"
-    if isinstance(exc, lt.NotFoundError):
-        return "not_found"
-    if isinstance(exc, lt.BadRequestError):
-        return "bad_request"
-    causes = {type(e).__name__ for e in _chain(exc)}
-    if causes & {"ConnectError", "ConnectionRefusedError", "ConnectionResetError"}:
-        return "connection"
-    if causes & {"RemoteProtocolError", "JSONDecodeError", "DecodingError"}:
-        return "bad_response"
-    if isinstance(exc, (lt.InternalServerError, lt.ServiceUnavailableError, lt.APIError,
-                        lt.APIConnectionError)) and _BAD_BODY.search(msg):
-        return "bad_response"
-    if isinstance(exc, (lt.InternalServerError, lt.ServiceUnavailableError,
-                        getattr(lt, "BadGatewayError", lt.ServiceUnavailableError))):
-        return "server_error"
-    if isinstance(exc, lt.APIConnectionError):
-        # litellm also wraps any unmapped exception (a provider bug, a ValueError) in
-        # APIConnectionError: only a network cause (or none known) makes it a connection error
-        cause = _chain(exc)[1:]
-        if not cause or any(isinstance(e, OSError) or type(e).__name__ in _NETWORK_ERRORS
-                            for e in cause):
-            return "connection"
-        return "error"
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int) and status >= 500:
-        return "server_error"
-    if isinstance(exc, (ConnectionError, TimeoutError)):
-        return "connection"
-    return "error"
+    return doors.litellm_ready()
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -518,7 +435,8 @@ class _Attempts:
 
 
 class LLMClient:
-    """Calls one configured model through litellm, with cache, retries and accounting.
+    """Calls one configured model (through its door: litellm or the openai SDK), with cache,
+    retries and accounting.
 
     ``cache``: a :class:`ResponseCache`, a directory, or None for the default directory
     (opened on first use). ``no_cache=True`` neither reads nor writes it. ``usage`` sums every
@@ -531,6 +449,11 @@ class LLMClient:
         self.no_cache = no_cache
         self._cache = cache if isinstance(cache, ResponseCache) or cache is None else ResponseCache(cache)
         self.usage = Usage()
+        self.door = doors.choose(settings)  # litellm or the openai SDK, imported on first use
+
+    def warm(self) -> None:
+        """Import the door's library now (e.g. in a thread before many concurrent calls)."""
+        self.door.load()
 
     def __repr__(self) -> str:
         return f"LLMClient({self.settings.describe()!r}, no_cache={self.no_cache})"
@@ -575,44 +498,18 @@ class LLMClient:
         return cache_key(self.settings.model, messages, api_base=self.settings.api_base,
                          response_format=response_format, params=params, sample=sample)
 
-    def _wants_schema(self, lt: ModuleType, response_format: Any) -> bool:
-        if response_format is None:
-            return False
-        mode = self.settings.structured_output
-        if mode != "auto":
-            return mode == "always"
-        if isinstance(response_format, dict) and response_format.get("type") in ("json_object", "text"):
-            return True
-        provider = self.settings.provider
-        if provider in _SCHEMA_PROVIDERS or (provider == "openai" and self.settings.api_base):
-            return True
-        try:
-            return bool(lt.supports_response_schema(model=self.settings.model))
-        except Exception:  # unknown model or provider: do not send
-            return False
-
-    def _kwargs(self, messages: list[dict[str, Any]], response_format: Any, params: dict[str, Any],
-                send_schema: bool) -> dict[str, Any]:
-        s = self.settings
-        kwargs: dict[str, Any] = {"model": s.model, "timeout": s.timeout, "num_retries": 0,
-                                  "drop_params": True, **params}
-        if s.api_base:
-            kwargs["api_base"] = s.api_base
-        api_key = s.api_key
-        if api_key is None and s.provider == "openai" and s.api_base and not os.environ.get("OPENAI_API_KEY"):
-            api_key = "sk-no-key-required"  # OpenAI-compatible local servers want some key
-        if api_key:
-            kwargs["api_key"] = api_key
+    def _payload(self, messages: list[dict[str, Any]], response_format: Any, params: dict[str, Any],
+                 send_schema: bool) -> dict[str, Any]:
+        """The request for the door: the schema sent, or the prompt asking for JSON."""
         if response_format is not None and send_schema:
-            kwargs["messages"] = messages
-            kwargs["response_format"] = _response_format_payload(response_format)
-        elif response_format is not None:
-            kwargs["messages"] = _with_json_instruction(messages, response_format)
-        else:
-            kwargs["messages"] = messages
-        return kwargs
+            return self.door.request(self.settings, messages, _response_format_payload(response_format),
+                                     params)
+        if response_format is not None:
+            return self.door.request(self.settings, _with_json_instruction(messages, response_format),
+                                     None, params)
+        return self.door.request(self.settings, messages, None, params)
 
-    def _build(self, lt: ModuleType, raw: Any, state: _Attempts, started: float) -> LLMResponse:
+    def _build(self, raw: Any, state: _Attempts, started: float) -> LLMResponse:
         try:
             choice = raw.choices[0]
             text = choice.message.content or ""
@@ -621,21 +518,11 @@ class LLMClient:
             raise self._error("bad_response", f"the answer has no message ({exc})", state.count,
                               None) from None
         usage = getattr(raw, "usage", None)
-        cost: float | None
-        hidden = getattr(raw, "_hidden_params", None)
-        hidden = hidden if isinstance(hidden, Mapping) else getattr(hidden, "__dict__", {}) or {}
-        if "response_cost" in hidden:  # litellm priced the call already (None: no known price)
-            rc = hidden["response_cost"]
-            cost = float(rc) if rc is not None else None
-        else:
-            try:
-                cost = float(lt.completion_cost(completion_response=raw))
-            except Exception:  # model without a known price
-                cost = None
         return LLMResponse(
             text=text, model=getattr(raw, "model", None) or self.settings.model,
             prompt_tokens=getattr(usage, "prompt_tokens", None),
-            completion_tokens=getattr(usage, "completion_tokens", None), cost=cost, cached=False,
+            completion_tokens=getattr(usage, "completion_tokens", None),
+            cost=self.door.cost(self.settings, raw), cached=False,
             latency_s=time.perf_counter() - started, attempts=state.count, finish_reason=finish,
             structured=state.send_schema,
         )
@@ -678,21 +565,24 @@ class LLMClient:
         return LLMError(message, kind=kind, provider=provider, model=s.model, attempts=attempts,
                         status_code=status)
 
-    def _wrap(self, lt: ModuleType, exc: BaseException, attempts: int) -> BaseException:
-        assertion = _assertion_in(exc)
+    def _kind(self, exc: BaseException) -> str:
+        return "assertion" if doors.assertion_in(exc) is not None else self.door.classify(exc)
+
+    def _wrap(self, exc: BaseException, attempts: int) -> BaseException:
+        assertion = doors.assertion_in(exc)
         if assertion is not None:
             return assertion
-        kind = _classify(lt, exc)
+        kind = self._kind(exc)
         status = getattr(exc, "status_code", None)
         detail = _clean(str(getattr(exc, "message", "") or exc)) or type(exc).__name__
-        root = _chain(exc)[-1]
+        root = doors.chain(exc)[-1]
         if root is not exc and str(root) and str(root) not in detail:
             detail += f" (cause: {type(root).__name__}: {_clean(str(root))[:120]})"
         return self._error(kind, f"{type(exc).__name__}: {detail}", attempts,
                            status if isinstance(status, int) else None)
 
     # -- retry policy ---------------------------------------------------------------------------
-    def _retrying_kwargs(self, lt: ModuleType) -> dict[str, Any]:
+    def _retrying_kwargs(self) -> dict[str, Any]:
         from tenacity import retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
         s = self.settings
@@ -709,7 +599,7 @@ class LLMClient:
         return {
             "stop": stop_after_attempt(s.max_retries + 1),
             "wait": wait,
-            "retry": retry_if_exception(lambda e: _classify(lt, e) in _RETRYABLE),
+            "retry": retry_if_exception(lambda e: self._kind(e) in _RETRYABLE),
             "reraise": True,
         }
 
@@ -751,27 +641,28 @@ class LLMClient:
         if hit is not None:
             self.usage.add(hit)
             return hit
-        lt = _litellm()
-        state = _Attempts(self._wants_schema(lt, response_format))
+        state = _Attempts(doors.wants_schema(self.door, self.settings, response_format))
 
         def attempt() -> Any:
             state.count += 1
             try:
-                return lt.completion(**self._kwargs(msgs, response_format, call_params, state.send_schema))
-            except lt.BadRequestError as exc:
-                if not (state.send_schema and _schema_rejected(exc)):
+                return self.door.create(self.settings, self._payload(msgs, response_format, call_params,
+                                                                     state.send_schema))
+            except Exception as exc:
+                if not (state.send_schema and self.door.is_bad_request(exc) and _schema_rejected(exc)):
                     raise
                 log.info("%s rejected response_format (%s); asking for JSON in the prompt",
                          self.settings.model, exc)
                 state.send_schema = False
                 state.count += 1
-                return lt.completion(**self._kwargs(msgs, response_format, call_params, False))
+                return self.door.create(self.settings, self._payload(msgs, response_format, call_params,
+                                                                     False))
 
         try:
-            raw = Retrying(**self._retrying_kwargs(lt))(attempt)
+            raw = Retrying(**self._retrying_kwargs())(attempt)
         except Exception as exc:
-            raise self._wrap(lt, exc, state.count) from None
-        resp = self._store(key, self._build(lt, raw, state, started))
+            raise self._wrap(exc, state.count) from None
+        resp = self._store(key, self._build(raw, state, started))
         self.usage.add(resp)
         return resp
 
@@ -788,27 +679,27 @@ class LLMClient:
         if hit is not None:
             self.usage.add(hit)
             return hit
-        # the first import takes seconds: keep it off the event loop
-        lt = _litellm() if _litellm_ready() else await asyncio.to_thread(_litellm)
-        state = _Attempts(self._wants_schema(lt, response_format))
+        # the door's first import happens in acreate, off the event loop
+        state = _Attempts(doors.wants_schema(self.door, self.settings, response_format))
 
         async def attempt() -> Any:
             state.count += 1
             try:
-                return await lt.acompletion(
-                    **self._kwargs(msgs, response_format, call_params, state.send_schema))
-            except lt.BadRequestError as exc:
-                if not (state.send_schema and _schema_rejected(exc)):
+                return await self.door.acreate(self.settings, self._payload(
+                    msgs, response_format, call_params, state.send_schema))
+            except Exception as exc:
+                if not (state.send_schema and self.door.is_bad_request(exc) and _schema_rejected(exc)):
                     raise
                 state.send_schema = False
                 state.count += 1
-                return await lt.acompletion(**self._kwargs(msgs, response_format, call_params, False))
+                return await self.door.acreate(self.settings, self._payload(
+                    msgs, response_format, call_params, False))
 
         try:
-            raw = await AsyncRetrying(**self._retrying_kwargs(lt))(attempt)
+            raw = await AsyncRetrying(**self._retrying_kwargs())(attempt)
         except Exception as exc:
-            raise self._wrap(lt, exc, state.count) from None
-        resp = self._store(key, self._build(lt, raw, state, started))
+            raise self._wrap(exc, state.count) from None
+        resp = self._store(key, self._build(raw, state, started))
         self.usage.add(resp)
         return resp
 

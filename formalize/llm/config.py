@@ -8,7 +8,7 @@ Configuration keys (same names in ``[tool.formalize]`` of the nearest ``pyprojec
 the top level of ``$XDG_CONFIG_HOME/formalize/config.toml``, default ``~/.config``):
 ``model``, ``api_base``, ``api_key``, ``api_key_env`` (name of a variable holding the key),
 ``timeout`` (seconds), ``max_retries``, ``temperature``, ``max_tokens``, ``structured_output``
-(``auto`` | ``always`` | ``never``). Other keys are left to other parts of formalize.
+(``auto`` | ``always`` | ``never``), ``door`` (``auto`` | ``litellm`` | ``openai``). Other keys are left to other parts of formalize.
 
 The model comes from the first source that names one. ``api_base``/``api_key`` come from the
 flags, else the environment, else the same file that named the model (a base URL written for one
@@ -50,6 +50,7 @@ ENV_MAX_RETRIES = "FORMALIZE_MAX_RETRIES"
 ENV_TEMPERATURE = "FORMALIZE_TEMPERATURE"
 
 STRUCTURED_MODES = ("auto", "always", "never")
+DOOR_MODES = ("auto", "litellm", "openai")
 
 
 class ConfigError(ValueError):
@@ -67,7 +68,9 @@ class LLMSettings:
     ``max_retries`` counts retries after the first attempt (attempts = max_retries + 1).
     ``structured_output``: ``auto`` sends ``response_format`` when litellm says the model
     supports a response schema or an ``api_base`` points at an OpenAI-compatible server;
-    ``always`` / ``never`` force it. ``source`` says where the model came from.
+    ``always`` / ``never`` force it. ``door``: how requests leave (formalize.llm.doors): ``auto``
+    takes the openai SDK for ``openai/...`` models and litellm otherwise; ``litellm`` / ``openai``
+    force one. ``source`` says where the model came from.
     """
 
     model: str
@@ -80,6 +83,7 @@ class LLMSettings:
     backoff_initial: float = 1.0
     backoff_max: float = 30.0
     structured_output: str = "auto"
+    door: str = "auto"
     extra_params: Mapping[str, Any] = field(default_factory=dict, hash=False)
     source: str = "explicit"
 
@@ -95,6 +99,12 @@ class LLMSettings:
                 f"structured_output must be one of {', '.join(STRUCTURED_MODES)}, "
                 f"got {self.structured_output!r} (from {self.source})"
             )
+        if self.door not in DOOR_MODES:
+            raise ConfigError(f"door must be one of {', '.join(DOOR_MODES)}, got {self.door!r} "
+                              f"(from {self.source})")
+        if self.door == "openai" and self.provider != "openai":
+            raise ConfigError(f"door 'openai' serves openai/... models (OpenAI and OpenAI-compatible "
+                              f"endpoints), not {self.model!r} (from {self.source})")
 
     @property
     def provider(self) -> str:
@@ -119,6 +129,7 @@ _TUNING: dict[str, type] = {
     "backoff_initial": float,
     "backoff_max": float,
     "structured_output": str,
+    "door": str,
 }
 _ENV_TUNING = {ENV_TIMEOUT: "timeout", ENV_MAX_RETRIES: "max_retries", ENV_TEMPERATURE: "temperature"}
 
