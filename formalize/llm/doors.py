@@ -219,7 +219,10 @@ class OpenAIDoor:
             client = self._clients.get(key)
             if client is None:
                 cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
-                client = cls(api_key=_api_key(settings), base_url=settings.api_base or None,
+                # as litellm: the settings' api_base, else OPENAI_API_BASE, else the SDK's own
+                # OPENAI_BASE_URL / api.openai.com
+                base = settings.api_base or os.environ.get("OPENAI_API_BASE") or None
+                client = cls(api_key=_api_key(settings), base_url=base,
                              timeout=settings.timeout, max_retries=0)
                 self._clients[key] = client
             return client
