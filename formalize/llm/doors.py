@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import threading
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -176,16 +177,16 @@ class LiteLLMDoor:
 
 
 # --------------------------------------------------------------------------------------- openai SDK
+_SDK_CLIENTS: dict[Any, Any] = {}
+_SDK_LOCK = threading.Lock()
+
+
 class OpenAIDoor:
     """OpenAI and OpenAI-compatible endpoints through the openai SDK (what litellm itself uses
     for them): its own retries off (the client retries), the timeout per request, the same
     error kinds and messages as through litellm; prices from litellm's bundled price list."""
 
     name = "openai"
-
-    def __init__(self) -> None:
-        self._clients: dict[Any, Any] = {}
-        self._lock = threading.Lock()
 
     def load(self) -> None:
         import openai  # noqa: F401
@@ -213,18 +214,20 @@ class OpenAIDoor:
     def _client(self, settings: LLMSettings, asynchronous: bool) -> Any:
         import openai
 
-        loop = id(asyncio.get_running_loop()) if asynchronous else None
-        key = (settings.api_base, settings.api_key, settings.timeout, asynchronous, loop)
-        with self._lock:
-            client = self._clients.get(key)
-            if client is None:
+        # one SDK client (and connection pool) per endpoint, as litellm keeps them; an async
+        # client belongs to the event loop it first ran on
+        loop = asyncio.get_running_loop() if asynchronous else None
+        key = (settings.api_base, settings.api_key, settings.timeout, asynchronous)
+        with _SDK_LOCK:
+            owner, client = _SDK_CLIENTS.get(key, (None, None))
+            if client is None or (loop is not None and (owner is None or owner() is not loop)):
                 cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
                 # as litellm: the settings' api_base, else OPENAI_API_BASE, else the SDK's own
                 # OPENAI_BASE_URL / api.openai.com
                 base = settings.api_base or os.environ.get("OPENAI_API_BASE") or None
-                client = cls(api_key=_api_key(settings), base_url=base,
-                             timeout=settings.timeout, max_retries=0)
-                self._clients[key] = client
+                client = cls(api_key=_api_key(settings), base_url=base, timeout=settings.timeout,
+                             max_retries=0)
+                _SDK_CLIENTS[key] = (weakref.ref(loop) if loop is not None else None, client)
             return client
 
     def create(self, settings: LLMSettings, kwargs: dict[str, Any]) -> Any:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from formalize.verify import ADVICE_CODES
+from formalize.verify import ADVICE_CODES, ERROR_CODES
 from solvers import Model, ModelError, Solution, load_model
 from solvers.diagnostics import Diagnostic
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from formalize.verify.grounding import GroundingReport
     from solvers.lowered import Lowered
 
-# findings that must be repaired although the checker rates them below "error"
-MUST_FIX = frozenset({"ungrounded-number"})
+# findings that must be repaired whatever severity they carry (one source: formalize.verify)
+MUST_FIX = ERROR_CODES
 # advice: shown every round, asked about once (first complete model), never blocking after;
 # the text-aware verifier's advice codes (one source: formalize.verify)
 ADVICE = ADVICE_CODES
