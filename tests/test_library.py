@@ -151,3 +151,33 @@ def test_corrections_apply_to_other_versions_only_with_the_same_text(tmp_path: P
     e = {x.id: x for x in other.audit.entries}
     assert any(x.verdict == "disagree" for x in e.values())
     assert all(x.verdict != "unexplained" for x in e.values()), [x.reason for x in e.values()]
+
+
+def test_record_writes_a_verdict_and_refuses_a_contradicted_one(tmp_path: Path) -> None:
+    """problems/datasets/audit.py record: the verdict comes from a solve; a disagreement gets its
+    correction with our solution, which the checker accepts."""
+    import importlib.util
+    import shutil
+
+    spec = importlib.util.spec_from_file_location("audit", ROOT / "problems" / "datasets" / "audit.py")
+    audit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(audit)
+    src = ROOT / "problems" / "datasets" / "nl4opt" / "cpmpy_neg550351289"  # label 136, ours 143
+    shutil.copytree(src, tmp_path / "nl4opt" / "x")
+    (tmp_path / "corrections.jsonl").write_text("")
+    with pytest.raises(SystemExit, match="that is a disagreement, not agree"):
+        audit.record("nl4opt/x", "agree", None, "", None, root=tmp_path)
+    audit.record("nl4opt/x", "disagree", "misread", "Strictly more caravans. 136 has equal numbers.",
+                 None, root=tmp_path)
+    meta = library.read_meta(tmp_path / "nl4opt" / "x")
+    assert meta["library"] == {"status": "disagree", "objective": 143,
+                               "reason": "misread: Strictly more caravans."}
+    (corr,) = library.load_corrections(tmp_path).values()
+    assert corr["path"] == "nl4opt/x" and corr["our_optimum"] == 143 and corr["label"] == 136
+    assert corr["solution"] == {"camel": 9, "truck": 7}
+    assert library.record_errors(meta, True) == []
+    # recording again replaces the entry instead of adding a second one
+    audit.record("nl4opt/x", "disagree", "misread", "Again.", "once", root=tmp_path)
+    assert len(library.load_corrections(tmp_path)) == 1
+    with pytest.raises(SystemExit, match="kind must be one of"):
+        audit.record("nl4opt/x", "disagree", "typo", "r", None, root=tmp_path)

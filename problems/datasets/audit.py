@@ -86,11 +86,12 @@ def _write_meta(folder: Path, meta: dict[str, Any]) -> None:
                                       encoding="utf-8")
 
 
-def record(folder_arg: str, status: str, kind: str | None, reason: str, summary: str | None) -> int:
-    """Solve the folder's model and write its verdict (and correction)."""
-    folder = (HERE / folder_arg).resolve()
+def record(folder_arg: str, status: str, kind: str | None, reason: str, summary: str | None,
+           root: Path = HERE) -> int:
+    """Solve the folder's model and write its verdict (and correction) under ``root``."""
+    folder = (root / folder_arg).resolve()
     meta = library.read_meta(folder)
-    corr_path = HERE / "corrections.jsonl"
+    corr_path = root / "corrections.jsonl"
     corrections = [json.loads(x) for x in corr_path.read_text(encoding="utf-8").splitlines() if x.strip()]
     corrections = [c for c in corrections if c["id"] != meta["id"]]
     rec: dict[str, Any] = {"status": status}
@@ -120,7 +121,7 @@ def record(folder_arg: str, status: str, kind: str | None, reason: str, summary:
             first = summary or re.split(r"(?<=[.;])\s", reason.strip())[0]
             rec["reason"] = f"{kind}: {first}"
             corrections.append({
-                "id": meta["id"], "path": folder.relative_to(HERE).as_posix(), "label": meta["answer"],
+                "id": meta["id"], "path": folder.relative_to(root.resolve()).as_posix(), "label": meta["answer"],
                 "our_optimum": obj, "our_status": st,
                 "solution": _solution(sol.values) if st == "optimal" else {},
                 "label_versions": meta["label_versions"], "kind": kind, "reason": reason})
