@@ -31,6 +31,9 @@ inflated several-fold and noisy; compare within a size). Peak MB is the child's 
                 linopy      33.82    28.40        5.42  0.96       872  1.22
                 (pyomo skipped above 300x300)
 
+A second run minutes later (same load): 1000x1000 overhead formalize 4.95 s, highspy 9.63 s,
+linopy 7.14 s; peak 818 / 714 / 872 MB (1.15x, 1.00x, 1.22x).
+
 Before (same machine and load, earlier that day; per-variable dicts for values and reduced
 costs): 1000x1000 formalize overhead 13.69 s vs highspy 8.60 s and linopy 8.27 s, peak 905 MB
 (1.27x highspy's 714 MB). Native highspy's overhead here is mostly its own pandas `Series.map`
