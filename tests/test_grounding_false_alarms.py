@@ -320,3 +320,25 @@ def test_an_interval_is_two_numbers_not_a_thousands_group() -> None:
     assert [n.value for n in text_numbers(text)] == [0, 3000, 0, 1500, 1200, 12_000_000]
     doc = lp({}, "x1 + x2", {"c1": "x1 <= 3000", "c2": "x2 <= 1500", "c3": "1200 * x1 + x2 <= 12000000"})
     assert findings(doc, text) == []
+def test_ordinal_words_subscripts_and_fraction_words() -> None:
+    by = {t.raw: t for t in text_numbers("By the end of the third year, $p_{3}$ must hold three quarters "
+                                         "of the stock; sales are reported per quarter; the second plant.")}
+    assert by["third"].value == 3 and by["third"].role == "ordinal"  # year 3 (a third stays a reading)
+    assert by["3"].role == "label" and by["three quarters"].value == 0.75
+    assert by["quarter"].role == "label" and by["second"].value == 2 and by["second"].role == "ordinal"
+    # a horizon written as a range of years: grounded by "the third year"
+    text = "An investor has 100,000 yuan and plans until the end of the third year; each year's return is 7%."
+    doc = {"sense": "maximize", "sets": {"Years": {"range": [1, 3]}},
+           "variables": {"inv": {"index": ["Years"], "lb": 0}},
+           "objective": "sum(1.07 * inv[t] for t in Years)",
+           "constraints": [{"name": "budget", "expr": "sum(inv[t] for t in Years) <= 100000"}]}
+    assert findings(doc, text) == []
+
+
+def test_the_base_of_a_power_over_an_index_is_structure() -> None:
+    text = "Choose at most 100 units of a product costing 3 each; units are whole numbers."
+    doc = {"sense": "minimize", "sets": {"Bits": {"range": [0, 6]}},
+           "variables": {"b": {"index": ["Bits"], "domain": "binary"}, "x": {"lb": 0, "ub": 100}},
+           "objective": "3 * x",
+           "constraints": [{"name": "binary", "expr": "x == sum(2**k * b[k] for k in Bits)"}]}
+    assert [f for f in findings(doc, text) if "number 2 " in f] == []

@@ -59,8 +59,6 @@ from solvers.model import Acknowledgement, Model
 
 __all__ = ["GroundingReport", "ModelNumber", "TextNumber", "ground", "model_numbers", "text_numbers"]
 
-SCALES = (1.0, 100.0, 0.01, 1000.0, 0.001, 1e6, 1e-6, 60.0, 1 / 60, 24.0, 1 / 24, 7.0, 1 / 7,
-          12.0, 1 / 12, 52.0, 365.0, 3600.0, 1 / 3600)
 TRIVIAL = frozenset({0.0, 1.0, -1.0})
 _MULTIPLIER_WORDS = frozenset({"twice", "double", "triple", "thrice", "once", "half", "quarter", "third"})
 
@@ -362,7 +360,8 @@ def _expr_numbers(node: Node, loc: Location, params: set[str], kind: str = "lite
                 visit(a, "position")
             return
         if isinstance(n, BinOp) and n.op == "**":
-            visit(n.left, k)
+            # the exponent is structure; so is the base of a power over an index (2**k: binary digits)
+            visit(n.left, k if isinstance(n.right, Num) else "position")
             visit(n.right, "position")
             return
         if isinstance(n, Compare) and k == "condition":
@@ -530,6 +529,17 @@ def _decimals(v: float) -> int:
     return len(text.split(".")[1].rstrip("0"))
 
 
+def _significant(v: float) -> int:
+    """Significant digits of a number as written (0.33 → 2, 0.3 → 1, 28.28 → 4)."""
+    text = repr(abs(float(v)))
+    if "e" in text:
+        text = text.split("e")[0]
+    digits = text.replace(".", "").lstrip("0")
+    if "." in text and not text.endswith(".0"):
+        return len(digits)
+    return len(digits.rstrip("0")) or 1
+
+
 def _readings(tns: list[TextNumber]) -> _Forms:
     items: list[tuple[float, int, str]] = []
     for i, tn in enumerate(tns):
@@ -542,15 +552,19 @@ def _readings(tns: list[TextNumber]) -> _Forms:
     return _Forms(items)
 
 
-def _scaled(tns: list[TextNumber]) -> _Forms:
+def _scaled(tns: list[TextNumber], conversions: set[float]) -> _Forms:
+    """Unit scalings the text's units call for (×60 only with minutes or hours in the text, ×1000
+    with thousands, kg or km …) and complements of shares (1 − 20% = 0.8, 1 − 0.3 = 0.7)."""
+    scales = sorted({s for c in conversions for s in (c, 1 / c)})
     items: list[tuple[float, int, str]] = []
     for i, tn in enumerate(tns):
         for r in tn.values:
-            for s in SCALES[1:]:
+            for s in scales:
                 items.append((r * s, i, "scaled"))
                 items.append((-r * s, i, "scaled"))
-            if tn.percent or 0 < r < 100:
-                for c in (1 - r / 100, 1 + r / 100):
+            shares = [r / 100] if tn.percent else ([r] if 0 < r < 1 else [])
+            for share in shares:
+                for c in (1 - share, 1 + share):
                     items.append((c, i, "complement"))
     return _Forms(items)
 
@@ -563,8 +577,8 @@ class _Matcher:
     def __init__(self, text: str, tns: list[TextNumber]):
         self.tns = tns
         self.readings = _readings(tns)
-        self.scaled = _scaled(tns)
         self.conversions = _conversions(text)
+        self.scaled = _scaled(tns, self.conversions)
         vals = sorted({r for tn in tns for r in tn.values if r not in TRIVIAL})
         self.pool = np.asarray(vals, dtype=float)
         self.pool_idx: dict[float, list[int]] = {}
@@ -578,7 +592,7 @@ class _Matcher:
         if hits:
             how = "exact" if any(h[2] == "exact" for h in hits) else "reading"
             return how, sorted({h[1] for h in hits})
-        d = _decimals(v)
+        d = _decimals(v) if _significant(v) >= 2 else 0  # 0.33 rounds 1/3; 0.3 is too coarse to say
         if d:
             window = 0.5 * 10 ** -d
             hits = [h for h in self.readings.near(v, window) if same_number(h[0], v)]

@@ -62,6 +62,13 @@ _TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 _COMPOUND_RE = re.compile(
     rf"\b(?:(?P<tens>{_TENS})[- ](?P<unit>{_UNITS})|(?P<base>{_TENS}|{_SMALL}))"
     rf"(?:\s+(?P<mult>hundred|thousand|million|billion)\b)?\b", re.IGNORECASE)
+_DENOMINATORS = {"halves": 2, "thirds": 3, "quarters": 4, "fourths": 4, "fifths": 5, "tenths": 10}
+_FRACTION_WORDS = re.compile(r"\b(one|two|three|four|five|nine|[1-9])\s+(halves|thirds|quarters|fourths|fifths|tenths)\b",
+                             re.IGNORECASE)
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+            "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "quarter": 4}
+_ORDINAL_RE = re.compile(r"\b(first|second|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth)\b",
+                         re.IGNORECASE)
 _WORD_RE = re.compile(r"\b(" + "|".join(sorted(WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 # "four point five", "zero point two five": a decimal in words, one number
 _DIGIT_WORDS = "zero|" + _UNITS
@@ -124,7 +131,8 @@ _UNIT_AFTER_LABEL = re.compile(
     r"tonnes?|kg|g|lbs?|pounds?|dollars?|yuan|euros?|cents?|km|m|miles?|liters?|litres?|gallons?|"
     r"pieces?|items?|people|persons?|workers?|times)\b", re.IGNORECASE)
 _ORDINAL_SUFFIX = re.compile(r"(?:st|nd|rd|th)\b", re.IGNORECASE)
-_ORDINAL_WORD_BEFORE = re.compile(r"\b(?:the|each|every|this|next|last|first|second)\s+$", re.IGNORECASE)
+_ORDINAL_WORD_BEFORE = re.compile(r"\b(?:the|each|every|this|next|last|first|second|third|fourth)\s+$",
+                                  re.IGNORECASE)
 _YEAR_BEFORE = re.compile(
     r"(?:\b(?:in|since|year|years|by|until|before|after|from|fy|fiscal|jan\w*|feb\w*|mar\w*|apr\w*|may|"
     r"jun\w*|jul\w*|aug\w*|sep\w*|oct\w*|nov\w*|dec\w*)\.?\s+(?:\d{1,2},?\s+)?|,\s*|\(\s*)$",
@@ -238,6 +246,13 @@ def text_numbers(text: str) -> list[TextNumber]:
         digits = "".join(str(WORDS.get(w.lower(), 0)) for w in m.group("frac").split())
         out.append(_mk(text, m.start(), m.end(), float(f"{WORDS.get(m.group('int').lower(), 0):g}.{digits}")))
         taken.append((m.start(), m.end()))
+    for m in _FRACTION_WORDS.finditer(text):  # "three quarters", "two thirds": one number
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        num = m.group(1).lower()
+        n = float(num) if num.isdigit() else float(WORDS[num])
+        out.append(_mk(text, m.start(), m.end(), n / _DENOMINATORS[m.group(2).lower()]))
+        taken.append((m.start(), m.end()))
     for m in _COMPOUND_RE.finditer(text):
         if m.group("tens") is None and m.group("mult") is None:
             continue  # a single word: the loop below reads it
@@ -253,7 +268,20 @@ def text_numbers(text: str) -> list[TextNumber]:
         if any(a <= m.start() < b for a, b in taken):
             continue
         w = m.group(1).lower()
-        out.append(_mk(text, m.start(), m.end(), float(WORDS[w]), role=_word_role(text, m, w)))
+        role = _word_role(text, m, w)
+        if role == "ordinal" and w in ORDINALS:  # "the third year" is year 3 (or a third)
+            out.append(_mk(text, m.start(), m.end(), float(ORDINALS[w]), role=role, readings=(float(WORDS[w]),)))
+        else:
+            out.append(_mk(text, m.start(), m.end(), float(WORDS[w]), role=role))
+        taken.append((m.start(), m.end()))
+    for m in _ORDINAL_RE.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        w = m.group(1).lower()
+        if w == "second" and re.search(r"(?:\bper|\ba|\bone|\beach|\bevery|\d)\s*$", text[max(0, m.start() - 8):m.start()],
+                                       re.IGNORECASE):
+            continue  # "per second": the unit of time
+        out.append(_mk(text, m.start(), m.end(), float(ORDINALS[w]), role="ordinal"))
     out.sort(key=lambda t: t.start)
     return out
 
@@ -289,8 +317,10 @@ def _add_digit(text: str, m: re.Match, out: list[TextNumber], taken: list[tuple[
 
 def _word_role(text: str, m: re.Match, w: str) -> str:
     before = text[max(0, m.start() - 16):m.start()]
-    if w in ("third", "quarter", "second") and _ORDINAL_WORD_BEFORE.search(before):
+    if w in ("third", "quarter") and _ORDINAL_WORD_BEFORE.search(before):
         return "ordinal"
+    if w == "quarter" and not re.match(r"s?\s+of\b", text[m.end():m.end() + 6]):
+        return "label"  # "the fourth quarter", "per quarter": a period of the year, not 0.25
     if w in ("hundred", "thousand", "million", "billion"):
         after = text[m.end():m.end() + 4]
         # "per thousand gallons", "in thousands", "thousands of dollars": a unit, not a quantity
@@ -317,6 +347,8 @@ def _digit_role(text: str, a: int, b: int, m: re.Match, v: float, enumerated: se
         return "exercise"
     if integer and _ORDINAL_SUFFIX.match(text, b):
         return "ordinal"
+    if integer and re.search(r"_\{?\s*$", text[max(0, a - 3):a]):
+        return "label"  # "$p_{3}$", "x_1": an index in a formula
     if _REFERENCE_BEFORE.search(before):
         return "reference"
     if integer and (_AMPM_AFTER.match(after) or _OCLOCK_AFTER.match(after)) and 1 <= v <= 12:
