@@ -332,44 +332,75 @@ def test_parse_answer_takes_the_final_outer_object():
 # --------------------------------------------------------------------------- sweeps
 
 
-def sweep_script(sizes, seeds):
-    """Scripted answers in the sweep's order (size, seed, variant) and the expected verdicts."""
-    plan = {  # (size index, seed index) -> (values answer kind, objective answer kind)
+def variant_of(prompt: str) -> str:
+    """Which variant a direct prompt asks for."""
+    if "Procedure (" in prompt:
+        return "trace"
+    if "Report your solution with exactly these decision variables" in prompt:
+        return "values"
+    assert '{"objective": <the optimal objective value' in prompt, prompt[-400:]
+    return "objective"
+
+
+class ByPrompt:
+    """Scripted answers chosen by what the request asks (instance text and variant), so the
+    tests do not depend on the sweep's shuffled order; `asked` records (key, variant) in order."""
+
+    def __init__(self, plan: dict[tuple[str, str], object], texts: dict[str, str]):
+        self.plan, self.texts, self.asked = plan, texts, []
+
+    def __call__(self, messages):
+        prompt = "\n".join(str(m.get("content", "")) for m in messages)
+        keys = [k for k, t in self.texts.items() if t.strip() in prompt]
+        assert len(keys) == 1, f"the prompt matches {len(keys)} instances"
+        variant = variant_of(prompt)
+        self.asked.append((keys[0], variant))
+        return self.plan[keys[0], variant]
+
+    def queue(self) -> list:
+        return [self] * len(self.plan)
+
+
+def sweep_script(sizes, seeds, family="knapsack"):
+    """Scripted answers per (size, seed, variant), by prompt, and the expected verdicts."""
+    plan_kinds = {  # (size index, seed index) -> (values answer kind, objective answer kind)
         (0, 0): ("optimal", "right"), (0, 1): ("overweight", "wrong"),
         (1, 0): ("prose", "right"), (1, 1): ("suboptimal", "prose"),
     }
-    responses, expected = [], {}
+    plan, texts, expected = {}, {}, {}
     for si, size in enumerate(sizes):
         for ei, seed in enumerate(seeds):
-            inst = generate("knapsack", size, seed)
+            inst = generate(family, size, seed)
+            key = f"{size}/{seed}"
+            texts[key] = inst.text
             opt, pick = brute_force(inst)
             w, v, _ = knapsack_data(inst)
-            kind_v, kind_o = plan[(si, ei)]
+            kind_v, kind_o = plan_kinds[(si, ei)]
             if kind_v == "optimal":
-                responses.append(values_answer(pick, opt))
+                plan[key, "values"] = values_answer(pick, opt)
             elif kind_v == "overweight":
                 allp = (1,) * len(w)
-                responses.append(values_answer(allp, total(allp, v)))
+                plan[key, "values"] = values_answer(allp, total(allp, v))
             elif kind_v == "suboptimal":
                 sub, val = suboptimal_pick(inst)
-                responses.append(values_answer(sub, val))
+                plan[key, "values"] = values_answer(sub, val)
                 expected[(size, "sub_gap")] = (opt - val) / opt
             else:
-                responses.append("Let me think about it... I cannot decide.")
+                plan[key, "values"] = "Let me think about it... I cannot decide."
             if kind_o == "right":
-                responses.append(json.dumps({"objective": opt}))
+                plan[key, "objective"] = json.dumps({"objective": opt})
             elif kind_o == "wrong":
-                responses.append(json.dumps({"objective": opt - 3}))
+                plan[key, "objective"] = json.dumps({"objective": opt - 3})
                 expected[(size, "wrong_gap")] = 3 / opt
             else:
-                responses.append("It is large.")
-    return responses, expected
+                plan[key, "objective"] = "It is large."
+    return ByPrompt(plan, texts), expected
 
 
 def test_sweep_table_and_files(tmp_path):
     sizes, seeds = [5, 8], [0, 1]
-    responses, exp = sweep_script(sizes, seeds)
-    llm = ScriptedLLM(responses, name="sweep-double")
+    responder, exp = sweep_script(sizes, seeds)
+    llm = ScriptedLLM(responder.queue(), name="sweep-double")
     seen = []
     try:
         rep = sweep("knapsack", sizes, seeds, llm.client(),
@@ -377,7 +408,8 @@ def test_sweep_table_and_files(tmp_path):
     finally:
         llm.close()
     assert llm.remaining == 0 and len(llm.calls) == 8
-    assert seen == [(1, 4, 5), (2, 4, 5), (3, 4, 8), (4, 4, 8)]
+    assert [d for d, _, _ in seen] == [1, 2, 3, 4] and {t for _, t, _ in seen} == {4}
+    assert sorted(s for _, _, s in seen) == [5, 5, 8, 8]
     for p in rep.points:  # ground truth confirmed by the checker and the generator's DP
         assert p.truth.checked and p.truth.objective == p.truth.known_optimum
     rows = {(r["variant"], r["size"]): r for r in rep.table()}
@@ -391,7 +423,7 @@ def test_sweep_table_and_files(tmp_path):
     assert (o8["correct_rate"], o8["unparseable_rate"]) == (0.5, 0.5)
     assert o8["mean_violations"] is None
     files = rep.save(tmp_path / "out")
-    assert set(files) == {"json", "csv", "answers_csv", "png"}
+    assert set(files) == {"json", "csv", "instances_csv", "answers_csv", "markdown", "png"}
     png = files["png"].read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
     doc = json.loads(files["json"].read_text())
@@ -430,8 +462,8 @@ def test_cp_family_sweep_uses_cpsat_and_scores_values():
 def test_cli_family_sweep_in_process(tmp_path, capsys):
     from formalize.cli.main import main
 
-    responses, _ = sweep_script([5, 10], [0])  # plan (0,0) and (1,0): optimal/right, prose/right
-    llm = ScriptedLLM(responses, name="cli-compare-double")
+    responder, _ = sweep_script([5, 10], [0])  # (0,0) and (1,0): optimal/right, prose/right
+    llm = ScriptedLLM(responder.queue(), name="cli-compare-double")
     try:
         code = main(["compare", "--family", "knapsack", "--sizes", "5,10", "--seeds", "1",
                      "--model", "scripted/cli-compare-double", "--no-cache", "--json",

@@ -89,9 +89,11 @@ def _data(inst: FamilyInstance) -> dict[str, Any]:
 # ---------------------------------------------------------------- registry and errors
 
 
-def test_registry_has_the_five_families() -> None:
-    assert sorted(FAMILIES) == sorted(NAMES)
-    classes = {name: fam.problem_class for name, fam in FAMILIES.items()}
+def test_registry_has_the_original_and_the_hard_families() -> None:
+    hard = ["knapsack-strong", "knapsack-inverse", "knapsack-subsetsum", "knapsack-spanner",
+            "binpacking", "gap-d", "gap-e", "jobshop", "tardiness", "tsp", "setcover", "facility"]
+    assert sorted(FAMILIES) == sorted([*NAMES, "productmix", *hard])
+    classes = {name: FAMILIES[name].problem_class for name in NAMES}
     assert classes == {
         "knapsack": "MILP",
         "transportation": "LP",
@@ -99,15 +101,21 @@ def test_registry_has_the_five_families() -> None:
         "production": "LP",
         "scheduling": "MILP",
     }
-    assert {name: fam.backend for name, fam in FAMILIES.items()} == {
+    assert {name: FAMILIES[name].backend for name in NAMES} == {
         "knapsack": "auto",
         "transportation": "auto",
         "assignment": "auto",
         "production": "auto",
         "scheduling": "cpsat",
     }
+    assert [n for n, f in FAMILIES.items() if f.hard] == hard
+    assert {n: f.trace for n, f in FAMILIES.items() if f.trace} == {
+        "knapsack": "knapsack-dp", "productmix": "simplex", "knapsack-strong": "knapsack-dp",
+        "knapsack-inverse": "knapsack-dp", "knapsack-subsetsum": "knapsack-dp",
+        "knapsack-spanner": "knapsack-dp", "tsp": "nn-2opt"}
     for fam in FAMILIES.values():
-        assert fam.size_meaning and fam.description
+        assert fam.size_meaning and fam.description and fam.default_sizes
+        assert all(s >= fam.min_size for s in fam.default_sizes)
 
 
 def test_unknown_family_and_bad_sizes_are_precise_errors() -> None:

@@ -1,7 +1,8 @@
 """`formalize compare`: the LLM's own direct answers against solver ground truth.
 
     formalize compare problem.txt|model.json [--model M] [--variants values,objective] [--json] [--out DIR]
-    formalize compare --family knapsack --sizes 5,10,20,40,80 --seeds 3 [--model M] [--out DIR]
+    formalize compare --family knapsack-strong [--sizes 5,10,20] --seeds 3 [--model M] [--out DIR]
+        [--variants values,objective,trace] [--stop-after-failures K] [--timeout S] [--verbose]
 
 Registered by `formalize.cli.main` through :func:`register`; imports nothing heavy at module level.
 Exit codes: 0 the comparison ran (whatever the verdicts), 1 the model has errors, 2 usage or
@@ -19,35 +20,94 @@ from typing import Any
 from formalize.cli.options import add_time_limit
 
 EXIT_OK, EXIT_USAGE, EXIT_LLM, EXIT_INTERNAL = 0, 2, 4, 5
+DEFAULT_TOLERANCE = 1e-6
+VARIANT_NAMES = ("values", "objective", "trace")
+
+
+def _families_epilog() -> str:
+    """The family list for --help: what a size means, the default ladder, the trace procedure."""
+    from formalize.evaluation.families import FAMILIES
+
+    lines = ["problem families (--family NAME; --sizes: what n means, default ladder):"]
+    for name, fam in FAMILIES.items():
+        tags = []
+        if fam.hard:
+            tags.append("hard")
+        if fam.trace:
+            tags.append(f"trace: {fam.trace}")
+        tag = f" [{', '.join(tags)}]" if tags else ""
+        lines.append(f"  {name}{tag}")
+        lines.append(f"      n = {fam.size_meaning}; default sizes "
+                     f"{','.join(map(str, fam.default_sizes))}")
+    lines += [
+        "",
+        "variants (--variants): values = every variable of the model and the objective;",
+        "  objective = the optimal objective only; trace = run the family's procedure by hand",
+        "  and report every intermediate state (checked step by step).",
+        f"an answer is correct when its objective is within --tolerance (default "
+        f"{DEFAULT_TOLERANCE:g}, relative) of the optimum.",
+        "",
+        "a recorded run against an OpenAI-compatible endpoint (a slow model: long timeout;",
+        "its own cache, so that a rerun resumes with the recorded seconds):",
+        "  FORMALIZE_CACHE_DIR=runs/ks/cache formalize compare --family knapsack-strong \\",
+        "    --seeds 2 --variants values,objective --model openai/relay \\",
+        "    --api-base http://127.0.0.1:8801/v1 --timeout 7200 --stop-after-failures 2 \\",
+        "    --verbose --out runs/ks",
+    ]
+    return "\n".join(lines)
+
+
+_EPILOG = "\0families\0"  # replaced by the family list when help is shown (no import before)
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    def add_text(self, text: str | None) -> None:
+        super().add_text(_families_epilog() if text == _EPILOG else text)
 
 
 def register(sub: Any) -> None:
     """Add the `compare` sub-command to the `formalize` sub-parsers."""
     p = sub.add_parser(
         "compare", help="the LLM answering directly (no tools) vs solver ground truth",
-        description="Score the LLM's own step-by-step answers (values + objective, or the "
-                    "objective only) against the verified model's solver optimum, on one problem "
-                    "or over a problem family's sizes (scale sweep).")
+        description="Score the LLM's own step-by-step answers (values + objective, the objective "
+                    "only, or a hand-run procedure's trace) against the verified model's solver "
+                    "optimum, on one problem or over a problem family's sizes (scale sweep), "
+                    "with the model's seconds and output tokens beside the solver's time.",
+        epilog=_EPILOG, formatter_class=_Help)
     p.add_argument("path", nargs="?", default=None,
                    help="problem.txt (ground truth via the verified pipeline) or model.json/.yaml "
                         "(ground truth from the model; the LLM sees the folder's problem.txt)")
     p.add_argument("--family", default=None,
-                   help="scale sweep over a problem family (knapsack, transportation, assignment, "
-                        "production, scheduling)")
-    p.add_argument("--sizes", default="5,10,20,40,80", help="sweep sizes, comma-separated")
+                   help="scale sweep over a problem family (list below)")
+    p.add_argument("--sizes", default=None,
+                   help="sweep sizes, comma-separated; what a size n means depends on the "
+                        "family (list below); default: the family's ladder")
     p.add_argument("--seeds", type=int, default=3, help="instances per size (seeds 0..n-1)")
     p.add_argument("--model", "-m", default=None, help="LLM, e.g. openai/gpt-4.1 or ollama/qwen2.5:14b")
     p.add_argument("--api-base", default=None, help="OpenAI-compatible endpoint (local servers)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="seconds to wait for one answer (overrides FORMALIZE_TIMEOUT; default "
+                        "120): raise it for a model that thinks long")
     p.add_argument("--variants", default="values,objective",
-                   help="direct-answer variants: values (every variable + objective), objective")
+                   help="direct-answer variants, comma-separated: values, objective, trace "
+                        "(default values,objective)")
     p.add_argument("--data", action="append", default=[], metavar="FILE",
                    help="attached data file (repeatable)")
-    p.add_argument("--tolerance", type=float, default=1e-6, help="relative tolerance of 'correct'")
+    p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
+                   help=f"relative tolerance of 'correct' (default {DEFAULT_TOLERANCE:g})")
     p.add_argument("--backend", choices=["auto", "highs", "cpsat"], default="auto")
     add_time_limit(p)
     p.add_argument("--concurrency", type=int, default=1, help="parallel LLM calls in a sweep")
+    p.add_argument("--order-seed", type=int, default=0,
+                   help="seed of the shuffled request order of a sweep (default 0)")
+    p.add_argument("--stop-after-failures", type=int, default=None, metavar="K",
+                   help="size ladder: run sizes in order and stop after a size at which at "
+                        "least K answers were not correct")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="print every instance's verdicts, seconds and tokens")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
-    p.add_argument("--out", default=None, metavar="DIR", help="write JSON, CSV and PNG files here")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="write JSON, CSV, Markdown and PNG files here")
     p.add_argument("--no-cache", action="store_true", help="bypass the LLM response cache")
     p.set_defaults(func=cmd_compare)
 
@@ -70,23 +130,35 @@ def _ints(text: str, what: str) -> list[int]:
 def cmd_compare(a: argparse.Namespace) -> int:
     """Run a comparison or a sweep; print it and write files."""
     variants = [v.strip() for v in a.variants.split(",") if v.strip()]
-    known = ("values", "objective")
-    bad = [v for v in variants if v not in known]
+    bad = [v for v in variants if v not in VARIANT_NAMES]
     if bad or not variants:
-        return _usage(f"--variants: unknown {bad or variants}; choose from {', '.join(known)}")
+        return _usage(f"--variants: unknown {bad or variants}; choose from "
+                      f"{', '.join(VARIANT_NAMES)}")
     if (a.path is None) == (a.family is None):
         return _usage("give either a problem (problem.txt / model.json) or --family NAME")
+    if a.timeout is not None and not a.timeout > 0:
+        return _usage(f"--timeout must be a positive number of seconds, got {a.timeout}")
+    if a.stop_after_failures is not None and a.stop_after_failures < 1:
+        return _usage(f"--stop-after-failures must be at least 1, got {a.stop_after_failures}")
+    sizes: list[int] = []
     if a.family is not None:
-        try:
-            sizes = _ints(a.sizes, "sizes")
-        except ValueError as exc:
-            return _usage(str(exc))
-        if a.seeds < 1:
-            return _usage(f"--seeds must be at least 1, got {a.seeds}")
         from formalize.evaluation.families import FAMILIES
 
         if a.family not in FAMILIES:
             return _usage(f"unknown family {a.family!r}; known: {', '.join(FAMILIES)}")
+        fam = FAMILIES[a.family]
+        try:
+            sizes = _ints(a.sizes, "sizes") if a.sizes is not None else list(fam.default_sizes)
+        except ValueError as exc:
+            return _usage(str(exc))
+        if a.seeds < 1:
+            return _usage(f"--seeds must be at least 1, got {a.seeds}")
+        if "trace" in variants and fam.trace is None:
+            with_trace = ", ".join(n for n, f in FAMILIES.items() if f.trace)
+            return _usage(f"family {a.family!r} has no hand-run procedure for --variants trace; "
+                          f"families with one: {with_trace}")
+    elif "trace" in variants:
+        return _usage("the trace variant needs --family (a family with a hand-run procedure)")
     from pathlib import Path
 
     if a.path is not None and not Path(a.path).is_file():
@@ -96,6 +168,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
     # resolves the LLM: a missing model is a ConfigError (exit 2)
     client = make_client(a.model, no_cache=a.no_cache, api_base=a.api_base)
+    if a.timeout is not None:
+        client.settings = client.settings.with_(timeout=a.timeout)
     from rich.console import Console
 
     from formalize.evaluation.compare import CompareError, GroundTruthError, compare, sweep
@@ -104,16 +178,20 @@ def cmd_compare(a: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False)
     try:
         if a.family is not None:
-            def progress(done: int, total: int, point: Any) -> None:
-                if not a.json:
-                    verdicts = ", ".join(f"{x.variant}: {x.verdict}" for x in point.answers)
-                    err.print(f"[dim]… {done}/{total}[/dim] size {point.size} seed {point.seed}: "
-                              f"{verdicts}", markup=True)
+            def on_answer(point: Any, ans: Any, done: int, total: int) -> None:
+                if a.json:
+                    return
+                tokens = f", {ans.output_tokens} output tokens" if ans.output_tokens else ""
+                err.print(f"[dim]… answer {done}/{total}[/dim] size {point.size} seed "
+                          f"{point.seed} {ans.variant}: {ans.verdict} ({ans.seconds:.1f} s"
+                          f"{tokens})", markup=True)
 
             try:
                 result: Any = sweep(a.family, sizes, a.seeds, client, variants=variants,
                                     tol=a.tolerance, backend=a.backend, time_limit=a.time_limit,
-                                    concurrency=a.concurrency, progress=progress)
+                                    concurrency=a.concurrency, on_answer=on_answer,
+                                    order_seed=a.order_seed,
+                                    stop_after_failures=a.stop_after_failures)
             except (ValueError, TypeError) as exc:  # bad size for the family
                 return _usage(str(exc))
         else:
@@ -132,6 +210,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2, default=str))
     else:
         out.print(result)
+        if a.verbose and hasattr(result, "rich_instances"):
+            out.print(result.rich_instances())
         for kind, path in files.items():
             err.print(f"wrote {kind}: {path}", markup=False)
     return EXIT_OK

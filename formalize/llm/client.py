@@ -271,6 +271,7 @@ class LLMResponse:
     finish_reason: str | None = None
     structured: bool = False  # response_format was sent to the provider
     cache_key: str | None = None
+    recorded_latency_s: float | None = None  # a cache hit: the original call's latency
 
     @property
     def total_tokens(self) -> int:
@@ -298,7 +299,15 @@ class LLMResponse:
                    prompt_tokens=record.get("prompt_tokens"),
                    completion_tokens=record.get("completion_tokens"), cost=0.0, cached=True,
                    latency_s=0.0, attempts=0, finish_reason=record.get("finish_reason"),
-                   structured=bool(record.get("structured", False)), cache_key=key)
+                   structured=bool(record.get("structured", False)), cache_key=key,
+                   recorded_latency_s=_float_or_none(record.get("latency_s")))
+
+
+def _float_or_none(v: Any) -> float | None:
+    try:
+        return float(v) if v is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass
@@ -451,9 +460,13 @@ class LLMClient:
         self.usage = Usage()
         self.door = doors.choose(settings)  # litellm or the openai SDK, imported on first use
 
-    def warm(self) -> None:
-        """Import the door's library now (e.g. in a thread before many concurrent calls)."""
+    def warm(self) -> float:
+        """Import the door's library now (e.g. in a thread before many concurrent calls, or
+        before timed calls so they measure the model, not the client's start-up); returns the
+        seconds it took."""
+        started = time.perf_counter()
         self.door.load()
+        return time.perf_counter() - started
 
     def __repr__(self) -> str:
         return f"LLMClient({self.settings.describe()!r}, no_cache={self.no_cache})"

@@ -125,4 +125,6 @@ def generate(size: int, seed: int) -> FamilyInstance:
         ],
     }
     known, _ = hungarian(cost)
-    return FamilyInstance(NAME, size, seed, text, model, known, {"workers": size, "tasks": size})
+    return FamilyInstance(NAME, size, seed, text, model, known, {"workers": size, "tasks": size},
+                          optimum_method="Hungarian method", bound=known,
+                          bound_kind="LP relaxation (integral: the assignment polytope)")

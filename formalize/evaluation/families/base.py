@@ -16,6 +16,9 @@ class FamilyInstance:
     optimal objective computed by an algorithm independent of the solvers (dynamic programming,
     the Hungarian method, a min-cost flow, brute force), or None when none is cheap enough.
     `dims` records the actual dimensions the size was mapped to (e.g. sources and sinks).
+    `optimum_method` says how `known_optimum` was derived; `bound` is a relaxation bound on the
+    optimum (`bound_kind` names it, e.g. "LP relaxation"), so :attr:`integrality_gap` tells how
+    far the optimum is from what a short certificate (the relaxation) proves.
     """
 
     family: str
@@ -25,6 +28,16 @@ class FamilyInstance:
     model: dict[str, Any]
     known_optimum: float | None = None
     dims: dict[str, int] = field(default_factory=dict)
+    optimum_method: str = ""
+    bound: float | None = None
+    bound_kind: str = ""
+
+    @property
+    def integrality_gap(self) -> float | None:
+        """|optimum - bound| / max(1, |optimum|), or None when either is unknown."""
+        if self.known_optimum is None or self.bound is None:
+            return None
+        return abs(self.known_optimum - self.bound) / max(1.0, abs(self.known_optimum))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -36,6 +49,10 @@ class FamilyInstance:
             "text": self.text,
             "model": self.model,
             "known_optimum": self.known_optimum,
+            "optimum_method": self.optimum_method,
+            "bound": self.bound,
+            "bound_kind": self.bound_kind,
+            "integrality_gap": self.integrality_gap,
         }
 
 
@@ -54,6 +71,9 @@ class Family:
     min_size: int
     generator: Generator
     backend: str = "auto"  # the solvers.solve backend that proves optimality at sweep sizes
+    default_sizes: tuple[int, ...] = (5, 10, 20, 40, 80)  # a sweep ladder that suits the family
+    trace: str | None = None  # the hand-run procedure of the "trace" variant, if any
+    hard: bool = False  # no short certificate of optimality (see the module docstrings)
 
     def generate(self, size: int, seed: int = 0) -> FamilyInstance:
         """The instance of this family for (size, seed); deterministic in both."""
@@ -93,3 +113,24 @@ def join_words(words: Sequence[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def lp_relaxation(model: dict[str, Any], time_limit: float = 60.0) -> float | None:
+    """The optimum of the model's LP relaxation (binary -> [0, 1], integer -> real), solved by
+    HiGHS; None when it does not solve to optimality (a bound, for the integrality gap)."""
+    import copy
+
+    import solvers
+
+    relaxed = copy.deepcopy(model)
+    for spec in relaxed.get("variables", {}).values():
+        domain = str(spec.get("domain", "real")).lower()
+        if domain in ("binary", "bool", "boolean"):
+            spec["domain"] = "real"
+            spec["lb"] = spec.get("lb", 0) if spec.get("lb") is not None else 0
+            spec["ub"] = spec.get("ub", 1) if spec.get("ub") is not None else 1
+        elif domain in ("integer", "int", "integers"):
+            spec["domain"] = "real"
+    sol = solvers.solve(relaxed, backend="highs", time_limit=time_limit, iis=False, duals=False)
+    return float(sol.objective) if sol.status.value == "optimal" and sol.objective is not None \
+        else None

@@ -7,6 +7,7 @@ greedy-by-ratio is usually not optimal; the capacity is half the total weight.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,22 @@ def knapsack_dp(weights: Sequence[int], values: Sequence[int], capacity: int) ->
             # the right-hand side is built from the old row before the assignment: 0/1, not unbounded
             best[w:] = np.maximum(best[w:], best[: capacity + 1 - w] + v)
     return int(best[capacity])
+
+
+def dantzig_bound(weights: Sequence[int], values: Sequence[int], capacity: int) -> Fraction:
+    """The LP relaxation's optimum of a 0/1 knapsack (items by value/weight, the first item that
+    does not fit taken fractionally), exact as a fraction."""
+    order = sorted(range(len(weights)), key=lambda j: Fraction(values[j], weights[j]),
+                   reverse=True)
+    room, total = Fraction(capacity), Fraction(0)
+    for j in order:
+        if weights[j] <= room:
+            room -= weights[j]
+            total += values[j]
+        else:
+            total += values[j] * room / weights[j]
+            break
+    return total
 
 
 def generate(size: int, seed: int) -> FamilyInstance:
@@ -88,4 +105,7 @@ def generate(size: int, seed: int) -> FamilyInstance:
         ],
     }
     known = float(knapsack_dp(weights, values, capacity)) if size * capacity <= DP_LIMIT else None
-    return FamilyInstance(NAME, size, seed, text, model, known, {"items": size})
+    return FamilyInstance(NAME, size, seed, text, model, known, {"items": size},
+                          optimum_method="dynamic programming over capacities" if known else "",
+                          bound=float(dantzig_bound(weights, values, capacity)),
+                          bound_kind="LP relaxation (Dantzig bound)")

@@ -135,4 +135,6 @@ def generate(size: int, seed: int) -> FamilyInstance:
         ],
     }
     known = float(brute_force(proc, release, due)) if size <= BRUTE_FORCE_MAX else None
-    return FamilyInstance(NAME, size, seed, text, model, known, {"jobs": size})
+    return FamilyInstance(NAME, size, seed, text, model, known, {"jobs": size},
+                          optimum_method="brute force over job orders" if known is not None
+                          else "")

@@ -162,5 +162,7 @@ def generate(size: int, seed: int) -> FamilyInstance:
     }
     known = min_cost_transport(supply, demand, cost)
     return FamilyInstance(
-        NAME, size, seed, text, model, known, {"warehouses": n_wh, "customers": size}
+        NAME, size, seed, text, model, known, {"warehouses": n_wh, "customers": size},
+        optimum_method="min-cost flow (successive shortest paths)", bound=known,
+        bound_kind="LP (the model is its own relaxation)",
     )

@@ -1,0 +1,501 @@
+"""Scale sweeps: direct answers scored over the sizes and seeds of a problem family, with the
+model's cost (seconds, output tokens) beside the solver's time, requests in a fair (shuffled,
+seeded) order, and an optional size ladder that stops where answers fail."""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from formalize.evaluation.direct import ask_direct, fair_order, make_client, warm_client
+from formalize.evaluation.fmt import jnum, median, num, pct, secs, to_csv
+from formalize.evaluation.truth import GroundTruth, ground_truth
+from formalize.evaluation.verdicts import VARIANTS, DirectAnswer
+from formalize.llm.client import LLMClient, Usage
+from solvers import Model, load_model
+
+DEFAULT_VARIANTS = ("values", "objective")
+KNOWN_OPTIMUM_TIME_LIMIT = 120.0
+"""Solver time limit (s) for an instance whose optimum is known independently (when none is
+given): past it, the known optimum is the reference and the solver's best point is checked."""
+
+
+@dataclass
+class SweepPoint:
+    """One generated instance of a sweep with its ground truth and scored answers."""
+
+    family: str
+    size: int
+    seed: int
+    truth: GroundTruth
+    answers: list[DirectAnswer]
+    dims: dict[str, int] = field(default_factory=dict)
+
+    def answer(self, variant: str) -> DirectAnswer | None:
+        return next((a for a in self.answers if a.variant == variant), None)
+
+    def to_dict(self, response: bool = True) -> dict[str, Any]:
+        return {"family": self.family, "size": self.size, "seed": self.seed,
+                "dims": self.dims, "ground_truth": self.truth.to_dict(),
+                "answers": [a.to_dict(response) for a in self.answers]}
+
+
+def _mean(xs: list[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+@dataclass
+class SweepReport:
+    """Direct answers scored over sizes and seeds of one problem family."""
+
+    family: str
+    sizes: list[int]
+    seeds: list[int]
+    variants: list[str]
+    llm: str
+    points: list[SweepPoint]
+    usage: Usage = field(default_factory=Usage)
+    seconds: float = 0.0
+    client_startup_s: float = 0.0  # the client's one-time start-up, kept out of answer times
+    order_seed: int = 0
+    stopped: str = ""  # why the size ladder stopped early ("" when every size ran)
+    notes: list[str] = field(default_factory=list)
+    tol: float = 1e-6
+
+    @property
+    def sizes_run(self) -> list[int]:
+        return [s for s in self.sizes if any(p.size == s for p in self.points)]
+
+    def table(self) -> list[dict[str, Any]]:
+        """Per variant and size: n, correct rate, mean gap (answers with a gap: feasible values
+        answers from their own values, objective answers with a number, trace results), mean
+        violations (values answers the checker could score), infeasible and unparseable rates,
+        trace fidelity (mean share of steps right), the model's median seconds and output
+        tokens per answer, the solver's median seconds, and the instances' mean integrality
+        gap."""
+        rows = []
+        for v in self.variants:
+            for s in self.sizes_run:
+                pts = [p for p in self.points if p.size == s]
+                ans = [a for p in pts for a in p.answers if a.variant == v]
+                if not ans:
+                    continue
+                gaps = [a.gap for a in ans if a.gap is not None]
+                parsed = [a for a in ans if a.verdict != "unparseable" and a.feasible is not None]
+                fid = [a.fidelity for a in ans if a.fidelity is not None]
+                tokens = [float(a.output_tokens) for a in ans if a.output_tokens is not None]
+                igaps = [p.truth.integrality_gap for p in pts
+                         if p.truth.integrality_gap is not None]
+                n = len(ans)
+                rows.append({
+                    "variant": v, "size": s, "n": n,
+                    "correct_rate": sum(a.verdict == "correct" for a in ans) / n,
+                    "mean_gap": _mean(gaps),
+                    "mean_violations": (_mean([float(a.n_violations) for a in parsed])
+                                        if v == "values" else None),
+                    "infeasible_rate": sum(a.verdict == "infeasible" for a in ans) / n,
+                    "unparseable_rate": sum(a.verdict == "unparseable" for a in ans) / n,
+                    "fidelity": _mean(fid) if v == "trace" else None,
+                    "model_seconds": median([a.seconds for a in ans]),
+                    "output_tokens": median(tokens),
+                    "solver_seconds": median([p.truth.seconds for p in pts]),
+                    "integrality_gap": _mean(igaps),
+                })
+        return rows
+
+    def instances(self) -> list[dict[str, Any]]:
+        """One row per instance: optimum and who proves it, bound and integrality gap, solver
+        seconds, and per variant its verdict, gap, steps right, seconds and output tokens."""
+        out = []
+        for p in self.points:
+            row: dict[str, Any] = {
+                "size": p.size, "seed": p.seed,
+                "dims": " x ".join(f"{v} {k}" for k, v in p.dims.items()),
+                "optimum": jnum(p.truth.objective), "proven_by": p.truth.proven_by,
+                "bound": jnum(p.truth.bound), "bound_kind": p.truth.bound_kind,
+                "integrality_gap": jnum(p.truth.integrality_gap),
+                "solver_seconds": p.truth.seconds}
+            for v in self.variants:
+                a = p.answer(v)
+                row[f"{v}_verdict"] = a.verdict if a else None
+                row[f"{v}_gap"] = jnum(a.gap) if a else None
+                if v == "trace":
+                    row["trace_fidelity"] = a.fidelity if a else None
+                    first = (a.trace or {}).get("first_wrong") if a else None
+                    row["trace_first_wrong"] = (f"step {first['step']} ({first['label']})"
+                                                if first else None)
+                row[f"{v}_seconds"] = a.seconds if a else None
+                row[f"{v}_output_tokens"] = a.output_tokens if a else None
+            out.append(row)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"family": self.family, "sizes": self.sizes, "sizes_run": self.sizes_run,
+                "seeds": self.seeds, "variants": self.variants, "llm": self.llm,
+                "tolerance": self.tol, "seconds": self.seconds,
+                "client_startup_s": self.client_startup_s, "order_seed": self.order_seed,
+                "stopped": self.stopped, "notes": self.notes, "usage": self.usage.as_dict(),
+                "table": self.table(), "instances": self.instances(),
+                "points": [p.to_dict() for p in self.points]}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, default=str)
+
+    def table_csv(self) -> str:
+        return to_csv(self.table())
+
+    def instances_csv(self) -> str:
+        return to_csv(self.instances())
+
+    def answers_csv(self) -> str:
+        from formalize.evaluation.compare import flat_answer
+
+        return to_csv([{"family": p.family, "size": p.size, "seed": p.seed,
+                        "optimum": p.truth.objective, "solver_seconds": p.truth.seconds,
+                        "integrality_gap": p.truth.integrality_gap, **flat_answer(a)}
+                       for p in self.points for a in p.answers])
+
+    # -- rendering ------------------------------------------------------------------------------
+    _HEAD = ["variant", "size", "n", "correct", "gap", "viol.", "steps right", "unparsed",
+             "model s", "tokens", "solver s", "bound gap"]
+
+    def _cells(self, r: dict[str, Any]) -> list[str]:
+        fid = r["fidelity"]
+        return [r["variant"], str(r["size"]), str(r["n"]), f"{r['correct_rate']:.0%}",
+                pct(r["mean_gap"]),
+                f"{r['mean_violations']:.2f}" if r["mean_violations"] is not None else "—",
+                ("100%" if fid == 1 else f"{fid:.1%}") if fid is not None else "—",
+                f"{r['unparseable_rate']:.0%}", secs(r["model_seconds"]),
+                num(r["output_tokens"]) if r["output_tokens"] is not None else "—",
+                secs(r["solver_seconds"]), pct(r["integrality_gap"])]
+
+    def _grid(self) -> tuple[list[str], list[list[str]]]:
+        """Header and rows of the table, without columns that say nothing here (all "—", or
+        "unparsed" all 0 %)."""
+        rows = [self._cells(r) for r in self.table()]
+        keep = [k for k, h in enumerate(self._HEAD)
+                if not rows or not all(r[k] in ("—", "0%" if h == "unparsed" else "—")
+                                       for r in rows)]
+        return [self._HEAD[k] for k in keep], [[r[k] for k in keep] for r in rows]
+
+    def _instance_head(self) -> list[str]:
+        return ["size", "seed", "optimum", "bound gap", "solver s", *self.variants]
+
+    def _instance_cells(self, p: SweepPoint, sep: str = "\n") -> list[tuple[str, str]]:
+        """(text, verdict or "") cells of one instance row: per variant its verdict (with the
+        gap or the steps right and the first wrong step), seconds and output tokens."""
+        cells = [(str(p.size), ""), (str(p.seed), ""), (num(p.truth.objective), ""),
+                 (pct(p.truth.integrality_gap), ""), (secs(p.truth.seconds), "")]
+        for v in self.variants:
+            a = p.answer(v)
+            if a is None:
+                cells.append(("not asked", ""))
+                continue
+            what = a.verdict
+            if a.gap is not None and a.verdict != "correct" and abs(a.gap) > 1e-12:
+                what += f" {pct(a.gap)}"
+            if a.fidelity is not None and a.verdict != "correct":
+                first = (a.trace or {}).get("first_wrong")
+                what += f" ({a.fidelity:.1%} steps right" + (
+                    f"; 1st wrong: step {first['step']}, {first['label']}" if first else "") + ")"
+            cost = f"{secs(a.seconds)} s"
+            if a.output_tokens is not None:
+                cost += f", {a.output_tokens} tok"
+            cells.append((f"{what}{sep}{cost}", a.verdict))
+        return cells
+
+    def title(self) -> str:
+        return (f"{self.family}: {self.llm} answering directly vs the solver "
+                f"({len(self.points)} instances, {len(self.seeds)} per size)")
+
+    def legend(self) -> str:
+        """What the columns mean (printed under the table)."""
+        return (f"correct: objective within {self.tol:g} relative of the optimum (trace: every "
+                f"step right); model s, tokens: the model's seconds and output tokens per answer "
+                f"(medians); solver s: build + solve; bound gap: relaxation bound vs optimum")
+
+    _COST = ("model s", "tokens", "solver s", "bound gap")
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """The table, split into accuracy and cost tables when the console is narrow."""
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        head, rows = self._grid()
+
+        def table(title: str, cols: list[int]) -> Table:
+            t = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1),
+                      pad_edge=False)
+            for k in cols:
+                t.add_column(head[k], justify="left" if head[k] == "variant" else "right",
+                             min_width=9 if head[k] == "variant" else None, overflow="fold")
+            for r in rows:
+                t.add_row(*[r[k] for k in cols])
+            return t
+
+        width = sum(max(len(h), *(len(r[k]) for r in rows)) + 2
+                    for k, h in enumerate(head)) if rows else 0
+        if width <= options.max_width:
+            yield table(self.title(), list(range(len(head))))
+        else:
+            keys = [k for k, h in enumerate(head) if h in ("variant", "size")]
+            acc = [k for k, h in enumerate(head) if h not in self._COST]
+            yield table(self.title() + ": accuracy", acc)
+            yield table("cost", keys + [k for k, h in enumerate(head) if h in self._COST])
+        yield Text(self.legend(), style="dim")
+        if self.client_startup_s:
+            yield Text(f"client start-up {self.client_startup_s:.2f} s (not in the answers' "
+                       f"seconds)", style="dim")
+        if self.stopped:
+            yield Text(self.stopped, style="yellow")
+        for n in self.notes:
+            yield Text(n, style="yellow")
+
+    def rich_instances(self) -> Any:
+        """A rich table with one row per instance and the verdict of every answer."""
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        from formalize.evaluation.verdicts import COLORS
+
+        t = Table(title=f"{self.family}: per instance", header_style="bold",
+                  box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
+        for h in self._instance_head():
+            t.add_column(h, justify="left" if h in self.variants else "right")
+        for p in self.points:
+            t.add_row(*[Text(c, style=COLORS.get(v, "")) if v else c
+                        for c, v in self._instance_cells(p)])
+        return t
+
+    def _repr_html_(self) -> str:
+        cols, rows = self._grid()
+        head = "".join(f"<th>{h}</th>" for h in cols)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+                       for r in rows)
+        return (f"<p>{html.escape(self.title())}</p><table><tr>{head}</tr>{body}</table>")
+
+    def to_markdown(self, verbose: bool = True) -> str:
+        """The table (and with `verbose` the per-instance table) as Markdown, with how it was
+        obtained."""
+        cols, rows = self._grid()
+        lines = [f"**{self.title()}**", "",
+                 "| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        if verbose:
+            head = self._instance_head()
+            lines += ["", "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+            lines += ["| " + " | ".join(c for c, _ in self._instance_cells(p, sep="; ")) + " |"
+                      for p in self.points]
+        lines += ["", self.legend() + ".", "",
+                  f"Requests: {sum(len(p.answers) for p in self.points)}, each a fresh "
+                      f"conversation, in a shuffled order (seed {self.order_seed}); client "
+                      f"start-up {self.client_startup_s:.2f} s kept out of the answer times."]
+        if self.stopped:
+            lines += ["", self.stopped]
+        lines += [f"- {n}" for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+    def plot(self, path: str | Path) -> Path:
+        """A PNG: accuracy (correct, gap, violations or trace steps) and cost (seconds beside
+        the solver's, output tokens, integrality gap) against size."""
+        from formalize.evaluation.plots import sweep_figure
+
+        return sweep_figure(self, path)
+
+    def save(self, directory: str | Path) -> dict[str, Path]:
+        """Write sweep.json, sweep.csv (the table), instances.csv, answers.csv, sweep.md and
+        sweep.png into `directory`."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        out = {"json": d / "sweep.json", "csv": d / "sweep.csv",
+               "instances_csv": d / "instances.csv", "answers_csv": d / "answers.csv",
+               "markdown": d / "sweep.md"}
+        out["json"].write_text(self.to_json() + "\n", encoding="utf-8")
+        out["csv"].write_text(self.table_csv(), encoding="utf-8")
+        out["instances_csv"].write_text(self.instances_csv(), encoding="utf-8")
+        out["answers_csv"].write_text(self.answers_csv(), encoding="utf-8")
+        out["markdown"].write_text(self.to_markdown(), encoding="utf-8")
+        out["png"] = self.plot(d / "sweep.png")
+        return out
+
+
+Progress = Callable[[int, int, SweepPoint], None]
+
+
+def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
+          model: str | LLMClient | None = None, *, variants: Sequence[str] = DEFAULT_VARIANTS,
+          tol: float = 1e-6, missing: str = "zero", backend: str = "auto",
+          time_limit: float | None = None, concurrency: int = 1, no_cache: bool = False,
+          progress: Progress | None = None,
+          on_answer: Callable[[SweepPoint, DirectAnswer, int, int], None] | None = None,
+          order_seed: int = 0, stop_after_failures: int | None = None,
+          **params: Any) -> SweepReport:
+    """Score the LLM's direct answers on a problem family at every size and seed.
+
+    Ground truth: the generator's formal model solved by our solver, confirmed by the checker
+    and by the generator's independent optimum when it has one (no LLM); with a known optimum
+    and no `time_limit`, the solver gets KNOWN_OPTIMUM_TIME_LIMIT seconds. `seeds` is a count
+    (0..n-1) or the seeds themselves. Every (instance, variant) is one request in a fresh
+    conversation; requests go out in a seeded shuffled order (`order_seed`) with no two of one
+    instance back to back: over the whole sweep, or per size when `stop_after_failures` is set
+    (the ladder runs sizes in the given order and stops after a size at which at least that
+    many answers were not correct). `progress(done, total, point)` is called when an instance's
+    answers are all in, `on_answer(point, answer, k, n)` after each answer. `concurrency` > 1
+    asks from that many threads. The client is warmed first (its start-up is reported as
+    `client_startup_s`, not counted in any answer)."""
+    from formalize.evaluation.compare import family_backend
+    from formalize.evaluation.families import FAMILIES, generate
+
+    bad = [v for v in variants if v not in VARIANTS]
+    if bad or not variants:
+        raise ValueError(f"unknown variant(s) {bad or list(variants)}; known: {', '.join(VARIANTS)}")
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    size_list = [int(s) for s in sizes]
+    if not size_list or not seed_list:
+        raise ValueError("a sweep needs at least one size and one seed")
+    if family not in FAMILIES:
+        raise ValueError(f"unknown problem family {family!r}; known families: {', '.join(FAMILIES)}")
+    fam = FAMILIES[family]
+    if "trace" in variants and fam.trace is None:
+        with_trace = [f"{n} ({f.trace})" for n, f in FAMILIES.items() if f.trace]
+        raise ValueError(f"family {family!r} has no hand-run procedure for the 'trace' variant; "
+                         f"families with one: {', '.join(with_trace)}")
+    if stop_after_failures is not None and stop_after_failures < 1:
+        raise ValueError(f"stop_after_failures must be at least 1, got {stop_after_failures}")
+    for s in size_list:
+        if s < fam.min_size:
+            raise ValueError(f"family {family!r}: size {s} is too small; the smallest size is "
+                             f"{fam.min_size} ({fam.size_meaning})")
+    backend = family_backend(family, backend)
+    client = make_client(model, no_cache=no_cache)
+    report = SweepReport(family=family, sizes=size_list, seeds=seed_list,
+                         variants=list(variants), llm=client.settings.model, points=[],
+                         order_seed=order_seed, tol=tol)
+    report.client_startup_s = warm_client(client)
+    started = time.perf_counter()
+    total = len(size_list) * len(seed_list)
+    batches = [size_list] if stop_after_failures is None else [[s] for s in size_list]
+    for batch in batches:
+        points, requests = _prepare(family, batch, seed_list, variants, backend, time_limit,
+                                    tol, report, generate)
+        _ask_all(client, points, requests, order_seed + batch[0] if stop_after_failures
+                 else order_seed, report, total, tol=tol, missing=missing,
+                 concurrency=concurrency, progress=progress, on_answer=on_answer, **params)
+        if stop_after_failures is not None:
+            failed = sum(not a.correct for p, _, _ in points for a in p.answers)
+            if failed >= stop_after_failures:
+                left = size_list[size_list.index(batch[0]) + 1:]
+                if left:
+                    report.stopped = (f"ladder stopped after size {batch[0]}: {failed} answer(s) "
+                                      f"not correct (--stop-after-failures "
+                                      f"{stop_after_failures}); sizes not run: "
+                                      f"{', '.join(map(str, left))}")
+                break
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+Request = tuple[int, str]  # (index into the batch's points, variant)
+
+
+def _prepare(family: str, sizes: list[int], seeds: list[int], variants: Sequence[str],
+             backend: str, time_limit: float | None, tol: float, report: SweepReport,
+             generate: Any) -> tuple[list[tuple[SweepPoint, Any, Model]], list[Request]]:
+    """Instances, their ground truths and the requests of one batch."""
+    from formalize.evaluation.families import FAMILIES
+    from formalize.evaluation.traces import TraceUnavailable, procedure
+
+    fam = FAMILIES[family]
+    points: list[tuple[SweepPoint, Any, Model]] = []
+    requests: list[Request] = []
+    for size in sizes:
+        for seed in seeds:
+            inst = generate(family, size, seed)
+            m = load_model(inst.model)
+            limit = time_limit
+            if limit is None and inst.known_optimum is not None:
+                limit = KNOWN_OPTIMUM_TIME_LIMIT
+            gt = ground_truth(m, source="family generator", known_optimum=inst.known_optimum,
+                              backend=backend, time_limit=limit, tol=tol,
+                              optimum_method=getattr(inst, "optimum_method", ""),
+                              bound=getattr(inst, "bound", None),
+                              bound_kind=getattr(inst, "bound_kind", ""))
+            point = SweepPoint(family, inst.size, inst.seed, gt, [], dict(inst.dims))
+            k = len(points)
+            points.append((point, inst, m))
+            for v in variants:
+                if v == "objective" and m.sense == "feasibility":
+                    continue
+                if v == "trace":
+                    try:
+                        procedure(fam.trace).available(inst.model)
+                    except TraceUnavailable as exc:
+                        report.notes.append(f"trace not asked at size {size} seed {seed}: {exc}")
+                        continue
+                requests.append((k, v))
+    return points, requests
+
+
+def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model]],
+             requests: list[Request], order_seed: int, report: SweepReport, total: int, *,
+             tol: float, missing: str, concurrency: int, progress: Progress | None,
+             on_answer: Any, **params: Any) -> None:
+    """Send a batch's requests in the fair order and file the answers with their points."""
+    from formalize.evaluation.families import FAMILIES
+
+    order = fair_order([(k, v) for k, v in requests], order_seed)
+    base = sum(len(p.answers) for p in report.points)
+    for point, _, _ in points:
+        report.points.append(point)
+    outstanding = {k: sum(1 for kk, _ in requests if kk == k) for k in range(len(points))}
+    answered: dict[int, dict[str, DirectAnswer]] = {k: {} for k in range(len(points))}
+    variants = report.variants
+
+    def run(pos: int) -> tuple[int, str, DirectAnswer]:
+        k, v = requests[order[pos]]
+        point, inst, m = points[k]
+        fam = FAMILIES[point.family]
+        ans = ask_direct(client, v, inst.text, m, point.truth, tol=tol, missing=missing,
+                         usage=report.usage, procedure=fam.trace if v == "trace" else None,
+                         model_doc=inst.model if v == "trace" else None, **params)
+        ans.order = base + pos + 1
+        return k, v, ans
+
+    def file(k: int, v: str, ans: DirectAnswer, done: int) -> None:
+        point = points[k][0]
+        answered[k][v] = ans
+        point.answers = [answered[k][x] for x in variants if x in answered[k]]
+        if on_answer is not None:
+            on_answer(point, ans, done, len(requests))
+        outstanding[k] -= 1
+        if outstanding[k] == 0 and progress is not None:
+            complete = sum(1 for p in report.points if _complete(p, outstanding, points))
+            progress(complete, total, point)
+
+    if concurrency <= 1:
+        for pos in range(len(order)):
+            file(*run(pos), pos + 1)
+    else:
+        with ThreadPoolExecutor(max_workers=concurrency) as ex:
+            for n, res in enumerate(ex.map(run, range(len(order))), start=1):
+                file(*res, n)
+    if progress is not None:  # instances with nothing to ask
+        for k, (point, _, _) in enumerate(points):
+            if not any(kk == k for kk, _ in requests):
+                progress(len(report.points), total, point)
+
+
+def _complete(p: SweepPoint, outstanding: dict[int, int],
+              points: list[tuple[SweepPoint, Any, Model]]) -> bool:
+    for k, (q, _, _) in enumerate(points):
+        if q is p:
+            return outstanding[k] == 0
+    return True  # a point of an earlier batch
