@@ -34,7 +34,13 @@ from formalize.evaluation.fmt import num as _fmt
 from formalize.evaluation.fmt import pct as _pct
 from formalize.evaluation.fmt import secs as _secs
 from formalize.evaluation.fmt import to_csv
-from formalize.evaluation.sweep import DEFAULT_VARIANTS, SweepPoint, SweepReport, sweep
+from formalize.evaluation.sweep import (
+    DEFAULT_VARIANTS,
+    SweepPoint,
+    SweepReport,
+    family_backend,
+    sweep,
+)
 from formalize.evaluation.truth import CompareError, GroundTruth, GroundTruthError, ground_truth
 from formalize.evaluation.verdicts import (
     COLORS,
@@ -42,6 +48,7 @@ from formalize.evaluation.verdicts import (
     VARIANTS,
     VERDICTS,
     DirectAnswer,
+    flat_answer,
     parse_answer,
     relative_gap,
     score_objective,
@@ -252,21 +259,6 @@ def compare(text_or_model: Any, model: str | LLMClient | None = None, *,
                       text_source=source)
 
 
-def flat_answer(a: DirectAnswer) -> dict[str, Any]:
-    """One answer as a flat CSV row (violations, problems and trace faults joined)."""
-    d = a.to_dict(response=False)
-    d["violations"] = "; ".join(f"{v['label']}:{v['amount']:g}" for v in a.violations)
-    d["variable_problems"] = "; ".join(f"{p['label']}:{p['kind']}" for p in a.variable_problems)
-    d["unknown"] = "; ".join(a.unknown)
-    trace = d.pop("trace", None) or {}
-    d["trace_fidelity"] = trace.get("fidelity")
-    d["trace_steps"] = trace.get("steps_total")
-    first = trace.get("first_wrong")
-    d["trace_first_wrong"] = f"step {first['step']} ({first['label']}): {first['message']}" \
-        if first else None
-    return d
-
-
 def _resolve_input(text_or_model: Any, formal_model: Any,
                    data: Sequence[str | Path]) -> tuple[str | None, Model | None, list[Path], str]:
     """(problem text, given formal model, data files, where the text came from)."""
@@ -293,18 +285,6 @@ def _resolve_input(text_or_model: Any, formal_model: Any,
     if p is not None and p.suffix.lower() in (".json", ".yaml", ".yml", ".txt"):
         raise CompareError(f"{src}: no such file (give problem.txt, model.json or the text itself)")
     return str(src), model, data_paths, "text"
-
-
-def family_backend(family: str, backend: str) -> str:
-    """The family's own backend under "auto" (its scheduling model is meant for CP-SAT: "auto"
-    picks HiGHS with a slow big-M reformulation)."""
-    from formalize.evaluation.families import FAMILIES
-
-    fam = FAMILIES.get(family)
-    if backend != "auto" or fam is None:
-        return backend
-    own = getattr(fam, "backend", None) or "auto"
-    return "cpsat" if own == "auto" and fam.problem_class == "CP" else own
 
 
 def _is_file(p: Path) -> bool:

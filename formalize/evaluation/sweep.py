@@ -16,7 +16,7 @@ from typing import Any
 from formalize.evaluation.direct import ask_direct, fair_order, make_client, warm_client
 from formalize.evaluation.fmt import jnum, median, num, pct, secs, to_csv
 from formalize.evaluation.truth import GroundTruth, ground_truth
-from formalize.evaluation.verdicts import VARIANTS, DirectAnswer
+from formalize.evaluation.verdicts import VARIANTS, DirectAnswer, flat_answer
 from formalize.llm.client import LLMClient, Usage
 from solvers import Model, load_model
 
@@ -154,8 +154,6 @@ class SweepReport:
         return to_csv(self.instances())
 
     def answers_csv(self) -> str:
-        from formalize.evaluation.compare import flat_answer
-
         return to_csv([{"family": p.family, "size": p.size, "seed": p.seed,
                         "optimum": p.truth.objective, "solver_seconds": p.truth.seconds,
                         "integrality_gap": p.truth.integrality_gap, **flat_answer(a)}
@@ -327,6 +325,18 @@ class SweepReport:
         return out
 
 
+def family_backend(family: str, backend: str) -> str:
+    """The family's own backend under "auto" (its scheduling model is meant for CP-SAT: "auto"
+    picks HiGHS with a slow big-M reformulation)."""
+    from formalize.evaluation.families import FAMILIES
+
+    fam = FAMILIES.get(family)
+    if backend != "auto" or fam is None:
+        return backend
+    own = getattr(fam, "backend", None) or "auto"
+    return "cpsat" if own == "auto" and fam.problem_class == "CP" else own
+
+
 Progress = Callable[[int, int, SweepPoint], None]
 
 
@@ -351,7 +361,6 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     answers are all in, `on_answer(point, answer, k, n)` after each answer. `concurrency` > 1
     asks from that many threads. The client is warmed first (its start-up is reported as
     `client_startup_s`, not counted in any answer)."""
-    from formalize.evaluation.compare import family_backend
     from formalize.evaluation.families import FAMILIES, generate
 
     bad = [v for v in variants if v not in VARIANTS]

@@ -336,3 +336,18 @@ def score_trace(text: str, procedure: str, model_doc: dict[str, Any], gt: Ground
     if chk.result is not None and gt.objective is not None:
         ans.gap = relative_gap(chk.result, gt.objective, gt.sense)
     return ans
+
+
+def flat_answer(a: DirectAnswer) -> dict[str, Any]:
+    """One answer as a flat CSV row (violations, problems and trace faults joined)."""
+    d = a.to_dict(response=False)
+    d["violations"] = "; ".join(f"{v['label']}:{v['amount']:g}" for v in a.violations)
+    d["variable_problems"] = "; ".join(f"{p['label']}:{p['kind']}" for p in a.variable_problems)
+    d["unknown"] = "; ".join(a.unknown)
+    trace = d.pop("trace", None) or {}
+    d["trace_fidelity"] = trace.get("fidelity")
+    d["trace_steps"] = trace.get("steps_total")
+    first = trace.get("first_wrong")
+    d["trace_first_wrong"] = f"step {first['step']} ({first['label']}): {first['message']}" \
+        if first else None
+    return d
