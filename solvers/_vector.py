@@ -142,11 +142,28 @@ class Lin:
         return np.broadcast_to(self.const, (self.n,))
 
 
-Val = "np.ndarray | Lin"
+@dataclass(eq=False)
+class NL:
+    """A nonlinear expression per row over `n` rows (target "scip"): `op` over `args`, each a
+    data array, a `Lin` or an `NL` over the same rows; "sum" reduces a child over `parent`'s
+    rows into these. See `solvers._nonlinear` for the per-row trees built from it."""
+
+    n: int
+    op: str  # + * / pow sqrt exp log abs sum
+    args: tuple
+    p: object = None  # the exponent of pow (a number or an array over the rows)
+    parent: np.ndarray | None = None  # sum: child row -> row
+
+
+Val = "np.ndarray | Lin | NL"
 
 
 def is_lin(v) -> bool:
     return isinstance(v, Lin)
+
+
+def is_nl(v) -> bool:
+    return isinstance(v, NL)
 
 
 def _cat(*arrs: np.ndarray) -> np.ndarray:
@@ -172,7 +189,9 @@ def _qcat(a: Quad | None, b: Quad | None) -> Quad | None:
 
 
 def add(a, b, n: int):
-    """a + b for data arrays and/or Lins (an overflow gives inf, reported by the lowering)."""
+    """a + b for data arrays, Lins and NLs (an overflow gives inf, reported by the lowering)."""
+    if isinstance(a, NL) or isinstance(b, NL):
+        return NL(n, "+", (a, b))
     with np.errstate(over="ignore", invalid="ignore"):
         return _add(a, b, n)
 
@@ -190,6 +209,8 @@ def _add(a, b, n: int):
 
 
 def neg(a):
+    if isinstance(a, NL):
+        return NL(a.n, "*", (a, np.asarray(-1.0)))
     if not is_lin(a):
         return -a
     q = None if a.q is None else Quad(a.q.row, a.q.c1, a.q.c2, -a.q.coef)
@@ -253,6 +274,8 @@ def mul_lin(a: Lin, b: Lin) -> Lin:
 
 def reduce_sum(v, parent: np.ndarray, n_parent: int):
     """Sum child rows into parent rows (also scatters when parent is one-to-one)."""
+    if isinstance(v, NL):
+        return NL(n_parent, "sum", (v,), parent=np.asarray(parent, dtype=I64))
     if not is_lin(v):
         if v.ndim == 0:
             return np.bincount(parent, minlength=n_parent).astype(np.float64) * v

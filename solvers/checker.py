@@ -454,8 +454,8 @@ class Evaluator:
     def _binop(self, node: BinOp, env: dict, var_value: VarValue, funcs: dict | None) -> Any:
         a = self.value(node.left, env, var_value, funcs)
         if node.op == "/":
-            b = self.value(node.right, env, _no_var("a divisor"), funcs)
-            if b == 0:
+            b = self.value(node.right, env, var_value, funcs)  # a variable divisor: SCIP models
+            if isinstance(b, (int, float)) and b == 0:
                 raise EvalError("division-by-zero", "division by zero", "check the divisor's data", node.col)
             return a / b
         if node.op == "**":

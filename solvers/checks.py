@@ -143,9 +143,21 @@ class _Static:
         self.var_sets: dict[str, list[str]] = {}
         self.all_different = self.neq = self.logic = self.aux_binary = False
         self.quadratic_objective = False
+        self.nonlinear = False  # terms only SCIP takes: the class is NLP / MINLP
         self.objective_ok = True
 
     # ---- reporting
+    def scip_term(self, what: str, ctx: _Ctx, col: int | None, symbol: str | None = None) -> int:
+        """A term only SCIP solves: fine for backend auto/scip (class NLP/MINLP), an error for
+        HiGHS and CP-SAT. Returns the NONLINEAR degree."""
+        self.nonlinear = True
+        if self.backend in ("highs", "cpsat"):
+            name = "HiGHS" if self.backend == "highs" else "CP-SAT"
+            self.add("needs-scip", f"{what} is nonlinear, which {name} does not take",
+                     "SCIP solves it to global optimality: backend='scip' (backend='auto' chooses it)",
+                     ctx, col, symbol)
+        return NONLINEAR
+
     def add(self, code: str, msg: str, hint: str | None, ctx: _Ctx | None = None, col: int | None = None,
             symbol: str | None = None, severity: str = "error", **loc: Any) -> None:
         where = dict(section=ctx.section, item=ctx.item, field=ctx.field) if ctx else {}
@@ -367,9 +379,7 @@ class _Static:
                 d = self.value(node.args[0], scope, ctx.but(sign=0))
                 if d == 0:
                     return 0
-                self.add("nonlinear", f"{node.func}() of an expression with variables is nonlinear",
-                         f"{node.func}() is computed on data only; linearize it", ctx, node.col, node.func)
-                return NONLINEAR
+                return self.scip_term(f"{node.func}() of an expression with variables", ctx, node.col, node.func)
             for a in node.args:
                 if isinstance(a, (Compare, BoolOp, Not)):
                     continue
@@ -434,15 +444,15 @@ class _Static:
             if dl >= NONLINEAR or dr >= NONLINEAR:
                 return NONLINEAR
             if dl + dr > 2:
-                self.add("nonlinear", f"this product has degree {dl + dr} in the variables (only linear and quadratic terms are allowed)",
-                         "linearize it, e.g. with a binary variable and big-M, or an auxiliary variable", ctx, node.col)
-                return NONLINEAR
+                return self.scip_term(f"a product of degree {dl + dr} in the variables", ctx, node.col)
             return dl + dr
         if op == "/":
             sr = self.sign(node.right, scope)
             dl = self.value(node.left, scope, ctx.but(sign=ctx.sign * sr))
-            dr = self.value(node.right, scope, ctx.but(data_only="a divisor", sign=0))
-            return dl if dr == 0 else NONLINEAR
+            dr = self.value(node.right, scope, ctx.but(sign=0))
+            if dr == 0:
+                return dl
+            return self.scip_term("a division by an expression with variables", ctx, node.col)
         # power
         dl = self.value(node.left, scope, ctx.but(sign=0))
         self.value(node.right, scope, ctx.but(data_only="an exponent", sign=0))
@@ -458,17 +468,17 @@ class _Static:
         if dl >= NONLINEAR:
             return NONLINEAR
         shown = "a non-constant" if e is None else f"{e:g}"
-        self.add("nonlinear", f"raising a variable expression to the power {shown} is nonlinear",
-                 "only e**2 of a linear expression (a quadratic term) is allowed; linearize otherwise", ctx, node.col)
-        return NONLINEAR
+        return self.scip_term(f"raising a variable expression to the power {shown}", ctx, node.col)
 
     def minmax(self, func: str, d: int, col: int, ctx: _Ctx) -> int:
         if d == 0:
             return 0
         if d >= 2:
-            if d == 2:
-                self.add("nonlinear", f"{func}() of a quadratic expression is not supported",
-                         f"apply {func}() to linear expressions only", ctx, col, func)
+            if func == "abs":
+                return self.scip_term("abs() of a quadratic or nonlinear expression", ctx, col, func)
+            self.add("nonlinear", f"{func}() of a quadratic or nonlinear expression is not supported",
+                     f"introduce a variable t with t {'>=' if func == 'max' else '<='} each argument as constraints, "
+                     "and use t", ctx, col, func)
             return NONLINEAR
         convex = (func in ("max", "abs") and ctx.sign > 0) or (func == "min" and ctx.sign < 0)
         if not convex:
@@ -568,9 +578,17 @@ class _Static:
             elif node.ops[0] == ">=":
                 signs = [-1, 1]
         degs = [self.value(o, scope, ctx.but(sign=s)) for o, s in zip(node.operands, signs)]
-        if 2 in degs:
-            self.add("nonlinear", "a quadratic term in a constraint",
-                     "quadratic constraints are not supported by HiGHS; linearize or move to the objective", ctx, node.col)
+        if max(degs) >= 2:
+            if in_logic:
+                self.add("nonlinear", "a nonlinear or quadratic constraint inside implies/or is not supported",
+                         "keep logic over linear constraints; model the nonlinear part as its own constraint on a "
+                         "variable that the logic then uses", ctx, node.col)
+            else:
+                self.scip_term("a quadratic term in a constraint" if max(degs) == 2 else "a nonlinear constraint",
+                               ctx, node.col)
+            if any(o in ("<", ">") for o in node.ops):
+                self.add("strict-inequality", "a strict inequality over a nonlinear expression",
+                         "use <= or >= (with an explicit margin if intended)", ctx, node.col)
         has_var = max(degs) >= 1
         if "!=" in node.ops and has_var:
             self.neq = True
@@ -613,6 +631,12 @@ class _Static:
         if name not in self.m.variables or self.m.variables[name].domain != "binary":
             self.add("bad-implies-condition", "the condition of implies must be a binary variable instance (or its negation)",
                      hint, ctx, node.col, name)
+
+
+def _scip_available() -> bool:
+    from .backends.scip import available
+
+    return available()
 
 
 def _raise_var(name: str, key: tuple) -> Any:
@@ -727,6 +751,13 @@ def _convexity(st: _Static) -> None:
     want = "positive" if st.m.sense != "maximize" else "negative"
     hint = (f"HiGHS solves convex QPs only: a {'minimized' if want == 'positive' else 'maximized'} quadratic objective must be "
             f"{want} semidefinite (e.g. sum of squares with nonnegative weights); check signs of the quadratic terms")
+    # under backend auto a nonconvex QP goes to SCIP (global optimum): a note, not an error
+    severity = "error" if st.backend == "highs" or not _scip_available() else "info"
+    if severity == "info":
+        hint = ("backend 'auto' solves it with SCIP to global optimality (HiGHS takes convex QPs only); if the "
+                "objective was meant to be convex, check the signs of the quadratic terms")
+    elif st.backend != "highs":
+        hint += "; or install SCIP (pip install 'formalize[scip]'), which solves nonconvex QPs to global optimality"
     names = {c: k for k, c in ids.items()}
     if len(cols) <= _DENSE_EIG_LIMIT:
         w, vecs = np.linalg.eigh(h)
@@ -735,13 +766,13 @@ def _convexity(st: _Static) -> None:
             top = [names[cols[i]] for i in np.argsort(-np.abs(v))[:3]]
             shown = ", ".join(f"{n}[{', '.join(map(str, k))}]" if k else n for n, k in top)
             st.add("nonconvex-qp", f"the quadratic objective is not convex (smallest eigenvalue of its Hessian {w[0]:.4g}; "
-                   f"direction mostly along {shown})", hint, symbol=top[0][0], **loc)
+                   f"direction mostly along {shown})", hint, symbol=top[0][0], severity=severity, **loc)
     elif len(cols) <= _CHOLESKY_LIMIT:
         try:
             np.linalg.cholesky(h + 1e-9 * scale * np.eye(len(cols)))
         except np.linalg.LinAlgError:
             st.add("nonconvex-qp", "the quadratic objective is not convex (Cholesky factorization of its Hessian failed)",
-                   hint, **loc)
+                   hint, severity=severity, **loc)
     else:
         st.add("qp-convexity-unchecked", f"convexity of the quadratic objective over {len(cols)} variables was not checked",
                "the solver will report a nonconvex objective", severity="info", **loc)
@@ -781,7 +812,7 @@ def check_model(model: Any, backend: str | None = None, instantiate: bool = True
     _unused_check(st, inst)
     res.problem_class = _classify(st)
     _backend_check(st, res.problem_class)
-    if st.quadratic_objective and st.objective_ok and inst is not None and backend != "cpsat":
+    if st.quadratic_objective and st.objective_ok and inst is not None and backend not in ("cpsat", "scip"):
         _convexity(st)
     if inst is not None:
         res.n_variables = sum(math.prod(len(inst.sets[s]) for s in st.var_sets[v]) if all(s in inst.sets for s in st.var_sets[v])
@@ -969,6 +1000,8 @@ def _objective_check(st: _Static) -> None:
         st.objective_ok = False
     if d == 2:
         st.quadratic_objective = True
+    elif d >= NONLINEAR:
+        st.nonlinear = True
     elif d == 0 and st.objective_ok:
         st.add("constant-objective", "the objective contains no variable", "did you forget a variable, or mean sense \"feasibility\"?",
                ctx, node.col, severity="warning")
@@ -1081,6 +1114,8 @@ def _classify(st: _Static) -> str:
     if st.all_different or st.neq:
         return "CP"
     integer = any(v.domain in ("integer", "binary") for n, v in st.m.variables.items() if n in st.used_vars)
+    if st.nonlinear:
+        return "MINLP" if integer or st.logic or st.aux_binary else "NLP"
     if st.quadratic_objective:
         return "MIQP" if integer or st.logic or st.aux_binary else "QP"
     if integer or st.logic or st.aux_binary:
@@ -1091,9 +1126,14 @@ def _classify(st: _Static) -> str:
 def _backend_check(st: _Static, cls: str) -> None:
     if cls == "MIQP" and st.backend == "highs":
         st.add("miqp-unsupported", "a quadratic objective with integer variables (MIQP) is not supported by HiGHS",
-               "linearize the quadratic terms, or make every variable integer and bounded and use backend='cpsat'",
-               section="objective", field="objective")
-    if st.backend == "cpsat" or (cls in ("CP", "MIQP") and st.backend is None):
+               "backend='auto' solves it with CP-SAT (every variable integer and bounded) or SCIP; or linearize "
+               "the quadratic terms", section="objective", field="objective")
+    if cls in ("NLP", "MINLP") and st.backend in (None, "scip") and not _scip_available():
+        st.add("needs-scip", f"this {cls} model needs SCIP, and pyscipopt is not installed",
+               "pip install 'formalize[scip]' (or pip install pyscipopt): the wheels ship SCIP",
+               section="model")
+    if st.backend == "cpsat" or (cls == "CP" and st.backend is None) or (
+            cls == "MIQP" and st.backend is None and not _scip_available()):
         for name, spec in st.m.variables.items():
             if name not in st.used_vars:
                 continue  # a variable nothing refers to is fixed, not modelled

@@ -27,14 +27,35 @@ __all__ = ["to_pulp", "to_pyomo", "write_lp", "write_mps"]
 
 
 def _lowered(model: Any) -> tuple[Lowered, str]:
-    """The model lowered for HiGHS (reformulations applied) and its name."""
+    """The model lowered for HiGHS (reformulations applied) — or for SCIP when it has nonlinear
+    terms, kept as expression trees — and its name."""
     if isinstance(model, Lowered):
         return model, "model"
+    from .diagnostics import ModelError
     from .lower import lower
     from .model import Model, load_model
 
     m = model if isinstance(model, Model) else load_model(model)
-    return lower(m, target="highs"), m.name or "model"
+    try:
+        return lower(m, target="highs"), m.name or "model"
+    except ModelError as exc:
+        if not any(d.code == "needs-scip" for d in exc.diagnostics):
+            raise
+    return lower(m, target="scip"), m.name or "model"
+
+
+def _linear_only(lw: Lowered, fmt: str, alternative: str) -> None:
+    """Refuse a model with nonlinear constraints or objective for a linear/quadratic format."""
+    if not lw.is_nonlinear:
+        return
+    from .diagnostics import Diagnostic, Location, ModelError
+
+    where = lw.nl_constraints[0].name if lw.nl_constraints else None
+    raise ModelError(Diagnostic(
+        "export-nonlinear", f"{fmt} cannot hold the nonlinear "
+        + (f"constraint {where!r}" if where else "objective"),
+        location=Location(section="constraints" if where else "objective", item=where),
+        hint=f"export to {alternative}, which keeps sqrt/exp/log/products of variables"))
 
 
 def _write(model: Any, path: str | Path, suffix: str) -> Path:
@@ -42,6 +63,7 @@ def _write(model: Any, path: str | Path, suffix: str) -> Path:
     from .backends.highs import write_mps as _wmps
 
     lw, _ = _lowered(model)
+    _linear_only(lw, "an LP/MPS file" if suffix == ".lp" else "an MPS file", "Pyomo (to_pyomo)")
     path = Path(path)
     writer = _wlp if suffix == ".lp" else _wmps
     if path.suffix.lower() == suffix:
@@ -146,7 +168,10 @@ def to_pyomo(model: Any):
             return 0.0
         return pyo.quicksum(float(v) * cols[int(c)] for c, v in zip(ci, cv))
 
+    nl_names = {nc.name for nc in lw.nl_constraints}
     for blk in lw.rows:
+        if blk.count == 0 and blk.name in nl_names:
+            continue  # all its instances are nonlinear: added below
         keys = [_row_key(blk.keys, j) for j in range(blk.count)]
         scalar = blk.count == 1 and keys == [()]
         idx = [None] if scalar else _index(keys)
@@ -170,7 +195,30 @@ def to_pyomo(model: Any):
 
         con = pyo.Constraint(rule=rule) if scalar else pyo.Constraint(idx, rule=rule)
         m.add_component(component(blk.name), con)
-    if lw.sense != "feasibility":
+    groups: dict[str, list] = {}
+    for nc in lw.nl_constraints:  # nonlinear instances: one (indexed) component per constraint
+        groups.setdefault(nc.name, []).append(nc)
+    for cname, items in groups.items():
+        exprs = []
+        for nc in items:
+            e = _pyomo_expr(pyo, nc.tree, cols)
+            lo, hi = _bound(nc.lo), _bound(nc.hi)
+            exprs.append((e == lo) if lo is not None and lo == hi else (lo, e, hi))
+        if len(items) == 1 and items[0].key == ():
+            m.add_component(component(cname), pyo.Constraint(expr=exprs[0]))
+            continue
+        nidx = _index([nc.key for nc in items])
+        body_nl = dict(zip(nidx, exprs))
+
+        def nl_rule(_m: Any, *k: Any, _body: dict = body_nl) -> Any:
+            return _body[k[0] if len(k) == 1 else k]
+
+        m.add_component(component(cname), pyo.Constraint(nidx, rule=nl_rule))
+    if lw.sense != "feasibility" and lw.nl_objective is not None:
+        sense = pyo.minimize if lw.sense == "minimize" else pyo.maximize
+        m.add_component(component("objective"), pyo.Objective(expr=_pyomo_expr(pyo, lw.nl_objective, cols),
+                                                               sense=sense))
+    elif lw.sense != "feasibility":
         nz = np.flatnonzero(lw.obj)
         obj: Any = float(lw.obj_offset) + pyo.quicksum(float(lw.obj[j]) * cols[j] for j in nz)
         if lw.has_q:
@@ -183,11 +231,35 @@ def to_pyomo(model: Any):
     return m
 
 
+def _pyomo_expr(pyo: Any, t: Any, cols: list) -> Any:
+    """A Pyomo expression for an expression tree of the lowering (solvers._nonlinear)."""
+    op = t[0]
+    if op == "const":
+        return float(t[1])
+    if op == "lin":
+        return float(t[3]) + pyo.quicksum(float(k) * cols[int(j)] for j, k in zip(t[1], t[2]))
+    if op == "quad":
+        return pyo.quicksum(float(k) * cols[int(a)] * cols[int(b)] for a, b, k in zip(t[1], t[2], t[3]))
+    if op == "+":
+        return pyo.quicksum(_pyomo_expr(pyo, a, cols) for a in t[1])
+    if op == "*":
+        return _pyomo_expr(pyo, t[1][0], cols) * _pyomo_expr(pyo, t[1][1], cols)
+    if op == "/":
+        return _pyomo_expr(pyo, t[1][0], cols) / _pyomo_expr(pyo, t[1][1], cols)
+    a = _pyomo_expr(pyo, t[1][0], cols)
+    if op == "pow":
+        return a ** float(t[2])
+    if op == "abs":
+        return abs(a)
+    return {"sqrt": pyo.sqrt, "exp": pyo.exp, "log": pyo.log}[op](a)
+
+
 def to_pulp(model: Any):
     """A PuLP LpProblem equivalent to the model (linear models only: PuLP has no quadratic terms)."""
     import pulp
 
     lw, name = _lowered(model)
+    _linear_only(lw, "PuLP", "Pyomo (to_pyomo)")
     if lw.has_q:
         from .diagnostics import Diagnostic, Location, ModelError
 

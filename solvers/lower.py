@@ -16,9 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from ._nonlinear import domain_risks, is_expr, simplify, trees
 from ._vector import (
     EV,
     I64,
+    NL,
     Dom,
     Frame,
     Lin,
@@ -73,7 +75,7 @@ from .expr import (
     parse_index_decl,
     walk,
 )
-from .lowered import ColumnBlock, CPConstraint, InstanceKeys, Lowered, RowBlock
+from .lowered import ColumnBlock, CPConstraint, InstanceKeys, Lowered, NLConstraint, RowBlock
 from .model import Model, ParamSpec, load_model
 
 INF = math.inf
@@ -82,12 +84,13 @@ _REL = ("<=", ">=", "==", "<", ">")
 
 
 def lower(model, target: str = "highs") -> Lowered:
-    """Lower a model (a Model or anything `load_model` accepts) for `target` "highs" or "cpsat".
+    """Lower a model (a Model or anything `load_model` accepts) for `target` "highs", "cpsat" or
+    "scip" (like "highs", plus nonlinear and quadratic terms kept as expression trees).
 
     Raises ModelError with located diagnostics for every problem found."""
-    if target not in ("highs", "cpsat"):
+    if target not in ("highs", "cpsat", "scip"):
         raise ModelError(Diagnostic("bad-target", f"unknown lowering target {target!r}",
-                                    hint="use target='highs' or target='cpsat'"))
+                                    hint="use target='highs', 'cpsat' or 'scip'"))
     m = model if isinstance(model, Model) else load_model(model)
     return _Lowerer(m, target).run()
 
@@ -142,7 +145,7 @@ def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
 
 
 def _fmt(x) -> str:
-    if isinstance(x, float) and x == int(x) and abs(x) < 1e15:
+    if isinstance(x, float) and math.isfinite(x) and x == int(x) and abs(x) < 1e15:
         return str(int(x))
     return str(x)
 
@@ -170,6 +173,8 @@ class _Lowerer:
         self.errors: list[Diagnostic] = []
         self.ctx = _Ctx("model")
         self.obj_lin: Lin | None = None
+        self.nl_obj = None  # the objective's tree when it is nonlinear (target scip)
+        self.nl_cons: list[NLConstraint] = []
         self.owner = "model"
         self._hid = 0
 
@@ -812,8 +817,8 @@ class _Lowerer:
             it, iff = np.flatnonzero(mask), np.flatnonzero(~mask)
             a = self._num(node.then, frame.take(it), pol)
             b = self._num(node.orelse, frame.take(iff), pol)
-            return add(reduce_sum(a if is_lin(a) else np.broadcast_to(a, (len(it),)), it, n),
-                       reduce_sum(b if is_lin(b) else np.broadcast_to(b, (len(iff),)), iff, n), n)
+            return add(reduce_sum(a if is_expr(a) else np.broadcast_to(a, (len(it),)), it, n),
+                       reduce_sum(b if is_expr(b) else np.broadcast_to(b, (len(iff),)), iff, n), n)
         if isinstance(node, (Compare, BoolOp, Not)):
             raise self.fail("bad-expression", "a comparison or logical expression is not a value here", node,
                             hint="conditions go after `if` in a generator or forall; comparisons are constraints at the top level")
@@ -905,8 +910,9 @@ class _Lowerer:
             return self._mul(self._num(node.right, frame, pol * self._sign(d)), d)
         if op == "/":
             if self._has_var(node.right, frame):
-                raise self.fail("nonlinear", "division by an expression with variables is nonlinear", node,
-                                hint="multiply both sides by the divisor if it is positive, or reformulate")
+                if self.target != "scip":
+                    raise self._needs_scip("division by an expression with variables", node)
+                return NL(n, "/", (self._num(node.left, frame, 0), self._num(node.right, frame, 0)))
             d = self._data(node.right, frame)
             zero = d == 0
             if np.any(zero):
@@ -929,29 +935,44 @@ class _Lowerer:
                 return out
             ev = np.unique(np.asarray(e).reshape(-1))
             if ev.size != 1 or float(ev[0]) not in (0.0, 1.0, 2.0):
-                raise self.fail("nonlinear", f"power {_fmt(float(ev[0])) if ev.size == 1 else 'of varying exponent'} of an expression with variables is nonlinear",
-                                node, hint="only e**2 (quadratic, objective only), e**1 and e**0 are allowed")
+                if self.target != "scip":
+                    raise self._needs_scip(f"power {_fmt(float(ev[0])) if ev.size == 1 else 'of varying exponent'} "
+                                           "of an expression with variables", node)
+                return NL(n, "pow", (self._num(node.left, frame, 0),), p=np.asarray(e, dtype=np.float64))
             k = float(ev[0])
             if k == 0:
                 return np.ones(())
             base = self._num(node.left, frame, pol if k == 1 else 0)
             if k == 1:
                 return base
+            if isinstance(base, NL) or (is_lin(base) and base.q is not None):
+                if self.target != "scip":
+                    raise self._needs_scip("the square of a quadratic or nonlinear expression", node)
+                return NL(n, "pow", (base,), p=2.0)
             return self._mul_lins(base, base, node, frame)
         raise self.fail("bad-operator", f"operator {op!r} is not supported", node)
 
+    def _needs_scip(self, what: str, node: Node, symbol: str | None = None) -> _Fail:
+        return self.fail("needs-scip", f"{what} is nonlinear: HiGHS and CP-SAT take linear constraints and a "
+                         "convex quadratic objective only", node, symbol=symbol,
+                         hint="SCIP solves it to global optimality: backend='scip' (backend='auto' chooses it; "
+                              "pip install 'formalize[scip]')")
+
     def _mul(self, a, d: np.ndarray):
+        if isinstance(a, NL):
+            return NL(a.n, "*", (a, np.asarray(d, dtype=np.float64)))
         if is_lin(a):
             return scale(a, np.asarray(d, dtype=np.float64))
         with np.errstate(over="ignore", invalid="ignore"):  # inf is reported where it lands
             return a * d
 
     def _mul_lins(self, a, b, node: Node, frame: Frame):
-        if not is_lin(a) or not is_lin(b):
-            return self._mul(a, b) if is_lin(a) else self._mul(b, a)
-        if a.q is not None or b.q is not None:
-            raise self.fail("nonlinear", "a product of more than two variables (degree > 2) is not supported",
-                            node, hint="only linear and quadratic expressions are supported")
+        if not is_expr(a) or not is_expr(b):
+            return self._mul(a, b) if is_expr(a) else self._mul(b, a)
+        if isinstance(a, NL) or isinstance(b, NL) or a.q is not None or b.q is not None:
+            if self.target != "scip":
+                raise self._needs_scip("a product of more than two variables (degree > 2)", node)
+            return NL(frame.n, "*", (a, b))
         return mul_lin(a, b)
 
     def _finite(self, v: np.ndarray, node: Node, frame: Frame, what: str) -> None:
@@ -975,8 +996,9 @@ class _Lowerer:
             return reduce_sum(body, child.parent, n)
         if node.func == "prod":
             if self._has_var(node.body, child):
-                raise self.fail("nonlinear", "prod() over variables is nonlinear", node,
-                                hint="prod() is allowed on data only")
+                raise self.fail("nonlinear", "prod() over variables is not supported", node,
+                                hint="prod() is allowed on data only; write a product of variables out (x * y * z), "
+                                     "which SCIP solves")
             out = np.ones(n)
             if child.n:
                 np.multiply.at(out, child.parent, np.broadcast_to(self._data(node.body, child), (child.n,)))
@@ -994,6 +1016,8 @@ class _Lowerer:
             (np.maximum if node.func == "max" else np.minimum).at(out, child.parent, v)
             return out
         body = self._num(node.body, child, pol if node.func == "max" else pol)
+        if isinstance(body, NL) or (is_lin(body) and body.q is not None):
+            raise self._minmax_nonlinear(node.func, node)
         if not is_lin(body):
             body = Lin.of_data(body, child.n)
         return self._minmax(node.func, body, child.parent, n, frame, child.root_rows(), pol, node)
@@ -1019,12 +1043,15 @@ class _Lowerer:
                 return self._math(f, vals[0], node, frame)
             return (np.maximum if f == "max" else np.minimum).reduce(np.stack(vals), axis=0)
         if f in MATH_FUNCS:
-            raise self.fail("nonlinear", f"{f}() of an expression with variables is nonlinear", node, symbol=f,
-                            hint=f"{f}() is computed on data only; linearize it")
+            if self.target != "scip":
+                raise self._needs_scip(f"{f}() of an expression with variables", node, f)
+            return NL(n, f, (self._num(node.args[0], frame, 0),))
         if f == "abs":
             e = self._num(node.args[0], frame, 0)
-            if is_lin(e) and e.q is not None:
-                raise self.fail("nonlinear", "abs() of a quadratic expression is not supported", node)
+            if isinstance(e, NL) or (is_lin(e) and e.q is not None):
+                if self.target != "scip":
+                    raise self._needs_scip("abs() of a quadratic or nonlinear expression", node, f)
+                return NL(n, "abs", (e,))
             if self.target == "cpsat":
                 return self._minmax("abs", e, np.arange(n, dtype=I64), n, frame, frame.root_rows(), pol, node)
             both = self._stack([e, neg(e)], n)
@@ -1033,8 +1060,8 @@ class _Lowerer:
         arg_pol = pol if (f == "max" and pol > 0) or (f == "min" and pol < 0) else 0
         es = [self._num(a, frame, arg_pol) for a in node.args]
         for e in es:
-            if is_lin(e) and e.q is not None:
-                raise self.fail("nonlinear", f"{f}() of a quadratic expression is not supported", node)
+            if isinstance(e, NL) or (is_lin(e) and e.q is not None):
+                raise self._minmax_nonlinear(f, node)
         k = len(es)
         return self._minmax(f, self._stack(es, n), np.tile(np.arange(n, dtype=I64), k), n, frame,
                             np.tile(frame.root_rows(), k), pol, node)
@@ -1051,6 +1078,11 @@ class _Lowerer:
             out = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log}[f](v)
         self._finite(out, node, frame, f"{f}()")
         return out
+
+    def _minmax_nonlinear(self, f: str, node: Node) -> _Fail:
+        return self.fail("nonlinear", f"{f}() of a quadratic or nonlinear expression is not supported", node, symbol=f,
+                         hint=f"introduce a variable t with t {'>=' if f == 'max' else '<='} each argument as "
+                              "constraints, and use t")
 
     def _stack(self, es: list, n: int) -> Lin:
         """Stack k per-row expressions into one Lin over k*n rows (arg k of row r at k*n + r)."""
@@ -1181,6 +1213,10 @@ class _Lowerer:
             pol = 1 if m.sense == "minimize" else -1
             frame = Frame(1, {})
             v = self._num(node, frame, pol)
+            if isinstance(v, NL):
+                self.nl_obj = simplify(trees(v, 1, self.ncols)[0])
+                self._flush_aux("objective", [], None)
+                return
             lin = v if is_lin(v) else Lin.of_data(v, 1)
             parts = [lin.coef, np.asarray(lin.const, dtype=np.float64).reshape(-1)]
             if lin.q is not None:
@@ -1276,20 +1312,25 @@ class _Lowerer:
             pols.append(p.pop() if len(p) == 1 else 0)
         vals = [self._num(o, frame, pl) for o, pl in zip(node.operands, pols)]
         for v in vals:
-            if is_lin(v) and v.q is not None:
+            if self.target != "scip" and is_lin(v) and v.q is not None:
                 q = self._find_quad(node, frame) or node
-                raise self.fail("nonlinear", "quadratic terms are not supported in constraints", q,
+                raise self.fail("needs-scip", "a quadratic term in a constraint", q,
                                 frame, int(v.q.row.min()) if v.q.row.size else 0,
-                                hint="quadratic constraints are not supported by HiGHS; linearize or move to the objective")
+                                hint="HiGHS takes quadratic terms in the objective only; SCIP solves quadratic "
+                                     "constraints to global optimality: backend='scip' (backend='auto' chooses it; "
+                                     "pip install 'formalize[scip]')")
         out = []
         if k == 2 and all(o in ("<=", ">=") for o in ops) and ops[0] == ops[1] and \
-                not is_lin(vals[0]) and not is_lin(vals[2]):
+                not is_expr(vals[0]) and not is_expr(vals[2]):
             lo, hi = (vals[0], vals[2]) if ops[0] == "<=" else (vals[2], vals[0])
-            e = vals[1] if is_lin(vals[1]) else Lin.of_data(vals[1], n)
+            e = vals[1] if is_expr(vals[1]) else Lin.of_data(vals[1], n)
             return [(e, np.array(_full(lo, n)), np.array(_full(hi, n)))]
         for i, op in enumerate(ops):
             d = add(vals[i], neg(vals[i + 1]), n)
-            d = d if is_lin(d) else Lin.of_data(d, n)
+            d = d if is_expr(d) else Lin.of_data(d, n)
+            if (isinstance(d, NL) or d.q is not None) and op in ("<", ">"):
+                raise self.fail("strict-inequality", "a strict inequality over a nonlinear expression", node,
+                                hint="use <= or >= (with an explicit margin if intended)")
             lo, hi = np.full(n, -INF), np.full(n, INF)
             if op in ("<=", "=="):
                 hi = np.zeros(n)
@@ -1332,6 +1373,10 @@ class _Lowerer:
         return has
 
     def _chunk(self, lin: Lin, lo: np.ndarray, hi: np.ndarray, frame: Frame, node: Node) -> _Chunk:
+        if isinstance(lin, NL) or lin.q is not None:
+            raise self.fail("nonlinear", "a nonlinear or quadratic constraint inside implies/or is not supported",
+                            node, hint="keep logic over linear constraints; model the nonlinear part as its own "
+                                       "constraint on a variable that the logic then uses")
         n = lin.n
         r, c, k, const = self._merged(lin)
         with np.errstate(over="ignore", invalid="ignore"):  # inf - inf: reported just below
@@ -1346,6 +1391,9 @@ class _Lowerer:
         return _Chunk(n, r, c, k, lo, hi, frame.root_rows())
 
     def _plain_rows(self, lin: Lin, lo, hi, frame: Frame, blk: _Block, node: Node) -> None:
+        if isinstance(lin, NL) or lin.q is not None:
+            self._nl_rows(lin, lo, hi, frame, blk, node)
+            return
         ch = self._chunk(lin, lo, hi, frame, node)
         has = np.bincount(ch.row, minlength=ch.n) > 0 if ch.row.size else np.zeros(ch.n, dtype=bool)
         if not has.all():
@@ -1376,6 +1424,22 @@ class _Lowerer:
             ch = _Chunk(int(keep.size), newpos[ch.row], ch.col, ch.coef, ch.lo[keep], ch.hi[keep], ch.inst[keep])
         if ch.n:
             blk.chunks.append(ch)
+
+    def _nl_rows(self, e, lo, hi, frame: Frame, blk: _Block, node: Node) -> None:
+        """Nonlinear (or quadratic) constraint instances: one expression tree each (target scip)."""
+        n = frame.n
+        lo = np.broadcast_to(np.asarray(lo, dtype=np.float64), (n,))
+        hi = np.broadcast_to(np.asarray(hi, dtype=np.float64), (n,))
+        inst = frame.root_rows()
+        for i, t in enumerate(trees(e, n, self.ncols)):
+            t = simplify(t)
+            if t[0] == "const":  # no variables left in this instance: judged on the data
+                v = float(t[1])
+                if not (lo[i] - TOL * max(1.0, abs(v)) <= v <= hi[i] + TOL * max(1.0, abs(v))):
+                    raise self.fail("infeasible-constant", "this instance has no variables and is false on the data",
+                                    node, frame, i, hint="check the data or the constraint")
+                continue
+            self.nl_cons.append(NLConstraint(blk.name, self._key(int(inst[i])), t, float(lo[i]), float(hi[i])))
 
     # ------------------------------------------------------------------ logic
 
@@ -1567,6 +1631,31 @@ class _Lowerer:
 
     # ------------------------------------------------------------------ assembly
 
+    def _domain_warnings(self, low: Lowered) -> None:
+        """A warning per constraint (and the objective) whose log / sqrt / division / fractional
+        power may leave its domain within the variables' bounds (interval arithmetic)."""
+        lb, ub = np.asarray(low.col_lb, float), np.asarray(low.col_ub, float)
+        seen: set[tuple[str, str]] = set()
+        items = [(c.name, c.key, c.tree) for c in low.nl_constraints]
+        if low.nl_objective is not None:
+            items.append(("objective", (), low.nl_objective))
+        for name, key, tree in items:
+            for fn, (a, b) in domain_risks(tree, lb, ub):
+                if (name, fn) in seen:
+                    continue
+                seen.add((name, fn))
+                what = {"log": "log() of an expression that may be <= 0", "sqrt": "sqrt() of an expression that may "
+                        "be < 0", "/": "a division by an expression that may be 0"}.get(
+                            fn, f"a power {fn} of an expression that may be negative or 0")
+                index = None if key == () else (key if isinstance(key, tuple) else (key,))
+                section = "objective" if name == "objective" else "constraints"
+                self.diags.append(Diagnostic(
+                    "nonlinear-domain", f"{what}: over the variables' bounds it ranges in [{_fmt(a)}, {_fmt(b)}]",
+                    severity="warning", location=Location(section=section, item=None if name == "objective" else name,
+                                                          field="expr", index=index, symbol=fn),
+                    hint="give the variables bounds that keep the argument inside the domain (e.g. \"lb\": 0.001 for "
+                         "a log or a divisor), or add a constraint that does; SCIP then never evaluates outside it"))
+
     def _assemble(self) -> Lowered:
         ncols = self.ncols
         lb, ub, integ = self._bounds()
@@ -1619,12 +1708,18 @@ class _Lowerer:
                        obj=obj, obj_offset=offset, q_rows=qr, q_cols=qc, q_vals=qv,
                        a_start=a_start, a_index=a_index, a_value=a_value, row_lo=row_lo, row_hi=row_hi,
                        rows=row_blocks, cp_constraints=self.cp, problem_class="LP",
+                       nl_constraints=self.nl_cons,
+                       nl_objective=self.nl_obj if sense != "feasibility" else None,
                        diagnostics=self.diags)
+        if low.is_nonlinear:
+            self._domain_warnings(low)
         # the class counts the columns the model uses: a declared integer variable that nothing
         # refers to does not make a convex QP mixed-integer
         integ_used = (integ != 0) & low.used_columns()
         kinds = {c.kind for c in self.cp}
-        if kinds & {"all_different", "not_equal"}:
+        if low.is_nonlinear:
+            low.problem_class = "MINLP" if integ_used.any() else "NLP"
+        elif kinds & {"all_different", "not_equal"}:
             low.problem_class = "CP"
         elif qv.size:
             low.problem_class = "MIQP" if integ_used.any() else "QP"

@@ -1,6 +1,8 @@
 """The lowered model: what backends and exports consume (column bounds, CSR rows, objective, Q).
 
-Produced by `solvers.lower.lower(model, target)`. Reformulations (implies, or, abs, min, max) are
+Produced by `solvers.lower.lower(model, target)`. With target "scip", what is not linear (products
+of variables in constraints, `sqrt`/`exp`/`log`, powers, division by variables) is kept as
+expression trees: `nl_constraints` (one per instance) and `nl_objective`. Reformulations (implies, or, abs, min, max) are
 already applied here for the HiGHS path as auxiliary columns/rows; constructs that only CP-SAT can
 take natively are kept in `cp_constraints` (and `lower(model, target="cpsat")` keeps implies/or/
 abs/min/max native there instead of big-M).
@@ -161,6 +163,20 @@ class CPConstraint:
 
 
 @dataclass
+class NLConstraint:
+    """A nonlinear (or quadratic) constraint instance for SCIP: `lo <= tree(x) <= hi`.
+
+    `tree` is an expression tree over columns (`solvers._nonlinear`); `name` and `key` are the
+    constraint's name and instance key, as for rows."""
+
+    name: str
+    key: Any
+    tree: Any
+    lo: float
+    hi: float
+
+
+@dataclass
 class Lowered:
     """Arrays of a linear/quadratic model: min/max c·x + ½xᵀQx + offset s.t. row_lo ≤ Ax ≤ row_hi."""
 
@@ -181,7 +197,9 @@ class Lowered:
     row_hi: np.ndarray
     rows: list[RowBlock]
     cp_constraints: list[CPConstraint] = field(default_factory=list)
-    problem_class: str = "LP"  # LP | MILP | QP | MIQP | CP
+    nl_constraints: list[NLConstraint] = field(default_factory=list)  # target "scip" only
+    nl_objective: Any = None  # target "scip": the objective as a tree when it is not c·x + ½xᵀQx
+    problem_class: str = "LP"  # LP | MILP | QP | MIQP | CP | NLP | MINLP
     diagnostics: list[Diagnostic] = field(default_factory=list)  # info/warnings of lowering
     _col_names: list[str] | None = field(default=None, repr=False)
     _row_names: list[str] | None = field(default=None, repr=False)
@@ -246,6 +264,12 @@ class Lowered:
         for c in self.cp_constraints:
             for j in _cp_columns(c.data):
                 used[j] = True
+        if self.nl_constraints or self.nl_objective is not None:
+            from ._nonlinear import columns
+
+            for t in [c.tree for c in self.nl_constraints] + [self.nl_objective]:
+                if t is not None:
+                    used[columns(t)] = True
         self._used = used
         return used
 
@@ -260,6 +284,11 @@ class Lowered:
     @property
     def has_q(self) -> bool:
         return len(self.q_vals) > 0
+
+    @property
+    def is_nonlinear(self) -> bool:
+        """True when the model has nonlinear (or quadratic) constraints or a nonlinear objective."""
+        return bool(self.nl_constraints) or self.nl_objective is not None
 
 
 def _cp_columns(data: Any) -> list[int]:

@@ -738,3 +738,84 @@ def test_seasonal_stock() -> None:
     best_total += ex.scalar("fixed") * len(months)
     assert best_total == 7470
     assert_label(ex, best_total)
+
+
+def _lp2(c: tuple[Fraction, Fraction], rows: list[tuple[Fraction, Fraction, Fraction]]) -> Fraction:
+    """max c·(u, v) over u, v >= 0 and a·u + b·v <= r for (a, b, r) in rows, by enumerating the
+    vertices (intersections of two constraint lines, the axes included) in exact arithmetic."""
+    lines = [*rows, (Fraction(-1), Fraction(0), Fraction(0)), (Fraction(0), Fraction(-1), Fraction(0))]
+    best = None
+    for (a1, b1, r1), (a2, b2, r2) in itertools.combinations(lines, 2):
+        det = a1 * b2 - a2 * b1
+        if det == 0:
+            continue
+        u, v = (r1 * b2 - r2 * b1) / det, (a1 * r2 - a2 * r1) / det
+        if all(a * u + b * v <= r for a, b, r in lines):
+            val = c[0] * u + c[1] * v
+            best = val if best is None or val > best else best
+    assert best is not None  # (0, 0) is always feasible
+    return best
+
+
+def test_haverly_pooling() -> None:
+    """For a fixed pool sulfur q the pooling problem is an LP that splits into product X and
+    product Y, each in two variables (pool barrels u, crude-C barrels v); the pool's barrels cost
+    what its mix of A and B costs, 6(q-1)/2 + 16(3-q)/2 = 21 - 5q per barrel."""
+    ex = Example("haverly_pooling")
+    s_a, s_b = (F(v) for v in ex.doc["params"]["sulfur"]["values"].values())
+    c_a, c_b = (F(v) for v in ex.doc["params"]["cost"]["values"].values())
+    s_c, c_c = F(ex.scalar("sulfur_c")), F(ex.scalar("cost_c"))
+    cap = {k: F(v) for k, v in ex.doc["params"]["max_sulfur"]["values"].items()}
+    price = {k: F(v) for k, v in ex.doc["params"]["price"]["values"].items()}
+    sales = {k: F(v) for k, v in ex.doc["params"]["max_sales"]["values"].items()}
+
+    def profit(q: Fraction) -> Fraction:
+        share_a = (q - s_b) / (s_a - s_b)  # the pool's mix at sulfur q
+        pool_cost = share_a * c_a + (1 - share_a) * c_b
+        total = Fraction(0)
+        for p in ("X", "Y"):  # quality: q u + s_c v <= cap (u + v); sales: u + v <= max
+            total += _lp2((price[p] - pool_cost, price[p] - c_c),
+                          [(q - cap[p], s_c - cap[p], Fraction(0)), (Fraction(1), Fraction(1), sales[p])])
+        return total
+
+    grid = [s_b + (s_a - s_b) * Fraction(k, 400) for k in range(401)]
+    values = [profit(q) for q in grid]
+    best = max(values)
+    assert best == 400 and grid[values.index(best)] == 1
+    assert profit(Fraction(3)) == 100  # the local optimum a local NLP solver stops at
+    # between grid points, in closed form (checked on the grid): for q <= 1.5 only Y sells, at
+    # 1000 + 200 (5q - 11) / (4 - 2q), decreasing in q (derivative -400 / (4 - 2q)^2); for
+    # 1.5 < q <= 2.5 only X can sell, at max(0, 100 (5q - 12)) <= 50; for q > 2.5 X sells
+    # 100 (3q - 7) / (2q - 4), increasing in q (derivative 200 / (2q - 4)^2) up to 100 at q = 3
+    for q in grid:
+        if q <= Fraction(3, 2):
+            assert profit(q) == 1000 + 200 * (5 * q - 11) / (4 - 2 * q)
+        elif q <= Fraction(5, 2):
+            assert profit(q) == max(Fraction(0), 100 * (5 * q - 12))
+        else:
+            assert profit(q) == 100 * (3 * q - 7) / (2 * q - 4)
+    assert_label(ex, float(best))
+
+
+def test_fire_station() -> None:
+    """The smallest enclosing circle passes through two villages (a diameter) or three (a
+    circumcircle): try them all in exact arithmetic and keep the smallest containing every village."""
+    ex = Example("fire_station")
+    xs, ys = ex.doc["params"]["x"]["values"], ex.doc["params"]["y"]["values"]
+    pts = [(F(x), F(y)) for x, y in zip(xs, ys, strict=True)]
+    circles = []  # (centre x, centre y, squared radius)
+    for a, b in itertools.combinations(pts, 2):
+        cx, cy = (a[0] + b[0]) / 2, (a[1] + b[1]) / 2
+        circles.append((cx, cy, (a[0] - cx) ** 2 + (a[1] - cy) ** 2))
+    for a, b, c in itertools.combinations(pts, 3):
+        d = 2 * (a[0] * (b[1] - c[1]) + b[0] * (c[1] - a[1]) + c[0] * (a[1] - b[1]))
+        if d == 0:
+            continue
+        sa, sb, sc = (p[0] ** 2 + p[1] ** 2 for p in (a, b, c))
+        cx = (sa * (b[1] - c[1]) + sb * (c[1] - a[1]) + sc * (a[1] - b[1])) / d
+        cy = (sa * (c[0] - b[0]) + sb * (a[0] - c[0]) + sc * (b[0] - a[0])) / d
+        circles.append((cx, cy, (a[0] - cx) ** 2 + (a[1] - cy) ** 2))
+    inside = [c for c in circles if all((p[0] - c[0]) ** 2 + (p[1] - c[1]) ** 2 <= c[2] for p in pts)]
+    cx, cy, r2 = min(inside, key=lambda c: c[2])
+    assert (cx, cy, r2) == (Fraction(397, 106), Fraction(269, 106), Fraction(114985, 5618))
+    assert_label(ex, math.sqrt(r2))

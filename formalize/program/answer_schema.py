@@ -60,6 +60,9 @@ class SetEntry(_Strict):
         description="the elements in order: strings or integers; a tuple as a list")
     range: Range | None = Field(description="the integers lo..hi, instead of elements")
     from_: FileColumn | None = Field(alias="from", description="a data-file column, instead of elements")
+    expr: str | None = Field(description="a set defined from declared sets, instead of elements: "
+                                         "\"(i, j) in N * N if i != j\", \"A | B\", \"A - B\", \"A * B\", "
+                                         "\"keys(cost)\"; else null")
     description: str | None = Field(description="what the set is, or null")
 
 
@@ -75,12 +78,16 @@ class ParamEntry(_Strict):
     """A number of the problem (scalar) or a table of numbers (indexed by sets)."""
 
     name: str = Field(description="an identifier, e.g. \"supply\"")
-    index: list[str] = Field(description="the sets it is indexed by, in order; [] for a scalar")
+    index: list[str] = Field(description="the sets it is indexed by, in order; [] for a scalar; \"i in S\" "
+                                         "names the index for expr")
     value: float | None = Field(description="a scalar's number; null when indexed")
     values: list[Entry] | None = Field(description="an indexed param's entries; null for a scalar")
     default: float | None = Field(description="the value of every entry not listed, or null")
     from_: FileColumn | None = Field(alias="from", description="a data-file column holding the values, "
                                                               "instead of value/values")
+    expr: str | None = Field(description="a param computed from other params (never compute numbers "
+                                         "yourself), instead of value/values: e.g. \"sqrt((x[i] - x[j])**2 + "
+                                         "(y[i] - y[j])**2)\" with index [\"i in N\", \"j in N\"]; else null")
     source: str | None = Field(
         description="the exact quote of the text the number comes from; copy every number exactly "
                     "(20% may be written 0.2); a number the text does not state gives its "

@@ -45,4 +45,38 @@ the snacks delivered."
  "constraints": {"preference": "small >= 2*large", "total": "small + large <= 70"}}
 ```"""
 
-__all__ = ["COMPACT_FORMAT"]
+# -- what the model format and the solvers offer beyond the basics (docs/model-format.md)
+
+_DERIVED = """- A set may be defined from others (computed before solving): "Arcs": "(i, j) in N * N if i != j"
+  (a filter), "A | B", "A - B", "A & B", "A * B", "{{(j, i) for (i, j) in Arcs}}", "keys(cost)" (the
+  keys a param is given at). A variable indexed by such a set has only those entries:
+  {arcs_var}.
+- A param may be computed from other params (never compute numbers yourself):
+  {computed}.
+- Ordered sets: card(S), first(S), last(S), ord(t), prev(t), next(t), prev(t, wrap=True) (cyclic);
+  a data-only choice (a if cond else b), e.g. (start if t == first(T) else stock[prev(t)]).
+- A param over a tuple set is keyed by one string per element: {{"cut,1": 3, "weld,1": 5}}."""
+
+CONSTRUCTS_COMPACT = _DERIVED.format(
+    arcs_var='"flow[Arcs]": "real >= 0"',
+    computed='"dist[i in N, j in N]": "sqrt((x[i] - x[j])**2 + (y[i] - y[j])**2)", '
+             '"per_box": "price_per_hundred / 100"')
+CONSTRUCTS_CANONICAL = _DERIVED.format(
+    arcs_var='a variable entry with "index": ["Arcs"]',
+    computed='a param entry with "index": ["i in N", "j in N"] and "expr": '
+             '"sqrt((x[i] - x[j])**2 + (y[i] - y[j])**2)" (value, values and from null); a set entry '
+             'with "expr": "(i, j) in N * N if i != j" (elements, range and from null)')
+
+SOLVERS = """What the solvers can do (write what the text says; the solver is chosen for you):
+- Linear models, with integer and binary variables too (LP, MILP), and a convex quadratic
+  objective: HiGHS. Fastest: millions of terms. Prefer a linear formulation when the text is linear.
+- Integer models with bounded variables, all_different, !=, disjunctions (c1 or c2), scheduling:
+  CP-SAT (exact integer arithmetic).
+- Products of variables, quadratic constraints, nonconvex objectives, sqrt, exp, log, powers
+  (x**1.5), division by a variable, and any of these with integers (MINLP): SCIP, which finds the
+  global optimum but is far slower (tens to hundreds of variables). Write such terms directly —
+  never a grid or piecewise approximation — and give every variable in them finite bounds (and a
+  positive lower bound under log, sqrt or a division). Keep implies, or, min and max over linear
+  expressions."""
+
+__all__ = ["COMPACT_FORMAT", "CONSTRUCTS_COMPACT", "CONSTRUCTS_CANONICAL", "SOLVERS"]

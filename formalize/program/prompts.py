@@ -5,7 +5,12 @@ from __future__ import annotations
 import functools
 
 from formalize.program import answer_schema
-from formalize.program.prompt_format import COMPACT_FORMAT
+from formalize.program.prompt_format import (
+    COMPACT_FORMAT,
+    CONSTRUCTS_CANONICAL,
+    CONSTRUCTS_COMPACT,
+    SOLVERS,
+)
 
 ROLE = """You are an expert operations-research modeller. You translate optimization problems
 written in plain words into a formal model. You never solve the problem and you never compute its
@@ -33,20 +38,22 @@ def _entries(table: dict) -> list[dict]:
 EXAMPLE_DATA = {
     "sets": [
         {"name": "Plants", "elements": ["seattle", "san_diego"], "range": None, "from": None,
-         "description": None},
+         "expr": None, "description": None},
         {"name": "Markets", "elements": ["new_york", "chicago"], "range": None, "from": None,
-         "description": None}],
+         "expr": None, "description": None}],
     "params": [
         {"name": "supply", "index": ["Plants"], "value": None,
          "values": _entries({("seattle",): 350, ("san_diego",): 600}), "default": None, "from": None,
+         "expr": None,
          "source": "Seattle can ship 350 cases and San Diego 600"},
         {"name": "demand", "index": ["Markets"], "value": None,
          "values": _entries({("new_york",): 325, ("chicago",): 300}), "default": None, "from": None,
+         "expr": None,
          "source": "New York needs 325 cases and Chicago 300"},
         {"name": "cost", "index": ["Plants", "Markets"], "value": None,
          "values": _entries({("seattle", "new_york"): 2.5, ("seattle", "chicago"): 1.7,
                              ("san_diego", "new_york"): 2.5, ("san_diego", "chicago"): 1.8}),
-         "default": None, "from": None,
+         "default": None, "from": None, "expr": None,
          "source": "$2.5 ... from Seattle to New York, $1.7 to Chicago, $2.5 from San Diego to New "
                    "York and $1.8 to Chicago"}]}
 
@@ -72,6 +79,9 @@ def _system(answer: type, example_doc: dict, *, expressions: bool) -> str:
     parts = [ROLE, answer_schema.describe(answer)]
     if expressions:
         parts.append(EXPRESSIONS)
+    parts.append(CONSTRUCTS_CANONICAL)
+    if expressions:
+        parts.append(SOLVERS)
     parts.append(f"Example, for the text \"{EXAMPLE_TEXT}\":\n{answer_schema.example(example_doc)}")
     return "\n\n".join(parts)
 
@@ -88,7 +98,7 @@ def system(kind: str) -> str:
     if kind == "model":
         return _system(answer_schema.ModelAnswer, EXAMPLE_MODEL, expressions=True)
     if kind == "compact":
-        return ROLE + "\n\n" + COMPACT_FORMAT
+        return "\n\n".join((ROLE, COMPACT_FORMAT, CONSTRUCTS_COMPACT, SOLVERS))
     if kind == "code":
         return ROLE_CODE
     raise ValueError(f"no system prompt for {kind!r}")

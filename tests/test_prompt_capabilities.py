@@ -1,0 +1,42 @@
+"""The prompts say what the model format and the solvers can do, and what they say is true."""
+
+from __future__ import annotations
+
+import solvers
+from formalize.program import prompts
+from formalize.program.prompt_format import CONSTRUCTS_CANONICAL, CONSTRUCTS_COMPACT, SOLVERS
+
+
+def test_both_notations_describe_the_solvers_and_the_constructs():
+    for system, constructs in ((prompts.SYSTEM, CONSTRUCTS_CANONICAL), (prompts.SYSTEM_COMPACT, CONSTRUCTS_COMPACT)):
+        assert SOLVERS in system and constructs in system
+    for word in ("HiGHS", "CP-SAT", "SCIP", "global optimum", "convex quadratic", "MINLP", "finite bounds"):
+        assert word in SOLVERS
+
+
+def test_the_prompt_examples_are_valid_models():
+    """Every construct the prompt shows loads, checks and solves as it is written there."""
+    compact = {
+        "sets": {"N": ["a", "b", "c"], "Arcs": "(i, j) in N * N if i != j", "T": ["t1", "t2"]},
+        "params": {"x[N]": [0, 3, 0], "y[N]": [0, 0, 4], "price_per_hundred": 250, "start": 1,
+                   "dist[i in N, j in N]": "sqrt((x[i] - x[j])**2 + (y[i] - y[j])**2)",
+                   "per_box": "price_per_hundred / 100"},
+        "variables": {"flow[Arcs]": "real >= 0", "stock[T]": "real >= 0"},
+        "minimize": "sum(dist[i, j] * flow[i, j] for (i, j) in Arcs) + per_box * sum(stock[t] for t in T)",
+        "constraints": {"out": "sum(flow['a', j] for j in N if j != 'a') >= 1",
+                        "bal[t in T]": "stock[t] >= (start if t == first(T) else stock[prev(t)])"},
+    }
+    for text in ('"Arcs": "(i, j) in N * N if i != j"', '"flow[Arcs]": "real >= 0"',
+                 '"dist[i in N, j in N]": "sqrt((x[i] - x[j])**2 + (y[i] - y[j])**2)"',
+                 '"per_box": "price_per_hundred / 100"', "(start if t == first(T) else stock[prev(t)])"):
+        assert text in CONSTRUCTS_COMPACT
+    sol = solvers.solve(compact)
+    assert sol.status.value == "optimal" and sol.objective == 3 + 2.5 * 2
+    canonical = {**compact, "params": {
+        "x": {"index": ["N"], "values": [0, 3, 0]}, "y": {"index": ["N"], "values": [0, 0, 4]},
+        "price_per_hundred": 250, "start": 1,
+        "dist": {"index": ["i in N", "j in N"], "expr": "sqrt((x[i] - x[j])**2 + (y[i] - y[j])**2)"},
+        "per_box": {"expr": "price_per_hundred / 100"}},
+        "variables": {"flow": {"index": ["Arcs"], "domain": "real", "lb": 0}, "stock[T]": "real >= 0"}}
+    assert '"flow": {"index": ["Arcs"], "domain": "real", "lb": 0}' in CONSTRUCTS_CANONICAL
+    assert solvers.solve(canonical).objective == sol.objective
