@@ -316,6 +316,24 @@ def _safe_exp(v: float) -> float:
         return math.inf
 
 
+def domain_guards(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[Any, float]]:
+    """(argument tree, lower limit) for every log (>= 1e-6: above SCIP's zero tolerances), sqrt and fractional power (>= 0)
+    whose argument may leave its domain over the column box: the constraints that keep a solver
+    from returning a point where the function is undefined (e.g. after it cancelled the terms)."""
+    out: list = []
+    stack = [t]
+    while stack:
+        x = stack.pop()
+        if x[0] in ("const", "lin", "quad"):
+            continue
+        if x[0] in ("log", "sqrt") or (x[0] == "pow" and x[2] != int(x[2])):
+            limit = 1e-6 if x[0] == "log" else 0.0
+            if interval(x[1][0], lb, ub)[0] < limit:
+                out.append((x[1][0], limit))
+        stack.extend(x[1])
+    return out
+
+
 def domain_risks(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[str, tuple[float, float]]]:
     """(function, argument interval) of every log / sqrt / division / fractional power whose
     argument may leave its domain over the column box."""
@@ -337,4 +355,5 @@ def domain_risks(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[str, tupl
     return out
 
 
-__all__ = ["NL", "is_nl", "is_expr", "trees", "simplify", "columns", "evaluate", "interval", "domain_risks"]
+__all__ = ["NL", "is_nl", "is_expr", "trees", "simplify", "columns", "evaluate", "interval", "domain_risks",
+           "domain_guards"]

@@ -425,10 +425,20 @@ def test_arity_and_index_not_in_set():
 def test_data_context_and_nonlinear_errors():
     d = error_of({**TRANSPORT, "constraints": [{"name": "c", "forall": "i in Plants", "expr": "sum(x[i, j] for j in Markets if x[i, j] > 0) <= 1"}]})
     assert d[0].code == "variable-in-data-context" and d[0].location.symbol == "x"
+    # for HiGHS (the default target) nonlinear terms are located `needs-scip` errors ...
     d = error_of({**TRANSPORT, "constraints": [{"name": "q", "forall": "i in Plants", "expr": "x[i, 'ny'] * x[i, 'chicago'] <= 1"}]})
-    assert d[0].code == "nonlinear" and d[0].location.index == ("seattle",)
+    assert d[0].code == "needs-scip" and d[0].location.index == ("seattle",)
     d = error_of({**TRANSPORT, "objective": "sum(x[i, j] / x[i, j] for i in Plants for j in Markets)"})
-    assert d[0].code == "nonlinear"
+    assert d[0].code == "needs-scip"
+    # ... which the lowering for SCIP keeps, one expression tree per instance
+    low = lower({**TRANSPORT, "constraints": [{"name": "q", "forall": "i in Plants", "expr": "x[i, 'ny'] * x[i, 'chicago'] <= 1"}]},
+                target="scip")
+    assert [(c.name, c.key) for c in low.nl_constraints] == [("q", "seattle"), ("q", "san_diego")]
+    from solvers._nonlinear import evaluate
+
+    x = np.arange(low.n_cols, dtype=float)  # x[i, ny] * x[i, chicago] - 1 <= 0 at any point
+    assert evaluate(low.nl_constraints[0].tree, x) - low.nl_constraints[0].hi == x[0] * x[1] - 1
+    assert low.problem_class == "NLP"
 
 
 def test_big_m_unbounded_and_other_errors():

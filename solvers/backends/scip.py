@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .._nonlinear import evaluate
+from .._nonlinear import domain_guards, evaluate
 from ..diagnostics import ModelError, error
 from ..lowered import Lowered
 from ..solution import Solution, Status
@@ -161,9 +161,22 @@ def build_scip(lowered: Lowered, rows: list[int] | None = None, nls: list[int] |
         a, b = int(start[i]), int(start[i + 1])
         e = p.quicksum(float(v) * x[int(j)] for j, v in zip(idx[a:b], val[a:b]))
         _add_range(m, e, lo_r[i], hi_r[i], f"r{i}")
+    trees = []
     for k in (range(len(lowered.nl_constraints)) if nls is None else nls):
         c = lowered.nl_constraints[k]
         _add_range(m, _expr(p, c.tree, x), c.lo, c.hi, f"n{k}")
+        trees.append(c.tree)
+    if objective and lowered.nl_objective is not None and lowered.sense != "feasibility":
+        trees.append(lowered.nl_objective)
+    seen: set[str] = set()
+    for t in trees:  # the functions' domains (log > 0, sqrt >= 0): no point where one is undefined
+        for arg, limit in domain_guards(t, lb, ub):
+            key = repr(arg)
+            if key not in seen:
+                seen.add(key)
+                e = _expr(p, arg, x)
+                if not isinstance(e, float):
+                    m.addCons(e >= limit, name=f"domain{len(seen)}")
     if objective and lowered.sense != "feasibility":
         tree = objective_tree(lowered)
         if lowered.nl_objective is None and not lowered.has_q:
