@@ -40,3 +40,29 @@ def test_the_prompt_examples_are_valid_models():
         "variables": {"flow": {"index": ["Arcs"], "domain": "real", "lb": 0}, "stock[T]": "real >= 0"}}
     assert '"flow": {"index": ["Arcs"], "domain": "real", "lb": 0}' in CONSTRUCTS_CANONICAL
     assert solvers.solve(canonical).objective == sol.objective
+
+
+def test_read_step_reports_a_tuple_key_error_and_shows_definitions():
+    """The read step resolves the data it was given: a tuple set keyed as a nested mapping is
+    reported there (with how to key it), and derived sets / computed params are shown as defined."""
+    from formalize.llm.testing import ScriptedLLM
+    from formalize.program.context import symbols_summary
+
+    data = {"sets": {"Ops": [["cut", 1], ["weld", 1]], "Late": "o in Ops if dur[o] > 3"},
+            "params": {"dur": {"index": ["Ops"], "values": {"cut": {"1": 3}}}}}
+    structure = {"variables": {"x": {"domain": "real", "lb": 0}}, "objective": "x", "constraints": []}
+    from formalize.program.pipeline import formalize
+
+    llm = ScriptedLLM([data, structure], name="tuple-keys")
+    try:
+        f = formalize("Two operations: cutting takes 3 hours.", llm.client(), strategy="steps", solve=False,
+                      max_repairs=0)
+    finally:
+        llm.close()
+    read = next(r for r in f.history if r.step == "read")
+    d = next(d for d in read.diagnostics if d.code == "unknown-key")
+    assert '"cut,1": 5' in d.hint
+    assert "set Late = o in Ops if dur[o] > 3" in llm.calls[1].prompt  # the structure step sees it
+    summary = symbols_summary(solvers.load_model({"sets": {"N": [1, 2], "P": "N * N"},
+                                                  "params": {"d[i in N]": "2 * i"}}))
+    assert "set P = N * N" in summary and "param d[i in N] = 2 * i" in summary

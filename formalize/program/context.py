@@ -57,12 +57,16 @@ def symbols_summary(model: Model) -> str:
             lines.append(f"set {name} = {s.range[0]}..{s.range[1]}" + (f"  # {s.description}" if s.description else ""))
         elif s.from_ is not None:
             lines.append(f"set {name} (from {s.from_.file})")
+        elif s.expr is not None:
+            lines.append(f"set {name} = {s.expr}" + (f"  # {s.description}" if s.description else ""))
         else:
             el = s.elements or []
             lines.append(f"set {name} = {json.dumps(el[:6])[:-1]}{', ...' if len(el) > 6 else ''}] ({len(el)} elements)")
     for name, p in model.params.items():
         src = f"  # {p.source}" if p.source else ""
-        if p.index:
+        if p.expr is not None:
+            lines.append(f"param {name}{'[' + ', '.join(p.index) + ']' if p.index else ''} = {p.expr}{src}")
+        elif p.index:
             lines.append(f"param {name}[{', '.join(p.index)}]{src}")
         else:
             lines.append(f"param {name} (scalar){src}")

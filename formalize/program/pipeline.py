@@ -149,10 +149,18 @@ class Program:
         data_doc = {"sets": part.get("sets", []), "params": part.get("params", [])}
         state.last_doc = data_doc
         try:
-            symbols = symbols_summary(load_model(to_document(data_doc)))
+            declared = load_model(to_document(data_doc), data_dirs=[p.parent for p in self.data])
+            symbols = symbols_summary(declared)
         except ModelError as exc:  # shown as written; the verify step reports it with the rest
             state.history[-1].diagnostics = exc.diagnostics
-            symbols = json.dumps(data_doc)[:4000]
+            return json.dumps(data_doc)[:4000]
+        from solvers.data import instance
+        from solvers.lower import VectorDeriver  # noqa: F401 - registers the evaluator of derived data
+
+        try:  # data errors (a tuple key written as a nested mapping, ...) show at this step
+            instance(declared)
+        except ModelError as exc:
+            state.history[-1].diagnostics = exc.diagnostics
         return symbols
 
     def structure(self, state: State, symbols: str) -> None:
