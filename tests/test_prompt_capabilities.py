@@ -8,8 +8,11 @@ from formalize.program.prompt_format import CONSTRUCTS_CANONICAL, CONSTRUCTS_COM
 
 
 def test_both_notations_describe_the_solvers_and_the_constructs():
-    for system, constructs in ((prompts.SYSTEM, CONSTRUCTS_CANONICAL), (prompts.SYSTEM_COMPACT, CONSTRUCTS_COMPACT)):
-        assert SOLVERS in system and constructs in system
+    for kind in ("structure", "model", "compact"):
+        assert SOLVERS in prompts.system(kind), kind
+    for kind in ("data", "structure", "model"):
+        assert CONSTRUCTS_CANONICAL in prompts.system(kind), kind
+    assert CONSTRUCTS_COMPACT in prompts.system("compact")
     for word in ("HiGHS", "CP-SAT", "SCIP", "global optimum", "convex quadratic", "MINLP", "finite bounds"):
         assert word in SOLVERS
 
@@ -38,7 +41,9 @@ def test_the_prompt_examples_are_valid_models():
         "dist": {"index": ["i in N", "j in N"], "expr": "sqrt((x[i] - x[j])**2 + (y[i] - y[j])**2)"},
         "per_box": {"expr": "price_per_hundred / 100"}},
         "variables": {"flow": {"index": ["Arcs"], "domain": "real", "lb": 0}, "stock[T]": "real >= 0"}}
-    assert '"flow": {"index": ["Arcs"], "domain": "real", "lb": 0}' in CONSTRUCTS_CANONICAL
+    assert 'a variable entry with "index": ["Arcs"]' in CONSTRUCTS_CANONICAL
+    assert '"index": ["i in N", "j in N"] and "expr": "sqrt((x[i] - x[j])**2 + (y[i] - y[j])**2)"' in \
+        CONSTRUCTS_CANONICAL
     assert solvers.solve(canonical).objective == sol.objective
 
 
@@ -66,3 +71,25 @@ def test_read_step_reports_a_tuple_key_error_and_shows_definitions():
     summary = symbols_summary(solvers.load_model({"sets": {"N": [1, 2], "P": "N * N"},
                                                   "params": {"d[i in N]": "2 * i"}}))
     assert "set P = N * N" in summary and "param d[i in N] = 2 * i" in summary
+
+
+def test_structured_answers_can_define_sets_and_params():
+    """The strict answer schema of the steps carries `expr` for set and param entries, and the
+    answer converts to a model with the derived set and the computed param."""
+    from formalize.program import answer_schema
+    from solvers.data import instance
+
+    schema = answer_schema.json_schema(answer_schema.DataAnswer)
+    assert "expr" in schema["$defs"]["SetEntry"]["required"] and "expr" in schema["$defs"]["ParamEntry"]["required"]
+    null_set = {"elements": None, "range": None, "from": None, "expr": None, "description": None}
+    null_param = {"value": None, "values": None, "default": None, "from": None, "expr": None, "source": None}
+    answer = {
+        "sets": [{**null_set, "name": "N", "elements": ["a", "b", "c"]},
+                 {**null_set, "name": "Arcs", "expr": "(i, j) in N * N if i != j"}],
+        "params": [{**null_param, "name": "x", "index": ["N"],
+                    "values": [{"key": ["a"], "value": 0}, {"key": ["b"], "value": 3}, {"key": ["c"], "value": 0}]},
+                   {**null_param, "name": "d", "index": ["i in N", "j in N"], "expr": "abs(x[i] - x[j])"}],
+    }
+    answer_schema.DataAnswer.model_validate(answer)  # the answer is valid under the schema sent
+    inst = instance(solvers.load_model(answer_schema.to_document(answer)))
+    assert len(inst.sets["Arcs"]) == 6 and inst.params["d"].table.tolist()[0] == [0, 3, 0]
