@@ -9,6 +9,7 @@ Results are checked by the independent checker, not against a hard-coded number.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -72,7 +73,19 @@ def market_split(m: int = 5, n: int = 40, seed: int = 3, slack: str | None = "re
     return doc
 
 
-HARD = {"highs": market_split(), "cpsat": market_split(slack="integer")}
+def nonconvex_qp(n: int = 40, seed: int = 3) -> dict:
+    """An indefinite quadratic programme over a box: SCIP finds points early and proves slowly."""
+    rng = np.random.default_rng(seed)
+    return {"name": "nonconvex_qp", "sets": {"I": {"range": [1, n]}},
+            "params": {"q": {"index": ["I", "I"], "values": rng.integers(-5, 6, (n, n)).tolist()}},
+            "variables": {"x": {"index": ["I"], "lb": -1, "ub": 1}},
+            "objective": "3000 + sum(q[i, j] * x[i] * x[j] for i in I for j in I)",  # > 0, as the others
+            "constraints": [{"name": "c", "expr": "sum(x[i] for i in I) <= 3"}]}
+
+
+HARD = {"highs": market_split(), "cpsat": market_split(slack="integer"), "scip": nonconvex_qp()}
+BACKENDS = ["highs", "cpsat", pytest.param("scip", marks=pytest.mark.skipif(
+    importlib.util.find_spec("pyscipopt") is None, reason="pyscipopt is not installed"))]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -114,7 +127,7 @@ def test_bad_time_limit_is_a_value_error(bad) -> None:
         solvers.solve(TRANSPORT, time_limit=bad)
 
 
-@pytest.mark.parametrize("backend", ["highs", "cpsat"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_time_limit_returns_the_incumbent_with_its_gap(backend: str) -> None:
     doc = HARD[backend]
     t = time.perf_counter()
@@ -173,7 +186,7 @@ def test_a_solver_that_ignores_its_limit_is_stopped_by_the_watchdog() -> None:
 
 # --------------------------------------------------------------------------- progress
 
-@pytest.mark.parametrize("backend", ["highs", "cpsat"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_progress_reports_incumbent_bound_and_gap(backend: str) -> None:
     seen = []
     sol = solvers.solve(HARD[backend], backend=backend, time_limit=2.5, progress=seen.append,
@@ -224,7 +237,7 @@ def _signal_when_running(how: str, after: float = 0.8) -> threading.Thread:
     return t
 
 
-@pytest.mark.parametrize("backend", ["highs", "cpsat"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("how", ["sigint", "stop_all"])
 def test_ctrl_c_returns_the_best_point_as_interrupted(backend: str, how: str) -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

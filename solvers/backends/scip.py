@@ -201,11 +201,14 @@ def _set_options(m: Any, options: dict[str, Any] | None) -> None:
                              "see https://www.scipopt.org/doc/html/PARAMETERS.php") from None
 
 
-def _progress_handler(p: Any, m: Any, control: SolveControl) -> Any:
-    """An event handler reporting incumbent, bound and nodes to the control (and re-checking
-    a stop request, as SCIP's own interrupt flag is set from the waiting thread)."""
+def _progress_handler(p: Any, m: Any, control: SolveControl, incumbent: Any) -> Any:
+    """An event handler reporting incumbent, bound and nodes to the control. The incumbent is
+    the model's objective at SCIP's best point (`incumbent()`, on each new best solution), not
+    SCIP's epigraph variable, which may sit above it within the tolerances."""
 
     class Report(p.Eventhdlr):  # type: ignore[misc, name-defined]
+        best: float | None = None
+
         def eventinit(self) -> None:
             self.model.catchEvent(p.SCIP_EVENTTYPE.BESTSOLFOUND, self)
             self.model.catchEvent(p.SCIP_EVENTTYPE.NODESOLVED, self)
@@ -216,11 +219,13 @@ def _progress_handler(p: Any, m: Any, control: SolveControl) -> Any:
 
         def eventexec(self, event: Any) -> dict:
             try:
-                inc = self.model.getPrimalbound() if self.model.getNSols() else None
+                if event.getType() == p.SCIP_EVENTTYPE.BESTSOLFOUND or (self.best is None and self.model.getNSols()):
+                    self.best = incumbent()
                 bound = self.model.getDualbound()
-                control.update(incumbent=inc if inc is not None and abs(inc) < 1e19 else None,
-                               bound=bound if abs(bound) < 1e19 else None,
-                               nodes=int(self.model.getNNodes()), phase="branch and bound")
+                if abs(bound) >= 1e19:  # no bound before the root relaxation: report with it
+                    return {}
+                control.update(incumbent=self.best, bound=bound, nodes=int(self.model.getNNodes()),
+                               phase="branch and bound")
             except Exception:  # progress is best effort
                 pass
             return {}
@@ -263,7 +268,12 @@ def _solve_scip(p: Any, lowered: Lowered, control: SolveControl, options: dict[s
     left = control.remaining()
     if left is not None:
         m.setParam("limits/time", max(left, 0.01))
-    _progress_handler(p, m, control)
+    tree = objective_tree(lowered) if lowered.sense != "feasibility" else None
+
+    def incumbent() -> float:
+        return 0.0 if tree is None else evaluate(tree, _point(m, x, lowered))
+
+    _progress_handler(p, m, control, incumbent)
     control.on_stop(m.interruptSolve)  # re-sent by the waiting thread until the solve ends
     control.update(phase="presolve")
     getattr(m, "optimizeNogil", m.optimize)()  # without the GIL: the waiting thread stays live
@@ -288,13 +298,7 @@ def _solve_scip(p: Any, lowered: Lowered, control: SolveControl, options: dict[s
     else:
         sol.message = f"SCIP ended with status {status!r}"
     if has_point:
-        best = m.getBestSol()
-        xv = np.array([m.getSolVal(best, v) for v in x], dtype=np.float64)
-        integ = np.asarray(lowered.integrality) != 0
-        snap = integ & (np.abs(xv - np.round(xv)) <= 1e-6)
-        xv[snap] = np.round(xv[snap])
-        # within SCIP's feasibility tolerance of a bound (-1e-9 for a nonnegative flow): on it
-        xv = np.clip(xv, np.asarray(lowered.col_lb, float), np.asarray(lowered.col_ub, float)) + 0.0
+        xv = _point(m, x, lowered)
         sol.values = col_values(lowered, xv)
         sol.objective = 0.0 if lowered.sense == "feasibility" else evaluate(objective_tree(lowered), xv)
         if lowered.sense != "feasibility":
@@ -310,6 +314,17 @@ def _solve_scip(p: Any, lowered: Lowered, control: SolveControl, options: dict[s
     if sol.status == Status.OPTIMAL and sol.gap is not None and sol.gap > 0:
         sol.message = (sol.message + " " if sol.message else "") + f"(global optimum within a relative gap of {sol.gap:.2g})"
     return sol
+
+
+def _point(m: Any, x: list, lowered: Lowered) -> np.ndarray:
+    """SCIP's best point as column values: integers snapped, values within SCIP's feasibility
+    tolerance outside a bound (-1e-9 for a nonnegative flow) put on it."""
+    best = m.getBestSol()
+    xv = np.array([m.getSolVal(best, v) for v in x], dtype=np.float64)
+    integ = np.asarray(lowered.integrality) != 0
+    snap = integ & (np.abs(xv - np.round(xv)) <= 1e-6)
+    xv[snap] = np.round(xv[snap])
+    return np.clip(xv, np.asarray(lowered.col_lb, float), np.asarray(lowered.col_ub, float)) + 0.0
 
 
 def _infeasible_or_unbounded(lowered: Lowered, control: SolveControl) -> str:
