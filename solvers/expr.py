@@ -255,11 +255,12 @@ _TREES_MAX = 20_000
 _PARSE_LOCK = threading.Lock()
 
 
-def _ast_parse(src: str) -> ast.AST:
+def _ast_parse(src: str, mode: str = "eval", filename: str = "<unknown>") -> ast.AST:
     """`ast.parse` under a lock: CPython 3.11's parser is not safe from many threads at once
-    ("AST constructor recursion depth mismatch" seen with 32 concurrent programs)."""
+    ("AST constructor recursion depth mismatch" seen with 32 concurrent programs). Every
+    parse of the project goes through here (also code mode's allow-list)."""
     with _PARSE_LOCK:
-        return ast.parse(src, mode="eval")
+        return ast.parse(src, filename=filename, mode=mode)
 
 
 def parse_set_expr(text: str, where: Location | None = None) -> Node:

@@ -148,6 +148,27 @@ def test_repairs_are_bounded_and_the_failure_is_reported():
     assert res.to_dict()["formalization"]["ok"] is False
 
 
+def test_unavailable_sandbox_stops_without_more_llm_calls(monkeypatch):
+    """When a required layer of the sandbox is missing the program never runs, and no repair
+    of the code can change that: one call, the reason said plainly."""
+    from formalize.codemode import containment
+
+    real = containment.inspect_child
+
+    def missing_layer(*a, **k):
+        seen = real(*a, **k)
+        seen.missing.append("no seccomp filter")
+        return seen
+
+    monkeypatch.setattr(containment, "inspect_child", missing_layer)
+    res, llm = run_code_mode([fenced(PYOMO), fenced(PYOMO)], max_repairs=1)
+    assert len(llm.calls) == 1 and llm.remaining == 1
+    assert res.status == "error" and not res.formalization.ok
+    codes = [d.code for d in res.formalization.diagnostics]
+    assert codes == ["sandbox-unavailable"]
+    assert "no seccomp filter" in res.formalization.diagnostics[0].message
+
+
 def test_last_round_failure_leaves_no_stale_solution():
     """An infeasible run, then code that fails to run: the result is the last code's failure."""
     infeasible = PYOMO.replace("bounds=(15, 50)", "bounds=(50, 50)")

@@ -1,8 +1,8 @@
 """The Pyomo reference programs (`problems/**/model_pyomo.py`) run through code mode for real.
 
 Each reference builds, in idiomatic Pyomo, the same model as the folder's `model.json`; it is
-checked by the allow-list, run in the sandboxed subprocess, harvested as an LP file and solved by
-HiGHS, and its status and optimum must equal the folder's independently known answer
+checked by the allow-list, run in the sandboxed subprocess, harvested as arrays with a name table and
+solved by HiGHS, and its status and optimum must equal the folder's independently known answer
 (`expected.json`, or the dataset label with `corrections.jsonl` taking precedence). This proves
 the references equivalent (they feed `benchmarks/tokens.py`) and exercises code mode end to end.
 The feasibility problems (sudoku, n-queens: binary assignment formulations, as Pyomo has no
@@ -84,7 +84,7 @@ def test_reference_reaches_known_answer(
     folder: Path, runs: dict[Path, tuple[Solution, CodeRun]]
 ) -> None:
     sol, run = runs[folder]
-    assert run.ok and run.library == "pyomo" and run.model_format == "lp", (
+    assert run.ok and run.library == "pyomo" and run.model_format == "arrays", (
         f"{_ident(folder)}: {run.reason}: {'; '.join(str(d) for d in run.diagnostics)}"
     )
     status, objective = _expected(folder)

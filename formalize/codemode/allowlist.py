@@ -16,7 +16,9 @@ from __future__ import annotations
 import ast
 import re
 
+from formalize.codemode.scopes import unsafe_star_loads
 from solvers.diagnostics import Diagnostic, Location
+from solvers.expr import _ast_parse
 
 # Module -> allowed. A module is allowed if it, or a parent listed with a trailing ".", is here.
 ALLOWED_MODULES: frozenset[str] = frozenset(
@@ -102,8 +104,43 @@ FORBIDDEN_MODULE_NAMES: frozenset[str] = frozenset(
         "_posixsubprocess",
     }
 )
+# Attributes of the allowed library modules that are modules themselves (`pulp.sys`,
+# `pyo.pyomo`, `cp_model.time`): refused after the library's name, and as names a star import
+# brings in. A test checks these against the installed libraries.
+LIBRARY_MODULE_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "pyomo.environ": frozenset({
+        "_sys", "base", "boolean_value", "calculus", "expr", "expr_common", "expr_errors",
+        "importlib", "kernel", "logical_expr", "numeric_expr", "numvalue", "plugins", "pyomo",
+        "symbol_map", "sympy_tools", "taylor_series", "util", "visitor",
+    }),
+    "pyomo.core": frozenset({
+        "base", "boolean_value", "calculus", "expr", "expr_common", "expr_errors", "kernel",
+        "logical_expr", "numeric_expr", "numvalue", "plugins", "pyomoobject", "staleflag",
+        "symbol_map", "sympy_tools", "taylor_series", "util", "visitor",
+    }),
+    "pulp": frozenset({
+        "apis", "choco_api", "coin_api", "collections", "const", "constants", "copt_api", "core",
+        "cplex_api", "cuopt_api", "dataclasses", "glpk_api", "gurobi_api", "highs_api",
+        "itertools", "json", "logging", "math", "mipcl_api", "mosek_api", "mps_lp", "mpslp",
+        "pulp", "re", "sas_api", "scip_api", "sparse", "sys", "utilities", "v4_migration",
+        "warnings", "xpress_api",
+    }),
+    "ortools.sat.python.cp_model": frozenset({
+        "cmh", "copy", "np", "pd", "sorted_interval_list", "threading", "time", "warnings",
+    }),
+}
+# Packages on the way to an allowed module: only that way on is allowed (`pyomo.environ`, not
+# `pyomo.common`).
+_PACKAGE_PATHS: dict[str, frozenset[str]] = {
+    "pyomo": frozenset({"environ", "core"}),
+    "ortools": frozenset({"sat"}),
+    "ortools.sat": frozenset({"python"}),
+    "ortools.sat.python": frozenset({"cp_model"}),
+}
+_HARMLESS_MODULES = frozenset({"math", "itertools", "collections"})
 # Modules that `from pulp import *` / `from pyomo.environ import *` / `from ... cp_model import *`
-# drag into the namespace: refused unless the program binds the name itself (`time = [...]`).
+# drag into the namespace: refused unless the program rebinds the name first, unconditionally
+# (`time = [...]` in the module body after the star import; see scopes.py).
 STAR_IMPORTED_NAMES: frozenset[str] = frozenset(
     {
         "json",
@@ -138,6 +175,11 @@ STAR_IMPORTED_NAMES: frozenset[str] = frozenset(
         "symbol_map",
         "sympy_tools",
     }
+) | frozenset(
+    n
+    for attrs in LIBRARY_MODULE_ATTRIBUTES.values()
+    for n in attrs
+    if not n.startswith("_") and n not in _HARMLESS_MODULES
 )
 # Things that solve, write or read files: the program must only build the model.
 SOLVE_NAMES: frozenset[str] = frozenset(
@@ -155,6 +197,31 @@ SOLVE_NAMES: frozenset[str] = frozenset(
         "pulpTestAll",
         "DataPortal",
         "TempfileManager",
+        # PuLP's solver classes (the `*_CMD` ones are refused by their suffix)
+        "HiGHS",
+        "CyLP",
+        "PYGLPK",
+        "GLPK",
+        "CPLEX",
+        "CPLEX_PY",
+        "CPLEX_DLL",
+        "GUROBI",
+        "MOSEK",
+        "XPRESS",
+        "XPRESS_PY",
+        "COIN",
+        "COINMP_DLL",
+        "SCIP",
+        "SCIP_PY",
+        "COPT",
+        "COPT_DLL",
+        "SAS94",
+        "SASCAS",
+        "CUOPT",
+        "YAPOSIB",
+        "PulpSolverError",
+        "SolveWrapper",
+        "appsi",
     }
 )
 SOLVE_ATTRIBUTES: frozenset[str] = frozenset(
@@ -179,6 +246,14 @@ SOLVE_ATTRIBUTES: frozenset[str] = frozenset(
         "ExportToFile",
         "create_instance",
         "load_solutions",
+        "actualSolve",
+        "actualResolve",
+        "solveCheck",
+        "resolve",
+        "sequentialResolve",
+        "buildSolverModel",
+        "callSolver",
+        "findSolutionValues",
     }
 )
 # Attributes that reach frames, code objects, modules or the process.
@@ -257,27 +332,28 @@ def _module_allowed(module: str) -> bool:
     return module in ALLOWED_MODULES
 
 
-def _bound_names(tree: ast.AST) -> set[str]:
-    """Names the program binds itself (assignments, loops, defs, arguments, import aliases)."""
-    bound: set[str] = set()
+def _module_bindings(tree: ast.AST) -> dict[str, str]:
+    """Names bound to an allowed module by an import: `pyo` -> "pyomo.environ", `pyomo` ->
+    "pyomo" (after `import pyomo.environ`), `cp_model` -> "ortools.sat.python.cp_model"."""
+    out: dict[str, str] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            bound.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, ast.alias) and node.name != "*":
-            bound.add(node.asname or node.name.split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-    return bound
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                out[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if a.name != "*" and (full in ALLOWED_MODULES or full in _PACKAGE_PATHS):
+                    out[a.asname or a.name] = full
+    return out
 
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self, bound: set[str]) -> None:
+    def __init__(self, unsafe_star: set[int], modules: dict[str, str]) -> None:
         self.diagnostics: list[Diagnostic] = []
-        self.bound = bound
+        self.unsafe_star = unsafe_star  # ids of loads that may see a star-imported module
+        self.modules = modules
+        self.called: set[int] = set()  # ids of expressions in call position
 
     def add(self, code: str, message: str, node: ast.AST, symbol: str | None, hint: str) -> None:
         self.diagnostics.append(_diag(code, message, node, symbol, hint))
@@ -307,7 +383,8 @@ class _Checker(ast.NodeVisitor):
             return
         only = _FROM_ONLY.get(module)
         for alias in node.names:
-            if only is not None and alias.name not in only:
+            submodule = alias.name in LIBRARY_MODULE_ATTRIBUTES.get(module, ())
+            if (only is not None and alias.name not in only) or submodule:
                 self._import_refused(node, f"{module}.{alias.name}")
             elif alias.name != "*" and (alias.name in SOLVE_NAMES or _is_dunder(alias.name)):
                 self._name_refused(node, alias.name)
@@ -320,7 +397,7 @@ class _Checker(ast.NodeVisitor):
 
     # names ---------------------------------------------------------------------------------
     def _name_refused(self, node: ast.AST, name: str) -> None:
-        if name in SOLVE_NAMES:
+        if name in SOLVE_NAMES or name.endswith("_CMD"):
             self.add(
                 "solve-call",
                 f"'{name}' solves or reads/writes files; code mode programs only build the model",
@@ -351,19 +428,38 @@ class _Checker(ast.NodeVisitor):
         name = node.id
         if name == "__name__" and isinstance(node.ctx, ast.Load):
             return  # `if __name__ == "__main__":` is common and harmless
-        if (
+        if id(node) in self.unsafe_star:
+            self.add(
+                "forbidden-name",
+                f"'{name}' may still be the module a star import brought in (`from ... import "
+                "*` defines it); it is not allowed in code mode",
+                node,
+                name,
+                f"give your own data another name, or assign `{name} = ...` unconditionally "
+                "right after the imports, before any use",
+            )
+        elif (
             _is_dunder(name)
             or name in FORBIDDEN_BUILTINS
             or name in FORBIDDEN_MODULE_NAMES
             or name in SOLVE_NAMES
-            or (name in STAR_IMPORTED_NAMES and name not in self.bound)
             or name.endswith("_CMD")
             or name.endswith("_api")
         ):
             self._name_refused(node, name)
+        elif name in _REFLECTIVE and isinstance(node.ctx, ast.Load) and id(node) not in self.called:
+            self.add(
+                "dynamic-attribute",
+                f"'{name}' may only be called directly, with a constant attribute name; it "
+                "cannot be renamed, stored or passed to another function",
+                node,
+                name,
+                "access attributes directly, e.g. `m.x` instead of getattr(m, name)",
+            )
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
+        self.called.add(id(func))
         if isinstance(func, ast.Name) and func.id in _REFLECTIVE:
             attr = node.args[1] if len(node.args) > 1 else None
             if not (isinstance(attr, ast.Constant) and isinstance(attr.value, str)):
@@ -407,8 +503,29 @@ class _Checker(ast.NodeVisitor):
                 "use only the public model-building API of pyomo, pulp or cp_model",
             )
 
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        attr = node.attr
+    def _module_path(self, expr: ast.AST) -> str | None:
+        """The allowed module (or package on the way to one) `expr` names, if any."""
+        if isinstance(expr, ast.Name):
+            return self.modules.get(expr.id)
+        if isinstance(expr, ast.Attribute):
+            base = self._module_path(expr.value)
+            if base in _PACKAGE_PATHS and expr.attr in _PACKAGE_PATHS[base]:
+                return f"{base}.{expr.attr}"
+        return None
+
+    def _module_attr_refused(self, node: ast.AST, module: str, attr: str) -> bool:
+        if module in _PACKAGE_PATHS and attr not in _PACKAGE_PATHS[module]:
+            what = f"the module '{module}.{attr}' is not allowed in code mode"
+        elif attr in LIBRARY_MODULE_ATTRIBUTES.get(module, ()):
+            what = f"'{module}.{attr}' is a module inside the library; it is not allowed in code mode"
+        else:
+            return False
+        self.add("forbidden-attribute", what, node, attr,
+                 "use the modelling API itself (pyomo.environ, pulp, cp_model), nothing below it")
+        return True
+
+    def _attribute_name(self, node: ast.AST, attr: str) -> None:
+        """The checks every attribute name gets (also the keywords of a class pattern)."""
         if attr.startswith("_"):
             self.add(
                 "dunder-access",
@@ -421,6 +538,30 @@ class _Checker(ast.NodeVisitor):
             self._attr_refused(node, attr)
         elif attr in SOLVE_NAMES or attr.endswith("_CMD"):
             self._name_refused(node, attr)
+
+    def visit_MatchClass(self, node: ast.MatchClass) -> None:
+        for attr in node.kwd_attrs:
+            self._attribute_name(node, attr)
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        attr = node.attr
+        module = self._module_path(node.value)
+        if module is not None and self._module_attr_refused(node, module, attr):
+            self.generic_visit(node)
+            return
+        if attr == "format" and not (
+            isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        ):
+            self.add(
+                "dynamic-format",
+                "'.format' is only allowed on a string literal (a computed format string can "
+                "read any attribute)",
+                node,
+                attr,
+                "use an f-string, e.g. f\"x_{i}\"",
+            )
+        self._attribute_name(node, attr)
         self.generic_visit(node)
 
     # definitions and literals --------------------------------------------------------------
@@ -476,7 +617,7 @@ class _Checker(ast.NodeVisitor):
 def parse_code(src: str) -> tuple[ast.Module | None, list[Diagnostic]]:
     """Parse `src`; a syntax error becomes a located diagnostic."""
     try:
-        return ast.parse(src, filename="<model code>", mode="exec"), []
+        return _ast_parse(src, mode="exec", filename="<model code>"), []  # type: ignore[return-value]
     except SyntaxError as exc:
         line = exc.lineno
         text = (exc.text or "").rstrip("\n")
@@ -510,7 +651,8 @@ def check_code(src: str) -> list[Diagnostic]:
     tree, diags = parse_code(src)
     if tree is None:
         return diags
-    checker = _Checker(_bound_names(tree))
+    unsafe = {id(n) for n in unsafe_star_loads(tree, STAR_IMPORTED_NAMES)}
+    checker = _Checker(unsafe, _module_bindings(tree))
     checker.visit(tree)
     return sorted(
         checker.diagnostics,

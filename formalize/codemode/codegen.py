@@ -119,6 +119,9 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
             sol, run = solve_code(code, time_limit=time_limit,
                                   progress=lambda p: progress("solver", str(p)))
             diags += run.diagnostics
+            if run.reason == "sandbox_unavailable":
+                r.diagnostics = list(diags)
+                break  # no change of the code can help: say so, without another LLM call
             if run.ok:
                 step, outcome = _outcome(sol)
                 if outcome is not None:

@@ -1,57 +1,51 @@
-"""Run model-building code in a contained child process and collect the built model.
+"""Run model-building code in a contained child process and collect the model it built.
 
-Layers (outermost first), each assuming the ones inside it failed:
-- parent side, in `preexec_fn`: a new session (the wall timeout kills the whole process group),
-  RLIMIT_CPU / RLIMIT_AS / RLIMIT_FSIZE / RLIMIT_NPROC / RLIMIT_CORE, and a fresh network
-  namespace (`unshare(CLONE_NEWNET)`: no interface but a downed loopback) where permitted;
-- a minimal environment (nothing inherited from the parent), a fresh 0700 work directory, stdin
-  closed, `python -I` (no PYTHON* variables, no user site);
-- in the child, after the modelling libraries are imported (`_harness.py`): Landlock (read-only
-  Python installation, read-write work directory, no TCP, no signals out), a seccomp filter (no
-  fork/exec/socket/ptrace/namespaces/kill of others) and a Python audit hook (friendly refusals).
-RLIMIT_NPROC is not enforced for root; as root, seccomp and the audit hook are what stop forks.
+Layers, each assuming the ones before it failed (details in `containment.py`, `_harness.py`):
+1. the AST allow-list (`allowlist.py`), before anything runs;
+2. the child process: bubblewrap or the built-in namespaces and minimal read-only root, a
+   per-run unprivileged uid (when formalize runs as root), no capabilities, no_new_privs,
+   Landlock, a seccomp allow-list, resource limits (CPU, address space, file size, open files,
+   processes) and a size-limited tmpfs as its only writable directory;
+3. the Python layers inside the child (a sealed audit hook, a solver guard).
+The parent checks the child from /proc before the program runs, gives it a hard wall-clock
+limit after which the whole process tree is killed, reads its results over a pipe with size
+caps and validates them (`result.py`); it never opens a file the child wrote.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
-import resource
-import shutil
+import selectors
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from formalize.codemode import containment as cm
 from formalize.codemode.allowlist import check_code, libraries_used
+from formalize.codemode.result import (
+    Failure,
+    HarvestedModel,
+    ResultError,
+    read_failure,
+    read_model,
+    read_ready,
+    split_frames,
+)
 from solvers.diagnostics import Diagnostic, Location
 
-HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_harness.py")
-_CLONE_NEWNET = 0x40000000
-_CLONE_NEWUSER = 0x10000000
-try:
-    _LIBC: Any = ctypes.CDLL(None, use_errno=True)
-except OSError:  # pragma: no cover - non-glibc platforms
-    _LIBC = None
-
 REASONS = (
-    "ok",
-    "refused",
-    "runtime_error",
-    "no_model",
-    "bad_model",
-    "timeout",
-    "cpu_limit",
-    "memory_limit",
-    "file_limit",
-    "killed",
+    "ok", "refused", "runtime_error", "no_model", "bad_model", "timeout", "cpu_limit",
+    "memory_limit", "file_limit", "disk_limit", "fd_limit", "killed", "bad_result",
+    "sandbox_unavailable",
 )
+MAX_SOURCE = 1 << 20
 
 
 @dataclass
@@ -67,90 +61,43 @@ class CodeRun:
     returncode: int | None = None
     wall_time: float = 0.0
     library: str | None = None  # "pyomo" | "pulp" | "cpsat"
-    model_format: str | None = None  # "lp" | "cpsat-text"
-    model_data: bytes | None = None
+    model_format: str | None = None  # "arrays" | "cpsat-text"
+    model: HarvestedModel | None = None  # the validated arrays (Pyomo, PuLP)
+    model_data: bytes | None = None  # a CP-SAT model proto, text format
     names: dict[str, tuple[str, tuple]] = field(default_factory=dict)  # column -> (var, index)
     internal_columns: list[str] = field(default_factory=list)  # helper columns, not user variables
-    objective_offset: float = 0.0  # constant the file format dropped (PuLP)
-    containment: list[str] = field(default_factory=list)  # layers that were in force
-    network: str = "unknown"  # "netns" (own network namespace) or "audit-hook" (Python-level only)
+    objective_offset: float = 0.0
+    layers: dict[str, str] = field(default_factory=dict)  # layer -> what was in force
+    network: str = "unknown"  # "netns" (own network namespace) or "host" (seccomp refuses sockets)
+    uid: int | None = None  # the run's own uid (root only): no process of it outlives the run
+    outer: str | None = None  # "bwrap" | "builtin"
+    work_dir: str | None = None  # the host directory of the run (gone when run_code returns)
 
     @property
     def ok(self) -> bool:
         return self.reason == "ok"
 
+    @property
+    def containment(self) -> list[str]:
+        """The layers that were in force, one line each (`name: what`)."""
+        return [f"{k}: {v}" for k, v in self.layers.items()]
 
-def _diag(
-    code: str,
-    message: str,
-    hint: str,
-    line: int | None = None,
-    column: int | None = None,
-    symbol: str | None = None,
-) -> Diagnostic:
+
+def _diag(code: str, message: str, hint: str, line: int | None = None,
+          column: int | None = None, symbol: str | None = None) -> Diagnostic:
     return Diagnostic(
-        code=code,
-        message=message,
-        location=Location(
-            section="code", field=f"line {line}" if line else None, column=column, symbol=symbol
-        ),
-        hint=hint,
+        code=code, message=message, hint=hint,
+        location=Location(section="code", field=f"line {line}" if line else None, column=column,
+                          symbol=symbol),
     )
 
 
-def _preexec(cpu: int, mem: int, fsize: int, nproc: int) -> None:
-    """Runs in the child between fork and exec: limits, new session, own network namespace."""
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if _LIBC is not None and _LIBC.unshare(_CLONE_NEWNET) != 0:
-        _LIBC.unshare(_CLONE_NEWUSER | _CLONE_NEWNET)  # unprivileged: a user namespace first
-
-
-class _Reader(threading.Thread):
-    """Drains a pipe, keeping at most `limit` bytes (the rest is counted and dropped)."""
-
-    def __init__(self, stream: Any, limit: int) -> None:
-        super().__init__(daemon=True)
-        self.stream, self.limit = stream, limit
-        self.buf = bytearray()
-        self.dropped = 0
-
-    def run(self) -> None:
-        while True:
-            chunk = self.stream.read1(65536) if hasattr(self.stream, "read1") else b""
-            if not chunk:
-                break
-            room = self.limit - len(self.buf)
-            if room > 0:
-                self.buf += chunk[:room]
-            self.dropped += max(0, len(chunk) - max(room, 0))
-
-    def text(self) -> str:
-        out = self.buf.decode("utf-8", "replace")
-        if self.dropped:
-            out += f"\n... [{self.dropped} more bytes truncated]"
-        return out
-
-
 def _child_env(workdir: str) -> dict[str, str]:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": workdir,
-        "TMPDIR": workdir,
-        "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONHASHSEED": "0",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
+    return {
+        "PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "NUMEXPR_NUM_THREADS": "1",
     }
-    with contextlib.suppress(OSError):
-        env["FORMALIZE_PARENT_NETNS"] = os.readlink("/proc/self/ns/net")
-    return env
 
 
 def run_code(
@@ -160,223 +107,421 @@ def run_code(
     cpu_seconds: int | None = None,
     memory_mb: int = 1024,
     max_file_mb: int = 64,
+    disk_mb: int = 128,
+    max_open_files: int = 256,
     max_output: int = 64 * 1024,
     max_processes: int = 64,
+    max_result_mb: int = 256,
     _skip_allowlist: bool = False,
     _audit_hook: bool = True,
+    _outer: str | None = None,
 ) -> CodeRun:
-    """Check `src` with the allow-list, run it contained, and harvest the model it leaves.
+    """Check `src` with the allow-list, run it contained, and read back the model it leaves.
 
-    `memory_mb` bounds the address space: importing pyomo + pulp + CP-SAT together peaks at
-    ~310 MB of virtual memory here, so keep it at 512 or more. `_skip_allowlist` and
-    `_audit_hook=False` are for tests that prove the inner layers on their own.
+    `memory_mb` bounds the address space (importing pyomo + pulp + CP-SAT together peaks near
+    400 MB of virtual memory: keep 512 or more); `disk_mb` is the total the program may write.
+    Test-only switches, set by the parent, never by the child: `_skip_allowlist`, `_audit_hook`
+    (False: none of the Python layers inside the child), `_outer` ("bwrap" / "builtin" / "none":
+    no namespaces at all, to test that fallback).
     """
     start = time.perf_counter()
+    if len(src) > MAX_SOURCE:
+        return CodeRun(reason="refused", diagnostics=[_diag(
+            "source-too-large", f"the program has {len(src)} characters (at most {MAX_SOURCE})",
+            "build the model with loops over compact data instead of spelling it out")])
     if not _skip_allowlist:
         diags = check_code(src)
         if diags:
-            return CodeRun(
-                reason="refused", diagnostics=diags, wall_time=time.perf_counter() - start
-            )
+            return CodeRun(reason="refused", diagnostics=diags,
+                           wall_time=time.perf_counter() - start)
+    try:  # "none" (tests only): no namespaces, as on a system that allows none
+        outer, why = ("none", None) if _outer == "none" else cm.choose_outer(_outer)
+    except (RuntimeError, ValueError) as exc:
+        return _unavailable(str(exc), start)
+    uid, gid = cm.run_uid()
     cpu = int(cpu_seconds if cpu_seconds is not None else max(1, round(timeout)))
-    workdir = tempfile.mkdtemp(prefix="formalize-code-")
-    os.chmod(workdir, 0o700)
+    limits = {"cpu": cpu, "as": memory_mb << 20, "fsize": max_file_mb << 20,
+              "nofile": max_open_files, "nproc": max_processes}
+    root = cm.minimal_root()
+    host_dir = tempfile.mkdtemp(prefix="formalize-code-")
+    os.chmod(host_dir, 0o700)
+    job = {
+        "source": src, "libraries": libraries_used(src), "python_layers": _audit_hook,
+        "mode": outer, "uid": uid, "gid": gid, "host_dir": host_dir, "root": root.as_job(),
+        "site": root.site, "read_roots": root.read_roots,
+        "limits": {**limits, "disk": disk_mb << 20, "inodes": 10_000},
+    }
+    run = CodeRun(reason="killed", uid=uid if uid >= cm.UID_BASE else None, outer=outer,
+                  work_dir=host_dir)
     try:
-        with open(os.path.join(workdir, "_job.json"), "w") as f:
-            json.dump(
-                {"source": src, "libraries": libraries_used(src), "audit_hook": _audit_hook}, f
-            )
-        return _run(
-            src, workdir, start, timeout, cpu, memory_mb, max_file_mb, max_output, max_processes
-        )
+        _execute(run, job, timeout=timeout, limits=limits, max_output=max_output,
+                 max_result=max_result_mb << 20, disk_mb=disk_mb)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _run(
-    src: str,
-    workdir: str,
-    start: float,
-    timeout: float,
-    cpu: int,
-    memory_mb: int,
-    max_file_mb: int,
-    max_output: int,
-    max_processes: int,
-) -> CodeRun:
-    mem, fsize = memory_mb * 1024 * 1024, max_file_mb * 1024 * 1024
-    proc = subprocess.Popen(
-        [sys.executable, "-I", "-X", "utf8", HARNESS, workdir],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=workdir,
-        env=_child_env(workdir),
-        close_fds=True,
-        start_new_session=True,
-        preexec_fn=lambda: _preexec(cpu, mem, fsize, max_processes),  # noqa: PLW1509
-    )
-    readers = [_Reader(proc.stdout, max_output), _Reader(proc.stderr, max_output)]
-    for r in readers:
-        r.start()
-    timed_out = False
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    finally:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)  # the whole group, whatever it spawned
-        proc.wait()
-    for r in readers:
-        r.join(timeout=2.0)
-    run = CodeRun(
-        reason="ok",
-        stdout=readers[0].text(),
-        stderr=readers[1].text(),
-        stdout_truncated=readers[0].dropped > 0,
-        stderr_truncated=readers[1].dropped > 0,
-        returncode=proc.returncode,
-    )
-    _read_containment(run, workdir)
-    result = _read_json(os.path.join(workdir, "_result.json"))
-    _interpret(run, result, timed_out, timeout, cpu, memory_mb, max_file_mb, workdir)
+        problems = cm.remove_tree(host_dir)
+        if problems:
+            run.stderr += "\n[formalize] could not remove the work directory: " + \
+                "; ".join(problems[:3])
+    if why and outer == "builtin":
+        run.layers.setdefault("note", f"bubblewrap not used: {why}")
     run.wall_time = time.perf_counter() - start
+    _describe(run, timeout, cpu, memory_mb, max_file_mb, disk_mb, max_open_files, max_result_mb)
     return run
 
 
-def _read_json(path: str) -> dict | None:
-    try:
-        with open(path, "rb") as f:
-            data = json.loads(f.read(8 * 1024 * 1024))
-        return data if isinstance(data, dict) else None
-    except (OSError, ValueError):
-        return None
+def _unavailable(why: str, start: float) -> CodeRun:
+    return CodeRun(reason="sandbox_unavailable", wall_time=time.perf_counter() - start,
+                   diagnostics=[_diag("sandbox-unavailable", f"code mode cannot run safely: {why}",
+                                      "unset FORMALIZE_SANDBOX or install bubblewrap")])
 
 
-def _read_containment(run: CodeRun, workdir: str) -> None:
-    info = _read_json(os.path.join(workdir, "_containment.json")) or {}
-    layers = ["rlimits(cpu,as,fsize,nproc)", "new-session", "minimal-env", "fresh-tmpdir"]
-    net = info.get("network")
-    if net == "netns":
-        layers.append("netns")
-        run.network = "netns"
+class _Pipes:
+    """The parent's ends: job/go (write), stdout, stderr and the result channel (read)."""
+
+    def __init__(self) -> None:
+        self.job_r, self.job_w = os.pipe()
+        self.out_r, self.out_w = os.pipe()
+        self.err_r, self.err_w = os.pipe()
+        self.res_r, self.res_w = os.pipe()
+        for fd in (self.job_w, self.out_r, self.err_r, self.res_r):
+            os.set_blocking(fd, False)
+
+    def _close(self, *names: str) -> None:
+        for name in names:  # each fd closed once: a number closed twice may be another's by then
+            fd = getattr(self, name)
+            if fd >= 0:
+                setattr(self, name, -1)
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    def close_child_ends(self) -> None:
+        self._close("job_r", "out_w", "err_w", "res_w")
+
+    def close_all(self) -> None:
+        self._close("job_r", "out_w", "err_w", "res_w", "job_w", "out_r", "err_r", "res_r")
+
+
+class _Capped:
+    """Bytes kept up to `limit`; the rest counted and dropped."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.buf, self.dropped = limit, bytearray(), 0
+
+    def add(self, chunk: bytes) -> None:
+        room = self.limit - len(self.buf)
+        if room > 0:
+            self.buf += chunk[:room]
+        self.dropped += max(0, len(chunk) - max(room, 0))
+
+    def text(self) -> str:
+        out = self.buf.decode("utf-8", "replace")
+        return out + (f"\n... [{self.dropped} more bytes truncated]" if self.dropped else "")
+
+
+def _execute(run: CodeRun, job: dict, *, timeout: float, limits: dict, max_output: int,
+             max_result: int, disk_mb: int) -> None:
+    pipes = _Pipes()
+    root = cm.minimal_root()
+    env = _child_env(cm.WORKDIR_INSIDE)
+    if run.outer == "bwrap":
+        cmd = cm.bwrap_command(root, env, disk_mb << 20, pipes.res_w)
     else:
-        run.network = "audit-hook"
-    run.containment = layers + [str(x) for x in info.get("layers", [])]
-
-
-def _interpret(
-    run: CodeRun,
-    result: dict | None,
-    timed_out: bool,
-    timeout: float,
-    cpu: int,
-    memory_mb: int,
-    max_file_mb: int,
-    workdir: str,
-) -> None:
-    rc = run.returncode
-    if timed_out:
-        run.reason = "timeout"
-        run.diagnostics = [
-            _diag(
-                "timeout",
-                f"the program ran longer than {timeout:g} s and was killed",
-                "build the model directly; avoid long loops, sleeps "
-                "or searching for a solution yourself",
-            )
-        ]
-        return
-    if rc == -signal.SIGXCPU and result is None:
-        run.reason = "cpu_limit"
-        run.diagnostics = [
-            _diag(
-                "cpu-limit",
-                f"the program used more than {cpu} s of CPU time and was stopped",
-                "only build the model; do not search or enumerate solutions in Python",
-            )
-        ]
-        return
-    if result is None:
-        name = signal.Signals(-rc).name if rc is not None and rc < 0 else None
-        memoryish = "MemoryError" in run.stderr or "bad_alloc" in run.stderr
-        run.reason = "memory_limit" if memoryish else "killed"
-        what = f"killed by {name}" if name else f"exited with status {rc}"
-        run.diagnostics = [
-            _diag(
-                "memory-limit" if memoryish else "killed",
-                f"the program {what} before the model was harvested"
-                + (f" (memory limit {memory_mb} MB)" if memoryish else ""),
-                "only build the model and leave it in `model`; do not exit or kill the process",
-            )
-        ]
-        return
-    reason = str(result.get("reason", "killed"))
-    run.reason = reason if reason in REASONS else "killed"
-    line = result.get("line") if isinstance(result.get("line"), int) else None
-    col = result.get("column") if isinstance(result.get("column"), int) else None
-    err = str(result.get("error", ""))
-    if run.reason == "ok":
-        _harvest(run, result, workdir)
-        return
-    code, hint = {
-        "refused": (
-            "sandbox-refused",
-            "the program may only build a model: no files outside "
-            "its directory, processes, network or system calls",
-        ),
-        "runtime_error": ("runtime-error", "fix the code at this line"),
-        "no_model": (
-            "missing-model",
-            "assign the built model to a variable named `model`, "
-            "e.g. `model = pyo.ConcreteModel()` / `model = pulp.LpProblem(...)` / "
-            "`model = cp_model.CpModel()`",
-        ),
-        "bad_model": (
-            "bad-model",
-            "leave a pyomo.environ.ConcreteModel, pulp.LpProblem or "
-            "cp_model.CpModel in `model`, with a linear objective and constraints "
-            "(or a valid CP-SAT model)",
-        ),
-        "memory_limit": (
-            "memory-limit",
-            f"the program exceeded {memory_mb} MB; build the model without huge intermediate data",
-        ),
-        "file_limit": (
-            "file-limit",
-            f"a file exceeded {max_file_mb} MB; the program must not write files",
-        ),
-    }.get(run.reason, ("killed", "only build the model"))
-    where = f" at line {line}" if line else ""
-    run.diagnostics = [
-        _diag(code, f"{err}{where}" if err else f"{run.reason}{where}", hint, line=line, column=col)
-    ]
-
-
-def _harvest(run: CodeRun, result: dict, workdir: str) -> None:
-    fname = str(result.get("file", ""))
-    path = os.path.join(workdir, os.path.basename(fname))
+        cmd = [sys.executable, "-I", "-S", "-B", "-X", "utf8", cm.HARNESS, str(pipes.res_w)]
+    payload = json.dumps(job).encode()
+    pending = struct.pack("<Q", len(payload)) + payload
+    deadline = time.monotonic() + timeout
     try:
-        with open(path, "rb") as f:
-            run.model_data = f.read()
+        proc = subprocess.Popen(
+            cmd, stdin=pipes.job_r, stdout=pipes.out_w, stderr=pipes.err_w,
+            pass_fds=(pipes.res_w,), cwd="/", env=env, close_fds=True, start_new_session=True,
+        )
     except OSError as exc:
-        run.reason = "bad_model"
-        run.diagnostics = [
-            _diag(
-                "bad-model",
-                f"the harness wrote no model file: {exc}",
-                "leave the built model in `model`",
-            )
-        ]
+        pipes.close_all()
+        run.reason = "sandbox_unavailable"
+        run.diagnostics = [_diag("sandbox-unavailable", f"the child could not start: {exc}",
+                                 "check the Python installation")]
         return
-    run.library = str(result.get("library"))
-    run.model_format = str(result.get("format"))
-    run.objective_offset = float(result.get("objective_offset") or 0.0)
-    run.internal_columns = [str(c) for c in result.get("internal", [])]
-    names = result.get("names") or {}
-    run.names = {
-        str(col): (str(v[0]), tuple(tuple(x) if isinstance(x, list) else x for x in v[1]))
-        for col, v in names.items()
-        if isinstance(v, list) and len(v) == 2 and isinstance(v[1], list)
+    pipes.close_child_ends()
+    out, err, res = _Capped(max_output), _Capped(max_output), bytearray()
+    frames: list = []
+    used = 0
+    sel = selectors.DefaultSelector()
+    sel.register(pipes.out_r, selectors.EVENT_READ, out)
+    sel.register(pipes.err_r, selectors.EVENT_READ, err)
+    sel.register(pipes.res_r, selectors.EVENT_READ, res)
+    sel.register(pipes.job_w, selectors.EVENT_WRITE, None)
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+        sel.register(pidfd, selectors.EVENT_READ, "exit")
+    except (OSError, AttributeError):
+        pidfd = None
+    state: dict[str, Any] = {"ready": False, "timed_out": False, "problem": None,
+                             "exited_at": None, "final_at": None}
+    open_reads = 3
+    try:
+        while True:
+            now = time.monotonic()
+            exited = proc.poll() is not None
+            if exited and state["exited_at"] is None:
+                state["exited_at"] = now
+            if exited and (open_reads == 0 or now - state["exited_at"] > 1.0):
+                break
+            if state["final_at"] is not None and now - state["final_at"] > 0.5:
+                break  # the result is in; what the child still does after it does not matter
+            if now >= deadline:
+                state["timed_out"] = True
+                break
+            wait = min(deadline - now, 0.05 if pidfd is None or exited else 1.0)
+            for key, _ in sel.select(wait):
+                target = key.data
+                if target == "exit":
+                    sel.unregister(key.fd)
+                    continue
+                if target is None:  # the job channel
+                    try:
+                        n = os.write(key.fd, pending)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        n = len(pending)
+                    pending = pending[n:]
+                    if not pending:
+                        sel.unregister(key.fd)
+                    continue
+                try:
+                    chunk = os.read(key.fd, 1 << 16)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    sel.unregister(key.fd)
+                    open_reads -= 1
+                    continue
+                if target is res:
+                    res += chunk
+                    if len(res) > max_result:
+                        state["problem"] = ResultError(
+                            f"the result is larger than {max_result >> 20} MB",
+                            code="result-too-large")
+                else:
+                    target.add(chunk)
+            if state["problem"] is None:
+                try:
+                    new, n = split_frames(res[used:], max_result)
+                except ResultError as exc:
+                    state["problem"], new, n = exc, [], 0
+                frames += new
+                used += n
+            if state["problem"] is not None:
+                break
+            if frames and not state["ready"]:
+                state["ready"] = True
+                if not _ready(run, frames[0], proc.pid, job, limits, pipes):
+                    break
+            if state["final_at"] is None and (len(frames) > 1 or (frames and frames[0].kind != b"R")):
+                state["final_at"] = time.monotonic()
+    finally:
+        cm.kill_tree(proc.pid, run.uid)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            run.stderr += "\n[formalize] the child did not end after SIGKILL"
+        sel.close()
+        if pidfd is not None:
+            os.close(pidfd)
+        _drain(pipes, out, err, res, max_result)
+        pipes.close_all()
+    run.returncode = proc.returncode
+    run.stdout, run.stderr = out.text(), err.text() + run.stderr
+    run.stdout_truncated, run.stderr_truncated = out.dropped > 0, err.dropped > 0
+    if run.reason == "sandbox_unavailable":
+        return
+    if state["problem"] is None and not state["timed_out"]:
+        try:
+            more, n = split_frames(res[used:], max_result)
+            frames += more
+            used += n
+            if used != len(res) and run.returncode == 0:
+                raise ResultError("the result channel ends with an incomplete frame")
+        except ResultError as exc:
+            state["problem"] = exc
+    _interpret(run, frames, state)
+
+
+def _drain(pipes: _Pipes, out: _Capped, err: _Capped, res: bytearray, max_result: int) -> None:
+    """Whatever the killed child left in the pipes (bounded)."""
+    for fd, target in ((pipes.out_r, out), (pipes.err_r, err), (pipes.res_r, res)):
+        for _ in range(64):
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            if isinstance(target, bytearray):
+                if len(target) < max_result:
+                    target += chunk
+            else:
+                target.add(chunk)
+
+
+def _ready(run: CodeRun, frame: Any, pid: int, job: dict, limits: dict, pipes: _Pipes) -> bool:
+    """Check the child from outside; send the go when every required layer is in force."""
+    if frame.kind == b"E":
+        return False  # the harness could not set up; reported by _interpret
+    try:
+        claims = read_ready(frame)
+    except ResultError as exc:
+        _set_unavailable(run, f"the child's ready report is malformed: {exc}")
+        return False
+    hpid = cm.harness_pid(pid, run.outer or "builtin")
+    if hpid is None:
+        _set_unavailable(run, "the contained child could not be found under bubblewrap")
+        return False
+    seen = cm.inspect_child(hpid, uid=job["uid"], limits=limits, outer=run.outer or "builtin",
+                            claims=claims)
+    run.layers = seen.layers
+    run.network = "netns" if "net" in seen.layers.get("namespaces", "") else "host"
+    if claims.get("isolation_error"):
+        run.layers["isolation"] = f"namespaces unavailable ({claims['isolation_error']})"
+    if seen.missing:
+        _set_unavailable(run, "; ".join(seen.missing))
+        return False
+    try:
+        os.write(pipes.job_w, b"G")
+    except OSError:
+        return False
+    pipes._close("job_w")
+    return True
+
+
+def _set_unavailable(run: CodeRun, why: str) -> None:
+    run.reason = "sandbox_unavailable"
+    run.diagnostics = [_diag(
+        "sandbox-unavailable", f"code mode cannot run safely here: {why}",
+        "run formalize as root, install bubblewrap, or allow unprivileged user namespaces "
+        "(sysctl kernel.unprivileged_userns_clone=1)")]
+
+
+def _interpret(run: CodeRun, frames: list, state: dict) -> None:
+    """The run's reason from what the parent saw: timeout, signals, then the frames."""
+    if state["timed_out"]:
+        run.reason = "timeout"
+        return
+    problem = state["problem"]
+    if problem is None:
+        rest = frames[1:] if frames and frames[0].kind == b"R" else frames
+        if frames and frames[0].kind == b"E":  # the harness failed before the ready frame
+            rest = frames
+        if len(rest) > 1:
+            problem = ResultError("the result channel holds more than one result")
+        elif rest:
+            frame = rest[0]
+            try:
+                if frame.kind == b"E":
+                    _failure(run, read_failure(frame))
+                    return
+                model = read_model(frame)
+            except ResultError as exc:
+                problem = exc
+            else:
+                _accept(run, model)
+                return
+    if problem is not None:
+        run.reason = "bad_result"
+        run.diagnostics = [_diag(problem.code, str(problem), "", symbol=problem.symbol)]
+        return
+    if _signal_of(run) == signal.SIGXCPU:
+        run.reason = "cpu_limit"
+    elif "MemoryError" in run.stderr or "bad_alloc" in run.stderr:
+        run.reason = "memory_limit"
+    else:
+        run.reason = "killed"
+
+
+def _signal_of(run: CodeRun) -> int | None:
+    """The signal that ended the program (bubblewrap reports it as status 128 + signal)."""
+    rc = run.returncode
+    if rc is None:
+        return None
+    if rc < 0:
+        return -rc
+    if run.outer == "bwrap" and 128 < rc < 128 + 65:
+        return rc - 128
+    return None
+
+
+def _failure(run: CodeRun, f: Failure) -> None:
+    run.reason = "sandbox_unavailable" if f.reason == "sandbox_error" else f.reason
+    where = f" at line {f.line}" if f.line else ""
+    run.diagnostics = [_diag(f.code, f"{f.error}{where}", "", f.line, f.column, f.symbol)]
+
+
+def _accept(run: CodeRun, model: HarvestedModel | bytes) -> None:
+    run.reason = "ok"
+    if isinstance(model, bytes):
+        run.library, run.model_format, run.model_data = "cpsat", "cpsat-text", model
+        return
+    run.library, run.model_format, run.model = model.library, "arrays", model
+    run.objective_offset = model.offset
+    run.names = {}
+    for col, var, idx in zip(model.columns, model.column_var, model.column_index):
+        run.names.setdefault(col, (var, idx))
+
+
+_HINTS = {
+    "sandbox-refused": "the program may only build a model: no files outside its directory, "
+    "processes, network or system calls",
+    "solve-call": "remove the solver call; leave the built model in a variable named `model` and "
+    "formalize solves it with HiGHS or CP-SAT",
+    "runtime-error": "fix the code at this line",
+    "syntax-error": "fix the Python syntax at this line",
+    "missing-model": "assign the built model to a variable named `model`, e.g. "
+    "`model = pyo.ConcreteModel()` / `model = pulp.LpProblem(...)` / `model = cp_model.CpModel()`",
+    "bad-model": "leave a pyomo.environ.ConcreteModel, pulp.LpProblem or cp_model.CpModel in "
+    "`model`, with linear constraints and a linear or quadratic objective (or a valid CP-SAT "
+    "model)",
+    "bad-result": "only build the model; do not write to file descriptors the program did not "
+    "open",
+}
+
+
+def _describe(run: CodeRun, timeout: float, cpu: int, memory_mb: int, max_file_mb: int,
+              disk_mb: int, nofile: int, max_result_mb: int) -> None:
+    """Fill in the message and hint of limit diagnostics (the parent knows the limits)."""
+    limit_diags = {
+        "timeout": ("timeout", f"the program ran longer than {timeout:g} s and was killed",
+                    "build the model directly; avoid long loops, sleeps or searching for a "
+                    "solution yourself"),
+        "cpu_limit": ("cpu-limit", f"the program used more than {cpu} s of CPU time and was "
+                      "stopped", "only build the model; do not search or enumerate solutions "
+                      "in Python"),
     }
+    if run.reason in limit_diags and not run.diagnostics:
+        code, msg, hint = limit_diags[run.reason]
+        run.diagnostics = [_diag(code, msg, hint)]
+    if run.reason in ("killed", "memory_limit") and not run.diagnostics:
+        rc, sig = run.returncode, _signal_of(run)
+        name = None
+        if sig is not None:
+            with contextlib.suppress(ValueError):
+                name = signal.Signals(sig).name
+        what = f"was killed by {name}" if name else f"exited with status {rc}"
+        memory = run.reason == "memory_limit"
+        run.diagnostics = [_diag(
+            "memory-limit" if memory else "killed",
+            f"the program {what} before its model was read back"
+            + (f" (memory limit {memory_mb} MB)" if memory else ""),
+            "only build the model and leave it in `model`; do not exit or kill the process")]
+    hints = {
+        **_HINTS,
+        "memory-limit": f"the program exceeded {memory_mb} MB; build the model without huge "
+        "intermediate data",
+        "file-limit": f"a file exceeded {max_file_mb} MB; the program must not write files",
+        "disk-limit": f"the program wrote more than {disk_mb} MB in total; it must not write files",
+        "fd-limit": f"the program opened more than {nofile} files at once; it must not open files",
+        "result-too-large": f"the built model is larger than {max_result_mb} MB; build a smaller "
+        "model or aggregate the data",
+    }
+    run.diagnostics = [d if d.hint else replace(d, hint=hints.get(d.code, "only build the model"))
+                       for d in run.diagnostics]
