@@ -186,6 +186,27 @@ def test_ladder_stops_after_the_size_where_answers_fail():
         sweep("knapsack", [3], 1, llm.client(), stop_after_failures=0)
 
 
+def test_ladder_starts_no_new_size_past_its_time_budget(monkeypatch):
+    """With a time budget the ladder finishes the size under way and starts no other; every
+    answer was right, so only the budget stopped it."""
+    import formalize.evaluation.sweep as sweep_mod
+
+    sizes = [3, 4, 5]
+    responder = knapsack_plan(sizes, [0], variants=("objective",))
+    llm = ScriptedLLM(responder.queue(), name="budget-double")
+    clock = iter(range(0, 1000, 50))  # each reading of the clock is 50 s later
+    monkeypatch.setattr(sweep_mod.time, "perf_counter", lambda: float(next(clock)))
+    try:
+        rep = sweep("knapsack", sizes, [0], llm.client(), variants=("objective",),
+                    stop_after_seconds=40)
+    finally:
+        llm.close()
+    assert rep.sizes_run == [3] and len(llm.calls) == 1
+    assert "time budget of 40 s" in rep.stopped and "sizes not run: 4, 5" in rep.stopped
+    with pytest.raises(ValueError, match="positive"):
+        sweep("knapsack", [3], 1, llm.client(), stop_after_seconds=0)
+
+
 # ---------------------------------------------------------------- the trace variant
 
 
@@ -332,6 +353,7 @@ def test_help_explains_sizes_per_family_and_the_tolerance(capsys):
     (["compare", "--family", "assignment", "--variants", "trace"], "no hand-run procedure"),
     (["compare", "--family", "knapsack", "--timeout", "0"], "--timeout"),
     (["compare", "--family", "knapsack", "--stop-after-failures", "0"], "at least 1"),
+    (["compare", "--family", "knapsack", "--stop-after-seconds", "-5"], "positive number"),
     (["compare", "problem.txt", "--variants", "trace"], "needs --family"),
 ])
 def test_cli_usage_errors_of_the_new_options(argv, msg, capsys):

@@ -2,7 +2,8 @@
 
     formalize compare problem.txt|model.json [--model M] [--variants values,objective] [--json] [--out DIR]
     formalize compare --family knapsack-strong [--sizes 5,10,20] --seeds 3 [--model M] [--out DIR]
-        [--variants values,objective,trace] [--stop-after-failures K] [--timeout S] [--verbose]
+        [--variants values,objective,trace] [--stop-after-failures K] [--stop-after-seconds S]
+        [--timeout S] [--verbose]
 
 Registered by `formalize.cli.main` through :func:`register`; imports nothing heavy at module level.
 Exit codes: 0 the comparison ran (whatever the verdicts), 1 the model has errors, 2 usage or
@@ -103,6 +104,9 @@ def register(sub: Any) -> None:
     p.add_argument("--stop-after-failures", type=int, default=None, metavar="K",
                    help="size ladder: run sizes in order and stop after a size at which at "
                         "least K answers were not correct")
+    p.add_argument("--stop-after-seconds", type=float, default=None, metavar="S",
+                   help="size ladder with a time budget: start no new size once the sweep has "
+                        "run S seconds (the size under way finishes)")
     p.add_argument("--verbose", "-v", action="store_true",
                    help="print every instance's verdicts, seconds and tokens")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
@@ -140,6 +144,9 @@ def cmd_compare(a: argparse.Namespace) -> int:
         return _usage(f"--timeout must be a positive number of seconds, got {a.timeout}")
     if a.stop_after_failures is not None and a.stop_after_failures < 1:
         return _usage(f"--stop-after-failures must be at least 1, got {a.stop_after_failures}")
+    if a.stop_after_seconds is not None and not a.stop_after_seconds > 0:
+        return _usage(f"--stop-after-seconds must be a positive number of seconds, got "
+                      f"{a.stop_after_seconds}")
     sizes: list[int] = []
     if a.family is not None:
         from formalize.evaluation.families import FAMILIES
@@ -191,7 +198,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
                                     tol=a.tolerance, backend=a.backend, time_limit=a.time_limit,
                                     concurrency=a.concurrency, on_answer=on_answer,
                                     order_seed=a.order_seed,
-                                    stop_after_failures=a.stop_after_failures)
+                                    stop_after_failures=a.stop_after_failures,
+                                    stop_after_seconds=a.stop_after_seconds)
             except (ValueError, TypeError) as exc:  # bad size for the family
                 return _usage(str(exc))
         else:

@@ -347,7 +347,7 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
           progress: Progress | None = None,
           on_answer: Callable[[SweepPoint, DirectAnswer, int, int], None] | None = None,
           order_seed: int = 0, stop_after_failures: int | None = None,
-          **params: Any) -> SweepReport:
+          stop_after_seconds: float | None = None, **params: Any) -> SweepReport:
     """Score the LLM's direct answers on a problem family at every size and seed.
 
     Ground truth: the generator's formal model solved by our solver, confirmed by the checker
@@ -357,7 +357,8 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     conversation; requests go out in a seeded shuffled order (`order_seed`) with no two of one
     instance back to back: over the whole sweep, or per size when `stop_after_failures` is set
     (the ladder runs sizes in the given order and stops after a size at which at least that
-    many answers were not correct). `progress(done, total, point)` is called when an instance's
+    many answers were not correct); `stop_after_seconds` also makes it a ladder, which starts no
+    new size once the sweep has run that long (a time budget). `progress(done, total, point)` is called when an instance's
     answers are all in, `on_answer(point, answer, k, n)` after each answer. `concurrency` > 1
     asks from that many threads. The client is warmed first (its start-up is reported as
     `client_startup_s`, not counted in any answer)."""
@@ -379,6 +380,8 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
                          f"families with one: {', '.join(with_trace)}")
     if stop_after_failures is not None and stop_after_failures < 1:
         raise ValueError(f"stop_after_failures must be at least 1, got {stop_after_failures}")
+    if stop_after_seconds is not None and not stop_after_seconds > 0:
+        raise ValueError(f"stop_after_seconds must be positive, got {stop_after_seconds}")
     for s in size_list:
         if s < fam.min_size:
             raise ValueError(f"family {family!r}: size {s} is too small; the smallest size is "
@@ -391,22 +394,30 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     report.client_startup_s = warm_client(client)
     started = time.perf_counter()
     total = len(size_list) * len(seed_list)
-    batches = [size_list] if stop_after_failures is None else [[s] for s in size_list]
-    for batch in batches:
+    ladder = stop_after_failures is not None or stop_after_seconds is not None
+    batches = [[s] for s in size_list] if ladder else [size_list]
+    for k, batch in enumerate(batches):
+        left = size_list[size_list.index(batch[0]):]
+        elapsed = time.perf_counter() - started
+        if k and stop_after_seconds is not None and elapsed >= stop_after_seconds:
+            report.stopped = (f"ladder stopped after size {batches[k - 1][0]}: the time budget "
+                              f"of {stop_after_seconds:g} s was used ({elapsed:.0f} s; "
+                              f"--stop-after-seconds); sizes not run: "
+                              f"{', '.join(map(str, left))}")
+            break
         points, requests = _prepare(family, batch, seed_list, variants, backend, time_limit,
                                     tol, report, generate)
-        _ask_all(client, points, requests, order_seed + batch[0] if stop_after_failures
-                 else order_seed, report, total, tol=tol, missing=missing,
-                 concurrency=concurrency, progress=progress, on_answer=on_answer, **params)
+        _ask_all(client, points, requests, order_seed + batch[0] if ladder else order_seed,
+                 report, total, tol=tol, missing=missing, concurrency=concurrency,
+                 progress=progress, on_answer=on_answer, **params)
         if stop_after_failures is not None:
             failed = sum(not a.correct for p, _, _ in points for a in p.answers)
             if failed >= stop_after_failures:
-                left = size_list[size_list.index(batch[0]) + 1:]
-                if left:
-                    report.stopped = (f"ladder stopped after size {batch[0]}: {failed} answer(s) "
-                                      f"not correct (--stop-after-failures "
+                if left[1:]:
+                    report.stopped = (f"ladder stopped after size {batch[0]}: {failed} "
+                                      f"answer(s) not correct (--stop-after-failures "
                                       f"{stop_after_failures}); sizes not run: "
-                                      f"{', '.join(map(str, left))}")
+                                      f"{', '.join(map(str, left[1:]))}")
                 break
     report.seconds = time.perf_counter() - started
     return report
