@@ -155,6 +155,7 @@ def child_formalize(folder: Path) -> dict:
 def child_highspy(folder: Path) -> dict:
     import highspy
     import numpy as np
+    import pandas as pd
 
     from solvers.backends.highs import new_highs
 
@@ -163,10 +164,9 @@ def child_highspy(folder: Path) -> dict:
     t0 = time.perf_counter()
     sup, dem, cost = _read_frames(folder)
     n, m = len(sup), len(dem)
-    p_pos = {p: i for i, p in enumerate(sup["plant"])}
-    m_pos = {q: j for j, q in enumerate(dem["market"])}
-    ii = cost["plant"].map(p_pos).to_numpy()
-    jj = cost["market"].map(m_pos).to_numpy()
+    # names to positions by pandas' hash index (Series.map of a dict is ~10x slower on 10^6 keys)
+    ii = pd.Index(sup["plant"]).get_indexer(cost["plant"])
+    jj = pd.Index(dem["market"]).get_indexer(cost["market"])
     c = np.zeros(n * m)
     c[ii * m + jj] = cost["cost"].to_numpy()
     # rows 0..n-1: supply (x[i, :]), rows n..n+m-1: demand (x[:, j]); CSR

@@ -496,6 +496,10 @@ class Evaluator:
                 ref = node.operands[1]
                 assert isinstance(ref, SetRef)
                 elems = self.set_elements(ref, env)
+                if ref.name is not None and len(key) != self.inst.sets[ref.name].dim:
+                    raise EvalError("index-arity", f"`... in {ref.name}` tests an element with {len(key)} part(s), "
+                                    f"but {ref.name} holds elements of {self.inst.sets[ref.name].dim} part(s)",
+                                    "test a whole element, one part per position", node.col, ref.name)
                 members = self.inst.sets[ref.name].pos if ref.name is not None else set(elems)
                 e = key[0] if len(key) == 1 else key
                 return (e in members) == (node.ops[0] == "in")

@@ -416,6 +416,8 @@ def _resolve_set(model: Model, name: str, spec: SetSpec, params: dict[str, Param
 def _elem(v: Any) -> Any:
     if isinstance(v, str):
         s = v.strip()
+        if not s or not (s[0].isdigit() or s[0] in "+-"):  # cannot read as an integer: no float() attempt
+            return s
         try:
             f = float(s)
             if math.isfinite(f) and f == int(f) and "." not in s and "e" not in s.lower():

@@ -81,6 +81,7 @@ from .model import Model, ParamSpec, load_model
 INF = math.inf
 TOL = 1e-9
 _REL = ("<=", ">=", "==", "<", ">")
+_TUPLE_NAMES = ("i", "j", "k", "l", "m")
 
 
 def lower(model, target: str = "highs") -> Lowered:
@@ -566,13 +567,25 @@ class _Lowerer:
         return out
 
     def _positions(self, base: str, sets: list[SetData], args: tuple[Node, ...], frame: Frame,
-                   node: Node, allow_missing: bool = False) -> np.ndarray:
-        """Flat positions (C order over `sets`) of `base[args]` per row; -1 where missing."""
+                   node: Node, allow_missing: bool = False, membership: bool = False) -> np.ndarray:
+        """Flat positions (C order over `sets`) of `base[args]` per row; -1 where missing
+        (`membership`: of the element tested by `args in base`)."""
         evs: list[EV] = []
         for a in args:
             evs.extend(self._elem(a, frame))
         need = sum(s.dim for s in sets)
         got = sum(ev.dim for ev in evs)
+        if need != got and membership:
+            s = sets[0]
+            ex = s.elements[0] if s.elements else None
+            shape = f"{need}-tuples such as {ex!r}" if need > 1 and ex is not None else (
+                f"{need}-tuples" if need > 1 else "single elements")
+            names = ", ".join(_TUPLE_NAMES[:need]) if need <= len(_TUPLE_NAMES) else None
+            raise self.fail("index-arity", f"`... in {base}` tests an element with {got} part(s), but {base} holds {shape}",
+                            node, symbol=base,
+                            hint=(f"test a whole element, one part per position: ({names}) in {base}; to test "
+                                  f"the first part only, define a set such as {{i for ({names}) in {base}}}"
+                                  if need > 1 and names else f"test one element: i in {base}"))
         if need != got:
             what = ", ".join(f"{s.name}" + (f" (dimension {s.dim})" if s.dim > 1 else "") for s in sets) or "nothing"
             raise self.fail("index-arity", f"{base} takes {need} index value(s) ({what}), got {got}",
@@ -710,7 +723,7 @@ class _Lowerer:
                 else:
                     s = self._set(ref, frame)
                     args = left.elts if isinstance(left, Tuple) else (left,)
-                    p = self._positions(s.name, [s], args, frame, node, allow_missing=True)
+                    p = self._positions(s.name, [s], args, frame, node, allow_missing=True, membership=True)
                     m = np.broadcast_to(p >= 0, (n,))
                 return ~m if node.ops[0] == "not in" else np.array(m)
             ops = node.ops

@@ -170,7 +170,8 @@ def set_expressions(draw, depth: int = 0) -> str:
         op = draw(st.sampled_from(["|", "&", "-", "*"]))
         return f"({draw(set_expressions(depth + 1))}) {op} ({draw(set_expressions(depth + 1))})"
     cond = draw(st.sampled_from(["i > 1", "i != j", "ord(i) <= 2", "v[i] > 0", "i != last(A)",
-                                 "(i, j) in P", "i == first(B) or j == 'x'", "next(i, A, wrap=True) > i"]))
+                                 "(i, j) in P", "i == first(B) or j == 'x'", "next(i, A, wrap=True) > i",
+                                 "i in P", "(i, j) in A"]))
     over = draw(st.sampled_from(["A * B", "A * S", "A * A", "B * B", "(A | B) * S"]))
     if kind == "filter":
         return f"(i, j) in {over} if {cond}"

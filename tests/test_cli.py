@@ -186,6 +186,32 @@ def test_solve_infeasible_in_a_real_process():
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("example, backend", [("shortest_route", "auto"), ("seasonal_stock", "auto"),
+                                              ("haverly_pooling", "auto"), ("fire_station", "scip")])
+def test_format_v2_examples_solve_from_the_cli_to_their_independent_optima(capsys, example, backend):
+    """The second edition's examples (derived sets, computed params, set functions, conditional
+    expressions; nonlinear models on SCIP) from the command line; expected.json holds optima
+    derived without our stack (tests/test_examples_reference.py)."""
+    if example in ("haverly_pooling", "fire_station"):
+        pytest.importorskip("pyscipopt")
+    want = json.loads((EX / example / "expected.json").read_text())
+    code, out, err = run(capsys, "solve", EX / example / "model.json", "--backend", backend, "--json", "--quiet")
+    doc = json.loads(out)
+    assert code == 0, err
+    assert doc["status"] == "optimal" and doc["objective"] == pytest.approx(want["objective"], rel=1e-6)
+    if want["class"] in ("NLP", "MINLP"):
+        assert doc["solution"]["solver"] == "scip" and doc["solution"]["gap"] <= 1e-6
+
+
+def test_backend_scip_is_a_choice_and_highs_refuses_a_bilinear_model(capsys):
+    from formalize.cli import options
+
+    assert options.BACKENDS == solvers.solve_api.BACKENDS
+    code, _, err = run(capsys, "solve", EX / "haverly_pooling/model.json", "--backend", "highs")
+    assert code == cli.EXIT_MODEL and "a quadratic term in a constraint" in err and "scip" in err
+    code, out, _ = run(capsys, "check", EX / "haverly_pooling/model.json", "--backend", "scip")
+    assert code == 0
+
 def test_solve_broken_model_exit_1_and_json_error(capsys, tmp_path):
     p = diet_with(tmp_path, objective="sum(price[f] * serving[f] for f in Foods)")
     code, out, err = run(capsys, "solve", p)

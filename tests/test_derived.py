@@ -356,3 +356,15 @@ def test_the_checker_recomputes_derived_data_itself():
     assert rep.objective_consistent is False
     assert rep.objective == pytest.approx(good.objective) or rep.objective > bad.objective
     assert not math.isclose(rep.objective, bad.objective)
+
+
+def test_membership_with_the_wrong_number_of_parts_says_how_to_test_a_tuple_set():
+    m = model({"I": [1, 2, 3], "P": "(i, j) in I * I if i < j"}, variables={"x[I]": "real in [0, 1]"},
+              maximize="sum(x[i] for i in I if i in P)")
+    d = next(d for d in check_model(m).errors if d.code == "index-arity")
+    assert d.location.section == "objective" and "2-tuples such as (1, 2)" in d.message
+    assert "(i, j) in P" in d.hint and "{i for (i, j) in P}" in d.hint
+    # the hint's set works: i = 1, 2 start a pair
+    m = model({"I": [1, 2, 3], "P": "(i, j) in I * I if i < j", "Starts": "{i for (i, j) in P}"},
+              variables={"x[I]": "real in [0, 1]"}, maximize="sum(x[i] for i in I if i in Starts)")
+    assert solvers.solve(m).objective == pytest.approx(2)

@@ -18,7 +18,7 @@ import json
 import sys
 from typing import Any
 
-from formalize.cli.options import add_time_limit
+from formalize.cli.options import add_backend, add_time_limit
 
 EXIT_OK, EXIT_USAGE, EXIT_LLM, EXIT_INTERNAL = 0, 2, 4, 5
 DEFAULT_TOLERANCE = 1e-6
@@ -96,7 +96,7 @@ def register(sub: Any) -> None:
                    help="attached data file (repeatable)")
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                    help=f"relative tolerance of 'correct' (default {DEFAULT_TOLERANCE:g})")
-    p.add_argument("--backend", choices=["auto", "highs", "cpsat"], default="auto")
+    add_backend(p)
     add_time_limit(p)
     p.add_argument("--concurrency", type=int, default=1, help="parallel LLM calls in a sweep")
     p.add_argument("--order-seed", type=int, default=0,

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from formalize.cli.options import add_time_limit
+from formalize.cli.options import add_backend, add_time_limit
 
 EXIT_OK, EXIT_MODEL, EXIT_USAGE, EXIT_NO_SOLUTION, EXIT_LLM, EXIT_INTERNAL = 0, 1, 2, 3, 4, 5
 EXIT_TIME_LIMIT, EXIT_INTERRUPTED = 6, 130
@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="formalize",
         description="The LLM abstracts, solvers execute: plain-words optimization problems to "
-                    "verified formal models, solved by HiGHS and CP-SAT.",
+                    "verified formal models, solved by HiGHS, CP-SAT and SCIP.",
         epilog="Exit codes: 0 solved/ok, 1 model errors, 2 usage/config, 3 infeasible/unbounded, "
                "4 LLM failure, 5 internal error or solver failure, 6 time limit (best solution so "
                "far shown), 130 interrupted (Ctrl-C; best solution so far shown).",
@@ -58,8 +58,7 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="static diagnostics of a formal model (no solve)")
     c.add_argument("model", help="model file (.json/.yaml)")
-    c.add_argument("--backend", choices=["auto", "highs", "cpsat"], default=None,
-                   help="also check what this backend accepts")
+    add_backend(c, default=None, help="also check what this backend accepts (auto, highs, cpsat, scip)")
     c.add_argument("--data", action="append", default=[], metavar="FILE",
                    help="data file the model reads (repeatable; its folder is searched)")
     c.add_argument("--text", default=None, metavar="PROBLEM.txt",
@@ -86,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--strategy", choices=["steps", "single"], default="steps",
                    help="read+structure calls, or one call")
     s.add_argument("--max-repairs", type=int, default=3, help="bounded repair rounds (default 3)")
-    s.add_argument("--backend", choices=["auto", "highs", "cpsat"], default="auto")
+    add_backend(s)
     add_time_limit(s)
     s.add_argument("--quiet", "-q", action="store_true",
                    help="no progress on stderr (steps, and the solver's incumbent, bound and gap)")
