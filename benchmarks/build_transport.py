@@ -9,35 +9,38 @@ as CSV files to a temp dir. Every front end reads those files itself and runs in
 subprocess, so that its peak memory (VmHWM of the child) is its own. Measured per front end:
 wall time from reading the data to having the solution values in hand (imports excluded),
 HiGHS's own run time (`Highs.getRunTime()` of the instance that solved), the overhead
-(wall - HiGHS), peak resident memory, and the peak above the post-import baseline. Ratios are
-to (b), native highspy fed numpy CSR arrays. The formalize child ends with the values as an
-array (`sol.values.array("ship")`), as native highspy does: names are resolved on demand.
+(wall - HiGHS), the CPU overhead (the process's CPU seconds minus those spent inside
+`Highs.run`, which every front end calls: unlike wall time it is not inflated by other jobs on a
+shared machine), peak resident memory, and the peak above the post-import baseline. Ratios are
+to (b), native highspy fed numpy CSR arrays (names mapped to positions by `pd.Index.get_indexer`).
+The formalize child ends with the values as an array (`sol.values.array("ship")`), as native
+highspy does: names are resolved on demand.
 
-Measured 2026-12-02 (issue 9 item 4), one run each, all front ends side by side, on the shared
-2-core machine under a load average of about 9.5 (other jobs running: absolute times are
-inflated several-fold and noisy; compare within a size). Peak MB is the child's VmHWM.
+Measured 2026-12-02 01:00 UTC (issue 9 item 4), one run, all front ends side by side, on the
+shared 2-core machine under a load average of about 9 (other jobs running: wall times are
+inflated about 4x over CPU times and noisy; the CPU columns are the steadier comparison).
 
-    size        front end  wall s  HiGHS s  overhead s  x(b)   peak MB  x(b)
-    100x100     formalize    0.36     0.10        0.26  3.73       103  1.09
-                highspy      0.17     0.10        0.07  1.00        95  1.00
-                pyomo        1.54     0.07        1.47 21.17       128  1.36
-                linopy       2.26     0.13        2.14 30.84       170  1.80
-    300x300     formalize    1.91     1.53        0.38  0.70       165  1.11
-                highspy      1.94     1.39        0.55  1.00       149  1.00
-                pyomo       16.64     1.37       15.27 27.71       314  2.11
-                linopy       3.54     1.30        2.24  4.07       235  1.58
-    1000x1000   formalize   27.65    24.07        3.58  0.63       819  1.15
-                highspy     32.85    27.18        5.66  1.00       714  1.00
-                linopy      33.82    28.40        5.42  0.96       872  1.22
-                (pyomo skipped above 300x300)
+    size       front end  wall s HiGHS s overhead s  x(b) cpu over s  x(b) peak MB  x(b)  +MB  x(b)
+    100x100    formalize    0.33    0.14       0.19  3.63       0.06  5.24     104  1.10   13  1.44
+               highspy      0.22    0.17       0.05  1.00       0.01  1.00      94  1.00    9  1.00
+               pyomo        1.53    0.08       1.45 27.82       0.44 40.28     129  1.36   24  2.68
+               linopy       2.11    0.10       2.01 38.59       0.59 53.58     170  1.80   30  3.38
+    300x300    formalize    2.05    1.67       0.38  2.11       0.08  1.46     165  1.11   74  1.17
+               highspy      1.29    1.11       0.18  1.00       0.05  1.00     149  1.00   63  1.00
+               pyomo       18.48    1.86      16.62 92.44       4.97 91.27     315  2.12  210  3.32
+               linopy       4.57    1.77       2.80 15.60       0.81 14.92     236  1.59   95  1.50
+    1000x1000  formalize   36.42   33.15       3.27  1.09       0.95  1.17     820  1.15  729  1.16
+               highspy     35.49   32.50       3.00  1.00       0.81  1.00     712  1.00  627  1.00
+               linopy      42.83   36.49       6.35  2.12       1.67  2.06     870  1.22  730  1.16
+               (pyomo skipped above 300x300)
 
-A second run minutes later (same load): 1000x1000 overhead formalize 4.95 s, highspy 9.63 s,
-linopy 7.14 s; peak 818 / 714 / 872 MB (1.15x, 1.00x, 1.22x).
+At 10^6 variables: formalize's overhead is under linopy's (wall 3.27 s vs 6.35 s, CPU 0.95 s vs
+1.67 s) and 1.17x native's in CPU; its peak memory is 1.15x native's (target <= 1.2x). Reading
+the CSV files is part of every front end's overhead (about 0.2 s CPU of native's 0.81 s, measured apart).
 
-Before (same machine and load, earlier that day; per-variable dicts for values and reduced
-costs): 1000x1000 formalize overhead 13.69 s vs highspy 8.60 s and linopy 8.27 s, peak 905 MB
-(1.27x highspy's 714 MB). Native highspy's overhead here is mostly its own pandas `Series.map`
-of 10^6 string keys; formalize maps them by hashing (pandas.factorize).
+Before (2026-12-02 00:20, the same machine under load, per-variable dicts for values and
+reduced costs, the native child mapping names with `Series.map` of a dict): 1000x1000 formalize
+overhead 13.69 s vs linopy 8.27 s, peak 905 MB (1.27x native's 714 MB).
 """
 
 from __future__ import annotations
@@ -121,6 +124,35 @@ def _vm_hwm_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+class _RunCpu:
+    """CPU seconds of this process spent inside `highspy.Highs.run` (every front end calls it,
+    in its own thread or not): patched on the class, so Pyomo's and linopy's instances count too.
+    The CPU overhead of a front end is its process CPU time minus this: unlike wall time, it is
+    not inflated by other jobs on a shared machine."""
+
+    def __init__(self) -> None:
+        import highspy
+
+        self.seconds = 0.0
+        original = highspy.Highs.run
+
+        def run(h, *a, **k):
+            t = time.process_time()
+            try:
+                return original(h, *a, **k)
+            finally:
+                self.seconds += time.process_time() - t
+
+        highspy.Highs.run = run
+
+
+def _cpu(res: dict, cpu0: float, runs: _RunCpu) -> dict:
+    """Add the process CPU time since cpu0 and the part of it inside HiGHS's run."""
+    res["cpu"] = time.process_time() - cpu0
+    res["highs_cpu"] = runs.seconds
+    return res
+
+
 def _read_frames(folder: Path):
     import pandas as pd
 
@@ -136,8 +168,9 @@ def child_formalize(folder: Path) -> dict:
     from solvers.model import load_model
 
     new_highs()  # the banner/first-instance cost is an import-time cost for every front end
+    runs = _RunCpu()
     base = _vm_hwm_mb()
-    t0 = time.perf_counter()
+    cpu0, t0 = time.process_time(), time.perf_counter()
     model = load_model(folder / "model.json")
     inst_t = time.perf_counter()
     low = lower(model, target="highs")
@@ -147,9 +180,9 @@ def child_formalize(folder: Path) -> dict:
     t1 = time.perf_counter()
     assert sol.status.value == "optimal", sol.message
     assert len(x) == low.n_cols
-    return {"wall": t1 - t0, "highs": sol.solve_time, "objective": sol.objective,
-            "base_mb": base, "stages": {"load": inst_t - t0, "lower": low_t - inst_t,
-                                        "solve+results": t1 - low_t}}
+    return _cpu({"wall": t1 - t0, "highs": sol.solve_time, "objective": sol.objective,
+                 "base_mb": base, "stages": {"load": inst_t - t0, "lower": low_t - inst_t,
+                                             "solve+results": t1 - low_t}}, cpu0, runs)
 
 
 def child_highspy(folder: Path) -> dict:
@@ -160,8 +193,9 @@ def child_highspy(folder: Path) -> dict:
     from solvers.backends.highs import new_highs
 
     h = new_highs()
+    runs = _RunCpu()
     base = _vm_hwm_mb()
-    t0 = time.perf_counter()
+    cpu0, t0 = time.process_time(), time.perf_counter()
     sup, dem, cost = _read_frames(folder)
     n, m = len(sup), len(dem)
     # names to positions by pandas' hash index (Series.map of a dict is ~10x slower on 10^6 keys)
@@ -187,8 +221,8 @@ def child_highspy(folder: Path) -> dict:
     t1 = time.perf_counter()
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     assert len(x) == n * m
-    return {"wall": t1 - t0, "highs": h.getRunTime(), "base_mb": base,
-            "objective": h.getInfo().objective_function_value}
+    return _cpu({"wall": t1 - t0, "highs": h.getRunTime(), "base_mb": base,
+                 "objective": h.getInfo().objective_function_value}, cpu0, runs)
 
 
 def child_pyomo(folder: Path) -> dict:
@@ -197,8 +231,9 @@ def child_pyomo(folder: Path) -> dict:
     from solvers.backends.highs import new_highs
 
     new_highs()
+    runs = _RunCpu()
     base = _vm_hwm_mb()
-    t0 = time.perf_counter()
+    cpu0, t0 = time.process_time(), time.perf_counter()
     sup, dem, cost = _read_frames(folder)
     mdl = pe.ConcreteModel()
     mdl.P = pe.Set(initialize=list(sup["plant"]), ordered=True)
@@ -220,8 +255,8 @@ def child_pyomo(folder: Path) -> dict:
     t1 = time.perf_counter()
     assert str(res.solver.termination_condition) == "optimal"
     assert len(vals) == len(sup) * len(dem)
-    return {"wall": t1 - t0, "highs": opt._solver_model.getRunTime(), "base_mb": base,
-            "objective": pe.value(mdl.obj)}
+    return _cpu({"wall": t1 - t0, "highs": opt._solver_model.getRunTime(), "base_mb": base,
+                 "objective": pe.value(mdl.obj)}, cpu0, runs)
 
 
 def child_linopy(folder: Path) -> dict:
@@ -232,8 +267,9 @@ def child_linopy(folder: Path) -> dict:
     from solvers.backends.highs import new_highs
 
     new_highs()
+    runs = _RunCpu()
     base = _vm_hwm_mb()
-    t0 = time.perf_counter()
+    cpu0, t0 = time.process_time(), time.perf_counter()
     sup, dem, cost = _read_frames(folder)
     P = pd.Index(sup["plant"], name="P")
     M = pd.Index(dem["market"], name="M")
@@ -251,8 +287,8 @@ def child_linopy(folder: Path) -> dict:
     t1 = time.perf_counter()
     assert status == "ok", (status, cond)
     assert vals.size == len(sup) * len(dem)
-    return {"wall": t1 - t0, "highs": m.solver_model.getRunTime(), "base_mb": base,
-            "objective": float(m.objective.value)}
+    return _cpu({"wall": t1 - t0, "highs": m.solver_model.getRunTime(), "base_mb": base,
+                 "objective": float(m.objective.value)}, cpu0, runs)
 
 
 CHILDREN = {"formalize": child_formalize, "highspy": child_highspy, "pyomo": child_pyomo,
@@ -331,11 +367,12 @@ def main(argv: list[str] | None = None) -> int:
 def _print_table(n: int, res: dict[str, dict]) -> None:
     ref = res.get("highspy", {})
     ref_over = ref["wall"] - ref["highs"] if "wall" in ref else None
+    ref_cpu = ref["cpu"] - ref["highs_cpu"] if "cpu" in ref else None
     ref_mem = ref.get("peak_mb")
     ref_dmem = ref["peak_mb"] - ref["base_mb"] if "peak_mb" in ref else None
     print(f"\n{n}x{n}  ({n * n:,} variables, {2 * n * n:,} nonzeros)")
-    head = (f"{'front end':<10} {'wall s':>8} {'HiGHS s':>8} {'overhead s':>10} {'x(b)':>6} "
-            f"{'peak MB':>8} {'x(b)':>6} {'+MB':>8} {'x(b)':>6} {'objective':>16}")
+    head = (f"{'front end':<10} {'wall s':>7} {'HiGHS s':>7} {'overhead s':>10} {'x(b)':>6} "
+            f"{'cpu over s':>10} {'x(b)':>6} {'peak MB':>7} {'x(b)':>5} {'+MB':>5} {'x(b)':>5} {'objective':>12}")
     print(head)
     print("-" * len(head))
     for front, r in res.items():
@@ -343,17 +380,18 @@ def _print_table(n: int, res: dict[str, dict]) -> None:
             print(f"{front:<10} {r['error']}")
             continue
         over = r["wall"] - r["highs"]
+        cpu_over = r["cpu"] - r["highs_cpu"]
         dmem = r["peak_mb"] - r["base_mb"]
         print(
-            f"{front:<10} {r['wall']:8.2f} {r['highs']:8.2f} {over:10.2f} "
-            f"{_fmt(over / ref_over if ref_over else None):>6} {r['peak_mb']:8.0f} "
-            f"{_fmt(r['peak_mb'] / ref_mem if ref_mem else None):>6} {dmem:8.0f} "
-            f"{_fmt(dmem / ref_dmem if ref_dmem else None):>6} {r['objective']:16.4f}"
+            f"{front:<10} {r['wall']:7.2f} {r['highs']:7.2f} {over:10.2f} "
+            f"{_fmt(over / ref_over if ref_over else None):>6} {cpu_over:10.2f} "
+            f"{_fmt(cpu_over / ref_cpu if ref_cpu else None):>6} {r['peak_mb']:7.0f} "
+            f"{_fmt(r['peak_mb'] / ref_mem if ref_mem else None):>5} {dmem:5.0f} "
+            f"{_fmt(dmem / ref_dmem if ref_dmem else None):>5} {r['objective']:12.2f}"
         )
         if "stages" in r:
             st = ", ".join(f"{k} {v:.2f}s" for k, v in r["stages"].items())
-            print(f"{'':<10} stages: {st}")
-
+            print(f"{'':<10} stages (wall): {st}")
 
 if __name__ == "__main__":
     sys.exit(main())
