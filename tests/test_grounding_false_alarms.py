@@ -267,6 +267,29 @@ def test_acknowledging_a_number_that_is_not_in_the_text_is_an_error() -> None:
     assert d.location.section == "acknowledged" and d.location.item == "#1"
 
 
+def test_acknowledging_a_label_the_text_writes_is_no_error() -> None:
+    """Recorded (stand-in run, IndustryOR 27 and 29): "Table 1-4" acknowledged as "1-4" came back
+    as "not in the problem text" and cost a repair round. A label is not a demanded number, but
+    naming it as the text writes it is true; a number the text does not write stays an error."""
+    text = "The data are in Table 1-4. A farm has 100 hectares (see Table 4-3, row 2)."
+    for number in ("1-4", "4-3", "Table 1-4"):
+        doc = lp({}, "w", {"land": "w <= 100"}, acknowledged=[{"number": number, "reason": "a table label"}])
+        rep = ground(load_model(doc), text)
+        assert rep.ok and not rep.bad_acknowledgements, number
+    for number in ("1-5", "14", "4-30"):
+        doc = lp({}, "w", {"land": "w <= 100"}, acknowledged=[{"number": number, "reason": "a table label"}])
+        rep = ground(load_model(doc), text)
+        assert not rep.ok and rep.diagnostics()[0].code == "acknowledged-not-in-text", number
+
+
+def test_the_report_counts_text_numbers_and_model_numbers_apart() -> None:
+    text = "A farm has 100 hectares and 80 workers."
+    rep = ground(load_model(lp({}, "w", {"land": "w <= 100", "land2": "2 * w <= 2 * 100"})), text)
+    d = rep.to_dict()
+    assert d["text_numbers"] == 2 and d["text_numbers_used"] == 1
+    assert d["model_numbers_grounded"] >= 2 and [t["number"] for t in d["unused"]] == ["80"]
+
+
 # --------------------------------------------------------------------------- faults still caught
 
 
@@ -342,3 +365,28 @@ def test_the_base_of_a_power_over_an_index_is_structure() -> None:
            "objective": "3 * x",
            "constraints": [{"name": "binary", "expr": "x == sum(2**k * b[k] for k in Bits)"}]}
     assert [f for f in findings(doc, text) if "number 2 " in f] == []
+
+
+def test_a_number_of_the_models_own_is_declared_not_demanded() -> None:
+    """Recorded (stand-in run, IndustryOR 29): goal-programming priority weights 1000000 and 1000
+    written as literals drew "1000000 equals 1000 * 1000 of the text's numbers", a derivation that
+    would be false. Declared as params with a "modelling:" source they are listed, not demanded;
+    the hints name that way out; a misread number with a plain quote stays an error."""
+    text = "The branch needs 1000 people; 8000 recruits should work in their preferred city."
+    doc = lp({"w1": {"value": 1000000, "source": "modelling: priority weight of goal 1"},
+              "need": {"value": 1000, "source": "needs 1000 people"}},
+             "w1 * d + c", {"need_c": "x + d >= need", "city": "x + c >= 8000"}, sense="minimize")
+    rep = ground(load_model(doc), text)
+    assert rep.ok and not rep.unstated and not rep.ungrounded
+    assert [(m.value, r) for m, r in rep.modelling] == [(1000000.0, "priority weight of goal 1")]
+    info = [d for d in rep.diagnostics() if d.code == "modelling-constant"]
+    assert len(info) == 1 and info[0].severity == "info" and "priority weight" in info[0].message
+    # the same weight as a literal: advice whose hint names the declaration
+    doc = lp({"need": {"value": 1000, "source": "needs 1000 people"}},
+             "1000000 * d + c", {"need_c": "x + d >= need", "city": "x + c >= 8000"}, sense="minimize")
+    (u,) = [d for d in ground(load_model(doc), text).diagnostics() if d.code == "unstated-derivation"]
+    assert "modelling:" in u.hint
+    # a plain quote does not make a number the model's own
+    doc = lp({"need": {"value": 1100, "source": "needs 1000 people"}},
+             "d + c", {"need_c": "x + d >= need", "city": "x + c >= 8000"}, sense="minimize")
+    assert any(d.code == "ungrounded-number" for d in ground(load_model(doc), text).diagnostics())

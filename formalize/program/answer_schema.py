@@ -91,7 +91,8 @@ class ParamEntry(_Strict):
     source: str | None = Field(
         description="the exact quote of the text the number comes from; copy every number exactly "
                     "(20% may be written 0.2); a number the text does not state gives its "
-                    "derivation, e.g. \"derived: 8 * 5 = 40\"")
+                    "derivation, e.g. \"derived: 8 * 5 = 40\"; a number of the model's own (a "
+                    "priority weight, a big-M) says so: \"modelling: priority weight\"")
 
 
 class VariableEntry(_Strict):

@@ -13,6 +13,6 @@ program can read them without importing the checks.
 ERROR_CODES = frozenset({"ungrounded-number", "wrong-derivation", "acknowledged-not-in-text"})
 ADVICE_CODES = frozenset({"unused-number", "unstated-derivation", "idle-member", "mixed-units",
                           "fixed-by-equalities"})
-INFO_CODES = frozenset({"acknowledged-number"})
+INFO_CODES = frozenset({"acknowledged-number", "modelling-constant"})
 
 __all__ = ["ADVICE_CODES", "ERROR_CODES", "INFO_CODES"]

@@ -6,7 +6,8 @@ A model number is *grounded* when it equals a number of the text in one of the u
 ×60/×24/×7/×12/×1000, a complement 1 − p, a rounding 0.33 of 1/3), when it is a conversion
 constant the text's units call for (60 with minutes and hours), or when the param's `source`
 states a derivation from numbers of the text that evaluates to it ("derived: 8 * 5 = 40"; see
-`derivation.py`). Positions — `t >= 2` in a forall, `x[t - 1]`, exponents — are structure, not data.
+`derivation.py`). A number of the model's own (a priority weight, a big-M) is declared so in its
+param's source ("modelling: priority weight") and listed in the report, never grounded. Positions — `t >= 2` in a forall, `x[t - 1]`, exponents — are structure, not data.
 
 Findings, by severity (docs/semantics.md, "Text-aware codes"):
 - errors, to be repaired: `ungrounded-number` (a value neither in the text nor derived, or a
@@ -16,7 +17,8 @@ Findings, by severity (docs/semantics.md, "Text-aware codes"):
 - advice, listed every round, never blocking after the first: `unused-number` (a quantity of the
   text the model never uses — often a forgotten constraint), `unstated-derivation` (a value that
   is one operation on two text numbers, 40 = 8 × 5, without the derivation stated);
-- info: `acknowledged-number` (an unused number the model acknowledged, with its reason).
+- info: `acknowledged-number` (an unused number the model acknowledged, with its reason),
+  `modelling-constant` (a number the model declares its own, with its reason).
 
 Only what the model uses counts as a use: params no expression references, descriptions,
 sources, notes and assumptions (prose) never cover a text number; a value used once covers every
@@ -99,7 +101,8 @@ class ModelNumber:
 @dataclass(frozen=True)
 class Match:
     """How a model number is grounded: `how` is exact | reading | rounded | scaled | complement |
-    derived | conversion | trivial | position | zero-based."""
+    derived | conversion | trivial | position | zero-based | modelling (the model's own number,
+    declared so in its param's source)."""
 
     number: ModelNumber
     how: str
@@ -148,6 +151,8 @@ class GroundingReport:
     unused: list[TextNumber] = field(default_factory=list)
     acknowledged: list[tuple[TextNumber, str]] = field(default_factory=list)
     bad_acknowledgements: list[tuple[int, Acknowledgement]] = field(default_factory=list)
+    used_text_numbers: int = 0  # how many of text_numbers the model uses
+    modelling: list[tuple[ModelNumber, str]] = field(default_factory=list)  # the model's own constants
 
     @property
     def grounded(self) -> list[tuple[ModelNumber, TextNumber | None]]:
@@ -188,6 +193,10 @@ class GroundingReport:
                 severity="warning", location=text_location(tn),
                 hint="check whether a constraint or a parameter is missing; if the model does not need "
                      f"it, say why: \"acknowledged\": [{{\"number\": \"{tn.raw}\", \"reason\": \"...\"}}]"))
+        for mn, reason in self.modelling:
+            out.append(Diagnostic(
+                "modelling-constant", f"the model's own number {fmt(mn.value)} (not from the text): {reason}",
+                severity="info", location=mn.location))
         for tn, reason in self.acknowledged:
             out.append(Diagnostic(
                 "acknowledged-number", f"the text's number {tn.raw} (\"{tn.quote}\") is not used: {reason}",
@@ -206,7 +215,10 @@ class GroundingReport:
             "unstated_derivations": [{"value": u.number.value, "where": str(u.number.location),
                                       "arithmetic": u.arithmetic} for u in self.unstated],
             "text_numbers": len(self.text_numbers),
-            "grounded": len(self.matches),
+            "text_numbers_used": self.used_text_numbers,
+            "model_numbers_grounded": len(self.matches),
+            "modelling_constants": [{"value": m.value, "where": str(m.location), "reason": r}
+                                    for m, r in self.modelling],
         }
 
 
@@ -226,14 +238,27 @@ def fmt(v: float) -> str:
     return f"{v:.10g}"
 
 
+OWN_NUMBER_HINT = ("if the number is the model's own and not the text's (a priority weight, a big-M), "
+                   "make it a param with \"source\": \"modelling: <why>\"")
+MODELLING = re.compile(r"^\s*modell?ing\s*:\s*(.*\S)", re.I | re.S)
+
+
+def modelling_reason(source: str | None) -> str | None:
+    """The reason a param's source gives for a number of the model's own ("modelling: priority
+    weight"), or None. Such a number is not grounded against the text; the report lists it."""
+    m = MODELLING.match(source or "")
+    return m.group(1) if m else None
+
+
 def _ungrounded_diag(mn: ModelNumber) -> Diagnostic:
     many = f" ({mn.count} entries)" if mn.count > 1 else ""
     if mn.kind == "value":
         hint = ("copy the number exactly as the text gives it; if it is computed from numbers of the text, "
-                "state its derivation in the param's source, e.g. \"source\": \"derived: 8 * 5 = 40\"")
+                "state its derivation in the param's source, e.g. \"source\": \"derived: 8 * 5 = 40\"; "
+                + OWN_NUMBER_HINT)
     else:
         hint = ("copy the number exactly as the text gives it, or write the arithmetic of the text's numbers "
-                "that gives it (8*5 rather than 40)")
+                "that gives it (8*5 rather than 40); " + OWN_NUMBER_HINT)
     return Diagnostic("ungrounded-number", f"the number {fmt(mn.value)}{many} does not appear in the problem text",
                       location=mn.location, hint=hint)
 
@@ -241,9 +266,10 @@ def _ungrounded_diag(mn: ModelNumber) -> Diagnostic:
 def _unstated_diag(u: Unstated) -> Diagnostic:
     mn = u.number
     if mn.kind == "value":
-        hint = f"state it: \"source\": \"derived: {u.arithmetic} = {fmt(mn.value)}\" (or use the text's numbers directly)"
+        hint = (f"state it: \"source\": \"derived: {u.arithmetic} = {fmt(mn.value)}\" (or use the text's numbers "
+                f"directly); {OWN_NUMBER_HINT}")
     else:
-        hint = f"write the arithmetic ({u.arithmetic.replace(' ', '')}) where the number is used"
+        hint = f"write the arithmetic ({u.arithmetic.replace(' ', '')}) where the number is used; {OWN_NUMBER_HINT}"
     return Diagnostic("unstated-derivation",
                       f"the number {fmt(mn.value)} is not in the text; it equals {u.arithmetic} of the text's numbers",
                       severity="warning", location=mn.location, hint=hint)
@@ -712,6 +738,17 @@ def _ack_matches(ack: Acknowledgement, tns: list[TextNumber]) -> list[int]:
     return out
 
 
+def _written_in(number: str, text: str) -> bool:
+    """True when `number` is written in `text` as it stands, e.g. "4-3" in "Table 4-3": a label or
+    reference the text states, which the reader does not count as a number (so it is never
+    demanded), but which a model may still acknowledge without being told it is not there."""
+    words = re.sub(r"\s+", " ", number).strip().lower()
+    if not words or not any(c.isdigit() for c in words):
+        return False
+    flat = re.sub(r"\s+", " ", text).lower()
+    return re.search(r"(?<![\w.])" + re.escape(words) + r"(?![\w]|\.\d)", flat) is not None
+
+
 def ground(model: Model, text: str) -> GroundingReport:
     """Ground every number of `model` against `text`, and list the text's unused numbers."""
     tns = text_numbers(text)
@@ -758,6 +795,11 @@ def ground(model: Model, text: str) -> GroundingReport:
             continue
         if v in TRIVIAL:
             rep.matches.append(Match(mn, "trivial"))
+            continue
+        own = modelling_reason(model.params[mn.param].source) if mn.param in model.params else None
+        if own is not None:
+            rep.matches.append(Match(mn, "modelling"))
+            rep.modelling.append((mn, own))
             continue
         if mn.kind == "position" and v == int(v) and abs(v) <= top + 1:
             rep.matches.append(Match(mn, "position"))
@@ -809,10 +851,11 @@ def ground(model: Model, text: str) -> GroundingReport:
     acked: dict[int, str] = {}
     for k, ack in enumerate(model.acknowledged):
         hits = _ack_matches(ack, tns)
-        if not hits:
+        if not hits and not _written_in(ack.number, text):
             rep.bad_acknowledgements.append((k, ack))
         for i in hits:
             acked.setdefault(i, ack.reason)
+    rep.used_text_numbers = sum(used)
     for i, tn in enumerate(tns):
         if used[i] or not tn.demanded or tn.value in TRIVIAL:
             continue
