@@ -762,16 +762,23 @@ def _convexity(st: _Static) -> None:
     if len(cols) <= _DENSE_EIG_LIMIT:
         w, vecs = np.linalg.eigh(h)
         if w[0] < -1e-9 * scale:
-            v = vecs[:, 0]
-            top = [names[cols[i]] for i in np.argsort(-np.abs(v))[:3]]
+            v = np.abs(vecs[:, 0])
+            # the variables the direction really moves (an eigenspace shared by several
+            # blocks mixes them: name only the large components)
+            top = [names[cols[i]] for i in np.argsort(-v)[:3] if v[i] >= 0.3 * v.max()]
             shown = ", ".join(f"{n}[{', '.join(map(str, k))}]" if k else n for n, k in top)
-            st.add("nonconvex-qp", f"the quadratic objective is not convex (smallest eigenvalue of its Hessian {w[0]:.4g}; "
+            what = "not concave (as a maximized objective must be for HiGHS)" if st.m.sense == "maximize" \
+                else "not convex"
+            curv = "largest eigenvalue of its Hessian " + f"{-w[0]:.4g}" if st.m.sense == "maximize" \
+                else f"smallest eigenvalue of its Hessian {w[0]:.4g}"
+            st.add("nonconvex-qp", f"the quadratic objective is {what} ({curv}; "
                    f"direction mostly along {shown})", hint, symbol=top[0][0], severity=severity, **loc)
     elif len(cols) <= _CHOLESKY_LIMIT:
         try:
             np.linalg.cholesky(h + 1e-9 * scale * np.eye(len(cols)))
         except np.linalg.LinAlgError:
-            st.add("nonconvex-qp", "the quadratic objective is not convex (Cholesky factorization of its Hessian failed)",
+            what = "not concave" if st.m.sense == "maximize" else "not convex"
+            st.add("nonconvex-qp", f"the quadratic objective is {what} (Cholesky factorization of its Hessian failed)",
                    hint, severity=severity, **loc)
     else:
         st.add("qp-convexity-unchecked", f"convexity of the quadratic objective over {len(cols)} variables was not checked",

@@ -352,3 +352,20 @@ def test_a_clean_check_keeps_the_lowering_for_the_solve():
     assert res.ok and res.lowered is not None and res.lowered_for == "highs"
     sol = solvers.solve(res.lowered, backend=res.lowered_for)
     assert sol.objective == pytest.approx(solvers.solve(EXAMPLES / "knapsack" / "model.json").objective)
+
+
+def test_a_maximized_product_objective_is_called_not_concave_along_its_own_variables():
+    """Recorded (stand-in run, OptiBench 529): maximize sum(margin[c] * vehicles[c] * trips[c])
+    was reported "not convex" (a maximized objective must be concave) with a direction naming
+    vehicles of another cargo (the eigenvalue is shared by every cargo's block)."""
+    doc = {"sets": {"C": ["Food", "Electronics", "Tools"]},
+           "params": {"margin": {"index": ["C"], "values": {"Food": 60, "Electronics": 60, "Tools": 60}}},
+           "variables": {"vehicles": {"index": ["C"], "lb": 0, "ub": 10},
+                         "trips": {"index": ["C"], "lb": 0, "ub": 10}},
+           "sense": "maximize", "objective": "sum(margin[c] * vehicles[c] * trips[c] for c in C)"}
+    d = only(check_model(doc, backend="highs"), "nonconvex-qp")
+    assert "not concave" in d.message and "not convex" not in d.message
+    direction = d.message.split("direction mostly along ")[1]
+    cargos = {c for c in ("Food", "Electronics", "Tools") if c in direction}
+    assert len(cargos) == 1, d.message  # one block: vehicles[c] and trips[c] of the same cargo
+    assert direction.count("[") == 2

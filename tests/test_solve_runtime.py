@@ -315,7 +315,7 @@ def test_ctrl_c_during_the_conflict_search_keeps_what_it_found() -> None:
     sol = solvers.solve(doc, backend="highs", iis_time_limit=30.0)
     assert sol.status == Status.INFEASIBLE and at and time.perf_counter() - at[0] < 1.5
     assert "the search was interrupted" in sol.message and "may not be minimal" in sol.message
-    assert sol.iis and 1 < len(sol.iis) < 3000 and all(r.startswith("odd[") for r in sol.iis)
+    assert sol.iis and 1 < len(sol.iis) <= 3000 and all(r.startswith("odd[") for r in sol.iis)
 
 
 def test_solution_flags() -> None:
