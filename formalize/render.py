@@ -147,9 +147,21 @@ def formalization_rich(f) -> Any:
                          f"   {len(f.history)} LLM call(s), {f.repair_rounds} repair round(s), "
                          f"{u.total_tokens} tokens, ${u.cost:.4f}, {f.seconds:.1f}s")
     parts: list[Any] = [head]
+    if f.containment:
+        parts.append(Text.assemble(("contained by: ", "dim"), containment_summary(f.containment)))
     if f.diagnostics:
         parts.append(diagnostics_rich(f.diagnostics))
     return Group(*parts)
+
+
+def containment_summary(layers: dict[str, str]) -> str:
+    """One line for the layers a code-mode run had in force (the full list is in the JSON)."""
+    outer = layers.get("outer", "?").split(" (")[0]
+    names = [k for k in layers if k not in ("outer", "note", "network", "isolation")]
+    line = f"{outer}; " + ", ".join(names)
+    if layers.get("note"):
+        line += f" ({layers['note']})"
+    return line
 
 
 def model_html(model) -> str:
@@ -170,6 +182,8 @@ def formalization_html(f) -> str:
     return (f"<p><b>Formalization</b>: {'verified' if f.ok else 'NOT verified'}, "
             f"{len(f.history)} LLM call(s), {f.repair_rounds} repair round(s), "
             f"{f.usage.total_tokens} tokens, ${f.usage.cost:.4f}, {f.seconds:.1f}s</p>"
+            + (f"<p>contained by: {html.escape(containment_summary(f.containment))}</p>"
+               if f.containment else "")
             + (model_html(f.model) if f.model is not None else "")
             + (f"<ul>{diags}</ul>" if diags else ""))
 

@@ -291,6 +291,7 @@ def test_cli_solve_in_code_mode(capsys, problem_dir):
         out, err = capsys.readouterr()
         assert code == 0, err
         assert "objective = 4190" in out and "Formalization: verified" in out
+        assert "contained by: " in out and "seccomp" in out  # the layers that were in force
         assert "drafting" in err and "repairing" in err and "solving" in err
         code = cli.main(["solve", "problem.txt", "--mode", "code", "--model", llm.model, "--json"])
         out, err = capsys.readouterr()
@@ -300,6 +301,10 @@ def test_cli_solve_in_code_mode(capsys, problem_dir):
     doc = json.loads(out)
     assert doc["mode"] == "code" and doc["objective"] == pytest.approx(OPT)
     assert doc["code"] == PYOMO.strip() and doc["formalization"]["ok"] is True
+    layers = doc["formalization"]["containment"]  # as the parent saw them in /proc
+    for layer in ("outer", "uid", "capabilities", "no_new_privs", "seccomp", "rlimits"):
+        assert layer in layers, layers
+    assert layers["seccomp"].startswith("allow-list")
     assert len(llm.calls) == 2 and doc["usage"]["cached_calls"] == 2  # the rerun: from the cache
 
 

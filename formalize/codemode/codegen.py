@@ -91,6 +91,7 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
     messages = [{"role": "system", "content": prompts.system("code")},
                 {"role": "user", "content": prompts.CODE.format(library=name, imports=module, text=text)}]
     code, sol, diags = "", None, []
+    containment: dict[str, str] = {}
     seen: set[str] = set()
     step = "code"
     for attempt in range(max_repairs + 1):
@@ -119,6 +120,7 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
             sol, run = solve_code(code, time_limit=time_limit,
                                   progress=lambda p: progress("solver", str(p)))
             diags += run.diagnostics
+            containment = dict(run.layers)
             if run.reason == "sandbox_unavailable":
                 r.diagnostics = list(diags)
                 break  # no change of the code can help: say so, without another LLM call
@@ -140,5 +142,5 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
         diags.append(_final_outcome(sol, repairs))
     f = Formalization(text=text, model=None, diagnostics=diags, history=history, usage=usage,
                       seconds=time.perf_counter() - started, strategy=f"code:{library}", solution=sol,
-                      code=code)
+                      code=code, containment=containment)
     return Result(text=text, solution=sol, formalization=f, samples=[f], mode="code", code=code)

@@ -338,6 +338,12 @@ def inspect_child(pid: int, *, uid: int, limits: dict[str, int], outer: str,
     elif root or platform.machine() == "x86_64":
         missing.append(f"no seccomp filter (the allow-list is written for x86_64; this is "
                        f"{platform.machine()})")
+    with contextlib.suppress(OSError):  # seccomp, no_new_privs, uid, caps are per thread
+        for tid in sorted(os.listdir(f"/proc/{pid}/task")):
+            if tid != str(pid):
+                missing.append(f"thread {tid} was started before the layers were set up "
+                               "(seccomp and Landlock hold per thread)")
+                break
     names = {"Max cpu time": "cpu", "Max address space": "as", "Max file size": "fsize",
              "Max open files": "nofile", "Max processes": "nproc"}
     got = {short: lim.get(long_) for long_, short in names.items()}

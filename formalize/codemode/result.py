@@ -11,6 +11,8 @@ finite and magnitudes beyond what the solvers accept are all refused with a loca
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import struct
@@ -91,35 +93,82 @@ class HarvestedModel:
         return len(self.rows)
 
 
-def split_frames(buf: bytes | bytearray, limit: int) -> tuple[list[Frame], int]:
-    """Complete frames at the start of `buf` and how many bytes they used. Raises ResultError on
-    a malformed frame; an incomplete last frame is left for later."""
-    frames, pos = [], 0
-    view = memoryview(buf)
+@contextlib.contextmanager
+def _no_gc():  # type: ignore[no-untyped-def]
+    """Millions of small containers (a name table) without a collection every 700 of them:
+    the collector made parsing five times slower, and these objects form no cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def max_header_entries(limit: int) -> int:
+    """How many JSON values (list items, members) the headers may hold for a result limit of
+    `limit` bytes. Parsing costs up to ~70 bytes of memory per value (`[],` is 3 bytes of input
+    but a list object), so the values are counted before parsing: the parent's memory for the
+    name table stays within about twice the result limit, whatever the child sends."""
+    return max(limit // 32, 4096)
+
+
+def _frame_size(buf: bytes | bytearray, pos: int, limit: int) -> int:
+    """The payload size of the frame starting at `pos` (9 bytes must be there), checked."""
+    if buf[pos : pos + 1] not in (b"R", b"M", b"E"):
+        raise ResultError("the result channel holds bytes that are not a harness frame "
+                          "(did the program write to a file descriptor it did not open?)")
+    (size,) = struct.unpack_from("<Q", buf, pos + 1)
+    if size > limit:
+        raise ResultError(f"a result frame of {size} bytes exceeds the limit of {limit}",
+                          code="result-too-large")
+    return size
+
+
+def frame_need(buf: bytes | bytearray, pos: int, limit: int) -> int:
+    """How many bytes from `pos` the next frame needs before `split_frames` can take it: 9 while
+    its length is not in yet, then the whole frame. Lets a reader parse once per frame instead
+    of once per chunk (a 256 MB result arrives in thousands of chunks)."""
+    if len(buf) - pos < 9:
+        return 9
+    return 9 + _frame_size(buf, pos, limit)
+
+
+def split_frames(buf: bytes | bytearray, limit: int, start: int = 0,
+                 max_frames: int | None = None) -> tuple[list[Frame], int]:
+    """Complete frames in `buf` from `start` and the position after the last one. Raises
+    ResultError on a malformed frame, or on more than `max_frames` frames; an incomplete last
+    frame is left for later. The frames hold copies of their own bytes (the buffer may grow
+    afterwards), and a header's values are counted before it is parsed (`max_header_entries`)."""
+    frames, pos = [], start
+    entries = 0
     while len(buf) - pos >= 9:
-        kind = bytes(view[pos : pos + 1])
-        if kind not in (b"R", b"M", b"E"):
-            raise ResultError("the result channel holds bytes that are not a harness frame "
-                              "(did the program write to a file descriptor it did not open?)")
-        (size,) = struct.unpack_from("<Q", buf, pos + 1)
-        if size > limit:
-            raise ResultError(f"a result frame of {size} bytes exceeds the limit of {limit}",
-                              code="result-too-large")
+        kind = bytes(buf[pos : pos + 1])
+        size = _frame_size(buf, pos, limit)
         if len(buf) - pos - 9 < size:
             break
-        body = view[pos + 9 : pos + 9 + size]
+        if max_frames is not None and len(frames) >= max_frames:
+            raise ResultError("the result channel holds more than one result")
         if size < 4:
             raise ResultError("a result frame is truncated")
-        (hlen,) = struct.unpack_from("<I", body, 0)
+        (hlen,) = struct.unpack_from("<I", buf, pos + 9)
         if hlen > size - 4:
             raise ResultError("a result frame's header is longer than the frame")
+        h0, h1 = pos + 13, pos + 13 + hlen
+        entries += buf.count(b",", h0, h1) + buf.count(b"[", h0, h1) + buf.count(b"{", h0, h1)
+        if entries > max_header_entries(limit):
+            raise ResultError(f"the result's headers hold more than {max_header_entries(limit):,} "
+                              f"values (names and index entries) for a result limit of "
+                              f"{limit >> 20} MB", code="result-too-large")
         try:
-            header = json.loads(bytes(body[4 : 4 + hlen]).decode("utf-8"))
+            with memoryview(buf) as view, _no_gc():
+                header = json.loads(str(view[h0:h1], "utf-8"))
         except (ValueError, RecursionError) as exc:
             raise ResultError(f"a result frame's header is not valid JSON: {exc}") from None
         if not isinstance(header, dict):
             raise ResultError("a result frame's header is not an object")
-        frames.append(Frame(kind, header, body[4 + hlen :]))
+        frames.append(Frame(kind, header, memoryview(bytes(buf[h1 : pos + 9 + size]))))
         pos += 9 + size
     return frames, pos
 
@@ -167,19 +216,29 @@ def _names(v: object, n: int | None, what: str) -> list[str]:
     return v
 
 
-def _index(v: object, what: str) -> tuple:
+def _index(v: object, column: str) -> tuple:
+    """One column's index tuple (plain scalars); `column` names it in a message."""
+    if isinstance(v, list) and len(v) <= MAX_INDEX_ARITY:
+        ok = True
+        for x in v:
+            t = type(x)
+            if not (t is str and len(x) <= MAX_NAME or t is int or x is None or t is bool
+                    or t is float and math.isfinite(x)):
+                ok = False
+                break
+        if ok:
+            return tuple(v)
+    what = f"the index of column {column[:200]!r}"
     if not isinstance(v, list) or len(v) > MAX_INDEX_ARITY:
         raise ResultError(f"{what} must be a list of at most {MAX_INDEX_ARITY} elements")
-    out = []
     for x in v:
         if isinstance(x, float) and not math.isfinite(x):
             raise ResultError(f"{what} holds a non-finite number")
-        if not (x is None or isinstance(x, (str, int, float, bool))):
-            raise ResultError(f"{what} holds a {type(x).__name__}, not a string or number")
         if isinstance(x, str) and len(x) > MAX_NAME:
             raise ResultError(f"{what} holds an overlong string")
-        out.append(x)
-    return tuple(out)
+        if not (x is None or isinstance(x, (str, int, float, bool))):
+            raise ResultError(f"{what} holds a {type(x).__name__}, not a string or number")
+    raise ResultError(f"{what} is malformed")  # pragma: no cover - the loop above names it
 
 
 # --- frames ---------------------------------------------------------------------------------
@@ -278,8 +337,8 @@ def read_model(frame: Frame) -> HarvestedModel | bytes:
     column_var = _names(h["column_var"], n, "the variable names")
     if not isinstance(h["column_index"], list) or len(h["column_index"]) != n:
         raise ResultError(f"the index table must have one entry per column ({n})")
-    column_index = [_index(x, f"the index of column {columns[i]!r}")
-                    for i, x in enumerate(h["column_index"])]
+    with _no_gc():
+        column_index = [_index(x, c) for x, c in zip(h["column_index"], columns)]
     rows = _names(h["rows"], None, "the row names")
     m = len(rows)
     declared = h["blobs"]

@@ -15,6 +15,7 @@ caps and validates them (`result.py`); it never opens a file the child wrote.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import selectors
@@ -33,6 +34,7 @@ from formalize.codemode.result import (
     Failure,
     HarvestedModel,
     ResultError,
+    frame_need,
     read_failure,
     read_model,
     read_ready,
@@ -184,6 +186,8 @@ class _Pipes:
         self.res_r, self.res_w = os.pipe()
         for fd in (self.job_w, self.out_r, self.err_r, self.res_r):
             os.set_blocking(fd, False)
+        with contextlib.suppress(OSError):  # a larger result pipe: fewer, bigger reads
+            fcntl.fcntl(self.res_r, 1031, 1 << 20)  # F_SETPIPE_SZ
 
     def _close(self, *names: str) -> None:
         for name in names:  # each fd closed once: a number closed twice may be another's by then
@@ -243,7 +247,7 @@ def _execute(run: CodeRun, job: dict, *, timeout: float, limits: dict, max_outpu
     pipes.close_child_ends()
     out, err, res = _Capped(max_output), _Capped(max_output), bytearray()
     frames: list = []
-    used = 0
+    used, need = 0, 9  # bytes of `res` taken as frames; bytes from `used` the next frame needs
     sel = selectors.DefaultSelector()
     sel.register(pipes.out_r, selectors.EVENT_READ, out)
     sel.register(pipes.err_r, selectors.EVENT_READ, err)
@@ -288,7 +292,7 @@ def _execute(run: CodeRun, job: dict, *, timeout: float, limits: dict, max_outpu
                         sel.unregister(key.fd)
                     continue
                 try:
-                    chunk = os.read(key.fd, 1 << 16)
+                    chunk = os.read(key.fd, 1 << 20 if target is res else 1 << 16)
                 except BlockingIOError:
                     continue
                 except OSError:
@@ -305,13 +309,13 @@ def _execute(run: CodeRun, job: dict, *, timeout: float, limits: dict, max_outpu
                             code="result-too-large")
                 else:
                     target.add(chunk)
-            if state["problem"] is None:
-                try:
-                    new, n = split_frames(res[used:], max_result)
+            if state["problem"] is None and len(res) - used >= need:
+                try:  # once per frame, not once per chunk: no quadratic copying
+                    new, used = split_frames(res, max_result, used, _frames_left(frames))
+                    frames += new
+                    need = frame_need(res, used, max_result)
                 except ResultError as exc:
-                    state["problem"], new, n = exc, [], 0
-                frames += new
-                used += n
+                    state["problem"] = exc
             if state["problem"] is not None:
                 break
             if frames and not state["ready"]:
@@ -338,14 +342,21 @@ def _execute(run: CodeRun, job: dict, *, timeout: float, limits: dict, max_outpu
         return
     if state["problem"] is None and not state["timed_out"]:
         try:
-            more, n = split_frames(res[used:], max_result)
+            more, used = split_frames(res, max_result, used, _frames_left(frames))
             frames += more
-            used += n
             if used != len(res) and run.returncode == 0:
                 raise ResultError("the result channel ends with an incomplete frame")
         except ResultError as exc:
             state["problem"] = exc
     _interpret(run, frames, state)
+
+
+def _frames_left(frames: list) -> int:
+    """Frames the channel may still bring: a ready frame, then one result (or one failure
+    instead of both); anything beyond is refused before it is parsed."""
+    if not frames:
+        return 2
+    return max(0, (2 if frames[0].kind == b"R" else 1) - len(frames))
 
 
 def _drain(pipes: _Pipes, out: _Capped, err: _Capped, res: bytearray, max_result: int) -> None:

@@ -68,6 +68,9 @@ class Formalization:
     solution: Solution | None = None  # the solve that verified it (set by the program)
     code: str | None = None  # code mode: the program whose built model was solved
     trace: list[Step] = field(default_factory=list)  # every step that ran, in order
+    # code mode: the containment layers in force for the last sandboxed run, as the parent saw
+    # them (layer -> what), e.g. {"outer": "bubblewrap 0.8.0 (...)", "seccomp": "allow-list ..."}
+    containment: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -94,7 +97,8 @@ class Formalization:
                 "history": [r.to_dict() for r in self.history],
                 "trace": [s.to_dict() for s in self.trace], "usage": self.usage.as_dict(),
                 "seconds": self.seconds, "repair_rounds": self.repair_rounds,
-                "grounding": self.grounding.to_dict() if self.grounding is not None else None}
+                "grounding": self.grounding.to_dict() if self.grounding is not None else None,
+                "containment": dict(self.containment)}
 
     def __rich__(self) -> Any:
         from formalize.render import formalization_rich

@@ -93,8 +93,16 @@ FORGED = {
                      "bad_result", "bad-result", "holds a dict"),
     "trailing-bytes": (forging(arrays_frame(blobs_extra=b"\0" * 8)), "bad_result", "bad-result",
                        "8 bytes beyond its arrays"),
-    "deep-json": (forging(frame(b"M", b"[" * 200_000)), "bad_result", "bad-result",
+    "deep-json": (forging(frame(b"M", b"[" * 100_000)), "bad_result", "bad-result",
                   "not valid JSON"),
+    "name-table-bomb": (forging(frame(b"M", b'{"column_index": [' + b"[]," * 200_000 + b"[]]}")),
+                        "bad_result", "result-too-large", "hold more than 131,072 values"),
+    "bomb-over-frames": ("import os, struct, sys\nfd = int(sys.argv[1])\n"
+                         "head = b'{\"error\": [' + b'0,' * 100000 + b'0]}'\n"
+                         "body = struct.pack('<I', len(head)) + head\n"
+                         "data = (b'E' + struct.pack('<Q', len(body)) + body) * 15\n"
+                         "while data:\n    data = data[os.write(fd, data):]\nos._exit(0)\n",
+                         "bad_result", "bad-result", "more than one result"),
     "junk": (forging(b"GARBAGE" * 100), "bad_result", "bad-result", "not a harness frame"),
     "huge-length": (forging(b"M" + struct.pack("<Q", 1 << 60)), "bad_result", "result-too-large",
                     "exceeds the limit"),
@@ -336,3 +344,52 @@ def _world_readable(path: str) -> bool:
         if not mode & stat.S_IXOTH:
             return False
     return bool(os.stat(path).st_mode & stat.S_IROTH)
+
+
+def test_a_name_table_bomb_costs_the_parent_little():
+    """60 MB of `[],` as the index table would take 1.3 GB to parse (22 bytes of memory per byte
+    of input) and, read chunk by chunk with a parse after each, minutes: the values are counted
+    before parsing and a frame is parsed once, when complete."""
+    import time
+    import tracemalloc
+
+    src = ("import os, struct, sys\nfd = int(sys.argv[1])\n"
+           "head = b'{\"column_index\": [' + b'[],' * (20 << 20) + b'[]]}'\n"
+           "data = b'M' + struct.pack('<QI', len(head) + 4, len(head)) + head\n"
+           "view = memoryview(data)\nwhile view:\n    view = view[os.write(fd, view):]\n"
+           "os._exit(0)\n")
+    tracemalloc.start()
+    t0 = time.monotonic()
+    try:
+        run = run_code(src, _skip_allowlist=True, _audit_hook=False, timeout=30.0,
+                       max_result_mb=64)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert run.reason == "bad_result", [str(d) for d in run.diagnostics]
+    assert run.diagnostics[0].code == "result-too-large"
+    assert "hold more than 2,097,152 values" in run.diagnostics[0].message
+    assert time.monotonic() - t0 < 20
+    assert peak < 200 << 20, f"the parent's Python allocations peaked at {peak >> 20} MB"
+
+
+def test_a_thread_started_before_the_layers_stops_the_run():
+    """Seccomp and Landlock hold per thread: a harness with a second thread at its ready point
+    (say, a library that starts one on import) is not let run."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import threading, time\n"
+                              "threading.Thread(target=time.sleep, args=(30,)).start()\n"
+                              "print('up', flush=True)\ntime.sleep(30)\n"],
+                             stdout=subprocess.PIPE)
+    try:
+        assert child.stdout.readline() == b"up\n"
+        limits = {"cpu": 1, "as": 1, "fsize": 1, "nofile": 1, "nproc": 1}
+        seen = cm.inspect_child(child.pid, uid=os.getuid(), limits=limits, outer="builtin",
+                                claims={})
+    finally:
+        child.kill()
+        child.wait()
+    assert any("was started before the layers were set up" in m for m in seen.missing), \
+        seen.missing
