@@ -254,8 +254,11 @@ SOLVE_ATTRIBUTES: frozenset[str] = frozenset(
         "buildSolverModel",
         "callSolver",
         "findSolutionValues",
+        "load",  # Pyomo: model.load("file") reads it through a DataPortal
     }
 )
+# Keyword arguments that name a file to read or write (Pyomo's display(filename=...), ...).
+FILE_KEYWORDS: frozenset[str] = frozenset({"filename", "file", "ostream", "path", "fname"})
 # Attributes that reach frames, code objects, modules or the process.
 FORBIDDEN_ATTRIBUTES: frozenset[str] = (
     frozenset(
@@ -478,8 +481,22 @@ class _Checker(ast.NodeVisitor):
                     attr.value,
                     "use only the public API of the modelling library",
                 )
-            elif attr.value in FORBIDDEN_ATTRIBUTES or attr.value in SOLVE_ATTRIBUTES:
-                self._attr_refused(node, attr.value)
+            else:  # the same checks as `obj.attr` written out
+                obj = node.args[0] if node.args else None
+                module = self._module_path(obj) if obj is not None else None
+                if module is None or not self._module_attr_refused(node, module, attr.value):
+                    if attr.value == "format" and not (
+                            isinstance(obj, ast.Constant) and isinstance(obj.value, str)):
+                        self._dynamic_format(node)
+                    self._attribute_name(node, attr.value)
+        files = [kw.arg for kw in node.keywords if kw.arg in FILE_KEYWORDS]
+        if (isinstance(func, ast.Attribute) and func.attr == "display"
+                and (node.args or any(kw.arg is None for kw in node.keywords))):
+            files.append("display")  # Pyomo: display(filename) writes that file
+        for what in files:
+            self.add("solve-call", f"'{what}' reads or writes a file; code mode programs only "
+                     "build the model", node, what,
+                     "print with print() or model.display() without arguments; write no files")
         self.generic_visit(node)
 
     # attributes ----------------------------------------------------------------------------
@@ -553,16 +570,19 @@ class _Checker(ast.NodeVisitor):
         if attr == "format" and not (
             isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
         ):
-            self.add(
-                "dynamic-format",
-                "'.format' is only allowed on a string literal (a computed format string can "
-                "read any attribute)",
-                node,
-                attr,
-                "use an f-string, e.g. f\"x_{i}\"",
-            )
+            self._dynamic_format(node)
         self._attribute_name(node, attr)
         self.generic_visit(node)
+
+    def _dynamic_format(self, node: ast.AST) -> None:
+        self.add(
+            "dynamic-format",
+            "'.format' is only allowed on a string literal (a computed format string can "
+            "read any attribute)",
+            node,
+            "format",
+            "use an f-string, e.g. f\"x_{i}\"",
+        )
 
     # definitions and literals --------------------------------------------------------------
     def _check_def(self, node: ast.AST, name: str) -> None:

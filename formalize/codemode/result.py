@@ -183,6 +183,18 @@ def _fields(header: dict, required: set[str], optional: set[str] = frozenset()) 
         raise ResultError(f"the result lacks fields: {', '.join(sorted(missing))}")
 
 
+_INVISIBLE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))
+              if c not in (0x09, 0x0A)}
+_INVISIBLE.update({c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                                               *range(0x2066, 0x206A))})
+
+
+def visible(text: str) -> str:
+    """`text` the child wrote, with control and bidi characters shown as escapes: an error
+    message the program raised reaches the terminal and cannot clear it or fake output."""
+    return text.translate(_INVISIBLE)
+
+
 def _str(v: object, what: str, limit: int = MAX_NAME) -> str:
     if not isinstance(v, str) or len(v) > limit:
         raise ResultError(f"{what} must be a string of at most {limit} characters")
@@ -280,9 +292,9 @@ def read_failure(frame: Frame) -> Failure:
         raise ResultError(f"unknown failure {str(reason)[:40]!r}/{str(code)[:40]!r}")
     symbol = h.get("symbol")
     return Failure(
-        reason, code, _str(h["error"], "the error message", 4000),
+        reason, code, visible(_str(h["error"], "the error message", 4000)),
         _opt_int(h.get("line"), "the line"), _opt_int(h.get("column"), "the column"),
-        None if symbol is None else _str(symbol, "the symbol"),
+        None if symbol is None else visible(_str(symbol, "the symbol")),
     )
 
 

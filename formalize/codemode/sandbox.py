@@ -39,6 +39,7 @@ from formalize.codemode.result import (
     read_model,
     read_ready,
     split_frames,
+    visible,
 )
 from solvers.diagnostics import Diagnostic, Location
 
@@ -440,7 +441,8 @@ def _interpret(run: CodeRun, frames: list, state: dict) -> None:
                 return
     if problem is not None:
         run.reason = "bad_result"
-        run.diagnostics = [_diag(problem.code, str(problem), "", symbol=problem.symbol)]
+        run.diagnostics = [_diag(problem.code, visible(str(problem)), "",
+                                 symbol=None if problem.symbol is None else visible(problem.symbol))]
         return
     if _signal_of(run) == signal.SIGXCPU:
         run.reason = "cpu_limit"

@@ -110,6 +110,13 @@ FORGED = {
                         "incomplete frame"),
     "two-results": (forging(arrays_frame() + arrays_frame()), "bad_result", "bad-result",
                     "more than one result"),
+    "escape-sequences-in-failure": (
+        forging(frame(b"E", {"reason": "runtime_error", "code": "runtime-error",
+                             "error": "\x1b[2J\x1b[32mALL CHECKS PASSED\u202e", "symbol": "\x07"})),
+        "runtime_error", "runtime-error", "\\x1b[2J\\x1b[32mALL CHECKS PASSED\\u202e"),
+    "escape-sequences-in-names": (forging(arrays_frame(columns=("\x1b[2Jx",),
+                                                       lower=(math.nan,))),
+                                  "bad_result", "bad-result", "variable '\\x1b[2Jx' is NaN"),
     "unknown-failure": (forging(frame(b"E", {"reason": "pwned", "code": "x", "error": "e"})),
                         "bad_result", "bad-result", "unknown failure"),
     "second-ready": (forging(frame(b"R", {"mode": "bwrap"})), "bad_result", "bad-result",
@@ -142,6 +149,7 @@ def test_forged_results_are_refused(name, forged_runs):
     assert [d.code for d in run.diagnostics] == [code], described
     assert text in run.diagnostics[0].message, described
     assert run.diagnostics[0].hint
+    assert not any(c in str(run.diagnostics[0]) for c in "\x1b\x07\u202e")  # terminal-safe
     assert run.wall_time < 20
     assert cm.processes_of(run.uid) == []
 

@@ -71,6 +71,23 @@ STATIC = {
                             "solve-call", 2, "SolverFactory"),
     "cpsat-solver": ("from ortools.sat.python import cp_model\ns = cp_model.CpSolver()\n",
                      "solve-call", 2, "CpSolver"),
+    "getattr-literal-solver": ("import pulp\ns = getattr(pulp, 'HiGHS')\n", "solve-call", 2,
+                               "HiGHS"),
+    "getattr-literal-solverfactory": ("import pyomo.environ as pyo\n"
+                                      "s = getattr(pyo, 'SolverFactory')('highs')\n",
+                                      "solve-call", 2, "SolverFactory"),
+    "getattr-literal-package": ("import pyomo.environ as pyo\np = getattr(pyo, 'pyomo')\n",
+                                "forbidden-attribute", 2, "pyomo"),
+    "getattr-literal-submodule": ("import pulp\np = getattr(pulp, 'pulp')\n",
+                                  "forbidden-attribute", 2, "pulp"),
+    "getattr-literal-format": ("f = '{0.' + 'real}'\ny = getattr(f, 'format')(1)\n",
+                               "dynamic-format", 2, "format"),
+    "pyomo-load-file": ("import pyomo.environ as pyo\nm = pyo.ConcreteModel()\n"
+                        "m.load('/etc/passwd')\n", "solve-call", 3, "load"),
+    "pyomo-display-to-file": ("import pyomo.environ as pyo\nm = pyo.ConcreteModel()\n"
+                              "m.display('/usr/pwned')\n", "solve-call", 3, "display"),
+    "filename-keyword": ("import pyomo.environ as pyo\nm = pyo.ConcreteModel()\n"
+                         "m.display(filename='/usr/pwned')\n", "solve-call", 3, "filename"),
     "highspy-import": ("import highspy\n", "forbidden-import", 1, "highspy"),
     "ctypes-import": ("import ctypes\n", "forbidden-import", 1, "ctypes"),
     "os-import": ("import os\n", "forbidden-import", 1, "os"),
@@ -97,6 +114,8 @@ def test_allow_list_refuses(name):
     "from pulp import *\ndef f(time):\n    return time\n",
     "import pulp\nm = pulp.LpProblem('p')\nx = getattr(m, 'name')\n",
     "y = 'x_{0}'.format(3)\n",
+    "y = getattr('x_{0}', 'format')(3)\n",
+    "import pyomo.environ as pyo\nm = pyo.ConcreteModel()\nm.display()\nm.pprint()\n",
     "import pyomo.environ as pyo\nm = pyo.ConcreteModel()\nm.time = pyo.Set(initialize=[1])\n",
 ])
 def test_allow_list_keeps_ordinary_code(src):
