@@ -149,3 +149,24 @@ def test_nan_data_is_a_located_bad_model():
     d = run.diagnostics[0]
     assert d.message == "the coefficient of 'x' in 'broken' is NaN"
     assert d.location.symbol == "broken"
+
+
+@pytest.mark.parametrize("library", ["pulp", "cpsat"])
+def test_names_with_escape_sequences_are_shown_escaped(library):
+    """A name is a label the program chose: its control and bidi characters reach the solution
+    (and the terminal) as escapes, never raw; the model is the same."""
+    raw = "\x1bc;pwned\x07x\u202e"  # ESC c: reset the terminal
+    if library == "pulp":
+        src = ("import pulp\nmodel = pulp.LpProblem('p', pulp.LpMaximize)\n"
+               f"x = pulp.LpVariable({raw!r}, 0, 3)\ny = pulp.LpVariable('tab\\tname', 0, 1)\n"
+               "model += 2 * x + y\n")
+    else:
+        src = ("from ortools.sat.python import cp_model\nmodel = cp_model.CpModel()\n"
+               f"x = model.new_int_var(0, 3, {raw!r})\ny = model.new_int_var(0, 1, 'tab\\tname')\n"
+               "model.maximize(2 * x + y)\n")
+    sol, run = solve_code(src)
+    assert sol.status is Status.OPTIMAL and sol.objective == pytest.approx(7.0)
+    shown = "\\x1bc;pwned\\x07x\\u202e"
+    assert sol.values[shown][()] == pytest.approx(3.0)
+    assert sol.values["tab\tname"][()] == pytest.approx(1.0)  # tab and newline stay as they are
+    assert not any(c in name for name in sol.values for c in "\x1b\x07\u202e")

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from formalize.codemode.result import HarvestedModel
+from formalize.codemode.result import HarvestedModel, visible_names
 from formalize.codemode.sandbox import CodeRun, run_code
 from solvers.backends.contract import (
     ProgressFn,
@@ -258,8 +258,8 @@ def _solve_cpsat_text(data: bytes, control: SolveControl, threads: int | None) -
     )
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         seen: set[str] = set()
-        for i, var in enumerate(proto.variables):
-            name = var.name or f"_v{i}"
+        names = visible_names([var.name or f"_v{i}" for i, var in enumerate(proto.variables)])
+        for i, name in enumerate(names):
             if name in seen:
                 name = f"{name}#{i}"
             seen.add(name)

@@ -15,6 +15,7 @@ import contextlib
 import gc
 import json
 import math
+import re
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,10 +190,21 @@ _INVISIBLE.update({c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x2
                                                *range(0x2066, 0x206A))})
 
 
+_UNSAFE = re.compile("[" + "".join(f"\\u{c:04x}" for c in _INVISIBLE) + "]")
+
+
 def visible(text: str) -> str:
     """`text` the child wrote, with control and bidi characters shown as escapes: an error
     message the program raised reaches the terminal and cannot clear it or fake output."""
     return text.translate(_INVISIBLE)
+
+
+def visible_names(names: list[str]) -> list[str]:
+    """Names the child chose, as the solution shows them (`visible`). The list itself when none
+    needs it (the common case: one scan)."""
+    if _UNSAFE.search("".join(names)) is None:
+        return names
+    return [n.translate(_INVISIBLE) for n in names]
 
 
 def _str(v: object, what: str, limit: int = MAX_NAME) -> str:
@@ -362,7 +374,8 @@ def read_model(frame: Frame) -> HarvestedModel | bytes:
     arrays = _blobs(frame, [(name, dtype, counts[c]) for name, dtype, c in _ARRAY_BLOBS])
     model = HarvestedModel(
         library=h["library"], sense=h["sense"], offset=_number(h["offset"], "the objective offset"),
-        columns=columns, column_var=column_var, column_index=column_index, rows=rows,
+        columns=visible_names(columns), column_var=visible_names(column_var),
+        column_index=column_index, rows=visible_names(rows),
         **{k: arrays[k] for k, _, _ in _ARRAY_BLOBS},
     )
     _check_arrays(model)
