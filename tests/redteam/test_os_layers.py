@@ -18,6 +18,7 @@ import pytest
 
 from formalize.codemode import containment as cm
 from formalize.codemode.sandbox import REASONS, CodeRun, run_code
+from redteam import processes_left
 from redteam.catalogue import ATTACKS, Outcome
 
 SECRET = "s3cr3t-7f1d9a"
@@ -89,7 +90,7 @@ def campaign(tmp_path_factory):
         t0 = time.monotonic()
         run = run_code(attack.src.format(**fill), _skip_allowlist=True, _audit_hook=False,
                        _outer=outer, **options)
-        left = cm.processes_of(run.uid) if run.uid else []
+        left = processes_left(run.uid)
         return run, time.monotonic() - t0, left
 
     try:

@@ -22,6 +22,7 @@ from formalize.codemode import containment as cm
 from formalize.codemode import sandbox, solve_code
 from formalize.codemode.result import ResultError, split_frames
 from formalize.codemode.sandbox import REASONS, run_code
+from redteam import processes_left
 from solvers.solution import Status
 
 INF = float("inf")
@@ -151,7 +152,7 @@ def test_forged_results_are_refused(name, forged_runs):
     assert run.diagnostics[0].hint
     assert not any(c in str(run.diagnostics[0]) for c in "\x1b\x07\u202e")  # terminal-safe
     assert run.wall_time < 20
-    assert cm.processes_of(run.uid) == []
+    assert processes_left(run.uid) == []
 
 
 def test_a_forged_consistent_model_is_only_what_the_program_built():
@@ -341,7 +342,7 @@ def test_without_namespaces_the_host_work_directory_is_still_removed():
     assert run.layers["outer"] == "none (no namespaces)"
     assert run.layers["disk"] == "no total quota (per-file limit only)"
     assert "seccomp" in run.layers and "uid" in run.layers
-    assert cm.processes_of(run.uid) == []
+    assert processes_left(run.uid) == []
 
 
 def _world_readable(path: str) -> bool:
