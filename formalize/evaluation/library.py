@@ -48,6 +48,8 @@ CORRECTION_KINDS = {
     "unbounded": "the text sets no limit on the objective (our model is unbounded), yet the label "
                  "gives a value",
     "ambiguous": "the text admits several readings; the model takes the one its assumptions state",
+    "rounded": "the text asks for the answer rounded, and the label is our optimum so rounded (right "
+               "as an answer; the audit compares unrounded optima, the corrected label is ours)",
 }
 CORRECTION_FIELDS = ("id", "path", "label", "our_optimum", "our_status", "solution", "label_versions",
                      "kind", "reason")
