@@ -41,7 +41,7 @@ def knapsack_plan(sizes, seeds, variants=("values", "objective"), *, wrong=(), m
                 else:
                     ref = knapsack_dp.reference(inst.model)
                     if bad:
-                        ref["rows"][1][-1] += 1
+                        ref["rows"]["1"][-1][1] += 1
                     text = tag + "```json\n" + json.dumps(ref) + "\n```"
                 plan[key, v] = ScriptedReply(text, prompt_tokens=500,
                                              completion_tokens=tokens) if tokens else text
@@ -219,12 +219,14 @@ def test_trace_variant_scored_step_by_step_in_a_sweep(tmp_path):
         llm.close()
     good, bad = (p.answers[0] for p in sorted(rep.points, key=lambda p: p.seed))
     assert good.verdict == "correct" and good.fidelity == 1 and good.gap == pytest.approx(0)
-    assert bad.verdict == "wrong" and 0.9 < bad.fidelity < 1
-    assert bad.trace["first_wrong"]["label"].startswith("cell best[1]")
+    # the slip in row 1, and row 2 (the true one) not following from the answer's row 1
+    assert bad.verdict == "wrong" and bad.trace["n_faults"] == 2
+    assert bad.fidelity == pytest.approx(1 - 2 / bad.trace["steps_total"])
+    assert bad.trace["first_wrong"]["label"].startswith("row 1, c = ")
     (row,) = rep.table()
     assert row["fidelity"] == pytest.approx((1 + bad.fidelity) / 2)
     inst_rows = rep.instances()
-    assert any(r["trace_first_wrong"] and "best[1]" in r["trace_first_wrong"] for r in inst_rows)
+    assert any(r["trace_first_wrong"] and "row 1" in r["trace_first_wrong"] for r in inst_rows)
     files = rep.save(tmp_path)
     assert "trace_first_wrong" in files["answers_csv"].read_text().splitlines()[0]
     with pytest.raises(ValueError, match="no hand-run procedure"):
@@ -233,7 +235,7 @@ def test_trace_variant_scored_step_by_step_in_a_sweep(tmp_path):
 
 def test_trace_too_large_is_skipped_with_a_note():
     inst = generate("knapsack-strong", 40, 0)
-    with pytest.raises(Exception, match="cells"):
+    with pytest.raises(Exception, match="steps"):
         knapsack_dp.available(inst.model)
     llm = ScriptedLLM([], name="trace-skip-double")
     try:

@@ -17,7 +17,7 @@ def fresh(doc):
 
 
 @pytest.mark.parametrize("family,procedure,sizes", [
-    ("knapsack", "knapsack-dp", (1, 3, 6)), ("knapsack-strong", "knapsack-dp", (2, 4)),
+    ("knapsack", "knapsack-dp", (2, 3, 6)), ("knapsack-strong", "knapsack-dp", (4, 10)),
     ("productmix", "simplex", (2, 3, 5, 7)), ("tsp", "nn-2opt", (4, 6, 9, 12)),
 ])
 def test_reference_traces_pass_every_step(family, procedure, sizes):
@@ -49,19 +49,68 @@ def test_dp_table_matches_the_generators_optimum(knap):
     assert sum(v[i - 1] for i in ref["chosen"]) == ref["optimum"]
 
 
-def test_dp_arithmetic_slip_is_caught_at_its_cell(knap):
+def _full_table(w, v, cap):
+    rows = [[0] * (cap + 1)]
+    for wi, vi in zip(w, v):
+        p = rows[-1]
+        rows.append([p[c] if wi > c else max(p[c], p[c - wi] + vi) for c in range(cap + 1)])
+    return rows
+
+
+@pytest.mark.parametrize("family", ["knapsack", "knapsack-strong", "knapsack-subsetsum",
+                                    "knapsack-spanner", "knapsack-inverse"])
+def test_dp_steps_are_the_full_table(family):
+    """The rows' steps give every cell of the full DP table (computed here cell by cell)."""
+    for size, seed in itertools.product((1, 4, 7), range(2)):
+        inst = generate(family, size, seed)
+        w, v, cap = knapsack_dp.data(inst.model)
+        full = _full_table(w, v, cap)
+        ref = knapsack_dp.reference(inst.model)
+        for i in range(1, size + 1):
+            steps = [tuple(s) for s in ref["rows"][str(i)]]
+            assert [knapsack_dp.value_at(steps, c) for c in range(cap + 1)] == full[i]
+            rises = [(c, full[i][c]) for c in range(cap + 1)
+                     if full[i][c] > (full[i][c - 1] if c else 0)]
+            assert steps == rises
+        assert ref["optimum"] == full[size][cap] == inst.known_optimum
+
+
+def _step_index(ref, row, k):
+    """1-based step number of the k-th step of `row` in a correct trace."""
+    return sum(len(ref["rows"][str(i)]) for i in range(1, row)) + k + 1
+
+
+def test_dp_arithmetic_slip_is_caught_at_its_step(knap):
+    inst, ref = knap
+    n = len(knapsack_dp.data(inst.model)[0])
+    bad = fresh(ref)
+    c, x = bad["rows"][str(n)][-2]
+    bad["rows"][str(n)][-2] = [c, x + 1]  # the last row: nothing depends on it
+    chk = knapsack_dp.check(inst.model, bad)
+    assert chk.n_faults == 1 and chk.steps_right == chk.steps_total - 1
+    first = chk.first_wrong
+    assert first.step == _step_index(ref, n, len(ref["rows"][str(n)]) - 2)
+    assert first.label == f"row {n}, c = {c}"
+    assert first.message.startswith(f"{x + 1}, expected max(best[{n - 1}][{c}] = ")
+    assert first.message.endswith(f") = {x}")
+    assert not chk.correct and chk.final_ok  # the optimum itself was right
+
+
+def test_dp_missed_and_invented_steps(knap):
     inst, ref = knap
     w, v, cap = knapsack_dp.data(inst.model)
     n = len(w)
-    bad = fresh(ref)
-    bad["rows"][n][cap - 1] += 7  # the last row: nothing depends on it except the answer
-    chk = knapsack_dp.check(inst.model, bad)
-    width = cap + 1
-    assert chk.n_faults == 1 and chk.steps_right == chk.steps_total - 1
-    first = chk.first_wrong
-    assert first.step == n * width + (cap - 1) + 1 and first.label == f"cell best[{n}][{cap - 1}]"
-    assert f"expected {ref['rows'][n][cap - 1]}" in first.message
-    assert not chk.correct and chk.final_ok  # the optimum cell itself was right
+    missed = fresh(ref)
+    gone = missed["rows"][str(n)].pop(0)
+    chk = knapsack_dp.check(inst.model, missed)
+    assert chk.n_faults == 1 and chk.first_wrong.step == _step_index(ref, n, 0)
+    assert "step missing" in chk.first_wrong.message and f"c = {gone[0]}" in chk.first_wrong.label
+    invented = fresh(ref)
+    c0, x0 = invented["rows"]["1"][0]
+    invented["rows"]["1"].insert(0, [c0 - 1, x0])  # best[1][c0 - 1] is 0, not x0
+    chk = knapsack_dp.check(inst.model, invented)
+    assert chk.first_wrong.step == 1 and chk.first_wrong.label == f"row 1, c = {c0 - 1}"
+    assert "is not a step of row 1" in chk.first_wrong.message
 
 
 def test_dp_slip_carried_forward_is_one_wrong_step(knap):
@@ -69,41 +118,48 @@ def test_dp_slip_carried_forward_is_one_wrong_step(knap):
     inst, ref = knap
     w, v, cap = knapsack_dp.data(inst.model)
     rows = fresh(ref)["rows"]
-    rows[2][cap] -= 5
+    c, x = rows["2"][-1]
+    rows["2"][-1] = [c, x - 5]
+    prev = [tuple(s) for s in rows["2"]]
     for i in range(3, len(w) + 1):
-        prev = rows[i - 1]
-        rows[i] = [prev[c] if w[i - 1] > c else max(prev[c], prev[c - w[i - 1]] + v[i - 1])
-                   for c in range(cap + 1)]
-    doc = {"rows": rows, "optimum": rows[-1][cap], "chosen": ref["chosen"]}
+        prev = knapsack_dp.next_row(prev, w[i - 1], v[i - 1], cap)
+        rows[str(i)] = [list(s) for s in prev]
+    chosen = knapsack_dp.trace_back([[tuple(s) for s in rows[str(i)]]
+                                     for i in range(1, len(w) + 1)], w, cap)
+    doc = {"rows": rows, "optimum": knapsack_dp.value_at(prev, cap), "chosen": chosen}
     chk = knapsack_dp.check(inst.model, doc)
-    assert chk.first_wrong.label == f"cell best[2][{cap}]"
-    assert chk.first_wrong.step == 2 * (cap + 1) + cap + 1
-    cells = [f for f in chk.faults if f.label.startswith("cell")]
-    assert len(cells) == 1  # the later rows follow from the answer's own predecessors
-    assert chk.steps_right >= chk.steps_total - 2
+    assert chk.first_wrong.label == f"row 2, c = {c}"
+    assert chk.first_wrong.step == _step_index(ref, 2, len(ref["rows"]["2"]) - 1)
+    assert chk.n_faults == 1  # the later rows follow from the answer's own predecessors
 
 
 def test_dp_missing_rows_and_bad_trace_back(knap):
     inst, ref = knap
     w, _, cap = knapsack_dp.data(inst.model)
     short = fresh(ref)
-    short["rows"] = short["rows"][:3]
+    del short["rows"]["3"]
     chk = knapsack_dp.check(inst.model, short)
     assert chk.first_wrong.label == "row 3" and "missing" in chk.first_wrong.message
-    assert chk.steps_right <= 3 * (cap + 1) + 1
+    assert chk.steps_right == chk.steps_total - len(ref["rows"]["3"])
     heavy = fresh(ref)
     heavy["chosen"] = list(range(1, len(w) + 1))
     chk = knapsack_dp.check(inst.model, heavy)
     assert chk.n_faults == 1 and chk.first_wrong.label == "trace-back"
     assert "weigh" in chk.first_wrong.message
-    wrong_len = fresh(ref)
-    wrong_len["rows"][1] = wrong_len["rows"][1][:-1]
-    chk = knapsack_dp.check(inst.model, wrong_len)
-    assert chk.first_wrong.label == "row 1" and f"needs {cap + 1}" in chk.first_wrong.message
+    garbled = fresh(ref)
+    garbled["rows"]["1"] = "1: 0 0 0"
+    chk = knapsack_dp.check(inst.model, garbled)
+    assert chk.first_wrong.label == "row 1" and "[c, value] pairs" in chk.first_wrong.message
+    as_list = fresh(ref)  # rows as a list 1..n (or 0..n) read the same
+    as_list["rows"] = [as_list["rows"][str(i)] for i in range(1, len(w) + 1)]
+    assert knapsack_dp.check(inst.model, as_list).correct
+    as_list["rows"].insert(0, [])
+    assert knapsack_dp.check(inst.model, as_list).correct
 
 
-def test_dp_table_too_large_is_not_offered():
-    with pytest.raises(TraceUnavailable, match="cells"):
+def test_dp_too_many_steps_is_not_offered():
+    knapsack_dp.available(generate("knapsack-strong", 10, 0).model)  # about 340 steps
+    with pytest.raises(TraceUnavailable, match="steps"):
         knapsack_dp.available(generate("knapsack-strong", 40, 0).model)
 
 

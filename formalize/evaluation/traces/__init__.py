@@ -4,7 +4,7 @@ the procedure, computes the correct trace and checks a reported one step by step
 
 | procedure | module | families | a step is |
 |---|---|---|---|
-| knapsack-dp | knapsack_dp | knapsack, knapsack-* | one DP cell (from the previous row), then the trace-back |
+| knapsack-dp | knapsack_dp | knapsack, knapsack-* | one step of a DP row (a capacity where best[i][c] rises, from the previous row), then the trace-back |
 | simplex | simplex | productmix | one pivot (entering, ratios, leaving, basis, objective), then the stop |
 | nn-2opt | tsp_2opt | tsp | one nearest-neighbour choice, the tour length, one 2-opt move, then the stop |
 

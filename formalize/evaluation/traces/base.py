@@ -34,7 +34,7 @@ class StepFault:
 class TraceCheck:
     """Every step of a reported execution checked against the procedure's rule.
 
-    Each step is checked *locally*: from the answer's own previous state (a DP cell from the
+    Each step is checked *locally*: from the answer's own previous state (a DP row's step from the
     answer's previous row, a pivot from the answer's previous basis), so one slip is one wrong
     step and does not condemn everything after it. ``steps_total`` is the larger of the steps
     the answer reports and the steps a correct run takes (steps not reported are wrong);
