@@ -50,11 +50,11 @@ class Leg:
 
 
 PLANS: dict[str, tuple[Leg, ...]] = {
-    "default": (
-        Leg("knapsack-strong", "knapsack-strong", (5, 10, 15, 20, 30),
+    "default": (  # steep ladders: a strong model's answers should fail within them
+        Leg("knapsack-strong", "knapsack-strong", (5, 10, 20, 40),
             ("values", "objective"), 2, 0.4),
-        Leg("tsp", "tsp", (5, 7, 9, 12, 15), ("values", "objective"), 2, 0.4),
-        Leg("tsp-trace", "tsp", (5, 7, 9), ("trace",), 2, 0.2),
+        Leg("tsp", "tsp", (5, 8, 12, 16), ("values", "objective"), 2, 0.4),
+        Leg("tsp-trace", "tsp", (5, 8), ("trace",), 2, 0.2),
     ),
     "smoke": (
         Leg("knapsack-strong", "knapsack-strong", (5,), ("values", "objective"), 1, 0.4),
