@@ -188,6 +188,13 @@ def formalization_html(f) -> str:
             + (f"<ul>{diags}</ul>" if diags else ""))
 
 
+def assumptions_of(f) -> list[str]:
+    """The readings a formalization states (the program's comments, or the model's field)."""
+    if f is None:
+        return []
+    return list(getattr(f, "assumptions", None) or (f.model.assumptions if f.model is not None else []))
+
+
 def result_rich(r) -> Any:
     from rich.console import Group
     from rich.text import Text
@@ -195,10 +202,10 @@ def result_rich(r) -> Any:
     parts: list[Any] = []
     if r.solution is not None:
         parts.append(solution_rich(r.solution))
-    model = r.formalization.model if r.formalization is not None else None
-    if model is not None and model.assumptions:
-        parts.append(Text("assumptions of the model", style="bold"))
-        parts.append(Text("\n".join(f"- {a}" for a in model.assumptions)))
+    stated = assumptions_of(r.formalization)
+    if stated:
+        parts.append(Text("assumptions of the " + ("program" if r.mode == "code" else "model"), style="bold"))
+        parts.append(Text("\n".join(f"- {a}" for a in stated)))
     if r.vote is not None:
         v = r.vote
         line = Text(f"confidence {v.confidence:.0%} ({len(v.clusters[0][1]) if v.clusters else 0}/"
@@ -223,9 +230,10 @@ def result_html(r) -> str:
         extra = f", {len(v.failed)} without a solution" if v.failed else ""
         out += f"<p>confidence {v.confidence:.0%} ({agree}/{len(v.objectives)} samples agree{extra})</p>"
     f = r.formalization
-    if f is not None and f.model is not None and f.model.assumptions:
-        out += ("<p><b>Assumptions of the model</b></p><ul>"
-                + "".join(f"<li>{html.escape(a)}</li>" for a in f.model.assumptions) + "</ul>")
+    stated = assumptions_of(f)
+    if stated:
+        out += (f"<p><b>Assumptions of the {'program' if r.mode == 'code' else 'model'}</b></p><ul>"
+                + "".join(f"<li>{html.escape(a)}</li>" for a in stated) + "</ul>")
     if f is not None:
         if r.mode == "model":
             out += model_html(f.model) if f.model is not None else ""

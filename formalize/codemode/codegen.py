@@ -11,10 +11,14 @@ import time
 from typing import Any
 
 from formalize.codemode import check_code, solve_code
+from formalize.codemode.readback import built_numbers, readable_solution
+from formalize.codemode.sandbox import CodeRun
 from formalize.llm.client import LLMClient, Usage
 from formalize.program import prompts
-from formalize.program.results import Formalization, Progress, Result, Round
-from formalize.program.verifier import stopped_diagnostic
+from formalize.program.context import bullets
+from formalize.program.results import Formalization, Progress, Result, Round, Step
+from formalize.program.verifier import is_advice, is_error, stopped_diagnostic
+from formalize.verify.code_report import ProgramReport, check_program
 from solvers import Solution, Status
 from solvers.diagnostics import Diagnostic, Location
 
@@ -77,8 +81,12 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
     """Run code mode on a problem text; returns a Result whose solution comes from our backends.
 
     `library` is what the LLM is asked to write: "pyomo", "pulp" or "cpsat". Each round's code is
-    checked by the allow-list, run in the sandbox and its model solved; located failures go back
-    for at most `max_repairs` repairs. The result describes the last round (history has all)."""
+    checked by the allow-list, run in the sandbox and its model solved, and its numbers are
+    grounded against the text (`formalize.verify.code_report`). Errors (a refused construct, a
+    failed run, an infeasible or unbounded model, a number not in the text) always go back for
+    repair; advice (a text number the built model never uses, ...) goes back once, for the first
+    program that built and solved a model — as in the formal-model program; at most
+    `max_repairs` repairs. The result describes the last round (history has all)."""
     if library not in LIBRARIES:
         raise ValueError(f"library must be one of {', '.join(LIBRARIES)}, got {library!r}")
     if max_repairs < 0:
@@ -87,21 +95,28 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
     started = time.perf_counter()
     usage = Usage()
     history: list[Round] = []
+    trace: list[Step] = []
     name, module = LIBRARIES[library]
     messages = [{"role": "system", "content": prompts.system("code")},
                 {"role": "user", "content": prompts.CODE.format(library=name, imports=module, text=text)}]
     code, sol, diags = "", None, []
     containment: dict[str, str] = {}
+    report: ProgramReport | None = None
+    run: CodeRun | None = None
     seen: set[str] = set()
+    complete_seen = False
     step = "code"
     for attempt in range(max_repairs + 1):
         progress("drafting" if attempt == 0 else "repairing", f"code, round {attempt}")
         resp = client.complete(messages, sample=sample, **params)
         usage.add(resp)
         code = extract_code(resp.text)
-        r = Round(step, response=resp.text, tokens=resp.total_tokens, cached=resp.cached)
+        r = Round(step, response=resp.text, tokens=resp.total_tokens, cached=resp.cached,
+                  context=("problem text",) if attempt == 0 else ("conversation", "findings"))
         history.append(r)
-        sol, step = None, "repair"  # sol always belongs to this round's code
+        trace.append(Step("code" if attempt == 0 else "repair", attempt,
+                          f"{step}: " + ("a program" if code else "no code") + (" (cached)" if resp.cached else "")))
+        sol, run, report, step = None, None, None, "repair"  # all belong to this round's code
         progress("checking", "allow-list")
         if not code:
             diags = [Diagnostic("no-code", "the answer contains no Python code",
@@ -109,11 +124,7 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
                                 hint="answer with the complete code in one ```python block")]
         else:
             diags = check_code(code)
-        if code in seen:
-            diags.insert(0, Diagnostic("repeated-answer", "this code repeats an earlier answer "
-                                       "unchanged", severity="warning",
-                                       location=Location(section="code"),
-                                       hint="the problems listed still hold: change the code"))
+        repeated = code in seen
         seen.add(code)
         if not [d for d in diags if d.severity == "error"]:
             progress("solving", "sandboxed run")
@@ -121,26 +132,71 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
                                   progress=lambda p: progress("solver", str(p)))
             diags += run.diagnostics
             containment = dict(run.layers)
+            trace.append(Step("run", attempt, run.reason))
             if run.reason == "sandbox_unavailable":
                 r.diagnostics = list(diags)
                 break  # no change of the code can help: say so, without another LLM call
             if run.ok:
                 step, outcome = _outcome(sol)
+                trace.append(Step("solve", attempt, sol.status.value + (
+                    f" {sol.objective:.10g}" if sol.objective is not None and sol.ok else "")))
                 if outcome is not None:
                     diags.append(outcome)
+        if code:  # the program's numbers against the text (advice only once a model was built)
+            progress("checking", "numbers against the text")
+            report = check_program(code, text, built_numbers(run) if run is not None else None)
+            if report.program.parsed:
+                found = report.diagnostics()
+                diags += found
+                trace.append(Step("verify", attempt, _count(found)))
+        complete = sol is not None and sol.ok
+        first = complete and not complete_seen
+        complete_seen = complete_seen or complete
+        if repeated:
+            diags.insert(0, Diagnostic("repeated-answer", "this code repeats an earlier answer "
+                                       "unchanged", severity="warning",
+                                       location=Location(section="code"),
+                                       hint="the problems listed still hold: change the code"))
         r.diagnostics = list(diags)
-        if not [d for d in diags if d.severity == "error"]:
-            break  # solved (optimal / feasible), or a limit no repair of the code can fix
+        errors = [d for d in diags if is_error(d)]
+        advice = [d for d in diags if is_advice(d)]
+        if sol is not None and sol.stopped:
+            break  # a limit no repair of the code can fix
+        if not errors and not (first and advice):
+            break  # accepted: solved (optimal / feasible), advice answered or not first
         if attempt < max_repairs:
             messages = messages + [{"role": "assistant", "content": resp.text},
-                                   {"role": "user", "content": prompts.CODE_REPAIR.format(
-                                       problems="\n".join(f"- {d}" for d in diags))}]
+                                   {"role": "user", "content": _repair_prompt(diags)}]
     repairs = len(history) - 1
     if sol is not None and sol.status in (Status.INFEASIBLE, Status.UNBOUNDED):
         # the code ran and its model was solved: the outcome is the answer, said plainly
         diags = [d for d in diags if d.code not in ("infeasible", "unbounded")]
         diags.append(_final_outcome(sol, repairs))
+    shown = sol
+    if sol is not None and run is not None and run.ok and sol.values:
+        shown = readable_solution(sol, run, report.program.collections if report else None)
     f = Formalization(text=text, model=None, diagnostics=diags, history=history, usage=usage,
-                      seconds=time.perf_counter() - started, strategy=f"code:{library}", solution=sol,
-                      code=code, containment=containment)
-    return Result(text=text, solution=sol, formalization=f, samples=[f], mode="code", code=code)
+                      seconds=time.perf_counter() - started, strategy=f"code:{library}", solution=shown,
+                      code=code, grounding=report.grounding if report is not None else None,
+                      trace=trace, assumptions=report.assumptions if report is not None else [],
+                      containment=containment)
+    return Result(text=text, solution=shown, formalization=f, samples=[f], mode="code", code=code)
+
+
+def _repair_prompt(diags: list[Diagnostic]) -> str:
+    """The repair request: errors to fix, advice to check against the text, warnings alongside."""
+    errors = [d for d in diags if is_error(d)]
+    rest = [d for d in diags if not is_error(d) and d.severity != "info"]
+    sections = []
+    if errors:
+        sections.append(prompts.ERRORS.format(items=bullets(errors)))
+    if rest:
+        sections.append(prompts.ADVICE.format(items=bullets(rest)))
+    return prompts.CODE_REPAIR.format(problems="\n\n".join(sections))
+
+
+def _count(diags: list[Diagnostic]) -> str:
+    errors = sum(is_error(d) for d in diags)
+    advice = sum(is_advice(d) for d in diags)
+    parts = [f"{n} {what}" for n, what in ((errors, "error(s)"), (advice, "advice")) if n]
+    return ", ".join(parts) or "no findings"

@@ -300,7 +300,7 @@ class Program:
             text=state.text, model=verdict.model if verdict else None, diagnostics=diags,
             history=state.history, usage=self.usage, seconds=time.perf_counter() - started,
             strategy=self.strategy, grounding=verdict.grounding if verdict else None, solution=sol,
-            trace=state.trace)
+            trace=state.trace, assumptions=list(verdict.model.assumptions) if verdict and verdict.model else [])
 
     # -- plumbing ---------------------------------------------------------------------------
     def _ask(self, state: State, step: str, user: str, context: tuple[str, ...],

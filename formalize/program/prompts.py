@@ -184,6 +184,12 @@ CODE = """Write Python code that BUILDS (does not solve) an optimization model f
 with {library}. Leave the model in a variable named `model`. Use only imports from {imports}
 and math/itertools. Do not call any solve method, do not read or write files, do not print.
 
+Write every number of the text as a literal in the code exactly as the text gives it (a number
+you compute from the text's numbers: write the arithmetic, 8 * 5 rather than 40): a checker
+matches the numbers your model uses against the text. Where the text is ambiguous or silent,
+state the reading you take in a comment `# assumption: <the reading>`; a number of the text
+the model deliberately does not use gets `# acknowledged: <number> - <why>`.
+
 Problem:
 \"\"\"
 {text}
@@ -191,7 +197,11 @@ Problem:
 
 Answer with the code only, in one ```python block."""
 
-CODE_REPAIR = """Your code failed:
+CODE_REPAIR = """The checker found the problems below in your code. Fix every error; check each
+piece of advice against the problem text and change the code only where the text requires it
+(a number the model deliberately does not use: say why in a comment
+`# acknowledged: <number> - <why>`); keep everything else as it is.
+
 {problems}
 
-Fix it. Answer with the complete corrected code in one ```python block."""
+Answer with the complete corrected code in one ```python block."""

@@ -71,6 +71,7 @@ class Formalization:
     # code mode: the containment layers in force for the last sandboxed run, as the parent saw
     # them (layer -> what), e.g. {"outer": "bubblewrap 0.8.0 (...)", "seccomp": "allow-list ..."}
     containment: dict[str, str] = field(default_factory=dict)
+    assumptions: list[str] = field(default_factory=list)  # readings stated where the text is silent
 
     @property
     def ok(self) -> bool:
@@ -97,6 +98,7 @@ class Formalization:
                 "history": [r.to_dict() for r in self.history],
                 "trace": [s.to_dict() for s in self.trace], "usage": self.usage.as_dict(),
                 "seconds": self.seconds, "repair_rounds": self.repair_rounds,
+                "assumptions": list(self.assumptions),
                 "grounding": self.grounding.to_dict() if self.grounding is not None else None,
                 "containment": dict(self.containment)}
 

@@ -59,7 +59,8 @@ from solvers.expr import (
 )
 from solvers.model import Acknowledgement, Model
 
-__all__ = ["GroundingReport", "ModelNumber", "TextNumber", "ground", "model_numbers", "text_numbers"]
+__all__ = ["GroundingReport", "ModelNumber", "TextNumber", "ground", "ground_numbers", "model_numbers",
+           "text_numbers"]
 
 TRIVIAL = frozenset({0.0, 1.0, -1.0})
 _MULTIPLIER_WORDS = frozenset({"twice", "double", "triple", "thrice", "once", "half", "quarter", "third"})
@@ -153,6 +154,8 @@ class GroundingReport:
     bad_acknowledgements: list[tuple[int, Acknowledgement]] = field(default_factory=list)
     used_text_numbers: int = 0  # how many of text_numbers the model uses
     modelling: list[tuple[ModelNumber, str]] = field(default_factory=list)  # the model's own constants
+    source: str = "model"  # what was grounded: "model" (a formal model) or "code" (a program)
+    ack_locations: dict[int, Location] = field(default_factory=dict)  # acknowledgement -> where
 
     @property
     def grounded(self) -> list[tuple[ModelNumber, TextNumber | None]]:
@@ -183,16 +186,20 @@ class GroundingReport:
         for i, ack in self.bad_acknowledgements:
             out.append(Diagnostic(
                 "acknowledged-not-in-text", f"the acknowledged number {ack.number!r} is not in the problem text",
-                location=Location(section="acknowledged", item=f"#{i + 1}", field="number", symbol=ack.number),
+                location=self.ack_locations.get(i) or Location(section="acknowledged", item=f"#{i + 1}",
+                                                                field="number", symbol=ack.number),
                 hint="acknowledge only numbers the text states, written as the text writes them"))
         for u in self.unstated:
             out.append(_unstated_diag(u))
         for tn in self.unused:
+            say = (f"say why in a comment: # acknowledged: {tn.raw} - <reason>" if self.source == "code" else
+                   f"say why: \"acknowledged\": [{{\"number\": \"{tn.raw}\", \"reason\": \"...\"}}]")
             out.append(Diagnostic(
-                "unused-number", f"the text's number {tn.raw} (\"{tn.quote}\") is not used by the model",
+                "unused-number", f"the text's number {tn.raw} (\"{tn.quote}\") is not used by the "
+                + ("model the program builds" if self.source == "code" else "model"),
                 severity="warning", location=text_location(tn),
                 hint="check whether a constraint or a parameter is missing; if the model does not need "
-                     f"it, say why: \"acknowledged\": [{{\"number\": \"{tn.raw}\", \"reason\": \"...\"}}]"))
+                     f"it, {say}"))
         for mn, reason in self.modelling:
             out.append(Diagnostic(
                 "modelling-constant", f"the model's own number {fmt(mn.value)} (not from the text): {reason}",
@@ -252,7 +259,10 @@ def modelling_reason(source: str | None) -> str | None:
 
 def _ungrounded_diag(mn: ModelNumber) -> Diagnostic:
     many = f" ({mn.count} entries)" if mn.count > 1 else ""
-    if mn.kind == "value":
+    if mn.location.section == "code":
+        hint = ("copy the number exactly as the text gives it; if it is computed from numbers of the text, "
+                "write that arithmetic in the code (8 * 5 rather than 40)")
+    elif mn.kind == "value":
         hint = ("copy the number exactly as the text gives it; if it is computed from numbers of the text, "
                 "state its derivation in the param's source, e.g. \"source\": \"derived: 8 * 5 = 40\"; "
                 + OWN_NUMBER_HINT)
@@ -265,7 +275,9 @@ def _ungrounded_diag(mn: ModelNumber) -> Diagnostic:
 
 def _unstated_diag(u: Unstated) -> Diagnostic:
     mn = u.number
-    if mn.kind == "value":
+    if mn.location.section == "code":
+        hint = f"write the arithmetic ({u.arithmetic.replace(' ', '')}) in the code where the number is used"
+    elif mn.kind == "value":
         hint = (f"state it: \"source\": \"derived: {u.arithmetic} = {fmt(mn.value)}\" (or use the text's numbers "
                 f"directly); {OWN_NUMBER_HINT}")
     else:
@@ -751,27 +763,50 @@ def _written_in(number: str, text: str) -> bool:
 
 def ground(model: Model, text: str) -> GroundingReport:
     """Ground every number of `model` against `text`, and list the text's unused numbers."""
+    scalars = _scalar_values(model)
+    used_names = referenced_names(model)
+    derivs: dict[str, list[Derivation]] = {}
+    for name, p in model.params.items():
+        if used_names is not None and name not in used_names:
+            continue
+        ds = derivations(p.source, {k: v for k, v in scalars.items() if k != name})
+        if ds:
+            derivs[name] = ds
+    structural, top = _structural_values(model)
+    return ground_numbers(text, model_numbers(model, used_names), structural=structural, top=top,
+                          derivs=derivs, acknowledged=model.acknowledged,
+                          range_fits=lambda mn: _range_fits_data(model, mn),
+                          modelling=lambda mn: modelling_reason(model.params[mn.param].source)
+                          if mn.param in model.params else None)
+
+
+def ground_numbers(text: str, numbers: list[ModelNumber], *, structural: np.ndarray | None = None,
+                   top: float = 0.0, derivs: dict[str, list[Derivation]] | None = None,
+                   acknowledged: list[Acknowledgement] = (), evidence: np.ndarray | None = None,
+                   range_fits: Any = None, modelling: Any = None) -> GroundingReport:  # type: ignore[assignment]
+    """The grounding core, for any source of numbers (a formal model, a program's literals).
+
+    `numbers`: what the source writes (see ModelNumber.kind; `stop` is an exclusive range end,
+    Python's `range(1, 6)` for "five"); `structural`: numbers it uses without writing them (set
+    sizes, integer elements) and `top` the largest index position; `derivs`: stated derivations
+    by param; `evidence`: numbers the built model holds (a program's harvested coefficients and
+    bounds): each covers a text number equal to it, never grounds anything; `range_fits(mn)`:
+    True when a set range's size is fixed by data the source copies; `modelling(mn)`: the reason
+    the source declares a number its own (not grounded, listed), or None."""
     tns = text_numbers(text)
     rep = GroundingReport(text=text, text_numbers=tns)
     m = _Matcher(text, tns)
-    used_names = referenced_names(model)
     used = [False] * len(tns)
-    structural, top = _structural_values(model)
-    scalars = _scalar_values(model)
+    derivs = derivs or {}
+    if structural is None:
+        structural = np.empty(0)
 
     def use(idx: list[int]) -> None:
         for i in idx:
             used[i] = True
 
     # stated derivations of the params the model uses
-    derivs: dict[str, list[Derivation]] = {}
-    for name, p in model.params.items():
-        if used_names is not None and name not in used_names:
-            continue
-        ds = derivations(p.source, {k: v for k, v in scalars.items() if k != name})
-        if not ds:
-            continue
-        derivs[name] = ds
+    for name, ds in derivs.items():
         for d in ds:
             if not d.ok:
                 shown = ", ".join(fmt(c) for c in d.wrong)
@@ -786,7 +821,7 @@ def ground(model: Model, text: str) -> GroundingReport:
                 elif op.value not in m.conversions:
                     rep.bad_operands.append(BadOperand(name, d, op))
 
-    for mn in model_numbers(model, used_names):
+    for mn in numbers:
         v = mn.value
         got = m.direct(v)
         if got is not None and (mn.kind != "position" or got[0] in ("exact", "reading")):
@@ -796,7 +831,7 @@ def ground(model: Model, text: str) -> GroundingReport:
         if v in TRIVIAL:
             rep.matches.append(Match(mn, "trivial"))
             continue
-        own = modelling_reason(model.params[mn.param].source) if mn.param in model.params else None
+        own = modelling(mn) if modelling is not None else None
         if own is not None:
             rep.matches.append(Match(mn, "modelling"))
             rep.modelling.append((mn, own))
@@ -819,14 +854,20 @@ def ground(model: Model, text: str) -> GroundingReport:
         if v in m.conversions:
             rep.matches.append(Match(mn, "conversion"))
             continue
-        if mn.kind == "range" and _range_fits_data(model, mn):
+        if mn.kind == "range" and range_fits is not None and range_fits(mn):
             rep.matches.append(Match(mn, "data-length"))
             continue
-        if mn.kind == "range" and v == int(v):
-            one_more = m.direct(v + 1)  # 0-based: "24 hours" as hours 0..23
-            if one_more is not None:
-                use(one_more[1])
-                rep.matches.append(Match(mn, "zero-based", tuple(tns[i] for i in one_more[1])))
+        if mn.kind in ("range", "stop") and v == int(v):
+            # 0-based: "24 hours" as hours 0..23; an exclusive end: range(1, 6) for "five"
+            step = 1 if mn.kind == "range" else -1
+            near = m.direct(v + step)
+            if near is not None:
+                use(near[1])
+                rep.matches.append(Match(mn, "zero-based" if step == 1 else "exclusive-end",
+                                         tuple(tns[i] for i in near[1])))
+                continue
+            if mn.kind == "stop" and abs(v) <= top + 1:
+                rep.matches.append(Match(mn, "position"))
                 continue
         if mn.kind == "position" and got is not None:
             use(got[1])
@@ -840,16 +881,20 @@ def ground(model: Model, text: str) -> GroundingReport:
         rep.ungrounded.append(mn)
 
     # structure and data the model takes from elsewhere also use text numbers: set sizes
-    # ("five workers"), integer elements, counts of variables ("two types"), file data
-    if structural.size:
+    # ("five workers"), integer elements, counts of variables ("two types"), file data; and a
+    # program's built model (its coefficients and bounds) uses the numbers it holds
+    for pool, words_too in ((structural, False), (evidence, True)):
+        if pool is None or not pool.size:
+            continue
         for i, tn in enumerate(tns):
-            if used[i] or tn.raw.lower() in _MULTIPLIER_WORDS:  # "twice" is no count of things
+            if used[i] or (not words_too and tn.raw.lower() in _MULTIPLIER_WORDS):  # "twice" is no count
                 continue
-            if np.any(np.isclose(structural, tn.value, rtol=1e-9, atol=1e-12)):
+            readings = (tn.value,) if not words_too else (*tn.values, *((tn.value / 100,) if tn.percent else ()))
+            if any(np.any(np.isclose(pool, r, rtol=1e-9, atol=1e-12)) for r in readings):
                 used[i] = True
 
     acked: dict[int, str] = {}
-    for k, ack in enumerate(model.acknowledged):
+    for k, ack in enumerate(acknowledged):
         hits = _ack_matches(ack, tns)
         if not hits and not _written_in(ack.number, text):
             rep.bad_acknowledgements.append((k, ack))
