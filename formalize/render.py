@@ -216,6 +216,9 @@ def result_rich(r) -> Any:
                 parts_txt.append(f"{len(v.failed)} without a solution")
             line.append("; disagreement: " + ", ".join(parts_txt))
         parts.append(line)
+        for (val, ix), said in zip(v.clusters, v.readings):
+            if said:
+                parts.append(Text(f"  {_fmt(val)} ({len(ix)} sample(s)) assumes: " + "; ".join(said)))
     if r.formalization is not None and r.mode != "model":
         parts.append(formalization_rich(r.formalization))
     return Group(*parts)
@@ -229,6 +232,10 @@ def result_html(r) -> str:
         agree = len(v.clusters[0][1]) if v.clusters else 0
         extra = f", {len(v.failed)} without a solution" if v.failed else ""
         out += f"<p>confidence {v.confidence:.0%} ({agree}/{len(v.objectives)} samples agree{extra})</p>"
+        said = [(val, ix, r) for (val, ix), r in zip(v.clusters, v.readings) if r]
+        if said:
+            out += "<ul>" + "".join(f"<li>{html.escape(_fmt(val))} ({len(ix)} sample(s)) assumes: "
+                                    + html.escape("; ".join(r)) + "</li>" for val, ix, r in said) + "</ul>"
     f = r.formalization
     stated = assumptions_of(f)
     if stated:

@@ -240,3 +240,107 @@ def test_code_mode_prompts_agree_with_the_answer_format(library):
     assert "JSON" not in user
     repair = llm.calls[1].messages[-1]["content"]
     assert "```python" in repair and "JSON" not in repair and "contains no Python code" in repair
+
+
+def test_the_vote_groups_samples_by_their_assumptions_when_optima_differ():
+    from formalize.api import solve
+
+    shipping_only = UNUSED.replace(
+        "# assumption:", "# acknowledged: 2,500 - sunk\n# acknowledged: 2,000 - sunk\n"
+        "# acknowledged: 1,800 - sunk\n# assumption:")
+    llm = ScriptedLLM([fenced(USED), fenced(shipping_only), fenced(USED)], name="cmv_vote")
+    try:
+        res = solve(TEXT, llm.client(), mode="code", samples=3)
+    finally:
+        llm.close()
+    v = res.vote
+    assert [(val, len(ix)) for val, ix in v.clusters] == [(pytest.approx(RIGHT), 2),
+                                                          (pytest.approx(SHIPPING_ONLY), 1)]
+    assert v.readings == [["every distribution center operates, so each fixed cost is paid once"],
+                          ["shipping is the only cost the objective counts"]]
+    assert res.objective == pytest.approx(RIGHT)
+    shown = res.to_dict()["vote"]["clusters"]
+    assert shown[1]["assumptions"] == ["shipping is the only cost the objective counts"]
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(res)
+    out = console.export_text()
+    assert "assumes: shipping is the only cost the objective counts" in out
+    assert "assumptions of the program" in out
+
+
+def _lifted(src: str):
+    from formalize.codemode import solve_code
+    from formalize.codemode.lift import lift
+
+    sol, run = solve_code(src)
+    model, why = lift(run, program_numbers(src).collections)
+    assert why is None and model is not None
+    return sol, model
+
+
+def test_the_harvested_model_is_lifted_into_a_readable_formal_model_with_the_same_optimum():
+    import solvers
+    from solvers.render import to_text
+
+    sol, model = _lifted(USED)
+    text = to_text(model)
+    assert "x[c in centers, s in stores]" in text
+    assert "supply: sum(x[c, s] for s in stores) <= supply_rhs[c]   for c in centers" in text
+    assert "demand: sum(x[c, s] for c in centers) >= demand_rhs[s]   for s in stores" in text
+    assert "+ 6300" in text
+    again = solvers.solve(model)
+    assert again.objective == pytest.approx(RIGHT) == sol.objective
+    assert solvers.check(model, again.values).feasible
+
+
+def test_lifting_keeps_integrality_bounds_ranges_and_a_quadratic_objective():
+    import solvers
+
+    src = '''import pyomo.environ as pyo
+items = ["a", "b", "c"]
+w = {"a": 3, "b": 4, "c": 5}
+model = pyo.ConcreteModel()
+model.y = pyo.Var(items, domain=pyo.Binary)
+model.n = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 7))
+model.z = pyo.Var(items, bounds=lambda m, i: (0, w[i]))
+model.cap = pyo.Constraint(expr=pyo.inequality(2, sum(w[i] * model.y[i] for i in items) + model.n, 9))
+model.link = pyo.Constraint(items, rule=lambda m, i: m.z[i] <= w[i] * m.y[i])
+model.obj = pyo.Objective(expr=sum((model.z[i] - 2) ** 2 for i in items) - model.n, sense=pyo.minimize)
+'''
+    sol, model = _lifted(src)
+    assert model.variables["y"].domain == "binary" and model.variables["n"].domain == "integer"
+    assert isinstance(model.variables["z"].ub, str)  # per-item bounds as a param
+    # the MIQP goes to SCIP or CP-SAT in the formal model; HiGHS refuses it in code mode
+    lifted = solvers.solve(model)
+    assert lifted.ok
+    # independently: n = 7 and z_i = 2 with y_i = 1 needs sum(w) + n <= 9: at most one y (w 3 or 4) with n <= 5..6;
+    # enumerate every binary y and integer n, z_i = min(2, w_i * y_i) (a convex 1-d minimum)
+    best = min(sum((min(2, wv * yi) - 2) ** 2 for wv, yi in zip((3, 4, 5), ys)) - n
+               for ys in [(a, b, c) for a in (0, 1) for b in (0, 1) for c in (0, 1)]
+               for n in range(8) if 2 <= sum(wv * yi for wv, yi in zip((3, 4, 5), ys)) + n <= 9)
+    assert lifted.objective == pytest.approx(best, abs=1e-6)
+
+
+def test_save_model_in_code_mode_writes_the_lifted_model(tmp_path, capsys):
+    import json as _json
+
+    from formalize.cli import main as cli
+    from solvers import load_model
+    from solvers import solve as solve_model
+
+    problem = tmp_path / "problem.txt"
+    problem.write_text(TEXT)
+    out = tmp_path / "lifted.json"
+    llm = ScriptedLLM([fenced(USED)], name="cmv_save_model")
+    with llm:
+        code = cli.main(["solve", str(problem), "--mode", "code", "--model", llm.model, "--quiet",
+                         "--save-model", str(out), "--show-model"])
+    assert code == 0
+    shown = capsys.readouterr().out
+    assert "supply: sum(x[c, s] for s in stores) <= supply_rhs[c]" in shown
+    assert "every distribution center operates" in shown
+    doc = _json.loads(out.read_text())
+    assert doc["variables"]["x"]["index"] == ["c in centers", "s in stores"]
+    assert solve_model(load_model(out)).objective == pytest.approx(RIGHT)

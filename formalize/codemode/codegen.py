@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from formalize.codemode import check_code, solve_code
+from formalize.codemode.lift import lift
 from formalize.codemode.readback import built_numbers, readable_solution
 from formalize.codemode.sandbox import CodeRun
 from formalize.llm.client import LLMClient, Usage
@@ -103,6 +104,7 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
     containment: dict[str, str] = {}
     report: ProgramReport | None = None
     run: CodeRun | None = None
+    lifted: Any = None
     seen: set[str] = set()
     complete_seen = False
     step = "code"
@@ -116,7 +118,7 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
         history.append(r)
         trace.append(Step("code" if attempt == 0 else "repair", attempt,
                           f"{step}: " + ("a program" if code else "no code") + (" (cached)" if resp.cached else "")))
-        sol, run, report, step = None, None, None, "repair"  # all belong to this round's code
+        sol, run, report, lifted, step = None, None, None, None, "repair"  # all of this round's code
         progress("checking", "allow-list")
         if not code:
             diags = [Diagnostic("no-code", "the answer contains no Python code",
@@ -147,6 +149,10 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
             report = check_program(code, text, built_numbers(run) if run is not None else None)
             if report.program.parsed:
                 found = report.diagnostics()
+                if run is not None and run.ok and run.model is not None:
+                    lifted, _ = lift(run, report.program.collections)
+                if lifted is not None and sol is not None and sol.ok:
+                    found += _model_checks(lifted, text, readable_solution(sol, run, report.program.collections))
                 diags += found
                 trace.append(Step("verify", attempt, _count(found)))
         complete = sol is not None and sol.ok
@@ -175,12 +181,27 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
     shown = sol
     if sol is not None and run is not None and run.ok and sol.values:
         shown = readable_solution(sol, run, report.program.collections if report else None)
-    f = Formalization(text=text, model=None, diagnostics=diags, history=history, usage=usage,
+    f = Formalization(text=text, model=lifted, diagnostics=diags, history=history, usage=usage,
                       seconds=time.perf_counter() - started, strategy=f"code:{library}", solution=shown,
                       code=code, grounding=report.grounding if report is not None else None,
                       trace=trace, assumptions=report.assumptions if report is not None else [],
                       containment=containment)
     return Result(text=text, solution=shown, formalization=f, samples=[f], mode="code", code=code)
+
+
+def _model_checks(model: Any, text: str, solution: Solution) -> list[Diagnostic]:
+    """The formal model's wrong-but-valid checks on the lifted model: equalities that fix every
+    variable, idle members of "each … must" sets (after the solve)."""
+    from formalize.verify.fixed import fixed_by_equalities
+    from formalize.verify.idle import idle_members
+
+    out: list[Diagnostic] = []
+    for check in (lambda: fixed_by_equalities(model, text), lambda: idle_members(model, text, solution.values)):
+        try:
+            out += check()
+        except Exception:  # noqa: BLE001 - a check that cannot read the lifted model says nothing
+            continue
+    return out  # located in the lifted model, whose names are the program's
 
 
 def _repair_prompt(diags: list[Diagnostic]) -> str:

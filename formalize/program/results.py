@@ -129,6 +129,9 @@ class Vote:
     clusters: list[tuple[float, list[int]]]  # (value, sample indices), largest first
     winner: int | None  # index of the chosen sample
     confidence: float  # share of samples in the winning cluster
+    # per cluster (same order as `clusters`): the assumptions its samples state, each once, in
+    # the order first stated — filled when the optima differ, to show which reading gave which
+    readings: list[list[str]] = field(default_factory=list)
 
     @property
     def agreed(self) -> bool:
@@ -179,7 +182,9 @@ class Result:
                 "confidence": self.confidence,
                 "vote": None if self.vote is None else {
                     "objectives": self.vote.objectives, "confidence": self.vote.confidence,
-                    "clusters": [{"objective": v, "samples": ix} for v, ix in self.vote.clusters]},
+                    "clusters": [{"objective": v, "samples": ix,
+                                  "assumptions": self.vote.readings[k] if k < len(self.vote.readings) else []}
+                                 for k, (v, ix) in enumerate(self.vote.clusters)]},
                 "usage": self.usage.as_dict(), "code": self.code}
 
     def __rich__(self) -> Any:

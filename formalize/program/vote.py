@@ -24,7 +24,9 @@ def cluster_objectives(values: Sequence[float | None], rel_tol: float = 1e-6) ->
 
 
 def vote_on(forms: Sequence[Formalization]) -> tuple[Vote, Formalization]:
-    """Cluster the samples' objective values; the majority's first sample is the answer.
+    """Cluster the samples' objective values; the majority's first sample is the answer. When
+    the optima differ, each cluster lists the assumptions its samples state (`Vote.readings`):
+    differing optima often come from different readings of an ambiguous text.
 
     Confidence is the winning cluster's share of *all* samples (failed ones count against it).
     Without any objective (every sample failed or is infeasible/unbounded), the first verified
@@ -38,7 +40,31 @@ def vote_on(forms: Sequence[Formalization]) -> tuple[Vote, Formalization]:
     else:
         winner, conf = None, 0.0
         chosen = next((f for f in forms if f.ok and f.solution is not None), forms[0])
-    return Vote(objectives=objs, clusters=clusters, winner=winner, confidence=conf), chosen
+    readings: list[list[str]] = []
+    if len(clusters) > 1:  # the optima differ: which stated readings gave which optimum
+        for _, members in clusters:
+            seen: dict[str, None] = {}
+            for i in members:
+                for a in getattr(forms[i], "assumptions", None) or []:
+                    seen.setdefault(_normal(a), None)
+            readings.append([_shown(forms, members, key) for key in seen])
+    return Vote(objectives=objs, clusters=clusters, winner=winner, confidence=conf,
+                readings=readings), chosen
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split()).rstrip(".")
+
+
+def _shown(forms: Sequence[Formalization], members: list[int], key: str) -> str:
+    """An assumption as its first sample wrote it, with how many samples of the cluster state it."""
+    first, n = "", 0
+    for i in members:
+        hits = [a for a in (forms[i].assumptions or []) if _normal(a) == key]
+        if hits:
+            first = first or hits[0]
+            n += 1
+    return first if n == len(members) else f"{first} ({n} of {len(members)} samples)"
 
 
 __all__ = ["cluster_objectives", "vote_on"]
