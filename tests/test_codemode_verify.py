@@ -344,3 +344,58 @@ def test_save_model_in_code_mode_writes_the_lifted_model(tmp_path, capsys):
     doc = _json.loads(out.read_text())
     assert doc["variables"]["x"]["index"] == ["c in centers", "s in stores"]
     assert solve_model(load_model(out)).objective == pytest.approx(RIGHT)
+
+
+def test_the_miss_is_caught_through_the_replay_path(tmp_path):
+    """The same transcript served over HTTP by ../shared/tools/fake_provider.py, as the recorded
+    real-model runs are replayed (tests/test_replays.py): the unused fixed costs cost one round
+    and the repaired program ends at the known optimum."""
+    import json as _json
+
+    from tests.test_replays import FAKE, _replay
+
+    if FAKE is None:
+        pytest.skip("../shared/tools/fake_provider.py is not beside the checkout")
+    case = tmp_path / "case"
+    case.mkdir()
+    (case / "problem.txt").write_text(TEXT)
+    (case / "replies.jsonl").write_text("".join(_json.dumps({"content": fenced(c)}) + "\n" for c in (UNUSED, USED)))
+    (case / "meta.json").write_text(_json.dumps({"recorded": {"mode": "code"}}))
+    _, res, calls = _replay(case, tmp_path)
+    assert calls == 2
+    first = res.formalization.history[0].diagnostics
+    assert sorted(d.location.symbol for d in first if d.code == "unused-number") == ["1,800", "2,000", "2,500"]
+    assert res.objective == pytest.approx(RIGHT)
+
+
+def test_values_are_cleaned_and_names_split_into_index_tuples():
+    from formalize.codemode.readback import _split, clean_value
+
+    assert str(clean_value(-0.0)) == "0.0" and clean_value(1.4e-13) == 0.0
+    assert clean_value(56408.00000000001) == 56408.0 and clean_value(2.9999996) == 3.0
+    assert clean_value(0.3333333333333333) == pytest.approx(1 / 3) and clean_value(2.5) == 2.5
+    vocab = {"DC1": "DC1", "S_1": "S_1", "new_york": "new_york", "3": 3}
+    assert _split("x[DC1,S_1]", {}) == ("x", ("DC1", "S_1"))
+    assert _split("ship[1, 2]", {}) == ("ship", (1, 2))
+    assert _split("x_('DC1',_'S_1')", {}) == ("x", ("DC1", "S_1"))
+    assert _split("x_DC1_S_1", vocab) == ("x", ("DC1", "S_1"))
+    assert _split("flow_new_york_3", vocab) == ("flow", ("new_york", 3))
+    assert _split("total_cost", vocab) == ("total_cost", ())
+
+
+def test_cpsat_values_keep_names_and_indices():
+    src = '''from ortools.sat.python import cp_model
+jobs = ["a", "b"]
+model = cp_model.CpModel()
+x = {(j, t): model.NewBoolVar(f"x[{j},{t}]") for j in jobs for t in range(2)}
+for j in jobs:
+    model.Add(sum(x[j, t] for t in range(2)) == 1)
+model.Maximize(3 * x["a", 1] + 2 * x["b", 0])
+'''
+    llm = ScriptedLLM([fenced(src)], name="cmv_cpsat_names")
+    try:
+        res = solve_with_code("Two jobs a and b; score 3 and 2.", llm.client(), library="cpsat")
+    finally:
+        llm.close()
+    assert res.objective == pytest.approx(5)
+    assert res.solution.values["x"] == {("a", 0): 0.0, ("a", 1): 1.0, ("b", 0): 1.0, ("b", 1): 0.0}

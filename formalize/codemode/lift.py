@@ -114,7 +114,7 @@ class _Lifter:
         letters = [f"i{k + 1}" for k in range(arity)]
         if size == len(set(idxs)) == len(idxs):
             names = [self._named_set(p, f"{family}_{k + 1}") for k, p in enumerate(positions)]
-            letters = _letters(names)
+            letters = _letters(names, self.taken)
             gens = " for ".join(f"{v} in {s}" for v, s in zip(letters, names))
             self.positions[family] = positions
             return [f"{v} in {s}" for v, s in zip(letters, names)], letters, gens
@@ -227,7 +227,7 @@ class _Lifter:
                               f"(at most {MAX_DENSE})")
             letters = []
             for x in info["letters"]:
-                letters.append(_other(x, [*row_letters, *letters]))
+                letters.append(_other(x, [*row_letters, *letters, *self.taken]))
             gen = info["gens"]
             for a, b in zip(info["letters"], letters):
                 gen = re.sub(rf"\b{a}\b", b, gen)
@@ -279,7 +279,7 @@ class _Lifter:
             letters[q] = row_letters[p]
         spec_sets = [s.split(" in ")[-1] for s in info["spec"]]
         for q in free:
-            letters[q] = _other(info["letters"][q], [*row_letters, *letters[:q]])
+            letters[q] = _other(info["letters"][q], [*row_letters, *letters[:q], *self.taken])
             gens.append(f"{letters[q]} in {spec_sets[q]}")
         c = _num(next(iter(nz.values())))
         ref = self._ref(info, letters)
@@ -396,13 +396,14 @@ class _Lifter:
         self.constraints.append(c)
 
 
-def _letters(set_names: list[str]) -> list[str]:
-    """Index names from the sets' names: `centers, stores` → `c, s`; repeats numbered."""
+def _letters(set_names: list[str], declared: set[str]) -> list[str]:
+    """Index names from the sets' names: `centers, stores` → `c, s`; repeats and declared names
+    (a variable `s`) numbered."""
     out: list[str] = []
     for name in set_names:
         base = next((ch.lower() for ch in name if ch.isalpha()), "i")
         letter, k = base, 2
-        while letter in out:
+        while letter in out or letter in declared:
             letter, k = f"{base}{k}", k + 1
         out.append(letter)
     return out
