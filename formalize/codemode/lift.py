@@ -79,6 +79,7 @@ class _Lifter:
         self.variables: dict[str, dict] = {}
         self.constraints: list[dict] = []
         self.positions: dict[str, list[list]] = {}  # a product family: its positions' elements
+        self.element_name: dict[str, str] = {}  # a sparse family: the name of its index element
 
     # -- sets ---------------------------------------------------------------------------------
     def _named_set(self, elements: list, hint: str) -> str:
@@ -123,7 +124,9 @@ class _Lifter:
         name = _ident(f"{family}_index", self.taken)
         self.sets[name] = {"elements": [list(i) if arity > 1 else i[0] for i in idxs]}
         tup = "(" + ", ".join(letters) + ")" if arity > 1 else letters[0]  # noqa: RUF005
-        return [f"{tup} in {name}"] if arity == 1 else [name], letters, f"{tup} in {name}"
+        # the index names one element of the tuple set (a bound `u[t]`); sums unpack it
+        self.element_name[family] = one = _other("t", [*letters, *self.taken])
+        return [f"{one} in {name}"], letters, f"{tup} in {name}"
 
     # -- the model ----------------------------------------------------------------------------
     def lift(self) -> dict:
@@ -199,7 +202,8 @@ class _Lifter:
                 raise _NoLift(f"{info['name']} has finite and infinite {field_}s")
             else:
                 p = self._table(f"{info['name']}_{field_}", info["spec"], info["idxs"], arr.tolist())
-                spec[field_] = f"{p}[{', '.join(info['letters'])}]"
+                one = self.element_name.get(info["name"])
+                spec[field_] = f"{p}[{one or ', '.join(info['letters'])}]"
         self.variables[info["name"]] = spec
         for k, j in enumerate(js):
             self.col_pos[j] = (info["name"], info["idxs"][k])
