@@ -399,3 +399,28 @@ model.Maximize(3 * x["a", 1] + 2 * x["b", 0])
         llm.close()
     assert res.objective == pytest.approx(5)
     assert res.solution.values["x"] == {("a", 0): 0.0, ("a", 1): 1.0, ("b", 0): 1.0, ("b", 1): 0.0}
+
+
+def test_idle_members_of_the_lifted_model_are_advice():
+    """"Each truck must depart": a program that lets trucks stay home (`<= 1`) is sent back once,
+    its idle trucks named, as a formal model's would be."""
+    text = ("A company has three trucks (T1, T2 and T3) and each truck must depart from the depot "
+            "once today. A departure of T1 costs 4, of T2 costs 5 and of T3 costs 6. Minimize the cost.")
+    src = '''import pyomo.environ as pyo
+trucks = ["T1", "T2", "T3"]
+cost = {"T1": 4, "T2": 5, "T3": 6}
+model = pyo.ConcreteModel()
+model.depart = pyo.Var(trucks, domain=pyo.Binary)
+model.once = pyo.Constraint(trucks, rule=lambda m, t: m.depart[t] <= 1)
+model.obj = pyo.Objective(expr=sum(cost[t] * model.depart[t] for t in trucks))
+'''
+    fixed = src.replace("m.depart[t] <= 1", "m.depart[t] == 1")
+    llm = ScriptedLLM([fenced(src), fenced(fixed)], name="cmv_idle")
+    try:
+        res = solve_with_code(text, llm.client())
+    finally:
+        llm.close()
+    first = res.formalization.history[0].diagnostics
+    idle = [d for d in first if d.code == "idle-member"]
+    assert idle and "T1" in idle[0].message and "T3" in idle[0].message
+    assert res.objective == pytest.approx(15)

@@ -190,13 +190,16 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
 
 
 def _model_checks(model: Any, text: str, solution: Solution) -> list[Diagnostic]:
-    """The formal model's wrong-but-valid checks on the lifted model: equalities that fix every
-    variable, idle members of "each … must" sets (after the solve)."""
+    """The formal model's wrong-but-valid checks on the lifted model: money in two scales, equalities
+    that fix every variable, idle members of "each … must" sets (after the solve)."""
     from formalize.verify.fixed import fixed_by_equalities
+    from formalize.verify.grounding import ground
     from formalize.verify.idle import idle_members
+    from formalize.verify.units import mixed_units
 
     out: list[Diagnostic] = []
-    for check in (lambda: fixed_by_equalities(model, text), lambda: idle_members(model, text, solution.values)):
+    for check in (lambda: mixed_units(model, text, ground(model, text)),
+                  lambda: fixed_by_equalities(model, text), lambda: idle_members(model, text, solution.values)):
         try:
             out += check()
         except Exception:  # noqa: BLE001 - a check that cannot read the lifted model says nothing
