@@ -110,8 +110,10 @@ def _no_gc():  # type: ignore[no-untyped-def]
 def max_header_entries(limit: int) -> int:
     """How many JSON values (list items, members) the headers may hold for a result limit of
     `limit` bytes. Parsing costs up to ~70 bytes of memory per value (`[],` is 3 bytes of input
-    but a list object), so the values are counted before parsing: the parent's memory for the
-    name table stays within about twice the result limit, whatever the child sends."""
+    but a list object), so the values are counted before parsing: the parent's memory for a
+    result stays within about three times the result limit (764 MB measured for the worst
+    header at 256 MB: 4.2 million empty lists beside 244 MB of array bytes), whatever the child
+    sends."""
     return max(limit // 32, 4096)
 
 
