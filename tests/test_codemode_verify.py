@@ -424,3 +424,25 @@ model.obj = pyo.Objective(expr=sum(cost[t] * model.depart[t] for t in trucks))
     idle = [d for d in first if d.code == "idle-member"]
     assert idle and "T1" in idle[0].message and "T3" in idle[0].message
     assert res.objective == pytest.approx(15)
+
+
+def test_a_number_of_the_programs_own_is_declared_by_a_modelling_comment():
+    text = "Two products sell for 30 and 40. Machine time is at most 100 hours; each takes 2 hours."
+    src = '''import pyomo.environ as pyo
+model = pyo.ConcreteModel()
+model.x = pyo.Var(["a", "b"], domain=pyo.NonNegativeReals)
+w = 0.37  # modelling: tie-break weight between the two products
+# modelling: a priority weight
+bonus = 7
+model.cap = pyo.Constraint(expr=2 * model.x["a"] + 2 * model.x["b"] <= 100)
+model.obj = pyo.Objective(expr=30 * model.x["a"] + 40 * model.x["b"] + w * model.x["a"] + bonus * model.x["b"],
+                          sense=pyo.maximize)
+'''
+    rep = check_program(src, text, None)
+    assert [d for d in rep.diagnostics() if d.severity == "error"] == []
+    own = [d for d in rep.diagnostics() if d.code == "modelling-constant"]
+    assert [d.location.field for d in own] == ["line 4", "line 6"]
+    assert "tie-break weight" in own[0].message
+    bare = check_program(src.replace("  # modelling: tie-break weight between the two products", ""), text, None)
+    bad = [d for d in bare.diagnostics() if d.code == "ungrounded-number"]
+    assert len(bad) == 1 and "0.37" in bad[0].message and "# modelling:" in bad[0].hint

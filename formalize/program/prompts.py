@@ -188,7 +188,8 @@ Write every number of the text as a literal in the code exactly as the text give
 you compute from the text's numbers: write the arithmetic, 8 * 5 rather than 40): a checker
 matches the numbers your model uses against the text. Where the text is ambiguous or silent,
 state the reading you take in a comment `# assumption: <the reading>`; a number of the text
-the model deliberately does not use gets `# acknowledged: <number> - <why>`.
+the model deliberately does not use gets `# acknowledged: <number> - <why>`; a number of your
+own that is not from the text (a priority weight) gets `# modelling: <why>` on its line.
 
 Problem:
 \"\"\"

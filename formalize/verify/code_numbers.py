@@ -25,8 +25,10 @@ a condition on loop variables: structure, not data), `constant` (a big-M constan
 ten of 1000 or more, or any number written for a name like `M`/`big_m` — or a tolerance of at
 most 1e-4: never grounded, never a use of the text).
 
-Stated assumptions and acknowledged numbers are structured comments (docs/codemode.md):
-`# assumption: <text>` and `# acknowledged: <number> - <reason>`.
+Stated assumptions, acknowledged numbers and the program's own numbers are structured comments
+(docs/semantics.md): `# assumption: <text>`, `# acknowledged: <number> - <reason>`, and
+`# modelling: <why>` on the line of a number that is the model's own, not the text's (a priority
+weight; on a line of its own it covers the next line) — as a formal model's "modelling:" source.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ _BOUND_KEYWORDS = frozenset({"bounds", "lb", "ub", "lowBound", "upBound", "lowbo
                              "low", "high", "lower_bound", "upper_bound"})
 _BIG_M_NAME = re.compile(r"^(?:big_?m|bigm|m|large|huge|inf|infinity|big)(?:_\w*)?$|_m$|^m_",
                          re.IGNORECASE)
+_MODELLING = re.compile(r"#\s*modell?ing\s*:\s*(.*\S)", re.IGNORECASE)
 _ASSUMPTION = re.compile(r"^#\s*assum(?:ption|e|ing)s?\s*:\s*(.+?)\s*$", re.IGNORECASE)
 _ACKNOWLEDGED = re.compile(r"^#\s*acknowledged?\s*:\s*(\S+?)[:;,]?(?:\s+[-—–:;]+)?(?:\s+(.*?))?\s*$",
                            re.IGNORECASE)
@@ -81,6 +84,7 @@ class ProgramNumbers:
     assumptions: list[str] = field(default_factory=list)
     acknowledged: list[tuple[int, Acknowledgement]] = field(default_factory=list)  # (line, ack)
     comment_errors: list[Diagnostic] = field(default_factory=list)
+    modelling: dict[int, str] = field(default_factory=dict)  # line -> why its numbers are the model's own
     parsed: bool = True  # False: the source did not parse (nothing else was found)
 
 
@@ -421,6 +425,12 @@ def _comments(src: str, out: ProgramNumbers) -> None:
             continue
         text = tok.string.strip()
         line = tok.start[0]
+        m = _MODELLING.match(text)
+        if m:  # the numbers of this line (or of the next, for a comment on a line of its own)
+            out.modelling[line] = m.group(1)
+            if tok.line.strip().startswith("#"):
+                out.modelling.setdefault(line + 1, m.group(1))
+            continue
         m = _ASSUMPTION.match(text)
         if m:
             out.assumptions.append(m.group(1))

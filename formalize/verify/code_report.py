@@ -62,18 +62,26 @@ class ProgramReport:
 
 
 def _grouped(pn: ProgramNumbers) -> list[ModelNumber]:
-    """The reached literals as ModelNumbers, one per (value, kind, data name), at its first place."""
+    """The reached literals as ModelNumbers, one per (value, kind, data name, own or not), at its
+    first place."""
     seen: dict[tuple, ModelNumber] = {}
     for c in pn.numbers:
         if not c.reached or c.kind == "constant":
             continue
-        key = (c.value, c.kind, c.name)
+        key = (c.value, c.kind, c.name, pn.modelling.get(c.line))
         if key in seen:
             m = seen[key]
             seen[key] = ModelNumber(m.value, m.location, m.kind, m.param, m.count + 1)
         else:
             seen[key] = ModelNumber(c.value, c.location, c.kind, None)
     return list(seen.values())
+
+
+def _line(loc: Location) -> int:
+    try:
+        return int((loc.field or "").removeprefix("line "))
+    except ValueError:
+        return 0
 
 
 def check_program(src: str, text: str, built: BuiltNumbers | None = None) -> ProgramReport:
@@ -86,7 +94,8 @@ def check_program(src: str, text: str, built: BuiltNumbers | None = None) -> Pro
     acks = [a for _, a in pn.acknowledged]
     rep = ground_numbers(text, _grouped(pn), structural=np.unique(np.asarray(structural, dtype=float)),
                          top=top, acknowledged=acks,
-                         evidence=built.values if built is not None else None)
+                         evidence=built.values if built is not None else None,
+                         modelling=lambda mn: pn.modelling.get(_line(mn.location)))
     rep.source = "code"
     rep.ack_locations = {k: Location(section="code", field=f"line {line}", symbol=a.number)
                          for k, (line, a) in enumerate(pn.acknowledged)}

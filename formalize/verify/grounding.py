@@ -261,7 +261,8 @@ def _ungrounded_diag(mn: ModelNumber) -> Diagnostic:
     many = f" ({mn.count} entries)" if mn.count > 1 else ""
     if mn.location.section == "code":
         hint = ("copy the number exactly as the text gives it; if it is computed from numbers of the text, "
-                "write that arithmetic in the code (8 * 5 rather than 40)")
+                "write that arithmetic in the code (8 * 5 rather than 40); if it is the model's own number "
+                "(a priority weight), end its line with a comment: # modelling: <why>")
     elif mn.kind == "value":
         hint = ("copy the number exactly as the text gives it; if it is computed from numbers of the text, "
                 "state its derivation in the param's source, e.g. \"source\": \"derived: 8 * 5 = 40\"; "
