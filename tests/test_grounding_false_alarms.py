@@ -390,3 +390,22 @@ def test_a_number_of_the_models_own_is_declared_not_demanded() -> None:
     doc = lp({"need": {"value": 1100, "source": "needs 1000 people"}},
              "d + c", {"need_c": "x + d >= need", "city": "x + c >= 8000"}, sense="minimize")
     assert any(d.code == "ungrounded-number" for d in ground(load_model(doc), text).diagnostics())
+
+
+def test_arithmetic_in_a_quote_is_no_claim_about_the_value() -> None:
+    """Recorded (library, IndustryOR 34): a source explaining "at most 7 (90 / 12 = 7.5) are
+    used" beside the value 10 drew "the value 10 does not follow from the stated derivation".
+    Only a derivation introduced as the value's ("derived: ...") must give the value."""
+    text = "The company has 10 containers; each holds 12 units, and 90 units must be shipped."
+    prose = {"n": {"value": 10, "source": "10 containers; at most 7 are needed (90 / 12 = 7.5)"}}
+    doc = lp(prose, "x", {"ship": "12 * x >= 90", "pool": "x <= n"}, sense="minimize")
+    rep = ground(load_model(doc), text)
+    assert rep.ok and not rep.wrong_derivations, rep.diagnostics()
+    # where the text does not give 10, a stated derivation that does not give it is an error
+    text = "Each container holds 12 units, and 90 units must be shipped."
+    stated = {"n": {"value": 10, "source": "derived: 90 / 12 = 7.5"}}
+    doc = lp(stated, "x", {"ship": "12 * x >= 90", "pool": "x <= n"}, sense="minimize")
+    assert [w.param for w in ground(load_model(doc), text).wrong_derivations] == ["n"]
+    # and prose arithmetic does not make the number grounded
+    doc = lp(prose, "x", {"ship": "12 * x >= 90", "pool": "x <= n"}, sense="minimize")
+    assert [m.value for m in ground(load_model(doc), text).ungrounded] == [10.0]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from formalize.verify.text_numbers import _COMPOUND_RE, WORDS
@@ -43,6 +43,7 @@ class Derivation:
     claimed: tuple[float, ...] = ()  # what the source says it equals ("= 4")
     operands: tuple[Operand, ...] = field(default_factory=tuple)
     wrong: tuple[float, ...] = ()  # claimed results that do not equal the computed value
+    stated: bool = True  # introduced as the value's derivation ("derived: ..."), not prose arithmetic
 
     @property
     def ok(self) -> bool:
@@ -77,7 +78,7 @@ def derivations(source: str | None, scalars: dict[str, float] | None = None) -> 
                     i += 1
                     continue
                 d, used = got
-                out.append(d)
+                out.append(d if keyword is not None else replace(d, stated=False))
                 i += used
     return out
 

@@ -847,7 +847,9 @@ def ground_numbers(text: str, numbers: list[ModelNumber], *, structural: np.ndar
             continue
         if any(same_number(c, v) for x in ds for c in x.wrong):
             continue  # the value is the wrong claimed result, already reported with its derivation
-        if ds and mn.param is not None:
+        if any(x.stated for x in ds) and mn.param is not None:
+            # a derivation introduced as this value's ("derived: ...") must give it; arithmetic
+            # in the prose of a quote that gives another number is not a claim about the value
             shown = "; ".join(f"{x.expr} = {fmt(x.value)}" for x in ds)
             rep.wrong_derivations.append(WrongDerivation(
                 mn.param, ds[0], f"the value {fmt(v)} does not follow from the stated derivation: {shown}"))
