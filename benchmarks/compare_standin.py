@@ -18,8 +18,10 @@ and the breaking size of every family and variant.
 Every leg has its own response cache (RUN/LEG/cache): after an interruption, the same command
 resumes, replaying answered requests with their recorded seconds (the relay must run again for
 the requests not yet answered). Plans: `default` (knapsack-strong and tsp, values and objective,
-seeds 0-1; tsp nearest neighbour + 2-opt traces) and `smoke` (the smallest sizes, one seed: to
-check the mechanics).
+seeds 0-1; tsp nearest neighbour + 2-opt traces), `hard` (job shop, weighted tardiness, GAP class
+D and knapsack-spanner, the values form only, seeds 0-1: no instance comes back in a second form
+that a model could answer from memory) and `smoke` (the smallest sizes, one seed: to check the
+mechanics).
 """
 
 from __future__ import annotations
@@ -55,6 +57,13 @@ PLANS: dict[str, tuple[Leg, ...]] = {
             ("values", "objective"), 2, 0.4),
         Leg("tsp", "tsp", (5, 8, 12, 16), ("values", "objective"), 2, 0.4),
         Leg("tsp-trace", "tsp", (5, 8), ("trace",), 2, 0.2),
+    ),
+    "hard": (  # families with no short certificate; one form per instance (values), so no
+        # request repeats an instance the model has seen in another form
+        Leg("jobshop", "jobshop", (3, 4, 5, 6, 8), ("values",), 2, 0.3),
+        Leg("tardiness", "tardiness", (5, 8, 10, 15, 20), ("values",), 2, 0.25),
+        Leg("gap-d", "gap-d", (5, 10, 15, 20), ("values",), 2, 0.25),
+        Leg("knapsack-spanner", "knapsack-spanner", (10, 20, 50, 100), ("values",), 2, 0.2),
     ),
     "smoke": (
         Leg("knapsack-strong", "knapsack-strong", (5,), ("values", "objective"), 1, 0.4),
