@@ -446,3 +446,22 @@ model.obj = pyo.Objective(expr=30 * model.x["a"] + 40 * model.x["b"] + w * model
     bare = check_program(src.replace("  # modelling: tie-break weight between the two products", ""), text, None)
     bad = [d for d in bare.diagnostics() if d.code == "ungrounded-number"]
     assert len(bad) == 1 and "0.37" in bad[0].message and "# modelling:" in bad[0].hint
+
+
+def test_index_labels_and_range_sets_are_structure():
+    text = ("A store is open in six 4-hour periods and needs 10, 15, 25, 20, 18 and 12 clerks in them; "
+            "a clerk works two consecutive periods. Minimize the clerks hired.")
+    src = '''import pyomo.environ as pyo
+periods = [1, 2, 3, 4, 5, 6]
+need = dict(zip(periods, [10, 15, 25, 20, 18, 12]))
+model = pyo.ConcreteModel()
+model.T = pyo.RangeSet(1, 6)
+model.start = pyo.Var(model.T, domain=pyo.NonNegativeIntegers)
+model.cover = pyo.Constraint(model.T, rule=lambda m, t: m.start[t] + m.start[6 if t == 1 else t - 1] >= need[t])
+model.obj = pyo.Objective(expr=sum(model.start[t] for t in model.T))
+'''
+    rep = check_program(src, text, None)
+    assert [str(d) for d in rep.diagnostics() if d.severity == "error"] == []
+    # a table of data is still data: a misread entry is an error
+    bad = check_program(src.replace("[10, 15, 25", "[10, 17, 25"), text, None)
+    assert [d.code for d in bad.diagnostics() if d.severity == "error"] == ["ungrounded-number"]

@@ -299,6 +299,15 @@ def _is_data(node: ast.AST) -> bool:
     return False
 
 
+def _labels(node: ast.AST) -> bool:
+    """A literal list of consecutive integers (at least three): index labels such as periods."""
+    vals = [_number(e) for e in node.elts]  # type: ignore[attr-defined]
+    if len(vals) < 3 or any(v is None or v != int(v) for v in vals):
+        return False
+    ints = sorted(int(v) for v in vals)  # type: ignore[arg-type]
+    return ints == list(range(ints[0], ints[0] + len(ints)))
+
+
 def _pow10(v: float) -> bool:
     if v <= 0:
         return False
@@ -340,6 +349,8 @@ def _literals(node: ast.AST, kind: str, out: list[tuple[ast.AST, float, str]]) -
         _literals(node.func, kind, out)
         if fname == "range" and isinstance(node.func, ast.Name):
             kinds = ["stop"] if len(node.args) == 1 else ["range", "stop", "position"]
+        elif fname == "RangeSet":
+            kinds = ["stop"] if len(node.args) == 1 else ["range", "stop", "position"]  # ends: structure
         elif fname == "round":
             kinds = [kind, "position"]
         elif fname in ("NewIntVar", "new_int_var"):
@@ -359,6 +370,10 @@ def _literals(node: ast.AST, kind: str, out: list[tuple[ast.AST, float, str]]) -
         return
     if isinstance(node, ast.JoinedStr):
         return  # names and messages, not data
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and _labels(node):
+        for e in node.elts:  # [1, 2, 3, 4, 5, 6]: the members of an index set, not data
+            _literals(e, "position", out)
+        return
     for child in ast.iter_child_nodes(node):
         _literals(child, kind, out)
 
