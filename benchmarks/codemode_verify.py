@@ -15,7 +15,7 @@ Measured 2026-12-02 (2 shared cores, 102 s): 51 programs, all ran; errors (false
 advice on 3/51 (7 numbers: v2_hf_26's "24-hour" and "8 hours" are built into the shift cover
 pattern, not written; v2_hf_69's bar length 10); unused-data 0/51. The formal models of the same
 problems: 0 errors, 0 unused. Lifted: 51/51; the lifted model solves to the harvest's optimum on
-48/48 (3 harvests are not solved by HiGHS: quadratic with integers).
+48/48 (the other 3 harvests ended without an optimum to compare).
 """
 
 from __future__ import annotations
