@@ -204,6 +204,27 @@ model.obj = pyo.Objective(expr=sum(model.x[w] ** 2 for w in W))
     assert "unstated-derivation" in codes(rep2.diagnostics())  # 200 = 40 * 5, not stated
 
 
+def test_library_settings_are_not_data():
+    """Recorded (stand-in code-mode run, OptiBench 529, tests/replays/code_mid): pyo.Set(dimen=2)
+    drew "the number 2 is not in the text; it equals 6 / 3" (advice whose hint is a false
+    derivation). Settings of the library or the solver (a set's dimension, a time limit, threads,
+    a seed) are not data; the same program with a misread bound is still an error."""
+    import json
+    import re
+
+    case = Path(__file__).resolve().parent / "replays" / "code_mid" / "optibench_resocratic_529"
+    text = (case / "problem.txt").read_text()
+    reply = json.loads((case / "replies.jsonl").read_text().splitlines()[1])["content"]
+    src = re.search(r"```python\n(.*?)```", reply, re.S).group(1)
+    assert "dimen=2" in src
+    said = [d.message for d in check_program(src + "opts = dict(threads=4, seed=11, time_limit=30)\n",
+                                             text, None).diagnostics() if d.severity != "info"]
+    assert not [m for m in said if any(f"number {n} " in m for n in (2, 4, 11, 30))], said
+    bad = src.replace("dimen=2,", "dimen=2, bounds=(0, 777),", 1)
+    said = [d.message for d in check_program(bad, text, None).diagnostics() if d.severity == "error"]
+    assert any("number 777 " in m for m in said), said
+
+
 def test_reference_programs_raise_no_false_alarm_beyond_the_known_one():
     """Every reference Pyomo program of the library, grounded against its text: the one error is
     the cutting patterns of v2_hf_69 (pieces per bar computed, not in the text)."""

@@ -52,6 +52,13 @@ _MODELLING = re.compile(r"#\s*modell?ing\s*:\s*(.*\S)", re.IGNORECASE)
 _ASSUMPTION = re.compile(r"^#\s*assum(?:ption|e|ing)s?\s*:\s*(.+?)\s*$", re.IGNORECASE)
 _ACKNOWLEDGED = re.compile(r"^#\s*acknowledged?\s*:\s*(\S+?)[:;,]?(?:\s+[-—–:;]+)?(?:\s+(.*?))?\s*$",
                            re.IGNORECASE)
+# keyword arguments that set up the modelling library or the solver, not data: a set's
+# dimension, logging, limits, threads, seeds (recorded: Set(dimen=2) drew "the number 2 is not
+# in the text", with the hint to write 6/3)
+_SETTING_KEYWORDS = frozenset({"dimen", "msg", "tee", "verbose", "threads", "seed", "timeLimit",
+                               "time_limit", "timelimit", "gapRel", "gapAbs", "mip_gap",
+                               "num_workers", "num_search_workers", "max_time_in_seconds",
+                               "log_search_progress", "random_seed", "ordered", "warmStart"})
 
 
 @dataclass(frozen=True)
@@ -362,6 +369,8 @@ def _literals(node: ast.AST, kind: str, out: list[tuple[ast.AST, float, str]]) -
         for i, a in enumerate(node.args):
             _literals(a, kinds[i] if i < len(kinds) else kind, out)
         for kw in node.keywords:
+            if kw.arg in _SETTING_KEYWORDS:
+                continue
             _literals(kw.value, "bound" if kw.arg in _BOUND_KEYWORDS else kind, out)
         return
     if isinstance(node, ast.Compare) and kind == "position":
