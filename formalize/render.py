@@ -3,54 +3,12 @@
 from __future__ import annotations
 
 import html
-import math
 from typing import Any
 
+from solvers.display import MAX_ROWS, binding_rows, solution_html, value_rows  # noqa: F401
+from solvers.display import fmt as _fmt
+from solvers.display import model_math_html as model_html
 from solvers.solution import Solution
-
-MAX_ROWS = 40
-
-
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return str(v)
-        if v == int(v) and abs(v) < 1e15:
-            return str(int(v))
-        return f"{v:.6g}"
-    return str(v)
-
-
-def _key(k: Any) -> str:
-    if k == ():
-        return ""
-    if isinstance(k, tuple):
-        return "[" + ", ".join(map(str, k)) + "]"
-    return f"[{k}]"
-
-
-def value_rows(sol: Solution, nonzero_only: bool = True, limit: int = MAX_ROWS) -> tuple[list[tuple[str, str]], int]:
-    """(variable instance, value) rows, nonzeros first; and how many were left out."""
-    rows = []
-    for name, vals in sol.values.items():
-        for k, v in vals.items():
-            if nonzero_only and abs(v) < 1e-9:
-                continue
-            rows.append((f"{name}{_key(k)}", _fmt(v)))
-    return rows[:limit], max(0, len(rows) - limit)
-
-
-def binding_rows(sol: Solution, tol: float = 1e-7, limit: int = 20) -> list[tuple[str, str]]:
-    """Constraint instances with zero slack and their duals (LP)."""
-    out = []
-    for name, vals in (sol.slacks or {}).items():
-        for k, s in vals.items():
-            if abs(s) <= tol:
-                d = (sol.duals or {}).get(name, {}).get(k)
-                out.append((f"{name}{_key(k)}", _fmt(d)))
-    return out[:limit]
 
 
 def solution_rich(sol: Solution, title: str = "Solution"):
@@ -103,30 +61,6 @@ def solution_rich(sol: Solution, title: str = "Solution"):
     return Group(*parts)
 
 
-def solution_html(sol: Solution) -> str:
-    """The solution as an HTML table (Jupyter)."""
-    rows, more = value_rows(sol)
-    body = "".join(f"<tr><td>{html.escape(a)}</td><td style='text-align:right'>{html.escape(b)}</td></tr>"
-                   for a, b in rows)
-    if more:
-        body += f"<tr><td colspan=2>… {more} more nonzero</td></tr>"
-    if not rows:
-        body += "<tr><td colspan=2>(all variables are zero)</td></tr>"
-    extra = ""
-    if sol.message and not sol.ok:
-        extra += f"<p>{html.escape(sol.message)}</p>"
-    if sol.iis:
-        extra += f"<p><b>Conflicting constraints (IIS):</b> {html.escape(', '.join(sol.iis))}</p>"
-    if sol.unbounded_variables:
-        extra += f"<p><b>Unbounded along:</b> {html.escape(', '.join(sol.unbounded_variables))}</p>"
-    return (f"<p><b>{html.escape(sol.status.value)}</b>"
-            + (f" — objective <b>{_fmt(sol.objective)}</b>" if sol.objective is not None else "")
-            + (f" gap {sol.gap:.2%}" if sol.gap else "")
-            + f" <small>({html.escape(sol.solver)}, {sol.wall_time:.3f}s)</small></p>{extra}"
-            + (f"<table><tr><th>variable</th><th>value</th></tr>{body}</table>"
-               if sol.has_solution else ""))
-
-
 def diagnostics_rich(diags) -> Any:
     from rich.text import Text
 
@@ -162,18 +96,6 @@ def containment_summary(layers: dict[str, str]) -> str:
     if layers.get("note"):
         line += f" ({layers['note']})"
     return line
-
-
-def model_html(model) -> str:
-    """The model in LaTeX for MathJax (`aligned` inside display math), HTML-escaped."""
-    from solvers.render import to_latex
-
-    try:
-        tex = to_latex(model)
-    except Exception:  # a model under repair may not render
-        return ""
-    tex = tex.replace(r"\begin{align*}", r"\begin{aligned}").replace(r"\end{align*}", r"\end{aligned}")
-    return "<div>$$" + html.escape(tex, quote=False) + "$$</div>"
 
 
 def formalization_html(f) -> str:

@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from .diagnostics import Diagnostic, Location, ModelError
+from .display import register as _register_displays
 from .model import Model, load_model
 from .solution import Solution, Status
+
+_register_displays()  # Model._repr_html_, Solution._repr_html_ (Jupyter)
 
 __all__ = [
     "Diagnostic", "Location", "ModelError", "Model", "load_model", "Solution", "Status",

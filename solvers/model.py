@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Union
 
@@ -186,6 +187,11 @@ class Acknowledgement(_Doc):
         return v.strip()
 
 
+# Jupyter displays of Model and Solution, filled by solvers.display.register() when the package
+# is imported (a hook, not an import: the displays use modules that import this one)
+DISPLAY: dict[str, Callable[[Any], str]] = {}
+
+
 class Model(_Doc):
     """A complete formal optimization model."""
 
@@ -301,6 +307,16 @@ class Model(_Doc):
             if not out.get(key):
                 out.pop(key, None)
         return out
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter: the summary, the mathematics, the sets and data (solvers.display)."""
+        show = DISPLAY.get("model_html")
+        return show(self) if show else None
+
+    def _repr_latex_(self) -> str | None:
+        """Jupyter / nbconvert: the model as a LaTeX ``align*`` block (solvers.render)."""
+        show = DISPLAY.get("model_latex")
+        return show(self) if show else None
 
     def names(self) -> dict[str, str]:
         """Every declared name and its kind: 'set', 'param' or 'variable'."""

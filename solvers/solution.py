@@ -127,6 +127,13 @@ class Solution:
             "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
 
+    def _repr_html_(self) -> str | None:
+        """Jupyter: status, objective, the nonzero values and binding constraints (solvers.display)."""
+        from .model import DISPLAY
+
+        show = DISPLAY.get("solution_html")
+        return show(self) if show else None
+
     def to_dataframe(self):
         """One row per variable instance (needs pandas)."""
         try:

@@ -50,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import html
 import io
 import json
 import math
@@ -813,12 +814,25 @@ class Summary:
             t.add_row(*self._cells(g), style="bold" if g.group == "all" else None)
         return t
 
-    def plot(self, path: str | os.PathLike[str]) -> Path:
-        """A bar chart of execution rate and accuracies per group (PNG, matplotlib Agg)."""
-        import matplotlib
+    def _repr_html_(self) -> str:
+        """Jupyter: the table (as on the terminal) and the bar chart."""
+        from formalize.evaluation.plots import html_plot
 
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self._headers())
+        body = "".join(
+            ("<tr style='font-weight:bold'>" if g.group == "all" else "<tr>")
+            + "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(g)) + "</tr>"
+            for g in self.groups)
+        wall = "" if self.wall_seconds is None else f", wall {self.wall_seconds:.1f} s"
+        return (f"<p><b>formalize bench</b> — mode {html.escape(self.mode)}, model "
+                f"{html.escape(self.model)}, tolerance {self.tolerance:g} (and 5%){wall}</p>"
+                f"<table><tr>{head}</tr>{body}</table>"
+                + html_plot(Summary.figure, self, "execution rate and accuracy per group"))
+
+    def figure(self) -> Any:
+        """A bar chart of execution rate and accuracies per group (a matplotlib Figure on the
+        Agg canvas; pyplot and the caller's backend are left alone)."""
+        from formalize.evaluation.plots import figure
 
         groups = self.groups
         labels = [g.value if g.group != "all" else "all" for g in groups]
@@ -828,7 +842,8 @@ class Summary:
         if self.compare:
             series.append(("direct@5%", [g.direct_accuracy_orlm for g in groups]))
         width = 0.8 / len(series)
-        fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups) + 2), 4))
+        fig = figure(max(6.0, 1.2 * len(groups) + 2), 4)
+        ax = fig.subplots()
         for k, (name, vals) in enumerate(series):
             xs = [i + (k - (len(series) - 1) / 2) * width for i in range(len(groups))]
             ax.bar(xs, [100 * (v or 0.0) for v in vals], width, label=name)
@@ -838,10 +853,13 @@ class Summary:
         ax.set_title(f"mode {self.mode}, model {self.model}")
         ax.legend(fontsize=8)
         fig.tight_layout()
-        out = Path(path)
-        fig.savefig(out, dpi=110)
-        plt.close(fig)
-        return out
+        return fig
+
+    def plot(self, path: str | os.PathLike[str]) -> Path:
+        """The bar chart of :meth:`figure` as a PNG."""
+        from formalize.evaluation.plots import savefig
+
+        return savefig(self.figure(), path)
 
 
 def _pct(x: float | None) -> str:
@@ -923,6 +941,11 @@ class BenchReport:
 
     def __rich__(self) -> Any:
         return self.summary.__rich__()
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the summary with its chart, then the label audit of a reference run."""
+        audit = self.audit._repr_html_() if self.audit is not None else ""
+        return self.summary._repr_html_() + audit
 
 
 def _model_name(model: Any) -> str:

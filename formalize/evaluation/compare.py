@@ -157,9 +157,12 @@ class Comparison:
             body += f"<tr><th style='text-align:left'>{html.escape(label)}</th>{tds}</tr>"
         details = "".join(f"<li><b>{html.escape(a.variant)}</b>: {html.escape(a.detail)}</li>"
                           for a in self.answers)
+        from formalize.evaluation.plots import build_comparison_figure, html_plot
+
         return (f"<p><b>{html.escape(self.model.name)}</b>: solver vs {html.escape(self.llm)} "
                 f"answering directly</p><table><tr><th></th><th>ground truth "
-                f"({html.escape(self.truth.source)})</th>{head}</tr>{body}</table><ul>{details}</ul>")
+                f"({html.escape(self.truth.source)})</th>{head}</tr>{body}</table><ul>{details}</ul>"
+                + html_plot(build_comparison_figure, self, "objectives and violations per answer"))
 
     def to_csv(self) -> str:
         """One row per answer."""

@@ -243,6 +243,31 @@ class Audit:
         return Group(*parts)
 
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the counts per dataset, then every disagreement, cannot-express and
+        unexplained problem with its reason."""
+        import html
+
+        def row(cells: list[str], tag: str = "td", bold: bool = False) -> str:
+            style = " style='font-weight:bold'" if bold else ""
+            return (f"<tr{style}>" + "".join(f"<{tag} style='text-align:left'>{html.escape(c)}</{tag}>"
+                                             for c in cells) + "</tr>")
+
+        cols = self._show()
+        out = (f"<p><b>Label audit</b> — reference models against the labels (tolerance "
+               f"{self.tolerance:g})</p><table>"
+               + row(["dataset", "problems", *(c.replace("-", " ") for c in cols)], "th")
+               + "".join(row([ds, str(sum(c.values())), *(str(c[v]) for v in cols)], bold=ds == "all")
+                         for ds, c in self.counts()) + "</table>")
+        shown = [e for e in self.entries if e.verdict in ("disagree", "cannot-express", UNEXPLAINED)]
+        if shown:
+            out += ("<table>" + row(["id", "verdict", "ours", "label", "kind", "reason"], "th")
+                    + "".join(row([e.id, e.verdict, fmt_outcome(e.ours, e.outcome),
+                                   fmt_label(e.label, e.label_status), e.kind, e.reason])
+                              for e in shown) + "</table>")
+        return out
+
+
 def fmt_num(v: float | None) -> str:
     """A number in 6 significant digits (stable across platforms), integers as integers."""
     if v is None:

@@ -38,6 +38,29 @@ def savefig(fig: Any, path: str | Path) -> Path:
     return p
 
 
+def png_html(fig: Any, alt: str = "") -> str:
+    """The figure as an <img> with the PNG inline (Jupyter displays); empty when matplotlib
+    is not installed (the plot extra)."""
+    import base64
+    import html
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f"<img alt='{html.escape(alt, quote=True)}' style='max-width:100%' "
+            f"src='data:image/png;base64,{data}'>")
+
+
+def html_plot(build: Any, obj: Any, alt: str) -> str:
+    """``png_html(build(obj))``, or a note when matplotlib is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return "<p><small>(plots need matplotlib: pip install 'formalize[plot]')</small></p>"
+    return png_html(build(obj), alt)
+
+
 def _size_axis(ax: Any, sizes: Sequence[int]) -> None:
     if len(sizes) > 1 and max(sizes) / max(1, min(sizes)) >= 8:
         ax.set_xscale("log")
@@ -212,6 +235,11 @@ def build_sweep_figure(report: Any) -> Any:
 
 
 def comparison_figure(comp: Any, path: str | Path) -> Path:
+    """The comparison's figure (:func:`build_comparison_figure`) saved as a PNG."""
+    return savefig(build_comparison_figure(comp), path)
+
+
+def build_comparison_figure(comp: Any) -> Any:
     """Objectives (optimum line, claimed and recomputed bars) and violations per answer."""
     fig = figure(10, 4.6)
     ax1, ax2 = fig.subplots(1, 2)
@@ -248,4 +276,4 @@ def comparison_figure(comp: Any, path: str | Path) -> Path:
     fig.legend(*ax1.get_legend_handles_labels(), loc="lower center", ncol=3, frameon=False)
     fig.suptitle(f"{comp.model.name}: solver vs {comp.llm} answering directly")
     fig.tight_layout(rect=(0, 0.07, 1, 0.95))
-    return savefig(fig, path)
+    return fig

@@ -275,10 +275,14 @@ class SweepReport:
 
     def _repr_html_(self) -> str:
         cols, rows = self._grid()
-        head = "".join(f"<th>{h}</th>" for h in cols)
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in cols)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
                        for r in rows)
-        return (f"<p>{html.escape(self.title())}</p><table><tr>{head}</tr>{body}</table>")
+        from formalize.evaluation.plots import build_sweep_figure, html_plot
+
+        return (f"<p>{html.escape(self.title())}</p><table><tr>{head}</tr>{body}</table>"
+                f"<p><small>{html.escape(self.legend())}</small></p>"
+                + html_plot(build_sweep_figure, self, "accuracy and cost against size"))
 
     def to_markdown(self, verbose: bool = True) -> str:
         """The table (and with `verbose` the per-instance table) as Markdown, with how it was
