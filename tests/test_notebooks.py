@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -91,12 +92,54 @@ def check_quickstart(text: str) -> None:
     assert "FORMALIZE_MODEL" in text
 
 
-CHECKS = {"quickstart": check_quickstart}
+def check_big_data_small_prompt(text: str) -> None:
+    assert f"{BIG_STORES:,} stores x 100 products = {100 * BIG_STORES:,} variables" in text
+    assert (f"demand.csv: {100 * BIG_STORES} rows; columns: store (number), product (text), "
+            "demand (number), margin (number); first rows: 1, P001,") in text
+    assert "verified: True, steps: ['read', 'structure']" in text
+    # the same prompt whatever the data's length: the row counts' digits differ, nothing else
+    big = int(re.search(rf"first request, {100 * BIG_STORES:,} data rows: *([\d,]+) tokens", text)[1].replace(",", ""))
+    small = int(re.search(r"first request, 1,000 data rows: *([\d,]+) tokens", text)[1].replace(",", ""))
+    assert abs(big - small) <= 3 and big < 4000, (big, small)
+    # solved at scale, and the optimum confirmed by the greedy rule (exact for this model)
+    assert re.search(r"optimal objective [\d,.]+ via highs", text)
+    m = re.search(r"greedy optimum ([\d,.]+) +solver ([\d,.]+)", text)
+    assert m and m[1] == m[2], m
+    assert f"({100 * BIG_STORES:,} instance(s))" in text  # the model's display: sizes from the files
+
+
+def check_benchmarks(text: str) -> None:
+    assert "<b>formalize bench</b> — mode reference" in text and "Label audit" in text
+    agree = re.search(r"original labels: +(\d+)/(\d+) agree", text)
+    fixed = re.search(r"corrected labels: +(\d+)/(\d+) agree", text)
+    assert agree and fixed and int(agree[2]) >= 80
+    assert int(agree[1]) < int(agree[2])  # the library records disagreements with the labels
+    assert fixed[1] == fixed[2] == agree[2]  # and its corrections explain every one of them
+    assert "not-optimal" in text and "integrality" in text  # the kinds of label error
+    assert text.count("data:image/png;base64,") + text.count("<image/png>") >= 3  # three charts
+
+
+def check_why_the_solver_computes(text: str) -> None:
+    assert "solver vs scripted/a-person answering directly" in text
+    # the typed guess: 1060 by its own values, over the weight limit; the bare claim impossible
+    assert re.search(r"values +infeasible .*weight", text)
+    assert re.search(r"objective +wrong .*1060", text)
+    assert "No language model is configured, so nothing was sent" in text
+    assert "scripted/greedy-rule answering directly vs the solver (15 instances, 3 per size)" in text
+    assert "dynamic programming" in text  # each optimum proven independently of the solver
+    assert text.count("data:image/png;base64,") >= 2  # the comparison's and the sweep's plots
+
+
+CHECKS = {"quickstart": check_quickstart, "big_data_small_prompt": check_big_data_small_prompt,
+          "benchmarks": check_benchmarks, "why_the_solver_computes": check_why_the_solver_computes}
+# the notebook's size in the test run (its default is 10,000 stores: 10^6 variables)
+BIG_STORES = 1000
+ENV = {"big_data_small_prompt": {"FORMALIZE_NOTEBOOK_STORES": str(BIG_STORES)}}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_offline(path: Path, tmp_path, monkeypatch):
-    nb, seconds = execute(path, tmp_path, monkeypatch)
+    nb, seconds = execute(path, tmp_path, monkeypatch, **ENV.get(path.stem, {}))
     text = outputs_text(nb)
     assert "Traceback" not in text, text[-3000:]
     CHECKS[path.stem](text)

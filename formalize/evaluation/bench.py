@@ -1109,10 +1109,11 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
     if mode == "ir":
         settings["strategy"] = strategy
     try:
-        asyncio.run(_run_all(todo, ds, rf, mode=mode, reference=reference, client=client,
-                             direct_client=direct_client, samples=samples, concurrency=concurrency,
-                             settings=settings, tolerance=tolerance, workers=workers,
-                             model_name=model_name, show=progress, on_record=on_record))
+        _run_coroutine(_run_all(todo, ds, rf, mode=mode, reference=reference, client=client,
+                                direct_client=direct_client, samples=samples,
+                                concurrency=concurrency, settings=settings, tolerance=tolerance,
+                                workers=workers, model_name=model_name, show=progress,
+                                on_record=on_record))
     finally:
         rf.close()
     wall = time.perf_counter() - started
@@ -1128,6 +1129,17 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
                              metas=library_metas(REFERENCE_DIR))
     report.reports = write_reports(summary, report_dir, out_path, audit=report.audit, plot=plot)
     return report
+
+
+def _run_coroutine(coro: Any) -> Any:
+    """``asyncio.run(coro)``; from inside a running event loop (Jupyter), in a worker thread
+    with a loop of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        return ex.submit(asyncio.run, coro).result()
 
 
 def write_reports(summary: Summary, report_dir: str | os.PathLike[str] | None,
