@@ -128,6 +128,9 @@ def check_why_the_solver_computes(text: str) -> None:
     assert "scripted/greedy-rule answering directly vs the solver (15 instances, 3 per size)" in text
     assert "dynamic programming" in text  # each optimum proven independently of the solver
     assert text.count("data:image/png;base64,") >= 2  # the comparison's and the sweep's plots
+    # the recorded stand-in run, with how it was obtained, and its plots
+    assert "Comparison mode with a stand-in model" in text and "compare_standin.py" in text
+    assert text.count("<image/png>") >= 2
 
 
 CHECKS = {"quickstart": check_quickstart, "big_data_small_prompt": check_big_data_small_prompt,
