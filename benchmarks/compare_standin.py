@@ -12,6 +12,8 @@ and the breaking size of every family and variant.
     python benchmarks/compare_standin.py --port 8811 --out RUN [--minutes 70] [--plan default]
     python benchmarks/compare_standin.py --out RUN --summarize      # summary.md from RUN only
     python benchmarks/compare_standin.py --port 8811 --out RUN --dry-run   # print the commands
+    python benchmarks/compare_standin.py --port 8811 --out RUN \
+        --leg tardiness:8,10,15,20:values,objective --leg tsp:12,16:trace:1   # legs of your own
     python benchmarks/compare_standin.py --out RUN --publish DIR   # summary + tables + plots
                                                                    # into DIR (no transcripts)
 
@@ -20,8 +22,9 @@ resumes, replaying answered requests with their recorded seconds (the relay must
 the requests not yet answered). Plans: `default` (knapsack-strong and tsp, values and objective,
 seeds 0-1; tsp nearest neighbour + 2-opt traces), `hard` (job shop, weighted tardiness, GAP class
 D and knapsack-spanner, the values form only, seeds 0-1: no instance comes back in a second form
-that a model could answer from memory) and `smoke` (the smallest sizes, one seed: to check the
-mechanics).
+that a model could answer from memory), `next` (the families not yet swept, values only, and
+knapsack DP traces) and `smoke` (the smallest sizes, one seed: to check the mechanics);
+`--leg` gives legs of your own.
 """
 
 from __future__ import annotations
@@ -65,12 +68,43 @@ PLANS: dict[str, tuple[Leg, ...]] = {
         Leg("gap-d", "gap-d", (5, 10, 15, 20), ("values",), 2, 0.25),
         Leg("knapsack-spanner", "knapsack-spanner", (10, 20, 50, 100), ("values",), 2, 0.2),
     ),
+    # after 'default' and 'hard': the families not yet swept, and the knapsack DP traces
+    "next": (
+        Leg("gap-e", "gap-e", (10, 15, 20), ("values",), 2, 0.2),
+        Leg("facility", "facility", (10, 15, 20), ("values",), 2, 0.2),
+        Leg("setcover", "setcover", (10, 15, 20, 30), ("values",), 2, 0.2),
+        Leg("binpacking", "binpacking", (3, 4, 6, 8), ("values",), 2, 0.2),
+        Leg("knapsack-strong-trace", "knapsack-strong", (5, 8, 10), ("trace",), 2, 0.2),
+    ),
     "smoke": (
         Leg("knapsack-strong", "knapsack-strong", (5,), ("values", "objective"), 1, 0.4),
         Leg("tsp", "tsp", (5,), ("values", "objective"), 1, 0.4),
         Leg("tsp-trace", "tsp", (5,), ("trace",), 1, 0.2),
     ),
 }
+
+
+def parse_leg(spec: str) -> Leg:
+    """A leg from FAMILY:SIZES:VARIANTS[:SEEDS[:WEIGHT]] (sizes and variants comma-separated)."""
+    parts = spec.split(":")
+    if not 3 <= len(parts) <= 5:
+        raise ValueError(f"--leg {spec!r}: write FAMILY:SIZES:VARIANTS[:SEEDS[:WEIGHT]], e.g. "
+                         f"tardiness:8,10,15:values,objective:2")
+    family, sizes, variants = parts[:3]
+    try:
+        size_list = tuple(int(x) for x in sizes.split(",") if x)
+        seeds = int(parts[3]) if len(parts) > 3 else 2
+        weight = float(parts[4]) if len(parts) > 4 else 1.0
+    except ValueError:
+        raise ValueError(f"--leg {spec!r}: sizes and seeds must be integers, the weight a "
+                         f"number") from None
+    names = tuple(v for v in variants.split(",") if v)
+    if not size_list or not names or seeds < 1 or not weight > 0:
+        raise ValueError(f"--leg {spec!r}: needs sizes, variants, seeds >= 1 and a positive "
+                         f"weight")
+    name = f"{family}-trace" if names == ("trace",) else family
+    return Leg(name, family, size_list, names, seeds, weight,
+               stop_after_failures=min(2, seeds * len(names)))
 
 
 def leg_command(leg: Leg, port: int, out: Path, budget_s: float, timeout_s: float) -> list[str]:
@@ -189,6 +223,17 @@ def write_summary(out: Path, legs: tuple[Leg, ...], minutes: float | None = None
     return path
 
 
+def discover(out: Path) -> tuple[Leg, ...]:
+    """The legs a run directory holds (folders with sweep.json), in the order they ran."""
+    found = sorted((p.stat().st_mtime, p.parent) for p in out.glob("*/sweep.json"))
+    legs = []
+    for _, d in found:
+        doc = json.loads((d / "sweep.json").read_text())
+        legs.append(Leg(d.name, doc["family"], tuple(doc["sizes"]), tuple(doc["variants"]),
+                        len(doc["seeds"]), 1.0))
+    return tuple(legs)
+
+
 PUBLISHED = ("sweep.md", "sweep.csv", "instances.csv", "answers.csv", "sweep.png", "table.txt")
 
 
@@ -215,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, help="the relay's port on 127.0.0.1")
     ap.add_argument("--out", required=True, type=Path, help="the run directory")
     ap.add_argument("--plan", choices=sorted(PLANS), default="default")
+    ap.add_argument("--leg", action="append", default=[], metavar="SPEC",
+                    help="a leg instead of the plan's (repeatable): FAMILY:SIZES:VARIANTS[:SEEDS"
+                         "[:WEIGHT]], e.g. tardiness:8,10,15,20:values,objective:2 (a leg "
+                         "folder is named after the family, with -trace for traces only)")
     ap.add_argument("--minutes", type=float, default=70.0,
                     help="time budget over all legs (a leg starts no new size past its share)")
     ap.add_argument("--timeout", type=float, default=7200.0,
@@ -226,7 +275,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="copy summary.md and the legs' tables, CSV and plots into DIR, run "
                          "nothing")
     a = ap.parse_args(argv)
-    legs = PLANS[a.plan]
+    try:
+        legs = tuple(parse_leg(x) for x in a.leg) if a.leg else PLANS[a.plan]
+    except ValueError as exc:
+        ap.error(str(exc))
+    if (a.publish is not None or a.summarize) and not a.leg:
+        legs = discover(a.out) or legs
     if a.publish is not None:
         files = publish(a.out, legs, a.publish)
         print(f"copied {len(files)} files into {a.publish}")

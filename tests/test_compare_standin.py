@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 from test_compare_sweep import knapsack_plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +56,27 @@ def test_a_leg_runs_against_an_endpoint_and_the_summary_states_where_it_broke(
     assert "| ks | knapsack | values | 2 | 3, 4 | 3 | 4 | 4 | after size 4, answers failed |" \
         in summary
     assert "![ks](ks/sweep.png)" in summary and (run / "ks" / "sweep.png").stat().st_size > 0
+    assert cs.discover(run) == legs  # --summarize and --publish find the legs that ran
     copied = cs.publish(run, legs, tmp_path / "pub")
     assert {p.name for p in copied} >= {"summary.md", "sweep.md", "sweep.csv", "sweep.png"}
     assert not (tmp_path / "pub" / "ks" / "cache").exists()
+
+
+def test_legs_of_ones_own_and_the_plans_are_valid_sweeps():
+    from formalize.evaluation.families import FAMILIES
+
+    cs = _script()
+    leg = cs.parse_leg("tardiness:8,10,15:values,objective:3:0.5")
+    assert (leg.name, leg.family, leg.sizes, leg.variants, leg.seeds, leg.weight) == (
+        "tardiness", "tardiness", (8, 10, 15), ("values", "objective"), 3, 0.5)
+    trace = cs.parse_leg("tsp:5,8:trace:1")
+    assert trace.name == "tsp-trace" and trace.stop_after_failures == 1  # one answer per size
+    for bad in ("tsp", "tsp:5,x:values", "tsp:5:values:0", "tsp::values"):
+        with pytest.raises(ValueError, match="--leg"):
+            cs.parse_leg(bad)
+    for plan in cs.PLANS.values():  # every leg names a family, its sizes and its variants
+        assert len({leg.name for leg in plan}) == len(plan)
+        for leg in plan:
+            fam = FAMILIES[leg.family]
+            assert min(leg.sizes) >= fam.min_size and list(leg.sizes) == sorted(leg.sizes)
+            assert "trace" not in leg.variants or fam.trace

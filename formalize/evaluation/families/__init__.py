@@ -18,7 +18,7 @@ Families with a short certificate of optimality (a careful model can prove its a
 | scheduling | MILP | cpsat | jobs on one machine, max lateness (pairwise `or` no-overlap) |
 | productmix | LP | highs | products (the simplex method's trace) |
 
-Hard families (no short certificate; see each module's docstring for the generator, the source
+Hard families (the relaxation bound does not prove the optimum; see each module's docstring for the generator, the source
 of the known optimum and the bound):
 
 | family | backend | size means | known optimum |

@@ -10,9 +10,15 @@ D. Pisinger, "Where are the hard knapsack problems?", Computers & Operations Res
   divided by m + 1 = 11, and every item is one of them times a multiplier uniform in 1..10.
 
 The capacity is h / 101 of the total weight with h uniform in 30..70 (Pisinger's series run h
-over 1..100). These classes have no short certificate: the greedy (Dantzig) LP bound is not
-met by any packing, items have nearly equal ratios so the order of a greedy says little, and
-the optimum is found by search. The known optimum comes from dynamic programming over
+over 1..100). The greedy (Dantzig) LP bound is not met by any packing and items have nearly
+equal ratios, so the order of a greedy says little: hard for branch and bound. Not for every
+argument, though: a strongly correlated instance (value = weight + 100) has the bound
+capacity + 100 k, with k the most items that fit (the k lightest), and with weights this dense
+a packing of k items that fills the capacity exactly is usually a swap or two away from the k
+lightest. A stand-in model found and proved that packing by hand in every instance up to 30
+items (benchmarks/compare_standin.py, first run). Inverse (the fewest items filling the
+capacity) and subset-sum (the capacity) admit the same kind of argument. A larger R (Pisinger
+goes up to 10^7) would make the exact fill a deep search. The known optimum comes from dynamic programming over
 capacities (:func:`formalize.evaluation.families.knapsack.knapsack_dp`), independent of the
 solvers; the bound is the LP relaxation computed directly (Dantzig's bound). For ``subsetsum``
 the bound is the capacity, and a packing that fills it exactly exists in most instances with
