@@ -9,6 +9,13 @@ The model: n random points in a 100 km square, a computed distance table
 (vectorized at n and at the scalar size m, scalar at m), the per-entry cost of each, their ratio,
 and the lowering of a flow model over `Near` (sparse: one column per near pair). Target: the
 vectorized evaluation of 10⁶ entries in about a second.
+
+Measured 2026-12-02 01:33 UTC on the shared 2-core machine (load average about 13, so absolute
+times are inflated): 1000 points, 10⁶ distances and 28 502 near pairs in 0.53 s (0.53 µs per
+entry); at 200 points the scalar checker takes 174 µs per entry, 328x the vectorized cost.
+Lowering the flow model over `Near`, whose rows test `(i, j) in Near` for all 10⁶ pairs: 0.22 s,
+against 8.2 s before tuple positions were found by codes over the indices' domains (one
+`searchsorted`) instead of a dictionary look-up per distinct pair (same run, back to back).
 """
 
 from __future__ import annotations

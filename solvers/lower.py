@@ -375,7 +375,8 @@ class _Lowerer:
         if c is None:
             vals = [e[k] for e in dom.elems]
             cd = Dom(list(dict.fromkeys(vals)))
-            cm = np.fromiter((cd.pos[v] for v in vals), dtype=I64, count=len(vals))
+            pos = cd.pos
+            cm = np.fromiter((pos[v] for v in vals), dtype=I64, count=len(vals))
             c = self.comps[key] = (cd, cm, dom)
         return c[0], c[1]
 
@@ -636,6 +637,7 @@ class _Lowerer:
         return flat
 
     def _tuple_pos(self, comps: list[EV], s: SetData, frame: Frame) -> np.ndarray:
+        """Positions in the tuple set `s` of the tuples formed by `comps` per row (-1: not in s)."""
         o = comps[0].origin
         if o is not None and all(c.origin is not None and c.origin[0] == o[0] and c.origin[1] == k
                                  for k, c in enumerate(comps)):
@@ -644,15 +646,44 @@ class _Lowerer:
                 return self._map(whole, s)
         codes = np.broadcast_arrays(*[c.codes for c in comps])
         sizes = [len(c.dom) for c in comps]
+        if math.prod(sizes) >= 2 ** 62:  # the mixed-radix code would overflow: look tuples up one by one
+            rows = np.stack([c.reshape(-1) for c in codes], axis=1)
+            uniq, inv = np.unique(rows, axis=0, return_inverse=True)
+            pos = s.pos
+            m = np.fromiter((pos.get(tuple(c.dom.elems[int(i)] for c, i in zip(comps, u)), -1) for u in uniq),
+                            dtype=I64, count=len(uniq))
+            return m[inv.reshape(-1)].reshape(codes[0].shape)
         comb = np.zeros(codes[0].shape, dtype=I64)
         for c, z in zip(codes, sizes):
             comb = comb * z + c
-        uniq, inv = np.unique(comb.reshape(-1), return_inverse=True)
-        idx = np.unravel_index(uniq, sizes)
-        pos = s.pos
-        m = np.fromiter((pos.get(tuple(c.dom.elems[int(i[j])] for c, i in zip(comps, idx)), -1)
-                         for j in range(len(uniq))), dtype=I64, count=len(uniq))
-        return m[inv].reshape(comb.shape)
+        keys, where = self._tuple_codes(comps, s, sizes)
+        if not len(keys):
+            return np.full(comb.shape, -1, dtype=I64)
+        i = np.minimum(np.searchsorted(keys, comb), len(keys) - 1)
+        return np.where(keys[i] == comb, where[i], -1)
+
+    def _tuple_codes(self, comps: list[EV], s: SetData, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The elements of the tuple set `s` as mixed-radix codes over the components' domains
+        (sorted), with their positions in `s`; elements with a part outside a domain are left out.
+        Work per element of `s` and per distinct part, never per row (cached per set and domains)."""
+        key = (s.name, *(id(c.dom) for c in comps))
+        hit = self.maps.get(key)
+        if hit is not None:
+            return hit[0], hit[1]
+        sdom = self._dom(s)
+        code = np.zeros(len(s), dtype=I64)
+        ok = np.ones(len(s), dtype=bool)
+        for k, (c, z) in enumerate(zip(comps, sizes)):
+            part_dom, part_codes = self._component(sdom, k)
+            to_c = np.fromiter((c.dom.pos.get(v, -1) for v in part_dom.elems), dtype=I64, count=len(part_dom))
+            ck = to_c[part_codes]
+            ok &= ck >= 0
+            code = code * z + np.maximum(ck, 0)
+        where = np.flatnonzero(ok)
+        code = code[where]
+        order = np.argsort(code, kind="stable")
+        self.maps[key] = (code[order], where[order], [c.dom for c in comps])  # (the domains kept alive: id())
+        return code[order], where[order]
 
     # ------------------------------------------------------------------ data / conditions
 
