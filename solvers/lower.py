@@ -75,10 +75,12 @@ from .expr import (
     parse_index_decl,
     walk,
 )
+from .heap import trim_heap
 from .lowered import ColumnBlock, CPConstraint, InstanceKeys, Lowered, NLConstraint, RowBlock
 from .model import Model, ParamSpec, load_model
 
 INF = math.inf
+TRIM_ABOVE = 200_000  # columns + nonzeros from which the freed heap is returned after lowering
 TOL = 1e-9
 _REL = ("<=", ">=", "==", "<", ">")
 _TUPLE_NAMES = ("i", "j", "k", "l", "m")
@@ -93,7 +95,10 @@ def lower(model, target: str = "highs") -> Lowered:
         raise ModelError(Diagnostic("bad-target", f"unknown lowering target {target!r}",
                                     hint="use target='highs', 'cpsat' or 'scip'"))
     m = model if isinstance(model, Model) else load_model(model)
-    return _Lowerer(m, target).run()
+    low = _Lowerer(m, target).run()
+    if low.n_cols + len(low.a_value) >= TRIM_ABOVE:  # the solver's copy does not stack on freed temporaries
+        trim_heap()
+    return low
 
 
 # --------------------------------------------------------------------------- helpers

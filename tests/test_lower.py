@@ -488,3 +488,25 @@ def test_speed_smoke_300(tmp_path):
     assert np.all(np.diff(L.a_start) == n)
     assert L.a_index[L.a_start[n]:L.a_start[n + 1]].tolist() == list(range(0, n * n, n))
     assert np.allclose(L.obj, data[:, 2]) and L.row_hi[:n].tolist() == [10.0] * n
+
+
+def test_large_lowerings_return_the_freed_heap(monkeypatch):
+    """Above TRIM_ABOVE columns + nonzeros the lowering hands its freed temporaries back to the OS
+    (glibc malloc_trim), so a solver's copy of the model does not stack on them; below, not."""
+    import platform
+    import sys
+
+    import solvers.lower as lowering
+    from solvers.heap import trim_heap
+
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert trim_heap() is True
+    calls = []
+    monkeypatch.setattr(lowering, "trim_heap", lambda: calls.append(1) or True)
+    doc = {"sets": {"I": {"range": [1, 20]}}, "variables": {"x[I]": "real >= 0"},
+           "minimize": "sum(x[i] for i in I)", "constraints": {"c[i in I]": "x[i] >= 1"}}
+    lowering.lower(doc)
+    assert calls == []
+    monkeypatch.setattr(lowering, "TRIM_ABOVE", 40)  # 20 columns + 20 nonzeros
+    lowering.lower(doc)
+    assert calls == [1]
