@@ -16,27 +16,31 @@ to (b), native highspy fed numpy CSR arrays (names mapped to positions by `pd.In
 The formalize child ends with the values as an array (`sol.values.array("ship")`), as native
 highspy does: names are resolved on demand.
 
-Measured 2026-12-02 01:00 UTC (issue 9 item 4), one run, all front ends side by side, on the
-shared 2-core machine under a load average of about 9 (other jobs running: wall times are
-inflated about 4x over CPU times and noisy; the CPU columns are the steadier comparison).
+Measured 2026-12-02 01:50 UTC (issue 9 item 4), one run, all front ends side by side, on the
+shared 2-core machine under a load average of 10-13 (other jobs running: wall times are
+inflated up to 10x over CPU times and noisy; the CPU columns are the steadier comparison).
 
     size       front end  wall s HiGHS s overhead s  x(b) cpu over s  x(b) peak MB  x(b)  +MB  x(b)
-    100x100    formalize    0.33    0.14       0.19  3.63       0.06  5.24     104  1.10   13  1.44
-               highspy      0.22    0.17       0.05  1.00       0.01  1.00      94  1.00    9  1.00
-               pyomo        1.53    0.08       1.45 27.82       0.44 40.28     129  1.36   24  2.68
-               linopy       2.11    0.10       2.01 38.59       0.59 53.58     170  1.80   30  3.38
-    300x300    formalize    2.05    1.67       0.38  2.11       0.08  1.46     165  1.11   74  1.17
-               highspy      1.29    1.11       0.18  1.00       0.05  1.00     149  1.00   63  1.00
-               pyomo       18.48    1.86      16.62 92.44       4.97 91.27     315  2.12  210  3.32
-               linopy       4.57    1.77       2.80 15.60       0.81 14.92     236  1.59   95  1.50
-    1000x1000  formalize   36.42   33.15       3.27  1.09       0.95  1.17     820  1.15  729  1.16
-               highspy     35.49   32.50       3.00  1.00       0.81  1.00     712  1.00  627  1.00
-               linopy      42.83   36.49       6.35  2.12       1.67  2.06     870  1.22  730  1.16
+    100x100    formalize    0.52    0.17       0.35  3.72       0.05  5.22     104  1.10   13  1.19
+               highspy      0.25    0.16       0.09  1.00       0.01  1.00      95  1.00   11  1.00
+               pyomo        2.55    0.17       2.38 25.48       0.40 38.37     128  1.35   24  2.20
+               linopy       4.20    0.19       4.00 42.84       0.56 53.64     170  1.79   31  2.86
+    300x300    formalize    3.13    2.61       0.52  1.13       0.08  1.43     151  1.01   59  0.90
+               highspy      2.95    2.49       0.46  1.00       0.05  1.00     150  1.00   66  1.00
+               pyomo       21.88    1.19      20.70 45.15       3.92 73.23     314  2.10  211  3.19
+               linopy       8.63    3.51       5.12 11.17       0.63 11.68     235  1.57   96  1.45
+    1000x1000  formalize   64.59   54.54      10.05  2.58       1.04  1.72     707  0.99  622  0.99
+               highspy     51.96   48.07       3.89  1.00       0.61  1.00     711  1.00  627  1.00
+               linopy      73.68   59.23      14.45  3.71       1.55  2.56     871  1.23  732  1.17
                (pyomo skipped above 300x300)
 
-At 10^6 variables: formalize's overhead is under linopy's (wall 3.27 s vs 6.35 s, CPU 0.95 s vs
-1.67 s) and 1.17x native's in CPU; its peak memory is 1.15x native's (target <= 1.2x). Reading
-the CSV files is part of every front end's overhead (about 0.2 s CPU of native's 0.81 s, measured apart).
+At 10^6 variables: formalize's overhead is under linopy's (wall 10.05 s vs 14.45 s, CPU 1.04 s
+vs 1.55 s; native highspy 0.61 s CPU) and its peak memory equals native's (707 vs 711 MB,
+target <= 1.2x): a large lowering returns its freed heap to the OS (solvers/heap.py) before HiGHS
+copies the model. Reading the CSV files is part of every front end's overhead (about 0.2 s CPU,
+measured apart). An earlier run the same hour, before the heap was returned (load about 9):
+overhead 3.27 s wall / 0.95 s CPU vs linopy 6.35 / 1.67 and native 3.00 / 0.81; peak 820 MB
+(1.15x native's 712).
 
 Before (2026-12-02 00:20, the same machine under load, per-variable dicts for values and
 reduced costs, the native child mapping names with `Series.map` of a dict): 1000x1000 formalize
