@@ -316,10 +316,13 @@ def _safe_exp(v: float) -> float:
         return math.inf
 
 
-def domain_guards(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[Any, float]]:
-    """(argument tree, lower limit) for every log (>= 1e-6: above SCIP's zero tolerances), sqrt and fractional power (>= 0)
-    whose argument may leave its domain over the column box: the constraints that keep a solver
-    from returning a point where the function is undefined (e.g. after it cancelled the terms)."""
+def domain_guards(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[Any, float | None, float | None]]:
+    """(argument tree, lower limit, upper limit) for every log (>= 1e-6: above SCIP's zero
+    tolerances), sqrt and fractional power (>= 0) whose argument may leave its domain over the
+    column box, and every divisor (or base of a negative power) of one sign that may reach 0
+    (>= 1e-6, or <= -1e-6): the constraints that keep a solver from returning a point where the
+    function is undefined (e.g. after it cancelled the terms, x / x = 1 at x = 0). A divisor whose
+    range crosses 0 gets none: the point is checked after the solve."""
     out: list = []
     stack = [t]
     while stack:
@@ -329,7 +332,14 @@ def domain_guards(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[Any, flo
         if x[0] in ("log", "sqrt") or (x[0] == "pow" and x[2] != int(x[2])):
             limit = 1e-6 if x[0] == "log" else 0.0
             if interval(x[1][0], lb, ub)[0] < limit:
-                out.append((x[1][0], limit))
+                out.append((x[1][0], limit, None))
+        elif x[0] == "/" or (x[0] == "pow" and x[2] < 0):
+            den = x[1][-1] if x[0] == "/" else x[1][0]
+            lo, hi = interval(den, lb, ub)
+            if 0 <= lo < 1e-6 < hi:
+                out.append((den, 1e-6, None))
+            elif lo < -1e-6 < hi <= 0:
+                out.append((den, None, -1e-6))
         stack.extend(x[1])
     return out
 

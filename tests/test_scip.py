@@ -222,3 +222,41 @@ def test_brute_force_on_random_polynomials():
 
 
 # time limit, progress and Ctrl-C under the backend contract: tests/test_solve_runtime.py (HARD["scip"])
+
+
+def test_values_scip_reads_as_infinite_are_located_errors():
+    """A coefficient of 1e300 in a model routed to SCIP (a mixed-integer quadratic objective
+    over an unbounded real) is `value-too-large` at its constraint, as for HiGHS — not SCIP's bare
+    'error in input data' (found by tests/test_bad_input.py's stacked mutations)."""
+    doc = {"sets": {"I": [1]}, "variables": {"x[I]": "real >= 0", "z[I]": "binary"},
+           "minimize": "sum(x[i] * x[i] for i in I)",
+           "constraints": {"rng[i in I]": "-1 <= x[i] + z[i] <= 4", "h": "1e300 * x[1] <= 5"}}
+    with pytest.raises(ModelError) as exc:
+        solvers.solve(doc, backend="scip")
+    d = exc.value.diagnostics[0]
+    assert d.code == "value-too-large" and d.location.item == "h" and "1e+300" in d.message
+    with pytest.raises(ModelError) as exc:
+        solvers.solve({**doc, "constraints": {**doc["constraints"], "h": "x[1] <= 1e25"}}, backend="scip")
+    d = exc.value.diagnostics[0]
+    assert d.code == "value-too-large" and d.location.item == "h" and "SCIP reads values >= 1e20" in d.message
+
+
+def test_divisors_are_kept_off_zero_or_the_undefined_point_is_reported():
+    """SCIP simplifies x / x to 1, so it could return x = 0, where the model is undefined (found
+    by tests/test_bad_input.py: `x/x >= x`). A divisor of one sign gets a guard (>= 1e-6); one
+    whose range crosses 0 cannot, and a point where it is 0 is a located `nonlinear-domain` error."""
+    doc = {"variables": {"x": "real in [0, 10]"}, "minimize": "x", "constraints": {"c1": "x / x >= x"}}
+    sol = solvers.solve(doc)
+    assert sol.status == Status.OPTIMAL and 0 < sol.value("x") <= 1e-5
+    assert solvers.check(doc, sol.values).feasible
+    neg = {"variables": {"x": "real in [-10, 0]"}, "maximize": "x", "constraints": {"c": "2 / x <= -1"}}
+    sol = solvers.solve(neg)
+    assert -1e-5 <= sol.value("x") < 0 and solvers.check(neg, sol.values).feasible
+    for doc in ({"variables": {"x": "real in [-1, 1]"}, "minimize": "x**2 + x / x"},
+                {"variables": {"x": "real in [-1, 1]", "y": "real in [0, 5]"}, "minimize": "y",
+                 "constraints": {"c": "y >= x**2 + x / x"}}):
+        with pytest.raises(ModelError) as exc:
+            solvers.solve(doc)
+        d = exc.value.diagnostics[0]
+        assert d.code == "nonlinear-domain" and "division by zero" in d.message and "lb" in d.hint
+        assert (d.location.item == "c") if "constraints" in doc else d.location.section == "objective"

@@ -216,11 +216,11 @@ def _col_diag(lowered: Lowered, j: int, code: str, msg: str, hint: str, field: s
         symbol=b.name))
 
 
-def check_ranges(lowered: Lowered) -> None:
-    """Refuse values HiGHS cannot take as written, each located at its constraint instance,
-    objective or variable: |coefficient| > 1e15, a finite bound or right-hand side with
-    magnitude >= 1e20 (HiGHS reads it as infinite), a nonzero constraint coefficient <= 1e-9
-    (HiGHS drops it). Raises ModelError listing the first offender of each kind."""
+def check_ranges(lowered: Lowered, solver: str = "HiGHS") -> None:
+    """Refuse values HiGHS (or SCIP: `solver`, same limits) cannot take as written, each located
+    at its constraint instance, objective or variable: |coefficient| > 1e15, a finite bound or
+    right-hand side with magnitude >= 1e20 (read as infinite), a nonzero constraint coefficient
+    <= 1e-9 (dropped as zero). Raises ModelError listing the first offender of each kind."""
     diags: list[Diagnostic] = []
     scale_hint = "rescale the units of the data (e.g. thousands instead of units)"
     val = np.abs(np.asarray(lowered.a_value, dtype=np.float64))
@@ -229,7 +229,7 @@ def check_ranges(lowered: Lowered) -> None:
         (val > MAX_COEF, "value-too-large", "a coefficient of magnitude {v:.3g} (limit 1e15)",
          scale_hint),
         ((val > 0) & (val <= MIN_COEF), "value-too-small",
-         "a coefficient of magnitude {v:.3g}, which HiGHS would drop as zero (limit 1e-9)",
+         "a coefficient of magnitude {v:.3g}, which " + solver + " would drop as zero (limit 1e-9)",
          scale_hint + ", or drop the negligible term"),
     ):
         if bad.any():
@@ -244,7 +244,7 @@ def check_ranges(lowered: Lowered) -> None:
             i = int(np.flatnonzero(bad)[0])
             diags.append(_row_diag(lowered, i, "value-too-large",
                                    f"a right-hand side of {a[i]:.3g} (the {side} side, after moving "
-                                   "constants); HiGHS reads values >= 1e20 as infinite",
+                                   f"constants); {solver} reads values >= 1e20 as infinite",
                                    "drop the constraint if it is meant as no limit, or " + scale_hint))
     for arr, field in ((lowered.col_lb, "lb"), (lowered.col_ub, "ub")):
         a = np.asarray(arr, dtype=np.float64)
@@ -252,7 +252,7 @@ def check_ranges(lowered: Lowered) -> None:
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
             diags.append(_col_diag(lowered, j, "value-too-large",
-                                   f"the bound {field} = {a[j]:.3g}; HiGHS reads values >= 1e20 as "
+                                   f"the bound {field} = {a[j]:.3g}; {solver} reads values >= 1e20 as "
                                    "infinite", "use null for no bound, or " + scale_hint, field))
     if lowered.sense != "feasibility":
         c = np.abs(np.asarray(lowered.obj, dtype=np.float64))

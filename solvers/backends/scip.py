@@ -41,6 +41,7 @@ from .contract import (
     relative_gap,
     stop_message,
 )
+from .highs import check_ranges
 
 INSTALL_HINT = "install SCIP's Python interface: pip install 'formalize[scip]' (or pip install pyscipopt)"
 
@@ -170,13 +171,13 @@ def build_scip(lowered: Lowered, rows: list[int] | None = None, nls: list[int] |
         trees.append(lowered.nl_objective)
     seen: set[str] = set()
     for t in trees:  # the functions' domains (log > 0, sqrt >= 0): no point where one is undefined
-        for arg, limit in domain_guards(t, lb, ub):
-            key = repr(arg)
+        for arg, lo, hi in domain_guards(t, lb, ub):
+            key = repr((arg, lo, hi))
             if key not in seen:
                 seen.add(key)
                 e = _expr(p, arg, x)
                 if not isinstance(e, float):
-                    m.addCons(e >= limit, name=f"domain{len(seen)}")
+                    m.addCons(e >= lo if lo is not None else e <= hi, name=f"domain{len(seen)}")
     if objective and lowered.sense != "feasibility":
         tree = objective_tree(lowered)
         if lowered.nl_objective is None and not lowered.has_q:
@@ -251,6 +252,7 @@ def solve_scip(lowered: Lowered, control: SolveControl | None = None, *, time_li
             f"(first: {lowered.cp_constraints[0].name})", hint="use backend='cpsat' for a model without "
             "nonlinear terms", section="constraints", item=lowered.cp_constraints[0].name))
     p = _scip()
+    check_ranges(lowered, solver="SCIP")  # SCIP's infinity is 1e20 too; it refuses "infinite" coefficients
     return control.run(lambda: _solve_scip(p, lowered, control, options))
 
 
@@ -264,6 +266,12 @@ def _solve_scip(p: Any, lowered: Lowered, control: SolveControl, options: dict[s
         status = limit_status(control, has_point=False, timed_out=True)
         return Solution(status=status, solver="scip", solve_time=time.perf_counter() - t0,
                         message=stop_message(status, control, "SCIP", False) + " (while the SCIP model was being built)")
+    except ModelError:
+        raise
+    except Exception as exc:  # pyscipopt raises a bare Exception for data SCIP refuses
+        raise ModelError(error(
+            "scip-load-error", f"SCIP refused the model: {exc}", hint="a value SCIP reads as infinite "
+            "(magnitude >= 1e20) inside a nonlinear term is the usual cause: rescale the data")) from None
     _set_options(m, options)
     left = control.remaining()
     if left is not None:
@@ -299,6 +307,7 @@ def _solve_scip(p: Any, lowered: Lowered, control: SolveControl, options: dict[s
         sol.message = f"SCIP ended with status {status!r}"
     if has_point:
         xv = _point(m, x, lowered)
+        _defined_at(lowered, xv)
         sol.values = col_values(lowered, xv)
         sol.objective = 0.0 if lowered.sense == "feasibility" else evaluate(objective_tree(lowered), xv)
         if lowered.sense != "feasibility":
@@ -314,6 +323,30 @@ def _solve_scip(p: Any, lowered: Lowered, control: SolveControl, options: dict[s
     if sol.status == Status.OPTIMAL and sol.gap is not None and sol.gap > 0:
         sol.message = (sol.message + " " if sol.message else "") + f"(global optimum within a relative gap of {sol.gap:.2g})"
     return sol
+
+
+def _defined_at(lowered: Lowered, xv: np.ndarray) -> None:
+    """Raise a located `nonlinear-domain` error when a nonlinear constraint or the objective is
+    undefined at SCIP's point (a divisor whose range crosses 0 has no guard, and SCIP may have
+    simplified the division away)."""
+    checks = [(c.tree, c.name, c.key) for c in lowered.nl_constraints]
+    if lowered.sense != "feasibility":
+        checks.append((objective_tree(lowered), None, None))
+    for tree, name, key in checks:
+        try:
+            v = evaluate(tree, xv)
+        except (ZeroDivisionError, ValueError, OverflowError) as exc:
+            v, why = math.nan, str(exc) or type(exc).__name__
+        else:
+            why = "not a finite number"
+        if math.isfinite(v):
+            continue
+        index = None if key is None or key == () else (key if isinstance(key, tuple) else (key,))
+        raise ModelError(error(
+            "nonlinear-domain", f"SCIP's best point leaves the {'constraint' if name else 'objective'} undefined "
+            f"({why})", hint="keep every divisor away from 0 (a bound such as \"lb\": 0.001, or a constraint "
+            "on its sign) and every log/sqrt argument in its domain",
+            section="constraints" if name else "objective", item=name, index=index))
 
 
 def _point(m: Any, x: list, lowered: Lowered) -> np.ndarray:
