@@ -349,3 +349,16 @@ def test_cli_without_model_is_a_config_error(tmp_path: Path, monkeypatch: pytest
     err = capsys.readouterr().err
     assert "this benchmark needs a model" in err and "--model reference" in err
     assert "FORMALIZE_MODEL" in err
+
+
+def test_run_bench_inside_a_running_event_loop(tmp_path: Path) -> None:
+    """Jupyter runs cells inside an event loop: run_bench must not call asyncio.run there."""
+    import asyncio
+
+    async def in_a_loop():
+        return run_bench("examples", model="reference", ids=["examples:knapsack"],
+                         out=tmp_path / "loop.jsonl", progress=False, workers=0, plot=False)
+
+    rep = asyncio.run(in_a_loop())
+    (rec,) = rep.records
+    assert rec["objective"] == pytest.approx(1030) and rep.summary.overall.correct == 1

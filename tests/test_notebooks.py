@@ -157,3 +157,38 @@ def test_notebook_outputs_text_reads_every_kind():
         nbformat.v4.new_output("error", ename="E", evalue="v", traceback=["Traceback", "E: v"])]
     text = outputs_text(json.loads(json.dumps(nb), object_hook=nbformat.NotebookNode))
     assert "printed" in text and "<b>t</b>" in text and "<image/png>" in text and "E: v" in text
+
+
+def test_quickstart_llm_cell_with_a_configured_model(tmp_path, monkeypatch, openai_server):
+    """The quickstart's last cell with FORMALIZE_MODEL set: a local OpenAI-compatible server
+    stands in for the model (answering with the hand-written model, read step then structure
+    step); the notebook's own code sends the requests, verifies and solves."""
+    from openai_server import structured
+
+    read = {"sets": {"Products": ["bread", "cake"]}, "params": {
+        "profit": {"index": ["Products"], "values": {"bread": 3, "cake": 5},
+                   "source": "Bread earns $3 a loaf, cake $5"},
+        "oven": {"index": ["Products"], "values": {"bread": 1, "cake": 2},
+                 "source": "A loaf takes 1 hour in the oven ... a cake takes 2 hours"},
+        "flour": {"index": ["Products"], "values": {"bread": 2, "cake": 1},
+                  "source": "2 kg of flour; a cake takes 2 hours and 1 kg"},
+        "oven_hours": {"value": 40, "source": "The oven runs 40 hours a week"},
+        "flour_kg": {"value": 50, "source": "50 kg of flour arrive each week"}}}
+    structure = {"sense": "maximize",
+                 "variables": {"make": {"index": ["Products"], "domain": "integer", "lb": 0}},
+                 "objective": "sum(profit[p] * make[p] for p in Products)",
+                 "constraints": [
+                     {"name": "oven_time", "expr": "sum(oven[p] * make[p] for p in Products) <= oven_hours"},
+                     {"name": "flour_stock", "expr": "sum(flour[p] * make[p] for p in Products) <= flour_kg"}]}
+    openai_server.enqueue(structured(read), structured(structure))
+    nb, _ = execute(ROOT / "notebooks/quickstart.ipynb", tmp_path, monkeypatch,
+                    FORMALIZE_MODEL="openai/stand-in", FORMALIZE_API_BASE=openai_server.base_url,
+                    FORMALIZE_API_KEY="test-key")
+    text = outputs_text(nb)
+    assert "Traceback" not in text, text[-3000:]
+    assert "No language model is configured" not in text
+    assert "formalizing with openai/stand-in" in text
+    assert "<b>optimal</b> — objective <b>110</b>" in text  # the program's answer, displayed
+    assert "verified, 2 LLM call(s), 0 repair round(s)" in text
+    assert [r.body["model"] for r in openai_server.requests] == ["stand-in", "stand-in"]
+    assert "A bakery makes bread and cake" in openai_server.requests[0].body["messages"][-1]["content"]
