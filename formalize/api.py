@@ -47,7 +47,7 @@ def solve(text_or_path: str | Path, model: str | LLMClient | None = None, data: 
     computes the answer."""
     p = _as_path(text_or_path)
     if p is not None and p.suffix.lower() in (".json", ".yaml", ".yml"):
-        m = load_model(p, data_dirs=[Path(d).parent for d in data] or None)
+        m = load_model(p, data_files=list(data) or None)
         sol = solve_verdict(m, backend, time_limit, progress)
         f = Formalization(text="", model=m, diagnostics=[], history=[], usage=Usage(), seconds=0.0,
                           strategy="given", solution=sol)

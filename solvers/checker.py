@@ -70,6 +70,7 @@ from .expr import (
     parse_forall,
     parse_index_decl,
 )
+from .limits import how_to_raise, limit, over_limit
 from .model import Model, ParamSpec, load_model
 
 VarValue = Callable[[str, tuple], Any]
@@ -198,6 +199,8 @@ class Evaluator:
         self.model = model
         self.inst = inst if inst is not None else instance(model, scalar=True)
         self._sds: dict[str, list] = {}
+        self.visits = 0  # index bindings enumerated since `budget()` (one constraint, the objective, ...)
+        self.max_visits = limit("max_nonzeros", model._limits)
         self.var_sets: dict[str, list[str]] = {}
         self.var_names: dict[str, list[str | None]] = {}
         for name, spec in model.variables.items() if variables else ():
@@ -214,6 +217,11 @@ class Evaluator:
             self.var_sets[name] = sets
             self.var_names[name] = names
 
+    def budget(self) -> None:
+        """Start counting the index bindings of one item (a constraint with its sums, the
+        objective, one derived set): more than max_nonzeros is a `too-many-instances` error."""
+        self.visits = 0
+
     # ---- sets and keys
     def dims(self, sets: list[str]) -> list[int]:
         return [self.inst.sets[s].dim for s in sets]
@@ -228,7 +236,11 @@ class Evaluator:
             return s.elements
         lo = _as_int(self.value(ref.lo, env, _no_var("a range bound")), ref.col, "range bound")
         hi = _as_int(self.value(ref.hi, env, _no_var("a range bound")), ref.col, "range bound")
-        return list(range(lo, hi))
+        cap = limit("max_instances", self.model._limits)
+        if hi - lo > cap:
+            raise EvalError("too-many-instances", f"range({lo}, {hi}) has {hi - lo:,} elements, over the limit "
+                            f"of {cap:,} (max_instances)", how_to_raise("max_instances"), ref.col)
+        return range(lo, hi)  # type: ignore[return-value]
 
     def iter_gens(self, gens: tuple[Gen, ...], env: dict) -> Iterator[dict]:
         """Every binding of the generators' targets (conditions applied), as new env dicts."""
@@ -237,6 +249,11 @@ class Evaluator:
             return
         g, rest = gens[0], gens[1:]
         for e in self.set_elements(g.over, env):
+            self.visits += 1
+            if self.visits > self.max_visits:
+                raise EvalError("too-many-instances", f"the generators enumerate more than {self.max_visits:,} index "
+                                "bindings (max_nonzeros)", how_to_raise("max_nonzeros") + ", or make the model "
+                                "smaller", g.col)
             if len(g.targets) == 1:
                 env2 = {**env, g.targets[0]: e}
                 if g.over.name is not None:
@@ -464,12 +481,17 @@ class Evaluator:
                 return 1.0
             if b == 1:
                 return a
-            if b == int(b) and b > 0:
+            if b == int(b) and 0 < b <= 64:  # exact repeated products for small powers
                 out = a
                 for _ in range(int(b) - 1):
                     out = out * a
                 return out
-            return a ** b
+            try:
+                return float(a) ** float(b)  # floats: a huge integer power never runs unbounded
+            except OverflowError:
+                return math.inf
+            except TypeError:
+                return a ** b
         b = self.value(node.right, env, var_value, funcs)
         if node.op == "+":
             return a + b
@@ -500,7 +522,7 @@ class Evaluator:
                     raise EvalError("index-arity", f"`... in {ref.name}` tests an element with {len(key)} part(s), "
                                     f"but {ref.name} holds elements of {self.inst.sets[ref.name].dim} part(s)",
                                     "test a whole element, one part per position", node.col, ref.name)
-                members = self.inst.sets[ref.name].pos if ref.name is not None else set(elems)
+                members = self.inst.sets[ref.name].pos if ref.name is not None else elems
                 e = key[0] if len(key) == 1 else key
                 return (e in members) == (node.ops[0] == "in")
             vals = [self._cval(o, env) for o in node.operands]
@@ -619,6 +641,7 @@ def _expand_one(ev: Evaluator, name: str, expr: str, forall: str | None) -> Iter
     node = _parse(expr, Location(section="constraints", item=name, field="expr"))
     gens = parse_forall(forall or "", Location(section="constraints", item=name, field="forall"))
     targets = [t for g in gens for t in g.targets]
+    ev.budget()
     try:
         for env in ev.iter_gens(gens, {}):
             key = tuple(x for t in targets for x in _flat(env[t]))
@@ -646,6 +669,10 @@ def variable_instances(model: Any, evaluator: Evaluator | None = None) -> Iterat
             raw = getattr(spec, which)
             if isinstance(raw, str):
                 bound_nodes[which] = _parse(raw, Location(section="variables", item=name, field=which))
+        count, cap = math.prod(len(ev.inst.sets[s].elements) for s in sets), limit("max_instances", ev.model._limits)
+        if count > cap:
+            raise over_limit("max_instances", f"variable {name!r} over {' × '.join(sets)}", count, "instances", cap,
+                             code="too-many-instances", section="variables", item=name, field="index")
         for combo in itertools.product(*(ev.inst.sets[s].elements for s in sets)):
             key = tuple(x for e in combo for x in _flat(e))
             env = {n: e for n, e in zip(names, combo) if n}
@@ -694,6 +721,7 @@ def objective_value(model: Any, var_value: VarValue, funcs: dict | None = None,
     if m.is_feasibility:
         return 0.0
     node = _parse(m.objective or "", Location(section="objective", field="objective"))
+    ev.budget()
     try:
         return ev.value(node, {}, var_value, funcs)
     except EvalError as e:
@@ -725,7 +753,7 @@ class ScalarDeriver(Deriver):
     def _eval(self, ev: Evaluator, node: Node, name: str) -> tuple[list, int]:
         if isinstance(node, SetRef):
             if node.name is None:
-                return ev.set_elements(node, {}), 1
+                return list(ev.set_elements(node, {})), 1
             sd = ev.inst.sets.get(node.name)
             if sd is None:
                 kind = ev.model.names().get(node.name)
@@ -737,6 +765,10 @@ class ScalarDeriver(Deriver):
             a, da = self._eval(ev, node.left, name)
             b, db = self._eval(ev, node.right, name)
             if node.op == "*":
+                cap = limit("max_instances", ev.model._limits)
+                if len(a) * len(b) > cap:
+                    raise EvalError("set-too-large", f"the product has {len(a) * len(b):,} elements, over the limit "
+                                    f"of {cap:,} (max_instances)", how_to_raise("max_instances"), node.col)
                 return [_flat(x) + _flat(y) for x in a for y in b], da + db
             if a and b and da != db:
                 raise EvalError("set-shape", f"{node.op} combines sets of dimension {da} and {db}",
@@ -814,6 +846,10 @@ class ScalarDeriver(Deriver):
                                                                                     field="index", symbol=sname),
                                             hint=_near_hint(sname, list(model.sets))))
         sds = [inst.sets[s] for s in sets]
+        count, cap = math.prod(len(s.elements) for s in sds), limit("max_instances", model._limits)
+        if count > cap:
+            raise over_limit("max_instances", f"param {name!r} over {' × '.join(sets)}", count, "entries", cap,
+                             code="param-too-large", section="params", item=name, field="index")
         table = np.full([len(s.elements) for s in sds], np.nan)
         for pos in itertools.product(*(range(len(s.elements)) for s in sds)):
             combo = [s.elements[k] for s, k in zip(sds, pos)]

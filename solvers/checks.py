@@ -60,6 +60,7 @@ from .expr import (
     set_names,
     walk,
 )
+from .limits import limit, over_limit
 from .lower import VectorDeriver  # noqa: F401 - registers the vectorized evaluator of derived data
 from .model import IDENT, RESERVED, Model, load_model
 
@@ -655,6 +656,13 @@ class _NotQuadratic(Exception):
     pass
 
 
+class _PolyTooLarge(Exception):
+    pass
+
+
+_POLY_PAIRS_LIMIT = 250_000  # term products the scalar convexity check multiplies out
+
+
 class _Poly:
     """A polynomial of degree <= 2: {(): c, (i,): a_i, (i, j): q_ij with i <= j}."""
 
@@ -691,6 +699,8 @@ class _Poly:
         if not isinstance(o, _Poly):
             f = float(o)
             return _Poly({k: v * f for k, v in self.t.items()}) if f else _Poly()
+        if len(self.t) * len(o.t) > _POLY_PAIRS_LIMIT:
+            raise _PolyTooLarge
         t: dict[tuple, float] = {}
         for k1, v1 in self.t.items():
             for k2, v2 in o.t.items():
@@ -730,6 +740,12 @@ def _convexity(st: _Static) -> None:
         poly = objective_value(st.m, var, funcs={"abs": _not_poly, "min": _not_poly, "max": _not_poly},
                                evaluator=Evaluator(st.m, st.inst))
     except (_NotQuadratic, ModelError, EvalError, ArithmeticError, ValueError, TypeError):
+        return
+    except _PolyTooLarge:
+        st.add("qp-convexity-unchecked", f"the quadratic objective multiplies out to more than "
+               f"{_POLY_PAIRS_LIMIT:,} products: its convexity was not checked here",
+               "the solver will report a nonconvex objective", severity="info", section="objective",
+               field="objective")
         return
     poly = _Poly.lift(poly)
     quad = {k: v for k, v in poly.t.items() if len(k) == 2 and v != 0.0}
@@ -824,6 +840,7 @@ def check_model(model: Any, backend: str | None = None, instantiate: bool = True
     if inst is not None:
         res.n_variables = sum(math.prod(len(inst.sets[s]) for s in st.var_sets[v]) if all(s in inst.sets for s in st.var_sets[v])
                               else 0 for v in m.variables)
+        _size_check(st, m, inst)
     res.diagnostics.extend(st.diags)
     if m.sense == "feasibility" and (m.objective or "").strip():
         res.diagnostics.append(Diagnostic(
@@ -868,6 +885,30 @@ def _sound_part(m: Model, res: CheckResult) -> Model | None:
 
 
 INSTANTIATE_LIMIT = 2_000_000  # variable instances; larger models are checked when solved
+
+
+def _size_check(st: _Static, m: Model, inst: Instance) -> None:
+    """Variables and foralls over max_instances (solvers.limits), found without building them."""
+    cap = limit("max_instances", m._limits)
+    for v, sets in st.var_sets.items():
+        if all(s in inst.sets for s in sets):
+            n = math.prod(len(inst.sets[s]) for s in sets)
+            if n > cap:
+                st.diags.extend(over_limit("max_instances", f"variable {v!r} over {' × '.join(sets)}", n,
+                                           "instances", cap, code="too-many-instances", section="variables",
+                                           item=v, field="index").diagnostics)
+    for c in m.constraints:
+        if not (c.forall and c.forall.strip()):
+            continue
+        try:
+            gens = parse_forall(c.forall, Location(section="constraints", item=c.name, field="forall"))
+        except ModelError:
+            continue  # reported by the constraint checks
+        sizes = [len(inst.sets[g.over.name]) if g.over.name in inst.sets else None for g in gens]
+        if all(x is not None for x in sizes) and math.prod(sizes) > cap:  # type: ignore[misc]
+            st.diags.extend(over_limit("max_instances", f"the forall of {c.name!r}", math.prod(sizes),  # type: ignore[arg-type]
+                                       "instances", cap, code="too-many-instances", section="constraints",
+                                       item=c.name, field="forall").diagnostics)
 
 
 def _instances_check(m: Model, res: CheckResult, backend: str | None) -> None:

@@ -12,16 +12,13 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .diagnostics import Diagnostic, Location, ModelError
+from .limits import limit, over_limit
 from .model import FileRef, Model, ParamSpec, SetSpec
-
-MAX_SET_SIZE = 50_000_000
-MAX_DENSE = 50_000_000
 
 
 @dataclass
@@ -321,7 +318,9 @@ def _scalar_param(model: Model, name: str, spec: ParamSpec) -> ParamData:
         rows = _read_rows(model, spec.from_, "params", name)
         col = spec.from_.column
         if not rows or col is None or col not in rows[0]:
-            raise _err("data-column", f"column {col!r} not found in {spec.from_.file}", "name an existing column",
+            cols = _columns(rows[0]) if rows else "none: the file has no rows"
+            raise _err("data-column", f"column {_short(col, 60)} not found in {_short(spec.from_.file)} (columns: {cols})",
+                       "name an existing column",
                        section="params", item=name, field="from")
         v = _to_float(rows[0][col], "params", name, ())
     elif spec.value is not None:
@@ -361,9 +360,10 @@ def _resolve_set(model: Model, name: str, spec: SetSpec, params: dict[str, Param
             else:
                 bounds.append(int(b))
         lo, hi = bounds
-        if hi - lo + 1 > MAX_SET_SIZE:
-            raise _err("set-too-large", f"set {name!r} would have {hi - lo + 1} elements (limit {MAX_SET_SIZE})",
-                       "use a smaller range", section="sets", item=name, field="range")
+        cap = limit("max_instances", model._limits)
+        if hi - lo + 1 > cap:
+            raise over_limit("max_instances", f"set {name!r} (range {lo}..{hi})", hi - lo + 1, "elements", cap,
+                             code="set-too-large", section="sets", item=name, field="range")
         return SetData(name, list(range(lo, hi + 1)), 1)
     if spec.from_ is not None:
         frame = _read_columns(model, spec.from_, "sets", name)
@@ -373,16 +373,24 @@ def _resolve_set(model: Model, name: str, spec: SetSpec, params: dict[str, Param
                        section="sets", item=name, field="from")
         for c in cols:
             if c not in frame:
-                raise _err("data-column", f"column {c!r} not found in {spec.from_.file} (columns: {', '.join(frame)})",
+                raise _err("data-column", f"column {_short(c, 60)} not found in {_short(spec.from_.file)} (columns: {_columns(frame)})",
                            "name an existing column", section="sets", item=name, field="from")
         if len(cols) == 1:
             uniq = dict.fromkeys(_py(v) for v in frame[cols[0]])
+        else:
+            uniq = dict.fromkeys(zip(*[[_elem(_py(v)) for v in frame[c]] for c in cols]))
+        cap = limit("max_instances", model._limits)
+        if len(uniq) > cap:
+            raise over_limit("max_instances", f"set {name!r} (from {_short(spec.from_.file)})", len(uniq), "elements",
+                             cap, code="set-too-large", section="sets", item=name, field="from")
+        if len(cols) == 1:
             return SetData(name, [_elem(e) for e in uniq], 1)
-        uniq = dict.fromkeys(zip(*[[_elem(_py(v)) for v in frame[c]] for c in cols]))
         return SetData(name, list(uniq), len(cols))
     elems = spec.elements or []
-    if len(elems) > MAX_SET_SIZE:
-        raise _err("set-too-large", f"set {name!r} has {len(elems)} elements (limit {MAX_SET_SIZE})", None, section="sets", item=name)
+    cap = limit("max_instances", model._limits)
+    if len(elems) > cap:
+        raise over_limit("max_instances", f"set {name!r}", len(elems), "elements", cap, code="set-too-large",
+                         section="sets", item=name, field="elements")
     out = []
     dim = None
     for i, e in enumerate(elems):
@@ -457,10 +465,11 @@ def _indexed_param(model: Model, name: str, spec: ParamSpec, inst: Instance) -> 
                        f"did you mean {near!r}?" if near else "declare the set in \"sets\"", field="index", symbol=s, **loc)
         dims.append(sd.dim)
         shape.append(len(sd))
-    size = int(np.prod(shape)) if shape else 1
-    if size > MAX_DENSE:
-        raise _err("param-too-large", f"param {name!r} spans {size} entries over {spec.index_sets} (limit {MAX_DENSE})",
-                   "index it over a tuple set of the pairs that exist", field="index", **loc)
+    size = math.prod(shape)
+    cap = limit("max_instances", model._limits)
+    if size > cap:
+        raise over_limit("max_instances", f"param {name!r} over {' × '.join(spec.index_sets)}", size, "entries", cap,
+                         code="param-too-large", field="index", **loc)
     table = np.full(shape, np.nan)
     p = ParamData(name, list(spec.index_sets), table, spec.default, dims)
     if spec.from_ is not None and spec.values is not None:
@@ -639,23 +648,26 @@ def _fill_from_file(model: Model, p: ParamData, ref: FileRef, inst: Instance) ->
     cols = list(frame)
     vcol = ref.column
     if vcol is None or vcol not in frame:
-        raise _err("data-column", f"value column {vcol!r} not found in {ref.file} (columns: {', '.join(cols)})",
+        raise _err("data-column", f"value column {_short(vcol, 60)} not found in {_short(ref.file)} (columns: {_columns(cols)})",
                    "name the value column in \"column\"", **loc)
     keys = ref.keys or [c for c in cols if c != vcol][:total_dim]
     if len(keys) != total_dim:
-        raise _err("data-column", f"param {p.name!r} needs {total_dim} key column(s), {ref.file} gives {keys}",
+        raise _err("data-column", f"param {p.name!r} needs {total_dim} key column(s), {_short(ref.file)} gives {_columns(keys)}",
                    "name them in \"keys\"", **loc)
     for k in keys:
         if k not in frame:
-            raise _err("data-column", f"key column {k!r} not found in {ref.file} (columns: {', '.join(cols)})", "fix \"keys\"", **loc)
+            raise _err("data-column", f"key column {_short(k, 60)} not found in {_short(ref.file)} (columns: {_columns(cols)})",
+                       "fix \"keys\"", **loc)
     try:
         vals = np.asarray(frame[vcol], dtype=float)
     except (TypeError, ValueError):
         bad = next((v for v in frame[vcol] if not _is_num(v)), None)
-        raise _err("bad-number", f"column {vcol!r} of {ref.file} holds a non-number {bad!r}", "clean the data file", **loc) from None
+        raise _err("bad-number", f"column {_short(vcol, 60)} of {_short(ref.file)} holds a non-number {_short(bad, 60)}",
+                   "clean the data file", **loc) from None
     if not np.all(np.isfinite(vals)):
         i = int(np.flatnonzero(~np.isfinite(vals))[0])
-        raise _err("non-finite", f"{ref.file} row {i + 2}: {vcol} is {vals[i]}", "use finite numbers", **loc)
+        raise _err("non-finite", f"{_short(ref.file)} row {i + 2}: {_short(vcol, 60, quote=False)} is {vals[i]}",
+                   "use finite numbers", **loc)
     # vectorized key → position per index set
     positions = []
     k = 0
@@ -670,7 +682,8 @@ def _fill_from_file(model: Model, p: ParamData, ref: FileRef, inst: Instance) ->
         bad = np.flatnonzero(pos < 0)
         if bad.size:
             i = int(bad[0])
-            raise _err("unknown-key", f"{ref.file} row {i + 2}: key {frame[keys[k]][i]!r} is not an element of set {sname!r}",
+            raise _err("unknown-key", f"{_short(ref.file)} row {i + 2}: key {_short(_py(frame[keys[k]][i]), 60)} is not an "
+                       f"element of set {sname!r}",
                        "fix the data or the set", **loc)
         positions.append(pos)
         k += d
@@ -712,22 +725,25 @@ def _map_positions(col: Any, s: SetData) -> np.ndarray:
 
 
 def _read_columns(model: Model, ref: FileRef, section: str, name: str) -> dict[str, Any]:
-    """Read a CSV/JSON file into a mapping column → array/list (pandas when available)."""
-    path = model.resolve_file(ref.file)
-    if path is None:
-        raise _err("file-not-found", f"data file {ref.file!r} not found (looked in {model.base_dir or '.'})",
-                   "check the path, or pass data_dirs / --data", section=section, item=name, field="from")
+    """Read a CSV/JSON file into a mapping column → array/list (pandas for large CSV files).
+
+    The file is admitted and read by solvers.data_files (confined to the model's folder, the
+    data_dirs and the --data files; bounded in size); only admitted files are ever quoted."""
+    from .data_files import decode, read_data_file
+
+    where = {"section": section, "item": name, "field": "from"}
+    data = read_data_file(model, ref.file, section, name)
     cache = model._cache.setdefault("files", {})
-    if path in cache:
-        return cache[path]
+    if data.path in cache:
+        return cache[data.path]
     try:
-        if path.suffix.lower() == ".json":
-            recs = json.loads(path.read_text(encoding="utf-8"))
+        if data.path.lower().endswith(".json"):
+            recs = _json_records(decode(data, where), model)
             if isinstance(recs, dict):
                 recs = recs.get("records") or recs.get("data") or [recs]
             if not isinstance(recs, list) or not all(isinstance(r, dict) for r in recs):
-                raise _err("data-shape", f"{ref.file} must be a JSON list of records", "[{\"col\": value, ...}, ...]",
-                           section=section, item=name, field="from")
+                raise _err("data-shape", f"{_short(ref.file)} must be a JSON list of records", "[{\"col\": value, ...}, ...]",
+                           **where)
             cols: dict[str, Any] = {}
             for r in recs:
                 for k in r:
@@ -735,39 +751,66 @@ def _read_columns(model: Model, ref: FileRef, section: str, name: str) -> dict[s
             for k in cols:
                 cols[k] = [r.get(k) for r in recs]
         else:
-            cols = _read_csv(path)
+            cols = _read_csv(data.content, decode(data, where))
     except ModelError:
         raise
     except Exception as exc:
-        raise _err("data-read", f"cannot read {ref.file}: {exc}", "check the file format (CSV with a header row, or JSON records)",
-                   section=section, item=name, field="from") from None
-    cache[path] = cols
+        raise _err("data-read", f"cannot read {_short(ref.file)}: {_short(str(exc), 160)}",
+                   "check the file format (CSV with a header row, or JSON records)", **where) from None
+    cache[data.path] = cols
     return cols
+
+
+def _json_records(text: str, model: Model) -> Any:
+    from .document import depth_exceeds
+    from .limits import limit
+
+    try:
+        recs = json.loads(text)
+    except RecursionError:
+        raise ValueError("the JSON nests too deep") from None
+    if depth_exceeds(recs, limit("max_depth", model._limits)):
+        raise ValueError(f"the JSON nests deeper than {limit('max_depth', model._limits)} (max_depth)")
+    return recs
 
 
 SMALL_CSV_BYTES = 1_000_000
 
 
-def _read_csv(path: Path) -> dict[str, Any]:
+def _read_csv(raw: bytes, text: str) -> dict[str, Any]:
     """Columns of a CSV file: pandas' C parser for large files, the csv module for small ones
     (importing pandas costs more than reading a small file)."""
     pd = None
-    if path.stat().st_size > SMALL_CSV_BYTES:
+    if len(raw) > SMALL_CSV_BYTES:
         try:
             import pandas as pd
         except ImportError:
             pd = None
     if pd is not None:
-        df = pd.read_csv(path, skipinitialspace=True)
+        import io
+
+        df = pd.read_csv(io.StringIO(text), skipinitialspace=True)
         df.columns = [str(c).strip() for c in df.columns]
         return {c: df[c].to_numpy() for c in df.columns}
     import csv
+    import io
 
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f, skipinitialspace=True)
-        rows = list(reader)
-        fields = [c.strip() for c in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(text, newline=""), skipinitialspace=True)
+    rows = list(reader)
+    fields = [c.strip() for c in (reader.fieldnames or [])]
     return {c: [_elem(r[c0]) for r in rows] for c, c0 in zip(fields, reader.fieldnames or [])}
+
+
+def _columns(cols: Any, n: int = 12) -> str:
+    """The column names of an admitted file, bounded: at most `n`, each cut to 40 characters."""
+    names = [str(c) for c in cols]
+    shown = ", ".join(_short(c, 40, quote=False) for c in names[:n])
+    return shown + (f", … ({len(names)} columns)" if len(names) > n else "")
+
+
+def _short(x: Any, n: int = 80, quote: bool = True) -> str:
+    s = repr(x) if quote else str(x)
+    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def _read_rows(model: Model, ref: FileRef, section: str, name: str) -> list[dict]:

@@ -35,8 +35,6 @@ from ._vector import (
     scale,
 )
 from .data import (
-    MAX_DENSE,
-    MAX_SET_SIZE,
     Deriver,
     Instance,
     ParamData,
@@ -76,6 +74,7 @@ from .expr import (
     walk,
 )
 from .heap import trim_heap
+from .limits import how_to_raise, limit, over_limit
 from .lowered import ColumnBlock, CPConstraint, InstanceKeys, Lowered, NLConstraint, RowBlock
 from .model import Model, ParamSpec, load_model
 
@@ -183,11 +182,16 @@ class _Lowerer:
         self.nl_cons: list[NLConstraint] = []
         self.owner = "model"
         self._hid = 0
+        self.cap = limit("max_instances", model._limits)
+        self.cap_nz = limit("max_nonzeros", model._limits)
+        self.n_rows_seen = 0
+        self.n_terms_seen = 0
 
     # ------------------------------------------------------------------ driver
 
     def run(self) -> Lowered:
         self.inst = instance(self.model)
+        self._sizes()
         self._variables()
         self._objective()
         for spec in self.model.constraints:
@@ -258,6 +262,50 @@ class _Lowerer:
                  _cat(self.int_parts, np.int8))
             self._bounds_cache = c
         return c[1], c[2], c[3]
+
+    def _sizes(self) -> None:
+        """Every variable's instance count within max_instances, and all of them together."""
+        errors, total = [], 0
+        for name, spec in self.model.variables.items():
+            sizes = []
+            for entry in spec.index:
+                sname = entry.split(" in ", 1)[-1].strip()
+                s = self.inst.sets.get(sname)
+                sizes.append(len(s) if s is not None else 1)
+            count = math.prod(sizes)
+            total += count
+            if count > self.cap:
+                errors.extend(over_limit("max_instances", f"variable {name!r} over {' × '.join(spec.index)}",
+                                         count, "instances", self.cap, code="too-many-instances",
+                                         section="variables", item=name, field="index").diagnostics)
+        if not errors and total > self.cap:
+            errors.extend(over_limit("max_instances", "the model's variables together", total, "instances",
+                                     self.cap, code="too-many-instances", section="variables").diagnostics)
+        if errors:
+            raise ModelError(errors)
+
+    def _grow(self, size: int, what: str, node: Node | None) -> None:
+        """Refuse, before allocating, a frame of `size` index bindings over max_instances."""
+        if size > self.cap:
+            d = over_limit("max_instances", what, size, "index bindings", self.cap, code="too-many-instances",
+                           section=self.ctx.section, item=self.ctx.item, field=self.ctx.field,
+                           column=(node.col or None) if node is not None else None).diagnostics[0]
+            raise _Fail(d)
+
+    def _account(self, blocks_before: int) -> None:
+        """Running totals of rows and terms: over max_instances / max_nonzeros stops the lowering."""
+        for blk in self.blocks[blocks_before:]:
+            for ch in blk.chunks:
+                self.n_rows_seen += ch.n
+                self.n_terms_seen += int(ch.col.size)
+        if self.n_rows_seen > self.cap:
+            raise ModelError(self.errors + over_limit("max_instances", "the constraints together (up to this one)", self.n_rows_seen,
+                             "rows", self.cap, code="too-many-instances", section=self.ctx.section,
+                             item=self.ctx.item).diagnostics)
+        if self.n_terms_seen > self.cap_nz:
+            raise ModelError(self.errors + over_limit("max_nonzeros", "the constraints together (up to this one)", self.n_terms_seen,
+                             "terms", self.cap_nz, code="too-many-nonzeros", section=self.ctx.section,
+                             item=self.ctx.item).diagnostics)
 
     def _variables(self) -> None:
         for name, spec in self.model.variables.items():
@@ -388,14 +436,22 @@ class _Lowerer:
     def _join(self, frame: Frame, gen: Gen) -> Frame:
         over = gen.over
         n = frame.n
+        what = f"{', '.join(gen.targets)} in {over.name or 'range(...)'}" + (" (with the enclosing generators)" if n > 1 else "")
         if over.name is not None:
             s = self._set(over, frame)
             dom, dim, k = self._dom(s), s.dim, len(s)
+            self._grow(n * k, what, gen)
             parent = np.repeat(np.arange(n, dtype=I64), k)
             codes = np.tile(np.arange(k, dtype=I64), n)
         else:
             lo = self._int_data(over.lo, frame)
             hi = self._int_data(over.hi, frame)
+            if n == 1 and np.ndim(lo) and np.ndim(hi):
+                what = f"{', '.join(gen.targets)} in range({int(lo[0])}, {int(hi[0])})"
+            span = np.maximum(np.asarray(hi, dtype=np.float64) - np.asarray(lo, dtype=np.float64), 0)
+            big = float(span.sum()) if span.size else 0.0  # in floats: no int64 wrap-around
+            if big > self.cap:
+                self._grow(int(min(big, 2.0**62)), what, gen)
             lens = np.maximum(hi - lo, 0)
             parent = np.repeat(np.arange(n, dtype=I64), lens)
             starts = np.zeros(n, dtype=I64)
@@ -403,8 +459,13 @@ class _Lowerer:
             vals = lo[parent] + (np.arange(parent.size, dtype=I64) - starts[parent])
             vmin = int(vals.min()) if vals.size else 0
             vmax = int(vals.max()) if vals.size else -1
-            dom, dim = Dom(list(range(vmin, vmax + 1))), 1
-            codes = vals - vmin
+            if vmax - vmin < 2 * vals.size + 1024:
+                dom, dim = Dom(list(range(vmin, vmax + 1))), 1
+                codes = vals - vmin
+            else:  # widely spread values: only the ones that occur (bounded by the frame)
+                uniq, codes = np.unique(vals, return_inverse=True)
+                dom, dim = Dom([int(v) for v in uniq]), 1
+                codes = codes.astype(I64).reshape(-1)
         binds = {name: ev.take(parent) for name, ev in frame.binds.items()}
         if len(gen.targets) == 1:
             binds[gen.targets[0]] = EV(dom, codes, dim)
@@ -1022,6 +1083,13 @@ class _Lowerer:
             if self.target != "scip":
                 raise self._needs_scip("a product of more than two variables (degree > 2)", node)
             return NL(frame.n, "*", (a, b))
+        pairs = float(np.dot(np.bincount(a.row, minlength=a.n).astype(np.float64),
+                             np.bincount(b.row, minlength=b.n).astype(np.float64))) if a.row.size and b.row.size else 0.0
+        if pairs > self.cap_nz:
+            raise _Fail(over_limit("max_nonzeros", "this product of two sums", int(pairs), "quadratic terms",
+                                   self.cap_nz, code="too-many-nonzeros", section=self.ctx.section,
+                                   item=self.ctx.item, field=self.ctx.field,
+                                   column=node.col or None).diagnostics[0])
         return mul_lin(a, b)
 
     def _finite(self, v: np.ndarray, node: Node, frame: Frame, what: str) -> None:
@@ -1286,6 +1354,7 @@ class _Lowerer:
         self.ctx = _Ctx("constraints", spec.name, "forall")
         self.owner = spec.name
         self.aux = {}
+        before = len(self.blocks)
         try:
             frame, keys = self._forall(spec.forall)
             self.ctx.keys = keys
@@ -1300,6 +1369,7 @@ class _Lowerer:
             self.errors.append(f.diag)
         except ModelError as e:
             self.errors.extend(e.diagnostics)
+        self._account(before)
 
     def _flush_aux(self, owner: str, parts: list, description: str | None) -> None:
         for label, chunks in self.aux.items():
@@ -1827,9 +1897,9 @@ class VectorDeriver(Deriver):
             elems, dim = self._eval(low, node, name)
         except _Fail as f:
             raise ModelError(f.diag) from None
-        if len(elems) > MAX_SET_SIZE:
-            raise _err("set-too-large", f"set {name!r} has {len(elems)} elements (limit {MAX_SET_SIZE})",
-                       "filter it further", section="sets", item=name, field="expr")
+        if len(elems) > low.cap:
+            raise over_limit("max_instances", f"set {name!r}", len(elems), "elements", low.cap,
+                             code="set-too-large", section="sets", item=name, field="expr")
         return SetData(name, elems, dim)
 
     def _eval(self, low: _Lowerer, node: Node, name: str) -> tuple[list, int]:
@@ -1840,18 +1910,21 @@ class VectorDeriver(Deriver):
                 return s.elements, s.dim
             lo = int(low._int_data(node.lo, Frame(1, {})).reshape(-1)[0])  # type: ignore[arg-type]
             hi = int(low._int_data(node.hi, Frame(1, {})).reshape(-1)[0])  # type: ignore[arg-type]
-            if hi - lo > MAX_SET_SIZE:
-                raise low.fail("set-too-large", f"range({lo}, {hi}) has {hi - lo} elements (limit {MAX_SET_SIZE})",
-                               node, hint="use a smaller range")
+            if hi - lo > low.cap:
+                raise low.fail("set-too-large", f"range({lo}, {hi}) has {hi - lo:,} elements, over the limit of "
+                               f"{low.cap:,} (max_instances)", node,
+                               hint=how_to_raise("max_instances") + ", or use a smaller range")
             return list(range(lo, max(lo, hi))), 1
         if isinstance(node, SetOp):
             a, da = self._eval(low, node.left, name)
             b, db = self._eval(low, node.right, name)
             if node.op == "*":
                 size = len(a) * len(b)
-                if size > MAX_SET_SIZE:
-                    raise low.fail("set-too-large", f"the product has {size} elements (limit {MAX_SET_SIZE})", node,
-                                   hint="filter the pairs that exist: \"(i, j) in A * B if <condition>\"")
+                if size > low.cap:
+                    raise low.fail("set-too-large", f"the product has {size:,} elements, over the limit of "
+                                   f"{low.cap:,} (max_instances)", node,
+                                   hint="filter the pairs that exist: \"(i, j) in A * B if <condition>\"; or "
+                                        + how_to_raise("max_instances"))
                 ia = np.repeat(np.arange(len(a), dtype=I64), len(b))
                 ib = np.tile(np.arange(len(b), dtype=I64), len(a))
                 oa, ob = _objects(a)[ia], _objects(b)[ib]
@@ -1929,9 +2002,11 @@ class VectorDeriver(Deriver):
             gens.append(Gen(g.targets, self._named(low, over, name, str(k)), g.conds, col=g.col))
         f = Frame(1, {})
         for g in gens:
-            if f.n * max(1, self._size(low, g)) > MAX_SET_SIZE * 4:
-                raise low.fail("set-too-large", "the filter enumerates too many combinations", g,
-                               hint="filter a smaller product, or split the definition into steps")
+            if f.n * max(1, self._size(low, g)) > low.cap:
+                raise low.fail("set-too-large", f"the filter enumerates {f.n * max(1, self._size(low, g)):,} "
+                               f"combinations, over the limit of {low.cap:,} (max_instances)", g,
+                               hint="filter a smaller product, or split the definition into steps; or "
+                                    + how_to_raise("max_instances"))
             f = low._join(f, g)
         frame = Frame(f.n, f.binds)
         if node.elts is None:
@@ -1976,11 +2051,10 @@ class VectorDeriver(Deriver):
                            section="params", item=name, field="index", symbol=sname)
             sets.append(s)
         shape = [len(s) for s in sets]
-        count = int(np.prod(shape)) if shape else 1
-        if count > MAX_DENSE:
-            raise _err("param-too-large", f"param {name!r} spans {count} entries over {spec.index_sets} "
-                       f"(limit {MAX_DENSE})", "index it over a tuple set of the combinations that exist",
-                       section="params", item=name, field="index")
+        count = math.prod(shape)
+        if count > low.cap:
+            raise over_limit("max_instances", f"param {name!r} over {' × '.join(spec.index_sets)}", count, "entries",
+                             low.cap, code="param-too-large", section="params", item=name, field="index")
         try:
             frame = low._var_frame(sets, list(spec.index_names), shape, count)
             low.ctx.field = "expr"

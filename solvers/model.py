@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -213,6 +214,8 @@ class Model(_Doc):
 
     _base_dir: Path | None = PrivateAttr(default=None)
     _data_dirs: list[Path] = PrivateAttr(default_factory=list)
+    _data_files: list[Path] = PrivateAttr(default_factory=list)
+    _limits: dict = PrivateAttr(default_factory=dict)
     _cache: dict = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="before")
@@ -277,19 +280,25 @@ class Model(_Doc):
         return self._base_dir
 
     def with_data_dirs(self, *dirs: str | Path) -> Model:
-        """Add directories where data files are looked up; returns self."""
+        """Add folders whose files (and files below) the model may read; returns self."""
         self._data_dirs.extend(Path(d) for d in dirs)
         self._cache.clear()
         return self
 
-    def resolve_file(self, name: str) -> Path | None:
-        """Find a data file by name among base_dir, data_dirs and the working directory."""
-        p = Path(name)
-        cands = [p] if p.is_absolute() else [d / p for d in [self._base_dir, *self._data_dirs] if d] + [p]
-        for c in cands:
-            if c.is_file():
-                return c
-        return None
+    def with_data_files(self, *files: str | Path) -> Model:
+        """Add files the model may read (the CLI's --data), matched by the name the model writes:
+        as given, by file name, or by a path resolving to the same file; returns self."""
+        self._data_files.extend(Path(f) for f in files)
+        self._cache.clear()
+        return self
+
+    def with_limits(self, **limits: int | None) -> Model:
+        """Override size limits for this model (see solvers.limits), e.g. max_instances=2*10**7."""
+        from .limits import check_limits
+
+        self._limits.update(check_limits(limits))
+        self._cache.clear()
+        return self
 
     def to_json(self, indent: int | None = 2) -> str:
         """The document as JSON (aliases like `from` restored, empty fields dropped)."""
@@ -565,26 +574,35 @@ def expand_shorthands(doc: dict) -> dict:
     return out
 
 
-def load_model(src: str | Path | dict | Model, data_dirs: list[str | Path] | None = None) -> Model:
+def load_model(src: str | Path | dict | Model, data_dirs: list[str | Path] | None = None,
+               data_files: list[str | Path] | None = None, limits: dict[str, int] | None = None) -> Model:
     """Load and validate a model from a path, JSON/YAML text, a dict or a Model.
 
-    Raises ModelError with located diagnostics when the document is malformed."""
+    The model may read data files in its folder (and below), below `data_dirs`, and the
+    `data_files` themselves (solvers.data_files). `limits` overrides size limits such as
+    `{"max_instances": 20_000_000}` (solvers.limits). Raises ModelError with located diagnostics
+    when the document is malformed, too large or too deep."""
+    from .document import check_depth, parse_text, read_model_file
+    from .limits import check_limits
+
+    lim = check_limits(limits)
     base: Path | None = None
     if isinstance(src, Model):
         model = src
     else:
         if isinstance(src, Path) or (isinstance(src, str) and _looks_like_path(src)):
             path = Path(src)
-            if not path.is_file():
+            if not path.exists():
                 raise ModelError(Diagnostic("file-not-found", f"model file {str(path)!r} does not exist",
                                             location=Location(section="file"),
                                             hint="check the path"))
-            text = path.read_text(encoding="utf-8")
-            base = path.resolve().parent
-            doc = _parse_text(text, str(path), yaml_first=path.suffix.lower() in (".yaml", ".yml"))
+            text = read_model_file(path, lim)
+            base = Path(os.path.realpath(path.absolute().parent))
+            doc = parse_text(text, str(path), yaml_first=path.suffix.lower() in (".yaml", ".yml"), limits=lim)
         elif isinstance(src, str):
-            doc = _parse_text(src, "<text>", yaml_first=not src.lstrip().startswith("{"))
+            doc = parse_text(src, "<text>", yaml_first=not src.lstrip().startswith("{"), limits=lim)
         elif isinstance(src, dict):
+            check_depth(src, lim)
             doc = src
         else:
             raise ModelError(Diagnostic("bad-input", f"cannot load a model from {type(src).__name__}",
@@ -597,35 +615,21 @@ def load_model(src: str | Path | dict | Model, data_dirs: list[str | Path] | Non
         model._base_dir = base
     if data_dirs:
         model.with_data_dirs(*data_dirs)
+    if data_files:
+        model.with_data_files(*data_files)
+    if lim:
+        model.with_limits(**lim)
     return model
 
 
 def _looks_like_path(s: str) -> bool:
     s2 = s.strip()
-    if "\n" in s2 or s2.startswith("{") or len(s2) > 4096:
+    if "\n" in s2 or "\0" in s2 or s2.startswith("{") or len(s2) > 4096:
         return False
-    return s2.lower().endswith((".json", ".yaml", ".yml")) or Path(s2).is_file()
-
-
-def _parse_text(text: str, where: str, yaml_first: bool) -> Any:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        if yaml_first:
-            try:
-                import yaml
-
-                return yaml.safe_load(text)
-            except Exception as yexc:  # yaml raises many error types
-                mark = getattr(yexc, "problem_mark", None)
-                pos = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-                raise ModelError(Diagnostic("bad-yaml", f"{where} is not valid YAML{pos}: {getattr(yexc, 'problem', yexc)}",
-                                            location=Location(section="file"),
-                                            hint="fix the YAML syntax")) from None
-        raise ModelError(Diagnostic(
-            "bad-json", f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-            location=Location(section="file", column=exc.colno),
-            hint="fix the JSON syntax (quotes, commas, brackets)")) from None
+        return s2.lower().endswith((".json", ".yaml", ".yml")) or Path(s2).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _validate(doc: dict) -> Model:

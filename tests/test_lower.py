@@ -10,6 +10,7 @@ import pytest
 from solvers.diagnostics import ModelError
 from solvers.lower import lower
 from solvers.lowered import Lowered
+from solvers.model import load_model
 
 INF = math.inf
 
@@ -478,12 +479,12 @@ def test_speed_smoke_300(tmp_path):
     np.savetxt(tmp_path / "c.csv", data, delimiter=",", fmt=["%d", "%d", "%.2f"], header="p,m,c", comments="")
     m = {"sets": {"P": {"range": [1, n]}, "M": {"range": [1, n]}},
          "params": {"s": {"index": ["P"], "default": 10.0}, "d": {"index": ["M"], "default": 5.0},
-                    "c": {"index": ["P", "M"], "from": {"file": str(tmp_path / "c.csv"), "column": "c"}}},
+                    "c": {"index": ["P", "M"], "from": {"file": "c.csv", "column": "c"}}},
          "variables": {"x": {"index": ["P", "M"], "lb": 0}},
          "objective": "sum(c[p, m] * x[p, m] for p in P for m in M)",
          "constraints": [{"name": "sup", "forall": "p in P", "expr": "sum(x[p, m] for m in M) <= s[p]"},
                          {"name": "dem", "forall": "m in M", "expr": "sum(x[p, m] for p in P) >= d[m]"}]}
-    L = lower(m)
+    L = lower(load_model(m, data_dirs=[tmp_path]))
     assert L.n_cols == n * n and L.n_rows == 2 * n and L.a_index.size == 2 * n * n
     assert np.all(np.diff(L.a_start) == n)
     assert L.a_index[L.a_start[n]:L.a_start[n + 1]].tolist() == list(range(0, n * n, n))

@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("model", help="model file (.json/.yaml)")
     add_backend(c, default=None, help="also check what this backend accepts (auto, highs, cpsat, scip)")
     c.add_argument("--data", action="append", default=[], metavar="FILE",
-                   help="data file the model reads (repeatable; its folder is searched)")
+                   help="data file the model reads (repeatable)")
     c.add_argument("--text", default=None, metavar="PROBLEM.txt",
                    help="also check the model against its problem text, as the program does: every "
                         "number traced to the text, the text's unused numbers, checks for valid but "
@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", "-q", action="store_true",
                    help="with --text: no solver progress on stderr")
     c.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    _max_instances_flag(c)
 
     s = sub.add_parser("solve", help="solve a problem text (via an LLM) or a formal model (no LLM)")
     s.add_argument("path", help="problem.txt (plain words) or model.json/.yaml (formal model)")
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="write the verified model")
     s.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     s.add_argument("--no-cache", action="store_true", help="bypass the LLM response cache")
+    _max_instances_flag(s)
 
     e = sub.add_parser(
         "export", help="export a formal model",
@@ -107,11 +109,20 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--to", required=True, choices=EXPORTS)
     e.add_argument("--output", "-o", default=None, help="output file (default: stdout)")
     e.add_argument("--data", action="append", default=[], metavar="FILE",
-                   help="data file the model reads (repeatable; its folder is searched)")
+                   help="data file the model reads (repeatable)")
+    _max_instances_flag(e)
 
     for extra in _extra_commands():
         extra(sub)
     return p
+
+
+MAX_INSTANCES_HELP = ("largest set, variable, param table, constraint or generator the model may "
+                      "build (default 10,000,000, or $FORMALIZE_MAX_INSTANCES)")  # = solvers.limits
+
+
+def _max_instances_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-instances", type=int, default=None, metavar="N", help=MAX_INSTANCES_HELP)
 
 
 def _extra_commands() -> list[Callable[[Any], None]]:
@@ -157,13 +168,26 @@ def _need_file(path: str, what: str) -> Path:
     return p
 
 
+def _need_data(paths: list[str]) -> None:
+    """Each --data file exists and may be read (a regular file, not under /proc, /sys or /dev,
+    within max_data_bytes): else a usage error naming the rule."""
+    from solvers.data_files import Refused, check_given_file
+
+    for d in paths:
+        if not os.path.lexists(d):
+            raise _Usage(f"{d}: no such file (--data file)")
+        try:
+            check_given_file(d)
+        except Refused as r:
+            raise _Usage(f"{d}: refused as a --data file: {r.args[0]}") from None
+
+
 def _load(path: str, data: list[str]) -> Any:
     from solvers import load_model
 
     _need_file(path, "give a model file, .json or .yaml")
-    for d in data:
-        _need_file(d, "--data file")
-    return load_model(path, data_dirs=[Path(d).parent for d in data] or None)
+    _need_data(data)
+    return load_model(path, data_files=data or None)
 
 
 def cmd_check(a: argparse.Namespace) -> int:
@@ -296,8 +320,7 @@ class _ProgressLine:
 
 def _check_solve_args(a: argparse.Namespace) -> tuple[Path, bool]:
     path = _need_file(a.path, "give problem.txt or model.json")
-    for d in a.data:
-        _need_file(d, "--data file")
+    _need_data(a.data)
     if a.samples < 1:
         raise _Usage(f"--samples must be at least 1, got {a.samples}")
     if a.max_repairs < 0:
@@ -444,6 +467,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"formalize: {a.command}: no handler", file=sys.stderr)
         return EXIT_INTERNAL
     as_json = bool(getattr(a, "json", False)) and a.command in COMMANDS
+    limit_env = "FORMALIZE_MAX_INSTANCES"  # solvers.limits.ENV["max_instances"]
+    saved = os.environ.get(limit_env)
+    if getattr(a, "max_instances", None) is not None:
+        if a.max_instances <= 0:
+            return _fail(EXIT_USAGE, f"formalize: --max-instances must be positive, got {a.max_instances}",
+                         as_json)
+        os.environ[limit_env] = str(a.max_instances)  # for this command (worker processes too)
     try:
         return int(fn(a) or 0)
     except BrokenPipeError:
@@ -463,6 +493,11 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(EXIT_USAGE, f"formalize: {exc}", as_json)
     except Exception as exc:  # every failure becomes a message, never a bare traceback
         return _report(exc, as_json)
+    finally:
+        if saved is None:
+            os.environ.pop(limit_env, None)
+        else:
+            os.environ[limit_env] = saved
 
 
 def _silence_stdout() -> None:

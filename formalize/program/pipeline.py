@@ -149,7 +149,7 @@ class Program:
         data_doc = {"sets": part.get("sets", []), "params": part.get("params", [])}
         state.last_doc = data_doc
         try:
-            declared = load_model(to_document(data_doc), data_dirs=[p.parent for p in self.data])
+            declared = load_model(to_document(data_doc), data_files=[str(p) for p in self.data] or None)
             symbols = symbols_summary(declared)
         except ModelError as exc:  # shown as written; the verify step reports it with the rest
             state.history[-1].diagnostics = exc.diagnostics
@@ -196,7 +196,7 @@ class Program:
             verdict = Verdict(None, exc.diagnostics)
         else:
             verdict = self._run(verify_document, doc, state.text, self.backend,
-                                [str(p.parent) for p in self.data])
+                                (), [str(p) for p in self.data])
         state.verdict = verdict
         state.first = state.checked == 0
         state.checked += 1

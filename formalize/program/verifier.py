@@ -69,12 +69,13 @@ class Verdict:
 
 
 def verify_document(doc: dict, text: str, backend: str = "auto",
-                    data_dirs: Sequence[str] = ()) -> Verdict:
+                    data_dirs: Sequence[str] = (), data_files: Sequence[str] = ()) -> Verdict:
     """Load, check (instances included) and ground one document; never raises for a bad model.
 
+    The model may read files below `data_dirs` and the `data_files` themselves (the --data files).
     A module-level function: the benchmark runner calls it in worker processes."""
     try:
-        model = load_model(doc, data_dirs=list(data_dirs) or None)
+        model = load_model(doc, data_dirs=list(data_dirs) or None, data_files=list(data_files) or None)
     except ModelError as exc:
         return Verdict(None, exc.diagnostics)
     from formalize.verify.grounding import ground
