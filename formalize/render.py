@@ -8,7 +8,33 @@ from typing import Any
 from solvers.display import MAX_ROWS, binding_rows, solution_html, value_rows  # noqa: F401
 from solvers.display import fmt as _fmt
 from solvers.display import model_math_html as model_html
+from solvers.safe_text import safe_line, safe_text
 from solvers.solution import Solution
+
+_SAFE_CONSOLE: Any = None
+
+
+def console(stderr: bool = False, **options: Any) -> Any:
+    """A rich Console whose every text segment passes `safe_text` before it is styled: the
+    terminal boundary of everything formalize prints with rich (tables, messages, progress)."""
+    global _SAFE_CONSOLE
+    if _SAFE_CONSOLE is None:
+        from rich.console import Console
+        from rich.segment import Segment
+
+        class SafeConsole(Console):
+            """rich's Console, with control and bidi characters neutralized in what it renders."""
+
+            def render(self, renderable: Any, options: Any = None) -> Any:  # type: ignore[override]
+                for seg in super().render(renderable, options):
+                    if seg.control is None and seg.text and not seg.text.isprintable():
+                        yield Segment(safe_text(seg.text), seg.style, None)
+                    else:
+                        yield seg
+
+        _SAFE_CONSOLE = SafeConsole
+    options.setdefault("highlight", False)
+    return _SAFE_CONSOLE(stderr=stderr, **options)
 
 
 def solution_rich(sol: Solution, title: str = "Solution"):
@@ -33,9 +59,9 @@ def solution_rich(sol: Solution, title: str = "Solution"):
         # (the IIS line below says the same)
         parts.append(Text(sol.message, style="yellow" if sol.stopped else "red"))
     if sol.iis:
-        parts.append(Text("conflicting constraints (IIS): " + ", ".join(sol.iis), style="red"))
+        parts.append(Text("conflicting constraints (IIS): " + ", ".join(map(safe_line, sol.iis)), style="red"))
     if sol.unbounded_variables:
-        parts.append(Text("unbounded along: " + ", ".join(sol.unbounded_variables), style="red"))
+        parts.append(Text("unbounded along: " + ", ".join(map(safe_line, sol.unbounded_variables)), style="red"))
     if sol.has_solution:
         rows, more = value_rows(sol)
         t = Table(show_header=True, header_style="bold", box=None)
@@ -127,7 +153,7 @@ def result_rich(r) -> Any:
     stated = assumptions_of(r.formalization)
     if stated:
         parts.append(Text("assumptions of the " + ("program" if r.mode == "code" else "model"), style="bold"))
-        parts.append(Text("\n".join(f"- {a}" for a in stated)))
+        parts.append(Text("\n".join(f"- {safe_line(a)}" for a in stated)))
     if r.vote is not None:
         v = r.vote
         line = Text(f"confidence {v.confidence:.0%} ({len(v.clusters[0][1]) if v.clusters else 0}/"
@@ -140,7 +166,7 @@ def result_rich(r) -> Any:
         parts.append(line)
         for (val, ix), said in zip(v.clusters, v.readings):
             if said:
-                parts.append(Text(f"  {_fmt(val)} ({len(ix)} sample(s)) assumes: " + "; ".join(said)))
+                parts.append(Text(f"  {_fmt(val)} ({len(ix)} sample(s)) assumes: " + "; ".join(map(safe_line, said))))
     if r.formalization is not None and r.mode != "model":
         parts.append(formalization_rich(r.formalization))
     return Group(*parts)
@@ -162,7 +188,7 @@ def result_html(r) -> str:
     stated = assumptions_of(f)
     if stated:
         out += (f"<p><b>Assumptions of the {'program' if r.mode == 'code' else 'model'}</b></p><ul>"
-                + "".join(f"<li>{html.escape(a)}</li>" for a in stated) + "</ul>")
+                + "".join(f"<li>{html.escape(safe_line(a))}</li>" for a in stated) + "</ul>")
     if f is not None:
         if r.mode == "model":
             out += model_html(f.model) if f.model is not None else ""

@@ -46,10 +46,13 @@ class Diagnostic:
     hint: str | None = None
 
     def __str__(self) -> str:
+        """One line, safe for a terminal (control and bidi characters shown as escapes)."""
+        from .safe_text import safe_line
+
         text = f"{self.severity}: {self.location}: {self.message}"
         if self.hint:
             text += f" (hint: {self.hint})"
-        return text
+        return safe_line(text)
 
     def to_dict(self) -> dict:
         loc = self.location

@@ -14,6 +14,7 @@ from typing import Any
 
 from .diagnostics import ModelError
 from .model import DISPLAY, Model, _index_decl, load_model
+from .safe_text import safe_line
 from .solution import Solution
 
 MAX_ROWS = 40  # solution rows shown
@@ -36,12 +37,13 @@ def fmt(v: Any) -> str:
 
 
 def key_text(k: Any) -> str:
-    """An index key as written after a name: ``[a, b]``; nothing for a scalar."""
+    """An index key as written after a name: ``[a, b]``; nothing for a scalar (each element on
+    one line, control and bidi characters as escapes)."""
     if k == ():
         return ""
     if isinstance(k, tuple):
-        return "[" + ", ".join(map(str, k)) + "]"
-    return f"[{k}]"
+        return "[" + ", ".join(map(safe_line, k)) + "]"
+    return f"[{safe_line(k)}]"
 
 
 def _esc(x: Any) -> str:
@@ -58,7 +60,7 @@ def value_rows(sol: Solution, nonzero_only: bool = True, limit: int = MAX_ROWS) 
         for k, v in vals.items():
             if nonzero_only and abs(v) < 1e-9:
                 continue
-            rows.append((f"{name}{key_text(k)}", fmt(v)))
+            rows.append((f"{safe_line(name)}{key_text(k)}", fmt(v)))
     return rows[:limit], max(0, len(rows) - limit)
 
 
@@ -69,7 +71,7 @@ def binding_rows(sol: Solution, tol: float = 1e-7, limit: int = 20) -> list[tupl
         for k, s in vals.items():
             if abs(s) <= tol:
                 d = (sol.duals or {}).get(name, {}).get(k)
-                out.append((f"{name}{key_text(k)}", fmt(d)))
+                out.append((f"{safe_line(name)}{key_text(k)}", fmt(d)))
     return out[:limit]
 
 

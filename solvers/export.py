@@ -3,27 +3,41 @@
 Exports are built from the lowered model (like MathOptInterface's level in JuMP): every
 reformulation (big-M for `implies`/`or`, auxiliaries for `abs`/`min`/`max`) is already applied,
 and names stay readable: one Pyomo variable/constraint family per declared variable/constraint
-(indexed by the instance keys where they are plain and unique, else by position), and PuLP names
-like `ship_seattle_ny_`. Pyomo and PuLP are imported only here, only when called.
-Constructs that exist for CP-SAT only (`all_different`, `!=`) raise `ModelError` (`needs-cpsat`).
+(indexed by the instance keys where they are plain and unique, else by position), and LP, MPS
+and PuLP names like `ship(seattle_ny)`. No export can re-read as another model: every name is
+made safe for LP/MPS readers (`backends.common.sanitize`: LP keywords such as `st`, `end`,
+`bounds`, `inf`, `bin` and number-like names such as `e1` get a leading `_`; spaces, operators and
+unicode become `_`; long names are cut and hashed) and distinct; `name_map` says what each file
+name stands for and reads a solver's values back under the original names.
+Pyomo and PuLP are imported only here, only when called. Constructs that exist for CP-SAT only
+(`all_different`, `!=`) raise `ModelError` (`needs-cpsat`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
-import re
 import shutil
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .backends.common import fresh_name, unique_names
+from .backends.common import (
+    all_col_labels,
+    all_row_labels,
+    block_keys,
+    file_names,
+    fresh_name,
+    sanitize,
+)
 from .lowered import Lowered
 
-__all__ = ["to_pulp", "to_pyomo", "write_lp", "write_mps"]
+__all__ = ["NameMap", "name_map", "to_pulp", "to_pyomo", "write_lp", "write_mps", "write_pyomo"]
 
 
 def _lowered(model: Any) -> tuple[Lowered, str]:
@@ -58,7 +72,46 @@ def _linear_only(lw: Lowered, fmt: str, alternative: str) -> None:
         hint=f"export to {alternative}, which keeps sqrt/exp/log/products of variables"))
 
 
-def _write(model: Any, path: str | Path, suffix: str) -> Path:
+@dataclass(frozen=True)
+class NameMap:
+    """The names an LP, MPS or PuLP export writes for columns and rows, and what they stand for."""
+
+    columns: list[str]  # file name of column j
+    rows: list[str]  # file name of row i
+    column_labels: list[str]  # readable original of column j: "ship[seattle,ny]"
+    row_labels: list[str]
+    column_keys: list[tuple[str, Any] | None]  # (variable, key); None for an auxiliary column
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        """`{"columns": {file name: original}, "rows": {...}}` (what `--names FILE` writes)."""
+        return {"columns": dict(zip(self.columns, self.column_labels)),
+                "rows": dict(zip(self.rows, self.row_labels))}
+
+    def values(self, by_file_name: Mapping[str, float]) -> dict[str, dict[Any, float]]:
+        """Values a solver reports by file name → `{variable: {key: value}}` (as `Solution.values`;
+        auxiliary columns dropped). A name the export did not write is a KeyError."""
+        where = {n: j for j, n in enumerate(self.columns)}
+        out: dict[str, dict[Any, float]] = {}
+        for n, v in by_file_name.items():
+            ck = self.column_keys[where[n]]
+            if ck is not None:
+                out.setdefault(ck[0], {})[ck[1]] = float(v)
+        return out
+
+
+def name_map(model: Any) -> NameMap:
+    """The file names of the model's columns and rows (shared by write_lp, write_mps, to_pulp)."""
+    lw, _ = _lowered(model)
+    cols, rows = file_names(lw)
+    keys: list[tuple[str, Any] | None] = [None] * lw.n_cols
+    for b in lw.cols:
+        if not b.auxiliary:
+            for j, k in enumerate(block_keys(b)):
+                keys[b.start + j] = (b.name, k)
+    return NameMap(cols, rows, all_col_labels(lw), all_row_labels(lw), keys)
+
+
+def _write(model: Any, path: str | Path, suffix: str, names: str | Path | None) -> Path:
     from .backends.highs import write_lp as _wlp
     from .backends.highs import write_mps as _wmps
 
@@ -68,28 +121,32 @@ def _write(model: Any, path: str | Path, suffix: str) -> Path:
     writer = _wlp if suffix == ".lp" else _wmps
     if path.suffix.lower() == suffix:
         writer(lw, path)
-        return path
-    # HiGHS picks the format by the file name: write under the right suffix, then move.
-    with tempfile.TemporaryDirectory() as d:
-        tmp = Path(d) / f"model{suffix}"
-        writer(lw, tmp)
-        shutil.move(os.fspath(tmp), os.fspath(path))
+    else:  # HiGHS picks the format by the file name: write under the right suffix, then move.
+        with tempfile.TemporaryDirectory() as d:
+            tmp = Path(d) / f"model{suffix}"
+            writer(lw, tmp)
+            shutil.move(os.fspath(tmp), os.fspath(path))
+    if names is not None:
+        Path(names).write_text(json.dumps(name_map(lw).to_dict(), indent=1, ensure_ascii=False) + "\n",
+                               encoding="utf-8")
     return path
 
 
-def write_lp(model: Any, path: str | Path) -> Path:
-    """Write the model as a CPLEX LP file (via HiGHS), whatever the file name; returns the path."""
-    return _write(model, path, ".lp")
+def write_lp(model: Any, path: str | Path, names: str | Path | None = None) -> Path:
+    """Write the model as a CPLEX LP file (via HiGHS), whatever the file name; returns the path.
+    `names`: also write the name map (file name → original, JSON) there."""
+    return _write(model, path, ".lp", names)
 
 
-def write_mps(model: Any, path: str | Path) -> Path:
-    """Write the model as a free MPS file (via HiGHS), whatever the file name; returns the path."""
-    return _write(model, path, ".mps")
+def write_mps(model: Any, path: str | Path, names: str | Path | None = None) -> Path:
+    """Write the model as a free MPS file (via HiGHS), whatever the file name; returns the path.
+    `names`: also write the name map (file name → original, JSON) there."""
+    return _write(model, path, ".mps", names)
 
 
 def _safe(name: str) -> str:
-    s = re.sub(r"\W", "_", name)
-    return s if s and not s[0].isdigit() else f"_{s}"
+    """A Python identifier that is also a safe LP name (Pyomo component names)."""
+    return sanitize(name).replace("(", "_").replace(")", "_")
 
 
 def _bound(v: float) -> float | None:
@@ -268,7 +325,7 @@ def to_pulp(model: Any):
                                     hint="export to Pyomo, LP or MPS instead"))
     sense = pulp.LpMaximize if lw.sense == "maximize" else pulp.LpMinimize
     prob = pulp.LpProblem(_safe(name), sense)
-    names = unique_names(lw.col_names(), _safe)
+    names, rnames = file_names(lw)
     cols: list[Any] = []
     for c, nm in enumerate(names):
         lo, hi = _bound(lw.col_lb[c]), _bound(lw.col_ub[c])
@@ -280,7 +337,6 @@ def to_pulp(model: Any):
             cols.append(prob.add_variable(nm, lowBound=lo, upBound=hi, cat=cat))
         else:  # pragma: no cover - older PuLP
             cols.append(pulp.LpVariable(nm, lowBound=lo, upBound=hi, cat=cat))
-    rnames = unique_names(lw.row_names(), _safe)
     taken = set(rnames)
     for i in range(lw.n_rows):
         ci, cv = _row_terms(lw, i)
@@ -302,3 +358,20 @@ def to_pulp(model: Any):
         obj = pulp.lpSum(float(lw.obj[j]) * cols[j] for j in np.flatnonzero(lw.obj))
         prob += obj + float(lw.obj_offset)
     return prob
+
+
+def write_pyomo(model: Any, path: str | Path) -> bool:
+    """Write a model (or a Pyomo model) with Pyomo's writers (.lp .mps .nl .gms by suffix).
+
+    Names are Pyomo's symbolic labels (`ship(seattle_ny)`); when two index values give the same
+    label (`"a b"` and `"a_b"`), Pyomo's generic names (`x1`, `c_u_x2_`) instead. Returns True
+    when the symbolic labels were used."""
+    m = model if hasattr(model, "write") and hasattr(model, "component_objects") else to_pyomo(model)
+    try:
+        m.write(str(path), io_options={"symbolic_solver_labels": True})
+        return True
+    except RuntimeError as exc:
+        if "Duplicate symbol" not in str(exc):
+            raise
+    m.write(str(path), io_options={"symbolic_solver_labels": False})
+    return False

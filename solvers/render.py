@@ -32,6 +32,7 @@ from .expr import (
     parse_set_expr,
 )
 from .model import Model, load_model
+from .safe_text import safe_line
 
 _PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7, "**": 8, "atom": 9}
 _CMP_TEX = {"<=": r"\le", ">=": r"\ge", "==": "=", "<": "<", ">": ">", "!=": r"\ne", "in": r"\in", "not in": r"\notin"}
@@ -46,8 +47,8 @@ _TEXT_ESC = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "#":
 
 
 def _tex_text(s: str) -> str:
-    """Text for `\\text{...}`: LaTeX's special characters escaped."""
-    return "".join(_TEXT_ESC.get(ch, ch) for ch in s)
+    """Text for `\\text{...}`: LaTeX's special characters escaped, control characters shown."""
+    return "".join(_TEXT_ESC.get(ch, ch) for ch in safe_line(s))
 
 
 def _tex_id(name: str) -> str:
@@ -329,4 +330,4 @@ def to_text(model) -> str:
     if m.acknowledged:
         out.append("text numbers not used (acknowledged):")
         out += [f"  {a.number}: {a.reason}" for a in m.acknowledged]
-    return "\n".join(out)
+    return "\n".join(map(safe_line, out))  # one line per entry, whatever a name or text holds

@@ -532,3 +532,244 @@ def test_b26_nan_literal_in_json(capsys, tmp_path):
     doc = '{"params": {"p": NaN}, "variables": {"x": "real >= 0"}, "minimize": "x", "constraints": {"c": "x >= p"}}'
     code, out, err = run(capsys, "check", write(tmp_path, doc), "--json")
     assert code == 1 and "non-finite" in codes(out)
+
+
+# ============================================================================ E: exports
+
+
+def _reread(path: Path) -> float:
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert h.readModel(str(path)) == highspy.HighsStatus.kOk
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return h.getInfo().objective_function_value
+
+
+def _export_and_reread(capsys, tmp_path: Path, doc: dict, expected: float) -> None:
+    m = write(tmp_path, doc)
+    code, out, err = run(capsys, "solve", m, "--json")
+    assert code == 0 and json.loads(out)["solution"]["objective"] == pytest.approx(expected)
+    for to in ("lp", "mps"):
+        code, out, err = run(capsys, "export", m, "--to", to, "-o", tmp_path / f"m.{to}")
+        assert code == 0
+        assert _reread(tmp_path / f"m.{to}") == pytest.approx(expected), (tmp_path / f"m.{to}").read_text()
+
+
+def test_e01_variable_named_st_keeps_its_bound(capsys, tmp_path):
+    # the issue: "formalize export --to lp" of a variable `st` re-read as a different model (30 vs 24)
+    doc = {"variables": {"st": "real in [0, 4]", "y": "real in [0, 10]"}, "maximize": "2 * st + y",
+           "constraints": {"c": "st + 2 * y <= 24"}}
+    _export_and_reread(capsys, tmp_path, doc, 18.0)  # st = 4, y = 10
+
+
+def test_e02_every_lp_keyword_as_a_name(capsys, tmp_path):
+    kws = ["end", "bounds", "bound", "inf", "infinity", "minimize", "maximum", "bin", "binary", "gen",
+           "general", "semi", "sos", "free", "subject", "such", "that", "st", "ST", "End", "INF", "obj"]
+    doc = {"variables": {k: ("integer in [0, 2]" if i % 3 == 0 else "real in [0, 1]") for i, k in enumerate(kws)},
+           "maximize": " + ".join(kws),
+           "constraints": {"bounds": "st + end <= 3", "subject": "inf + infinity <= 1.5"}}
+    # 8 integers ≤ 2 and 14 reals ≤ 1 give 30; st (≤ 1) + end (≤ 2) ≤ 3 costs nothing,
+    # inf (integer ≤ 2) + infinity (≤ 1) ≤ 1.5 costs 1.5
+    _export_and_reread(capsys, tmp_path, doc, 28.5)
+
+
+def test_e03_number_like_names(capsys, tmp_path):
+    doc = {"variables": {"e1": "real in [0, 1]", "E5": "real in [0, 2]", "e": "real in [0, 3]",
+                         "e12x": "real in [0, 4]", "nan": "real in [0, 5]", "infx": "real in [0, 6]"},
+           "maximize": "e1 + E5 + e + e12x + nan + infx", "constraints": {"e2": "e1 + E5 <= 2.5"}}
+    _export_and_reread(capsys, tmp_path, doc, 2.5 + 3 + 4 + 5 + 6)
+
+
+def test_e04_elements_with_spaces_operators_unicode(capsys, tmp_path):
+    elems = ["a b", "x+y<=3", "s.t.", "semi-continuous", "köln", "漢字", "1e5", "-1", ":", "(", "]", "a_b"]
+    doc = {"sets": {"S": elems}, "variables": {"x[S]": "real in [0, 1]"},
+           "params": {"w[S]": list(range(1, len(elems) + 1))},
+           "maximize": "sum(w[s] * x[s] for s in S)",
+           "constraints": {"cap[s in S]": "x[s] <= 0.5", "total": "sum(x[s] for s in S) <= 4"}}
+    top = sorted(range(1, len(elems) + 1))[-8:]  # 8 halves fit in 4: the 8 largest weights
+    _export_and_reread(capsys, tmp_path, doc, 0.5 * sum(top))
+
+
+def test_e05_very_long_names(capsys, tmp_path):
+    a, b = "v" * 300, "v" * 299 + "w"  # equal after cutting: distinct by hash
+    doc = {"sets": {"S": ["e" * 500, "e" * 499 + "f"]},
+           "variables": {a: "real in [0, 1]", b: "real in [0, 2]", "y[S]": "real in [0, 3]"},
+           "maximize": f"{a} + {b} + sum(y[s] for s in S)"}
+    _export_and_reread(capsys, tmp_path, doc, 1 + 2 + 6)
+
+
+def test_e06_pulp_export_with_keyword_names(tmp_path):
+    import pulp
+
+    from solvers.export import to_pulp
+
+    doc = {"variables": {"st": "real in [0, 4]", "end": "integer in [0, 3]", "e1": "real in [0, 2]"},
+           "maximize": "st + end + e1", "constraints": {"bounds": "st + end <= 6"}}
+    prob = to_pulp(doc)
+    prob.solve(pulp.PULP_CBC_CMD(msg=0))
+    assert pulp.value(prob.objective) == pytest.approx(8.0)
+    prob.writeLP(str(tmp_path / "p.lp"))
+    assert _reread(tmp_path / "p.lp") == pytest.approx(8.0)
+
+
+def test_e07_pyomo_labels_that_collide(capsys, tmp_path):
+    doc = {"sets": {"S": ["a b", "a_b", "a+b"]}, "variables": {"st[S]": "real in [0, 1]"},
+           "params": {"w[S]": [1, 2, 3]}, "maximize": "sum(w[s] * st[s] for s in S)"}
+    code, out, err = run(capsys, "export", write(tmp_path, doc), "--to", "pyomo", "-o", tmp_path / "m.lp")
+    assert code == 0 and "uses Pyomo's generic names" in err
+    assert _reread(tmp_path / "m.lp") == pytest.approx(6.0)
+
+
+def test_e08_name_map_reads_values_back(capsys, tmp_path):
+    doc = {"sets": {"S": ["a b", "a_b"]}, "variables": {"end[S]": "real in [0, 1]", "st": "real in [0, 2]"},
+           "maximize": "sum(end[s] for s in S) + st"}
+    m = write(tmp_path, doc)
+    code, out, err = run(capsys, "export", m, "--to", "lp", "-o", tmp_path / "m.lp", "--names", tmp_path / "n.json")
+    assert code == 0
+    names = json.loads((tmp_path / "n.json").read_text())
+    assert names == {"columns": {"_end(a_b)": "end[a b]", "_end(a_b)_2": "end[a_b]", "_st": "st"}, "rows": {}}
+    from solvers.export import name_map
+
+    vals = name_map(doc).values({"_end(a_b)": 1.0, "_end(a_b)_2": 0.5, "_st": 2.0})
+    assert vals == {"end": {"a b": 1.0, "a_b": 0.5}, "st": {(): 2.0}}
+
+
+# ============================================================================ T: terminal-safe output
+
+FAKE = "\x1b[2J\x1b[H\x1b[32mALL CHECKS PASSED\x1b[0m"
+RAW = ["\x1b", "\x9b", "\r", "\x08", "\x07", "\u202e", "\u202a", "\u2066", "\u2069", "\u200b", "\u200f",
+       "\ufeff", "\u2028"]
+
+
+def terminal_safe(*texts: str) -> None:
+    for t in texts:
+        for ch in RAW:
+            assert ch not in t, f"raw {ch!r} in output: {t[:300]!r}"
+        assert all(c.isprintable() or c in "\n\t" for c in t)
+
+
+def test_t01_fake_all_checks_passed_in_a_constraint_name(capsys, tmp_path):
+    # the issue: an escape sequence cleared the screen and printed a fake green "ALL CHECKS PASSED"
+    fake = FAKE.replace(" ", "_")  # no space: the location shows the name unquoted
+    doc = {"variables": {"x": "real >= 0"}, "minimize": "x",
+           "constraints": [{"name": "c" + fake, "expr": "x >= 1"}]}
+    code, out, err = run(capsys, "check", write(tmp_path, doc))
+    assert code == 1
+    terminal_safe(out, err)
+    assert err.startswith("error: constraints c\\x1b[2J\\x1b[H\\x1b[32mALL_CHECKS_PASSED\\x1b[0m: "
+                          "constraint name 'c\\x1b[2J")
+    assert "errors — class LP, 1 error(s)" in out
+
+
+def test_t02_escape_sequences_in_the_model_name_and_description(capsys, tmp_path):
+    doc = {"name": "m" + FAKE, "description": "line1\rOVERWRITE\x08\x08", "variables": {"x": "real in [0, 1]"},
+           "maximize": "x"}
+    code, out, err = run(capsys, "solve", write(tmp_path, doc), "--show-model")
+    assert code == 0
+    terminal_safe(out, err)
+    assert "model m\\x1b[2J\\x1b[H\\x1b[32mALL CHECKS PASSED\\x1b[0m — line1\\rOVERWRITE\\x08\\x08" in out
+
+
+def test_t03_escape_sequences_in_set_elements_reach_no_table(capsys, tmp_path):
+    doc = {"sets": {"S": ["a\x1b[31mred", "b\x9b2J", "c\nerror: fake line", "d\u202eevil", "e\u200bzw"]},
+           "variables": {"x[S]": "real in [0, 1]"}, "maximize": "sum(x[s] for s in S)",
+           "constraints": {"cap[s in S]": "x[s] <= 1"}}
+    code, out, err = run(capsys, "solve", write(tmp_path, doc))
+    assert code == 0
+    terminal_safe(out, err)
+    for shown in ("x[a\\x1b[31mred]", "x[b\\x9b2J]", "x[c\\nerror: fake line]", "x[d\\u202eevil]", "x[e\\u200bzw]"):
+        assert shown in out
+    assert not any(line.startswith("error: fake line") for line in out.splitlines())
+
+
+def test_t04_bidi_and_invisible_characters_in_names(capsys, tmp_path):
+    doc = {"sets": {"S": ["\u202aa", "\u2066b\u2069", "\ufeffc", "\u00adsoft", "\u2028sep"]},
+           "variables": {"x[S]": "real in [0, 1]"}, "maximize": "sum(x[s] for s in S)"}
+    code, out, err = run(capsys, "solve", write(tmp_path, doc))
+    assert code == 0
+    terminal_safe(out, err)
+    for shown in ("\\u202aa", "\\u2066b\\u2069", "\\ufeffc", "\\xadsoft", "\\u2028sep"):
+        assert shown in out
+
+
+def test_t05_escape_sequences_in_an_admitted_data_header(capsys, box):
+    (box / "data.csv").write_text(f"k,v{FAKE}\nk,1\n")
+    code, out, err = run(capsys, "check", write(box, param_from("data.csv", "nope")))
+    assert code == 1
+    terminal_safe(out, err)
+    assert "columns: k, v\\x1b[2J" in err
+
+
+def test_t06_json_output_is_escaped_and_round_trips(capsys, tmp_path):
+    doc = {"sets": {"S": ["a\x1b[31m", "b\u202e"]}, "variables": {"x[S]": "real in [0, 1]"},
+           "maximize": "sum(x[s] for s in S)", "constraints": [{"name": "bad\x1b", "expr": "x['a'] <= 1"}]}
+    p = write(tmp_path, doc)
+    code, out, err = run(capsys, "check", p, "--json")
+    assert code == 1
+    terminal_safe(out, err)
+    assert any(d["location"]["item"] == "bad\x1b" for d in json.loads(out)["diagnostics"])  # data kept
+    doc["constraints"] = []
+    code, out, err = run(capsys, "solve", write(tmp_path, doc), "--json")
+    assert code == 0
+    terminal_safe(out, err)
+    assert {r["index"][0] for r in json.loads(out)["solution"]["values"]["x"]} == {"a\x1b[31m", "b\u202e"}
+
+
+@pytest.mark.parametrize("to", ["text", "latex", "json", "lp", "mps", "pulp", "pyomo"])
+def test_t07_exports_to_stdout_are_terminal_safe(capsys, tmp_path, to):
+    doc = {"name": "m" + FAKE, "sets": {"S": ["a\x1b[31m", "b\u202e", "c\r"]},
+           "variables": {"x[S]": "real in [0, 1]"}, "maximize": "sum(x[s] for s in S)",
+           "constraints": {"cap[s in S]": "x[s] <= 1"}}
+    code, out, err = run(capsys, "export", write(tmp_path, doc), "--to", to)
+    assert code == 0
+    terminal_safe(out, err)
+    if to == "json":
+        assert json.loads(out)["name"] == "m" + FAKE  # stdout JSON: escaped, same data
+
+
+def test_t08_conflicting_constraints_are_shown_escaped(capsys, tmp_path):
+    doc = {"sets": {"S": ["p\x1b[8m"]}, "variables": {"x[S]": "real in [0, 5]"}, "minimize": "sum(x[s] for s in S)",
+           "constraints": {"lo[s in S]": "x[s] >= 3", "hi[s in S]": "x[s] <= 2"}}
+    code, out, err = run(capsys, "solve", write(tmp_path, doc))
+    assert code == 3
+    terminal_safe(out, err)
+    assert "lo[p\\x1b[8m]" in out and "hi[p\\x1b[8m]" in out
+
+
+def test_t09_lone_surrogate_does_not_crash_the_output(capsys, tmp_path):
+    p = tmp_path / "m.json"
+    p.write_text('{"sets": {"S": ["a\\ud800"]}, "variables": {"x[S]": "real in [0, 1]"}, '
+                 '"maximize": "sum(x[s] for s in S)"}')
+    code, out, err = run(capsys, "solve", p)
+    assert code == 0 and "x[a\\ud800]" in out
+    terminal_safe(out, err)
+
+
+def test_t10_a_path_argument_with_escapes(capsys, tmp_path):
+    code, out, err = run(capsys, "check", tmp_path / f"no{FAKE}.json")
+    assert code == 2
+    terminal_safe(out, err)
+    assert "no\\x1b[2J" in err
+
+
+def test_t11_diagnostics_on_one_line_whatever_they_quote(capsys, tmp_path):
+    doc = {"variables": {"x": "real >= 0"}, "minimize": "x",
+           "constraints": [{"name": "c", "expr": "x >= undefined_thing\n\rerror: fake"}]}
+    code, out, err = run(capsys, "check", write(tmp_path, doc))
+    assert code == 1
+    terminal_safe(out, err)
+    assert not any(line.startswith("error: fake") for line in err.splitlines())
+
+
+def test_t12_safe_text_is_one_function_and_idempotent():
+    from solvers.safe_text import safe_line, safe_text
+
+    s = "ok ö 漢 " + FAKE + "\n\t\r\x08\u202e\u2066\u200b\ufeff\x9b\x7f\ud800"
+    once = safe_text(s)
+    assert safe_text(once) == once and all(c.isprintable() or c in "\n\t" for c in once)
+    assert once.startswith("ok ö 漢 \\x1b[2J") and "\n\t\\r\\x08\\u202e\\u2066\\u200b\\ufeff\\x9b\\x7f\\ud800" in once
+    assert safe_line("a\nb\tc") == "a\\nb\\tc"
+    assert safe_text("plain text, unchanged") == "plain text, unchanged"

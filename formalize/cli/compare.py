@@ -116,8 +116,14 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_compare)
 
 
+def _safe(text: str) -> str:
+    from solvers.safe_text import safe_text
+
+    return safe_text(text)
+
+
 def _usage(msg: str) -> int:
-    print(f"formalize compare: {msg}", file=sys.stderr)
+    print(_safe(f"formalize compare: {msg}"), file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -177,12 +183,11 @@ def cmd_compare(a: argparse.Namespace) -> int:
     client = make_client(a.model, no_cache=a.no_cache, api_base=a.api_base)
     if a.timeout is not None:
         client.settings = client.settings.with_(timeout=a.timeout)
-    from rich.console import Console
-
     from formalize.evaluation.compare import CompareError, GroundTruthError, compare, sweep
+    from formalize.render import console
 
-    out = Console(stderr=a.json, highlight=False)
-    err = Console(stderr=True, highlight=False)
+    out = console(stderr=a.json)
+    err = console(stderr=True)
     try:
         if a.family is not None:
             def on_answer(point: Any, ans: Any, done: int, total: int) -> None:
@@ -206,10 +211,10 @@ def cmd_compare(a: argparse.Namespace) -> int:
             result = compare(a.path, client, variants=variants, data=a.data, tol=a.tolerance,
                              backend=a.backend, time_limit=a.time_limit)
     except GroundTruthError as exc:
-        print(f"formalize compare: the ground truth does not check out: {exc}", file=sys.stderr)
+        print(_safe(f"formalize compare: the ground truth does not check out: {exc}"), file=sys.stderr)
         return EXIT_INTERNAL
     except CompareError as exc:
-        print(f"formalize compare: {exc}", file=sys.stderr)
+        print(_safe(f"formalize compare: {exc}"), file=sys.stderr)
         return EXIT_LLM
     files = result.save(a.out) if a.out else {}
     if a.json:

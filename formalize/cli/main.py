@@ -108,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("model", help="model file (.json/.yaml)")
     e.add_argument("--to", required=True, choices=EXPORTS)
     e.add_argument("--output", "-o", default=None, help="output file (default: stdout)")
+    e.add_argument("--names", default=None, metavar="FILE.json",
+                   help="lp/mps: also write the name map (file name -> original name) as JSON")
     e.add_argument("--data", action="append", default=[], metavar="FILE",
                    help="data file the model reads (repeatable)")
     _max_instances_flag(e)
@@ -148,9 +150,9 @@ class _Usage(Exception):
 
 
 def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
+    from formalize.render import console
 
-    return Console(stderr=stderr, highlight=False)
+    return console(stderr=stderr)
 
 
 def _print_diags(diags: Any, err: Any) -> None:
@@ -391,9 +393,13 @@ def _make_client(a: argparse.Namespace) -> Any:
 
 
 def _emit(text: str, output: str | None) -> None:
+    """An export to its file as it is, or to stdout with control and bidi characters neutralized."""
     if output:
         Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     else:
+        from solvers.safe_text import safe_text
+
+        text = safe_text(text)
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
@@ -401,14 +407,17 @@ def cmd_export(a: argparse.Namespace) -> int:
     """`formalize export`: LP/MPS files, Pyomo/PuLP models, LaTeX/text/JSON renderings."""
     model = _load(a.model, a.data)
     to = a.to
+    if a.names and to not in ("lp", "mps"):
+        raise _Usage("--names goes with --to lp or --to mps")
     out = Path(a.output) if a.output else None
     if out is not None and out.is_dir():
         raise _Usage(f"--output {a.output}: is a directory; give a file name")
     if to in ("latex", "text", "json"):
         from solvers import render
 
-        text = {"latex": render.to_latex, "text": render.to_text,
-                "json": lambda m: m.to_json()}[to](model)
+        as_json = (lambda m: m.to_json()) if a.output else (  # stdout: every non-ASCII escaped
+            lambda m: json.dumps(m.to_dict(), indent=2))
+        text = {"latex": render.to_latex, "text": render.to_text, "json": as_json}[to](model)
         _emit(text, a.output)
         return EXIT_OK
     from solvers import export
@@ -416,19 +425,21 @@ def cmd_export(a: argparse.Namespace) -> int:
     if to in ("lp", "mps"):
         writer = export.write_lp if to == "lp" else export.write_mps
         if out is not None:
-            writer(model, out)
+            writer(model, out, names=a.names)
         else:
             import tempfile
 
             with tempfile.TemporaryDirectory() as d:
-                p = writer(model, Path(d) / f"model.{to}")
+                p = writer(model, Path(d) / f"model.{to}", names=a.names)
                 _emit(p.read_text(encoding="utf-8"), None)
         return EXIT_OK
     suffix = out.suffix.lower() if out is not None else ""
     if to == "pyomo":
         m = export.to_pyomo(model)
         if suffix in (".lp", ".mps", ".nl", ".gms"):
-            m.write(str(out), io_options={"symbolic_solver_labels": True})
+            if not export.write_pyomo(m, out):
+                print(_safe("formalize: Pyomo's readable labels of two index values collide; "
+                            f"{a.output} uses Pyomo's generic names (x1, c_u_x2_, ...)"), file=sys.stderr)
         else:
             import io
 
@@ -509,8 +520,14 @@ def _silence_stdout() -> None:
         pass
 
 
+def _safe(text: str) -> str:
+    from solvers.safe_text import safe_text
+
+    return safe_text(text)
+
+
 def _fail(code: int, message: str, as_json: bool, diagnostics: list | None = None) -> int:
-    print(message, file=sys.stderr)
+    print(_safe(message), file=sys.stderr)
     if as_json:
         print(json.dumps({"status": "error", "exit_code": code, "error": message,
                           "diagnostics": [d.to_dict() for d in diagnostics or []]}, indent=2))

@@ -995,7 +995,6 @@ def _select(ds: Dataset, ids: Sequence[str] | None, limit: int | None) -> list[P
 
 def _progress(enabled: bool | None) -> Any:
     """A rich progress bar with ETA on stderr (shown on a terminal unless ``enabled`` says)."""
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -1005,7 +1004,9 @@ def _progress(enabled: bool | None) -> Any:
         TimeRemainingColumn,
     )
 
-    console = Console(stderr=True)
+    from formalize.render import console as safe_console
+
+    console = safe_console(stderr=True, highlight=True)
     if enabled is None:
         enabled = console.is_terminal
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -1256,9 +1257,9 @@ async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, *, mode: s
 
 def print_report(report: BenchReport, file: Any = None) -> None:
     """The summary table and where the files are (rich, to ``file`` or stdout)."""
-    from rich.console import Console
+    from formalize.render import console as safe_console
 
-    console = Console(file=file or sys.stdout, highlight=False)
+    console = safe_console(file=file or sys.stdout)
     if not console.is_terminal:
         console.width = 160
     console.print(report.summary)

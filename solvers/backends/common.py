@@ -231,11 +231,37 @@ def row_values(
     return by_block(lowered.rows, y, row_block_keys, cache=cache)
 
 
+# Words LP readers (CPLEX, HiGHS, Gurobi, Xpress, CBC) take as section keywords or numbers,
+# compared case-insensitively; "s.t." and "semi-continuous" cannot occur once `.` and `-` are
+# replaced, but their parts can.
+LP_KEYWORDS = frozenset([
+    "min", "minimize", "minimise", "minimum", "max", "maximize", "maximise", "maximum",
+    "st", "s", "t", "subject", "such", "that", "to", "bound", "bounds", "free", "inf", "infinity",
+    "nan", "gen", "general", "generals", "int", "integer", "integers", "bin", "binary", "binaries",
+    "semi", "semis", "semicontinuous", "continuous", "sos", "sos1", "sos2", "end", "obj",
+])
+MAX_NAME = 88  # CPLEX LP allows 255 characters, PuLP's LP writer 100; room for a uniquing suffix
+_NAME_BAD = re.compile(r"[^A-Za-z0-9_()]")
+_RISKY_START = re.compile(r"(?i)(e\d|e$|e\(|inf|nan)")
+
+
 def sanitize(name: str) -> str:
-    """A name that LP/MPS writers accept: `ship[seattle,ny]` → `ship(seattle_ny)`."""
-    s = name.replace("[", "(").replace("]", ")").replace(",", "_")
-    s = re.sub(r"[^A-Za-z0-9_.()]", "_", s)
-    if not s or s[0].isdigit() or s[0] in ".(":
+    """A name no LP or MPS reader can misread: `ship[seattle,ny]` → `ship(seattle_ny)`.
+
+    ASCII letters, digits, `_` and `()` only; a leading `_` when the name (or its part before
+    `(`) is an LP keyword (`st`, `end`, `bounds`, `inf`, `bin`, `gen`, `semi`, `sos`, ...) or
+    starts like a number (a digit, `e1`, `E5`, `inf...`, `nan...`); long names are cut and given
+    a hash of the original. Distinct names can clean to the same text: `unique_names` then
+    appends `_2`, `_3`, ..."""
+    s = name.replace("(", "_").replace(")", "_").replace("[", "(").replace("]", ")").replace(",", "_")
+    s = _NAME_BAD.sub("_", s)
+    if len(s) > MAX_NAME:
+        import hashlib
+
+        s = s[: MAX_NAME - 9] + "_" + hashlib.blake2s(name.encode("utf-8", "surrogatepass"),
+                                                       digest_size=4).hexdigest()
+    stem = s.split("(", 1)[0].lower()
+    if not stem or s[0].isdigit() or stem in LP_KEYWORDS or _RISKY_START.match(s):
         s = "_" + s
     return s
 
@@ -253,6 +279,13 @@ def unique_names(names: list[str], clean: Callable[[str], str] = sanitize) -> li
     """Names cleaned for a file format, made distinct where cleaning made them collide."""
     taken: set[str] = set()
     return [fresh_name(clean(n), taken) for n in names]
+
+
+def file_names(lowered: Lowered) -> tuple[list[str], list[str]]:
+    """The column and row names every file export writes (LP, MPS, PuLP): readable labels made
+    safe by `sanitize` and distinct by `unique_names` — one naming, so a name map read back from
+    any of them agrees (solvers.export.name_map)."""
+    return unique_names(all_col_labels(lowered)), unique_names(all_row_labels(lowered))
 
 
 def all_row_labels(lowered: Lowered) -> list[str]:

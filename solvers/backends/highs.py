@@ -30,14 +30,12 @@ from ..lowered import Lowered
 from ..solution import Solution, Status
 from .common import (
     BlockValues,
-    all_col_labels,
-    all_row_labels,
     block_keys,
     col_key,
+    file_names,
     row_block_keys,
     row_group,
     row_key,
-    unique_names,
 )
 from .contract import SolveControl, as_control, limit_status, stop_message
 
@@ -267,9 +265,10 @@ def check_ranges(lowered: Lowered, solver: str = "HiGHS") -> None:
 
 
 def _pass_names(h: Any, lowered: Lowered) -> None:
-    for j, s in enumerate(unique_names(all_col_labels(lowered))):
+    cols, rows = file_names(lowered)
+    for j, s in enumerate(cols):
         h.passColName(j, s)
-    for i, s in enumerate(unique_names(all_row_labels(lowered))):
+    for i, s in enumerate(rows):
         h.passRowName(i, s)
 
 
