@@ -243,7 +243,22 @@ class Evaluator:
         return range(lo, hi)  # type: ignore[return-value]
 
     def iter_gens(self, gens: tuple[Gen, ...], env: dict) -> Iterator[dict]:
-        """Every binding of the generators' targets (conditions applied), as new env dicts."""
+        """Every binding of the generators' targets (conditions applied), as new env dicts.
+
+        Refused before the first binding (`too-many-instances`): generators over named sets whose
+        sizes multiply to more than max_instances (the lowering's rule); while enumerating: more
+        than max_nonzeros bindings since `budget()`."""
+        size, cap = 1, limit("max_instances", self.model._limits)
+        for g in gens:
+            s = self.inst.sets.get(g.over.name) if g.over.name is not None else None
+            size *= len(s.elements) if s is not None else 1
+        if size > cap:
+            raise EvalError("too-many-instances", f"the generators {', '.join(', '.join(g.targets) for g in gens)} "
+                            f"have {size:,} index bindings, over the limit of {cap:,} (max_instances)",
+                            how_to_raise("max_instances") + ", or make the model smaller", gens[0].col)
+        yield from self._iter_gens(gens, env)
+
+    def _iter_gens(self, gens: tuple[Gen, ...], env: dict) -> Iterator[dict]:
         if not gens:
             yield env
             return
@@ -264,7 +279,7 @@ class Evaluator:
                                     "the number of names must equal the set's dimension", g.col)
                 env2 = {**env, **dict(zip(g.targets, e))}
             if all(self.cond(c, env2) for c in g.conds):
-                yield from self.iter_gens(rest, env2)
+                yield from self._iter_gens(rest, env2)
 
     def key_of(self, args: tuple[Node, ...], env: dict) -> tuple:
         """Flattened element key of index arguments."""

@@ -534,6 +534,95 @@ def test_b26_nan_literal_in_json(capsys, tmp_path):
     assert code == 1 and "non-finite" in codes(out)
 
 
+BIG = {"A": {"range": [1, 100_000]}, "B": {"range": [1, 100_000]}}
+LIMIT_MSG = "over the limit of 10,000,000 (max_instances)"
+
+
+def small(**parts) -> dict:
+    return {"variables": {"x": "real >= 0"}, "minimize": "x", **parts}
+
+
+def one_error(capsys, tmp_path: Path, doc: dict) -> dict:
+    code, out, err = run(capsys, "check", write(tmp_path, doc), "--json", max_seconds=5, max_rss_mb=100)
+    assert code == 1
+    errs = [d for d in diags(out) if d["severity"] == "error"]
+    assert len(errs) == 1, errs
+    return errs[0]
+
+
+def test_b27_derived_set_product_of_ten_billion(capsys, tmp_path):
+    d = one_error(capsys, tmp_path, small(sets={**BIG, "P": {"expr": "A * B"}}))
+    assert d["code"] == "set-too-large" and d["location"]["item"] == "P"
+    assert d["message"] == f"the product has 10,000,000,000 elements, {LIMIT_MSG}"
+
+
+def test_b28_derived_range_of_a_trillion(capsys, tmp_path):
+    d = one_error(capsys, tmp_path, small(sets={"P": {"expr": "range(0, 10**12)"}}))
+    assert d["code"] == "set-too-large"
+    assert d["message"] == f"range(0, 1000000000000) has 1,000,000,000,000 elements, {LIMIT_MSG}"
+
+
+def test_b29_filter_and_projection_over_a_huge_product(capsys, tmp_path):
+    for expr in ("(i, j) in A * B if i == j", "{i + j for i in A for j in B}"):
+        d = one_error(capsys, tmp_path, small(sets={**BIG, "P": {"expr": expr}}))
+        assert d["code"] == "set-too-large" and d["location"]["item"] == "P"
+        assert d["message"] == f"the filter enumerates 10,000,000,000 combinations, {LIMIT_MSG}"
+
+
+def test_b30_computed_param_over_a_huge_index(capsys, tmp_path):
+    d = one_error(capsys, tmp_path, small(sets=BIG, params={"d[i in A, j in B]": "i * j"}))
+    assert d["code"] == "param-too-large" and d["location"]["item"] == "d"
+    assert d["message"] == f"param 'd' over A × B has 10,000,000,000 entries, {LIMIT_MSG}"
+
+
+def test_b31_computed_param_summing_ten_billion_terms(capsys, tmp_path):
+    d = one_error(capsys, tmp_path, small(sets=BIG, params={"t": "sum(i * j for i in A for j in B)"}))
+    assert d["code"] == "too-many-instances" and d["location"]["item"] == "t"
+    assert d["message"] == f"j in B (with the enclosing generators) has 10,000,000,000 index bindings, {LIMIT_MSG}"
+
+
+def test_b32_computed_param_with_a_huge_power(capsys, tmp_path):
+    d = one_error(capsys, tmp_path, small(params={"t": "2 ** 10**9"}))
+    assert d["code"] == "non-finite" and d["message"] == "the power evaluates to inf"
+
+
+def test_b33_checker_refuses_huge_derived_data_at_once(tmp_path):
+    from solvers import check
+
+    for sets, params, code, msg in (
+        ({**BIG, "P": {"expr": "(i, j) in A * B if i == j"}}, {}, "too-many-instances",
+         f"the generators i, j have 10,000,000,000 index bindings, {LIMIT_MSG}"),
+        (BIG, {"t": "sum(i * j for i in A for j in B)"}, "too-many-instances",
+         f"the generators i, j have 10,000,000,000 index bindings, {LIMIT_MSG}"),
+        (BIG, {"d[i in A, j in B]": "i * j"}, "param-too-large",
+         f"param 'd' over A × B has 10,000,000,000 entries, {LIMIT_MSG}"),
+        ({**BIG, "P": {"expr": "A * B"}}, {}, "set-too-large", f"the product has 10,000,000,000 elements, {LIMIT_MSG}"),
+    ):
+        t0 = time.perf_counter()
+        rep = check(small(sets=sets, params=params), {"x": 0.0})
+        assert time.perf_counter() - t0 < 5
+        assert not rep.feasible and [(d.code, d.message) for d in rep.errors] == [(code, msg)]
+
+
+def test_b34_checker_refuses_a_huge_forall_and_variable(tmp_path):
+    from solvers import check
+
+    doc = {"sets": BIG, "variables": {"x": "real >= 0"}, "minimize": "x",
+           "constraints": {"c[a in A, b in B]": "x >= a - b"}}
+    t0 = time.perf_counter()
+    rep = check(doc, {"x": 0.0})
+    assert time.perf_counter() - t0 < 5
+    d = next(d for d in rep.errors if d.code == "too-many-instances")
+    assert d.message == f"the generators a, b have 10,000,000,000 index bindings, {LIMIT_MSG}"
+    assert d.location.item == "c" and d.location.field == "forall"
+    doc = {"sets": BIG, "variables": {"y[A, B]": "real >= 0"}, "minimize": "y[1, 1]"}
+    t0 = time.perf_counter()
+    rep = check(doc, {"y": {}})
+    assert time.perf_counter() - t0 < 5
+    assert [(d.code, d.message) for d in rep.errors][:1] == [
+        ("too-many-instances", f"variable 'y' over A × B has 10,000,000,000 instances, {LIMIT_MSG}")]
+
+
 # ============================================================================ E: exports
 
 
@@ -773,3 +862,61 @@ def test_t12_safe_text_is_one_function_and_idempotent():
     assert once.startswith("ok ö 漢 \\x1b[2J") and "\n\t\\r\\x08\\u202e\\u2066\\u200b\\ufeff\\x9b\\x7f\\ud800" in once
     assert safe_line("a\nb\tc") == "a\\nb\\tc"
     assert safe_text("plain text, unchanged") == "plain text, unchanged"
+
+
+# ============================================================================ P: the program (LLM-written models)
+
+
+def _program(responses: list, data: list | None = None):
+    import copy
+
+    from formalize.llm.testing import ScriptedLLM
+    from formalize.program.pipeline import formalize
+
+    folder = Path(__file__).resolve().parent.parent / "problems/datasets/nl4opt/cpmpy_1133974368"
+    llm = ScriptedLLM([copy.deepcopy(r) for r in responses], name="redteam")
+    try:
+        f = formalize((folder / "problem.txt").read_text(), llm.client(), strategy="single", data=data or (),
+                      max_repairs=2)
+    finally:
+        llm.close()
+    return f, llm, json.loads((folder / "model.json").read_text())
+
+
+def _good() -> dict:
+    folder = Path(__file__).resolve().parent.parent / "problems/datasets/nl4opt/cpmpy_1133974368"
+    return json.loads((folder / "model.json").read_text())
+
+
+@pytest.mark.parametrize("file, rule", [("/proc/self/environ", "absolute paths are not read"),
+                                        ("../../../../../../proc/self/environ", "'..' would leave the folder"),
+                                        ("/etc/passwd", "absolute paths are not read"),
+                                        ("/dev/zero", "absolute paths are not read")])
+def test_p01_llm_model_naming_a_host_file_never_reaches_the_repair_prompt(monkeypatch, file, rule):
+    # the issue: /proc/self/environ's header reached the terminal and the repair prompt sent to the LLM
+    monkeypatch.setenv("FORMALIZE_REDTEAM_SECRET", SECRET)
+    hostile = _good()
+    hostile["params"]["cap_small"] = {"from": {"file": file, "column": "nope"}}
+    f, llm, good = _program([hostile, good := _good()])
+    assert len(llm.calls) == 2
+    repair = llm.calls[1].prompt
+    assert f"- error: params cap_small from: data file {file!r} is refused: {rule}; " in repair
+    assert SECRET not in repair and "root:x:0:0" not in repair
+    for m in ENV_MARKERS:
+        assert m not in repair
+    assert f.ok and f.solution is not None and f.solution.objective == pytest.approx(4190.0)
+    assert f.model.to_dict()["params"]["cap_small"]["value"] == good["params"]["cap_small"]["value"]
+
+
+def test_p02_llm_model_reads_only_the_given_data_file(tmp_path, monkeypatch):
+    (tmp_path / "given").mkdir()
+    given = tmp_path / "given" / "caps.csv"
+    given.write_text("kind,cap\nsmall,50\n")
+    (tmp_path / "secret.csv").write_text(f"kind,{SECRET}\nsmall,1\n")
+    monkeypatch.chdir(tmp_path / "given")  # a relative name must not reach the cwd either
+    hostile = _good()
+    hostile["params"]["cap_small"] = {"from": {"file": "../secret.csv", "column": "nope"}}
+    f, llm, _ = _program([hostile, _good()], data=[str(given)])
+    repair = llm.calls[1].prompt
+    assert "data file '../secret.csv' is refused: '..' would leave the folder" in repair and SECRET not in repair
+    assert f.ok

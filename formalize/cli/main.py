@@ -293,6 +293,9 @@ class _ProgressLine:
     def __call__(self, step: str, detail: str) -> None:
         import time
 
+        from solvers.safe_text import safe_line
+
+        detail = safe_line(detail)  # a code-mode program's or a solver's text: one safe line
         if step == "solver":
             now = time.monotonic()
             if now - self.last < self.every:
