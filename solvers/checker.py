@@ -72,6 +72,7 @@ from .expr import (
 )
 from .limits import how_to_raise, limit, over_limit
 from .model import Model, ParamSpec, load_model
+from .safe_text import safe_line
 
 VarValue = Callable[[str, tuple], Any]
 CMP_OPS = frozenset({"<=", ">=", "==", "<", ">", "!="})
@@ -1019,7 +1020,7 @@ class Violation:
     def __str__(self) -> str:
         sides = f": lhs {self.lhs:g} {self.sense} rhs {self.rhs:g}" if self.lhs is not None and self.rhs is not None else ""
         det = f" — {self.detail}" if self.detail else ""
-        return f"{self.label} violated by {self.amount:g}{sides}{det}  [{self.expr}]"
+        return safe_line(f"{self.label} violated by {self.amount:g}{sides}{det}  [{self.expr}]")
 
     def to_dict(self) -> dict:
         return {"constraint": self.constraint, "index": list(self.index), "label": self.label, "expr": self.expr,
@@ -1042,12 +1043,13 @@ class VariableProblem:
         return format_key(self.variable, self.index)
 
     def __str__(self) -> str:
+        label = safe_line(self.label)
         if self.kind == "integrality":
-            return f"{self.label} = {self.value:g} is not integral (off by {self.amount:g})"
+            return f"{label} = {self.value:g} is not integral (off by {self.amount:g})"
         if self.kind == "non-finite":
-            return f"{self.label} = {self.value} is not a finite number"
+            return f"{label} = {self.value} is not a finite number"
         side = "below its lower" if self.kind == "lower-bound" else "above its upper"
-        return f"{self.label} = {self.value:g} is {side} bound {self.bound:g} by {self.amount:g}"
+        return f"{label} = {self.value:g} is {side} bound {self.bound:g} by {self.amount:g}"
 
     def to_dict(self) -> dict:
         return {"variable": self.variable, "index": list(self.index), "label": self.label, "value": _jnum(self.value),
@@ -1062,7 +1064,7 @@ class UnknownEntry:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.entry}: {self.reason}"
+        return safe_line(f"{self.entry}: {self.reason}")
 
 
 @dataclass
@@ -1108,7 +1110,7 @@ class CheckReport:
         for title, items in sections:
             if items:
                 lines.append(f"{title}: {len(items)}")
-                lines.extend(f"  {s}" for s in items[:limit])
+                lines.extend(f"  {safe_line(s)}" for s in items[:limit])
                 if len(items) > limit:
                     lines.append(f"  ... and {len(items) - limit} more")
         return "\n".join(lines)

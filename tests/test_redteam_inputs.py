@@ -864,6 +864,22 @@ def test_t12_safe_text_is_one_function_and_idempotent():
     assert safe_text("plain text, unchanged") == "plain text, unchanged"
 
 
+def test_t13_checker_report_is_terminal_safe():
+    from solvers import check
+
+    e = "a\x1b[2J\u202e"
+    doc = {"sets": {"S": [e]}, "variables": {"x[S]": "integer in [0, 1]"}, "maximize": "sum(x[s] for s in S)",
+           "constraints": {"c[s in S]": "x[s] <= 0.5"}}
+    rep = check(doc, {"x": {e: 1.5, "nope\x1b[8m": 1}})
+    text = rep.summary()
+    terminal_safe(text)
+    assert "  c[a\\x1b[2J\\u202e] violated by 1: lhs 1.5 <= rhs 0.5  [x[s] <= 0.5]\n" in text
+    assert "x[a\\x1b[2J\\u202e] = 1.5 is above its upper bound 1 by 0.5" in text
+    assert "x[a\\x1b[2J\\u202e] = 1.5 is not integral (off by 0.5)" in text
+    assert "  x[nope\\x1b[8m]: 'nope\\x1b[8m' is not an element of S" in text
+    assert rep.violations[0].index == (e,)  # the data keeps the text as written
+
+
 # ============================================================================ P: the program (LLM-written models)
 
 
@@ -920,3 +936,25 @@ def test_p02_llm_model_reads_only_the_given_data_file(tmp_path, monkeypatch):
     repair = llm.calls[1].prompt
     assert "data file '../secret.csv' is refused: '..' would leave the folder" in repair and SECRET not in repair
     assert f.ok
+
+
+def test_p03_llm_answer_with_a_key_given_twice_is_repaired_not_last_wins():
+    # the issue: duplicate JSON keys (two `sense`) were silently last-wins
+    good = _good()
+    text = json.dumps(good)
+    twice = text.replace('"sense": "maximize"', '"sense": "maximize", "sense": "minimize"', 1)
+    assert twice != text
+    f, llm, _ = _program([twice, good])
+    assert len(llm.calls) == 2
+    first = f.history[0]
+    assert [d.code for d in first.diagnostics] == ["duplicate-key"]
+    assert "the answer gives the key 'sense' twice in one object" in llm.calls[1].prompt
+    assert f.ok and f.solution.objective == pytest.approx(4190.0)  # maximized, as the repaired answer says
+
+
+def test_p04_lenient_json_reading_elsewhere_is_unchanged():
+    from formalize.llm.client import DuplicateKeyError, extract_json
+
+    assert extract_json('{"a": 1, "a": 2}') == {"a": 2}
+    with pytest.raises(DuplicateKeyError, match="the answer gives the key 'a' twice in one object"):
+        extract_json('prose ```json\n{"b": {"a": 1, "a": 2}}\n```', strict=True)

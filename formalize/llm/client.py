@@ -74,6 +74,21 @@ class LLMOutputError(ValueError):
     """The model's text does not hold the JSON that was asked for."""
 
 
+class DuplicateKeyError(LLMOutputError):
+    """`extract_json(..., strict=True)`: one JSON object of the answer gives a key twice."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            keys = ", ".join(dict.fromkeys(repr(p) for p, _ in pairs))
+            raise DuplicateKeyError(f"the answer gives the key {k!r} twice in one object (keys {keys[:200]}); "
+                                    "a JSON reader keeps only the last, so the first would be lost")
+        out[k] = v
+    return out
+
+
 # -- JSON extraction --------------------------------------------------------------------------------
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\r?\n(.*?)(?:```|\Z)", re.DOTALL)
 
@@ -156,14 +171,15 @@ def _balanced_spans(text: str) -> tuple[list[tuple[int, int]], int | None]:
     return spans, unterminated
 
 
-def _loads(candidate: str) -> Any:
+def _loads(candidate: str, strict: bool = False) -> Any:
+    hook = _unique_pairs if strict else None
     try:
-        return json.loads(candidate)
+        return json.loads(candidate, object_pairs_hook=hook)
     except json.JSONDecodeError:
         fixed = _strip_trailing_commas(candidate)
         if fixed == candidate:
             raise
-        return json.loads(fixed)
+        return json.loads(fixed, object_pairs_hook=hook)
 
 
 def _location(text: str, pos: int) -> str:
@@ -172,13 +188,14 @@ def _location(text: str, pos: int) -> str:
     return f"line {line} column {col}"
 
 
-def extract_json(text: str, *, finish_reason: str | None = None) -> Any:
+def extract_json(text: str, *, finish_reason: str | None = None, strict: bool = False) -> Any:
     """The JSON value in a model's answer, found robustly.
 
     Tries, in order: the whole text; fenced code blocks (```json first); the balanced ``{…}``
     (then ``[…]``) spans of the text, largest first, including ones nested in a span that does
     not parse. Trailing commas are tolerated. Raises :class:`LLMOutputError` saying where parsing
-    failed and showing the first 200 characters.
+    failed and showing the first 200 characters; with `strict`, :class:`DuplicateKeyError` when
+    the value found gives a key twice in one object (instead of keeping the last silently).
     """
     if not isinstance(text, str):
         raise LLMOutputError(f"expected the model's text, got {type(text).__name__}")
@@ -191,7 +208,7 @@ def extract_json(text: str, *, finish_reason: str | None = None) -> Any:
     def attempt(candidate: str) -> tuple[bool, Any]:
         nonlocal first_error
         try:
-            return True, _loads(candidate)
+            return True, _loads(candidate, strict)
         except json.JSONDecodeError as exc:
             if first_error is None:
                 first_error = (candidate, exc)
@@ -278,12 +295,13 @@ class LLMResponse:
         """Prompt plus completion tokens (unknown counts as 0)."""
         return (self.prompt_tokens or 0) + (self.completion_tokens or 0)
 
-    def json(self) -> Any:
-        """The JSON value in :attr:`text` (see :func:`extract_json`); raises :class:`LLMOutputError`."""
+    def json(self, strict: bool = False) -> Any:
+        """The JSON value in :attr:`text` (see :func:`extract_json`); raises :class:`LLMOutputError`
+        (with `strict`, :class:`DuplicateKeyError` for a key given twice in one object)."""
         try:
-            return extract_json(self.text, finish_reason=self.finish_reason)
+            return extract_json(self.text, finish_reason=self.finish_reason, strict=strict)
         except LLMOutputError as exc:
-            raise LLMOutputError(f"{self.model}: {exc}") from None
+            raise type(exc)(f"{self.model}: {exc}") from None
 
     def to_record(self) -> dict[str, Any]:
         """A JSON-able record for the cache."""

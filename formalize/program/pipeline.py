@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formalize.llm.client import LLMClient, LLMOutputError, Usage, make_client
+from formalize.llm.client import DuplicateKeyError, LLMClient, LLMOutputError, Usage, make_client
 from formalize.program import answer_schema, prompts
 from formalize.program.answer_schema import to_document
 from formalize.program.context import bullets, data_summaries, iis_text, symbols_summary
@@ -321,7 +321,11 @@ class Program:
         state.history.append(r)
         name = {"single": "draft", "read": "read", "structure": "structure"}.get(step, "repair")
         try:
-            doc = resp.json()
+            doc = resp.json(strict=True)
+        except DuplicateKeyError as exc:
+            r.diagnostics = [Diagnostic("duplicate-key", str(exc), location=Location(section="answer"),
+                                        hint="give every key once; merge the two entries")]
+            doc = None
         except LLMOutputError as exc:
             r.diagnostics = [Diagnostic("bad-json", str(exc), location=Location(section="answer"),
                                         hint="answer with one JSON object, no prose")]
