@@ -19,6 +19,7 @@ from formalize.program.results import Formalization, Progress, Result, failed_sa
 from formalize.program.verifier import solve_verdict
 from formalize.program.vote import vote_on
 from solvers import load_model
+from solvers.document import read_text_file
 
 MODES = ("ir", "code")
 
@@ -52,7 +53,7 @@ def solve(text_or_path: str | Path, model: str | LLMClient | None = None, data: 
         f = Formalization(text="", model=m, diagnostics=[], history=[], usage=Usage(), seconds=0.0,
                           strategy="given", solution=sol)
         return Result(text="", solution=sol, formalization=f, mode="model")
-    text = p.read_text(encoding="utf-8") if p is not None else str(text_or_path)
+    text = read_text_file(p) if p is not None else str(text_or_path)
     if mode not in MODES:
         raise ValueError(f"mode must be 'ir' or 'code', got {mode!r}")
     if mode == "code" and data:

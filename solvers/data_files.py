@@ -215,6 +215,31 @@ def check_given_file(path: str | os.PathLike, what: str = "--data file") -> None
     max_bytes = limit("max_data_bytes")
     if st.st_size > max_bytes:
         raise Refused(f"it has {st.st_size:,} bytes, over the limit of {max_bytes:,} (max_data_bytes)")
+    bad = _first_bad_utf8(real)
+    if bad is not None:
+        raise Refused(f"it is not UTF-8: {bad}; save it as UTF-8")
+
+
+def _first_bad_utf8(path: str) -> str | None:
+    """Where the file stops being UTF-8 ("byte 21 (line 1) is 0xff"), read in chunks; None if it is."""
+    import codecs
+
+    dec = codecs.getincrementaldecoder("utf-8")()
+    offset, lines = 0, 1  # bytes and lines before this chunk
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            tail = dec.getstate()[0]  # an incomplete character carried over (holds no newline)
+            try:
+                dec.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                data = tail + chunk
+                line = lines + data.count(b"\n", 0, exc.start)
+                return f"byte {offset - len(tail) + exc.start} (line {line}) is 0x{data[exc.start]:02x}"
+            if not chunk:
+                return None
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
 
 
 def decode(data: DataFile, where: dict) -> str:

@@ -23,14 +23,22 @@ from .limits import how_to_raise, limit, over_limit
 
 def read_model_file(path: Path, limits: dict | None = None) -> str:
     """The text of a model file, bounded and UTF-8 checked."""
+    return read_text_file(path, "model file", limits, hint="give a regular .json or .yaml file")
+
+
+def read_text_file(path: str | Path, what: str = "problem text", limits: dict | None = None,
+                   hint: str = "give a regular UTF-8 text file") -> str:
+    """The text of a file the user named (a model file, a problem text): a regular file outside
+    /proc, /sys and /dev, at most max_model_bytes, UTF-8 with the first bad byte located. Raises
+    a ModelError (`file-refused`, `too-large`, `bad-encoding`) or FileNotFoundError."""
     from .data_files import Refused, open_regular
 
     where = {"section": "file"}
     try:
-        raw = open_regular(path, limit("max_model_bytes", limits), f"model file {str(path)!r}", where)
+        raw = open_regular(path, limit("max_model_bytes", limits), f"{what} {str(path)!r}", where)
     except Refused as r:
-        raise ModelError(Diagnostic("file-refused", f"model file {str(path)!r} is refused: {r.args[0]}",
-                                    location=Location(**where), hint="give a regular .json or .yaml file")) from None
+        raise ModelError(Diagnostic("file-refused", f"{what} {str(path)!r} is refused: {r.args[0]}",
+                                    location=Location(**where), hint=hint)) from None
     return decode_text(raw, str(path))
 
 

@@ -6,7 +6,7 @@ configurable per model (`load_model(..., limits={...})`), by environment variabl
 | `max_instances` | 10,000,000 | `FORMALIZE_MAX_INSTANCES` | elements of a set, instances of a variable, entries of an indexed param, index bindings one constraint or objective term builds (forall × generators), total columns and rows |
 | `max_nonzeros` | 50,000,000 | `FORMALIZE_MAX_NONZEROS` | terms of the lowered model (constraint coefficients and quadratic terms), and the pairs one product of two sums builds |
 | `max_data_bytes` | 1 GiB | `FORMALIZE_MAX_DATA_BYTES` | one data file |
-| `max_model_bytes` | 256 MiB | `FORMALIZE_MAX_MODEL_BYTES` | one model document |
+| `max_model_bytes` | 256 MiB | `FORMALIZE_MAX_MODEL_BYTES` | one model document, one problem text |
 | `max_depth` | 64 | `FORMALIZE_MAX_DEPTH` | nesting of lists and mappings in a model document |
 
 A limit is checked before anything of that size is allocated; going over it is a located

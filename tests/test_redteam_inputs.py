@@ -958,3 +958,43 @@ def test_p04_lenient_json_reading_elsewhere_is_unchanged():
     assert extract_json('{"a": 1, "a": 2}') == {"a": 2}
     with pytest.raises(DuplicateKeyError, match="the answer gives the key 'a' twice in one object"):
         extract_json('prose ```json\n{"b": {"a": 1, "a": 2}}\n```', strict=True)
+
+
+def test_b35_problem_text_that_is_not_utf8(capsys, tmp_path):
+    model = write(tmp_path, {"variables": {"x": "real in [0, 1]"}, "maximize": "x"})
+    text = tmp_path / "problem.txt"
+    text.write_bytes(b"A farm has 100 acres\n of land \xff\xfe.\n")
+    code, out, err = run(capsys, "check", model, "--text", text)
+    assert code == 2
+    assert f"{text} is not UTF-8: byte 30 (line 2, column 10) is 0xff (save the file as UTF-8)" in err
+    code, out, err = run(capsys, "solve", text, "--model", "scripted/none", "--json")
+    assert code == 2 and json.loads(out)["error"].endswith("byte 30 (line 2, column 10) is 0xff (save the file as UTF-8)")
+    from formalize import api
+    from solvers import ModelError
+
+    with pytest.raises(ModelError) as e:
+        api.solve(text, "scripted/none")
+    assert e.value.diagnostics[0].code == "bad-encoding"
+
+
+def test_b36_problem_text_that_is_a_fifo_or_proc(capsys, tmp_path):
+    os.mkfifo(tmp_path / "problem.txt")
+    code, out, err = run(capsys, "solve", tmp_path / "problem.txt", "--model", "scripted/none", max_seconds=5)
+    assert code == 2 and "not a file" in err
+    model = write(tmp_path, {"variables": {"x": "real in [0, 1]"}, "maximize": "x"})
+    code, out, err = run(capsys, "check", model, "--text", "/proc/self/environ")
+    assert code == 2 and "is refused: it lies under /proc, /sys or /dev, which are never read" in err
+    no_leak(out, err)
+
+
+def test_b37_data_flag_file_that_is_not_utf8(capsys, tmp_path):
+    (tmp_path / "d.csv").write_bytes(b"k,v\nk,1\nj,\xff\n")
+    code, out, err = run(capsys, "check", write(tmp_path, param_from("d.csv")), "--data", tmp_path / "d.csv")
+    assert code == 2
+    assert f"{tmp_path / 'd.csv'}: refused as a --data file: it is not UTF-8: byte 10 (line 3) is 0xff; save it as UTF-8" in err
+    from formalize.program.context import data_summaries
+
+    os.mkfifo(tmp_path / "f.csv")
+    assert data_summaries([tmp_path / "d.csv", tmp_path / "f.csv"]) == (
+        "- d.csv: 2 rows; columns: k (text), v (text); first rows: k, 1; j, \ufffd\n"
+        "- f.csv: cannot be summarized (OSError)")

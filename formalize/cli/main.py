@@ -170,6 +170,18 @@ def _need_file(path: str, what: str) -> Path:
     return p
 
 
+def _read_text(path: str, what: str) -> str:
+    """A problem text the user named: a usage error unless it is a readable UTF-8 file in bounds."""
+    from solvers import ModelError
+    from solvers.document import read_text_file
+
+    _need_file(path, what)
+    try:
+        return read_text_file(path)
+    except ModelError as exc:
+        raise _Usage(exc.diagnostics[0].message + f" ({exc.diagnostics[0].hint})") from None
+
+
 def _need_data(paths: list[str]) -> None:
     """Each --data file exists and may be read (a regular file, not under /proc, /sys or /dev,
     within max_data_bytes): else a usage error naming the rule."""
@@ -201,7 +213,7 @@ def cmd_check(a: argparse.Namespace) -> int:
 
     text = None
     if a.text is not None:
-        text = _need_file(a.text, "give the problem text the model was written for").read_text(encoding="utf-8")
+        text = _read_text(a.text, "give the problem text the model was written for")
     model, res, report, sol = None, None, None, None
     try:
         model = _load(a.model, a.data)
@@ -334,7 +346,10 @@ def _check_solve_args(a: argparse.Namespace) -> tuple[Path, bool]:
         raise _Usage(f"--progress-every must be a positive number of seconds, got {a.progress_every}")
     if a.save_model and Path(a.save_model).is_dir():
         raise _Usage(f"--save-model {a.save_model}: is a directory; give a file name")
-    return path, path.suffix.lower() in (".json", ".yaml", ".yml")
+    is_model = path.suffix.lower() in (".json", ".yaml", ".yml")
+    if not is_model:
+        _read_text(a.path, "give problem.txt or model.json")  # readable UTF-8 before any LLM call
+    return path, is_model
 
 
 def cmd_solve(a: argparse.Namespace) -> int:

@@ -18,20 +18,11 @@ def data_summaries(paths: Sequence[str | Path], rows: int = 3) -> str:
     Reading is streamed: the cost (in prompt tokens) does not grow with the file's length."""
     out = []
     for p in map(Path, paths):
-        if p.suffix.lower() == ".json":
-            data = json.loads(p.read_text(encoding="utf-8"))
-            recs = data if isinstance(data, list) else data.get("records") or data.get("data") or [data]
-            cols = list(recs[0]) if recs and isinstance(recs[0], dict) else []
-            head = [[r.get(c) for c in cols] for r in recs[:rows]]
-            n = len(recs)
-        else:
-            import csv
-
-            with p.open(newline="", encoding="utf-8") as f:
-                reader = csv.reader(f, skipinitialspace=True)
-                cols = next(reader, [])
-                head = [r for _, r in zip(range(rows), reader)]
-                n = len(head) + sum(1 for _ in reader)
+        try:
+            n, cols, head = _summary(p, rows)
+        except (OSError, ValueError, AttributeError, IndexError) as exc:  # the verify step locates it
+            out.append(f"- {p.name}: cannot be summarized ({type(exc).__name__})")
+            continue
         types = []
         for j, c in enumerate(cols):
             vals = [r[j] for r in head if j < len(r)]
@@ -39,6 +30,24 @@ def data_summaries(paths: Sequence[str | Path], rows: int = 3) -> str:
         out.append(f"- {p.name}: {n} rows; columns: {', '.join(types)}; first rows: "
                    + "; ".join(", ".join(map(str, r)) for r in head))
     return "\n".join(out)
+
+
+def _summary(p: Path, rows: int) -> tuple[int, list, list]:
+    """(row count, columns, first rows) of a CSV or JSON data file; undecodable bytes replaced."""
+    if not p.is_file():  # a FIFO or a device would block or never end
+        raise OSError(f"{p.name} is not a regular file")
+    if p.suffix.lower() == ".json":
+        data = json.loads(p.read_text(encoding="utf-8", errors="replace"))
+        recs = data if isinstance(data, list) else data.get("records") or data.get("data") or [data]
+        cols = list(recs[0]) if recs and isinstance(recs[0], dict) else []
+        return len(recs), cols, [[r.get(c) for c in cols] for r in recs[:rows]]
+    import csv
+
+    with p.open(newline="", encoding="utf-8", errors="replace") as f:
+        reader = csv.reader(f, skipinitialspace=True)
+        cols = next(reader, [])
+        head = [r for _, r in zip(range(rows), reader)]
+        return len(head) + sum(1 for _ in reader), cols, head
 
 
 def _isnum(v: Any) -> bool:
