@@ -191,7 +191,9 @@ def test_progress_reports_incumbent_bound_and_gap(backend: str) -> None:
     seen = []
     sol = solvers.solve(HARD[backend], backend=backend, time_limit=2.5, progress=seen.append,
                         progress_interval=0.2)
-    assert len(seen) >= 3
+    # a report when the numbers change, else a heartbeat every 10 intervals (2 s): a search that
+    # finds its incumbent at once and never moves its bound gives two reports in 2.5 s
+    assert len(seen) >= 2
     assert all(b.elapsed >= a.elapsed for a, b in zip(seen, seen[1:]))
     assert all(p.solver == backend and p.time_limit == 2.5 for p in seen)
     with_point = [p for p in seen if p.incumbent is not None]
