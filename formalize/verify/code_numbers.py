@@ -38,6 +38,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from formalize.verify.grounding import modelling_reason
 from solvers.diagnostics import Diagnostic, Location
 from solvers.model import Acknowledgement
 
@@ -48,7 +49,6 @@ _BOUND_KEYWORDS = frozenset({"bounds", "lb", "ub", "lowBound", "upBound", "lowbo
                              "low", "high", "lower_bound", "upper_bound"})
 _BIG_M_NAME = re.compile(r"^(?:big_?m|bigm|m|large|huge|inf|infinity|big)(?:_\w*)?$|_m$|^m_",
                          re.IGNORECASE)
-_MODELLING = re.compile(r"#\s*modell?ing\s*:\s*(.*\S)", re.IGNORECASE)
 _ASSUMPTION = re.compile(r"^#\s*assum(?:ption|e|ing)s?\s*:\s*(.+?)\s*$", re.IGNORECASE)
 _ACKNOWLEDGED = re.compile(r"^#\s*acknowledged?\s*:\s*(\S+?)[:;,]?(?:\s+[-—–:;]+)?(?:\s+(.*?))?\s*$",
                            re.IGNORECASE)
@@ -449,11 +449,11 @@ def _comments(src: str, out: ProgramNumbers) -> None:
             continue
         text = tok.string.strip()
         line = tok.start[0]
-        m = _MODELLING.match(text)
-        if m:  # the numbers of this line (or of the next, for a comment on a line of its own)
-            out.modelling[line] = m.group(1)
+        why = modelling_reason(text.lstrip("#"))  # "# modelling: why", as a param's source says it
+        if why is not None:  # the numbers of this line (or of the next, for a comment on a line of its own)
+            out.modelling[line] = why
             if tok.line.strip().startswith("#"):
-                out.modelling.setdefault(line + 1, m.group(1))
+                out.modelling.setdefault(line + 1, why)
             continue
         m = _ASSUMPTION.match(text)
         if m:
