@@ -9,7 +9,8 @@ OpenAI-compatible server (tests/openai_server.py) in this process, answering the
 with the reference model of an NL4Opt problem; the first-request time is read from the server's
 monotonic clock against the moment the command was started. Each line gives the median and best
 over the repeats, side by side with a bare `python -c pass` in the same run (the interpreter's own
-floor on this machine), and says whether litellm was imported (`-X importtime` of one more run).
+floor on this machine), and says whether litellm and the openai SDK were imported (`-X importtime`
+of one more run).
 The CPU columns (user + system time of the command, up to its first request for that line) are
 the figure to read on a loaded machine, where wall times stretch with the other processes.
 Commands run with their bytecode cached (as after `pip install`): PYTHONDONTWRITEBYTECODE is
@@ -110,9 +111,12 @@ def _solve_text(server: object, extra: list[str] = ()) -> list[str]:
             server.base_url, "--json", *extra]  # type: ignore[attr-defined]
 
 
-def _imports_litellm(cmd: list[str], env: dict[str, str]) -> bool:
+def _heavy_imports(cmd: list[str], env: dict[str, str]) -> str:
+    """Which of litellm and the openai SDK a run imports (`-X importtime` of one more run)."""
     r = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], capture_output=True, cwd=ROOT, env=env)
-    return b"| litellm\n" in r.stderr or b"| litellm\r\n" in r.stderr
+    names = {line.rsplit(b"|", 1)[-1].strip() for line in r.stderr.splitlines() if b"|" in line}
+    return "; ".join(f"{lib} imported: {'yes' if lib.encode() in names else 'no'}"
+                     for lib in ("litellm", "openai"))
 
 
 def _row(name: str, times: list[float], cpu: list[float], note: str = "") -> None:
@@ -177,9 +181,9 @@ def main() -> None:
                 if WATCH["cpu"] is not None:
                     first_cpu.append(float(WATCH["cpu"]))
         with tempfile.TemporaryDirectory() as cache:
-            lit = _imports_litellm(_solve_text(server, ["--no-cache"]), _env(cache))
+            heavy = _heavy_imports(_solve_text(server, ["--no-cache"]), _env(cache))
         _row("solve problem.txt: command → first request", first, first_cpu,
-             f"litellm imported: {'yes' if lit else 'no'}")
+             heavy)
         _row("solve problem.txt: whole run, 2 LLM calls", whole, whole_cpu)
 
         cached, cached_cpu = [], []
@@ -196,9 +200,9 @@ def main() -> None:
                     print(f"cached re-run: exit {r.returncode}: {r.stderr.decode()[-400:]}")
                     return
             calls = len(server.requests) - before  # type: ignore[attr-defined]
-            lit = _imports_litellm(_solve_text(server), env)
+            heavy = _heavy_imports(_solve_text(server), env)
         _row("solve problem.txt: fully cached re-run", cached, cached_cpu,
-             f"requests: {calls}; litellm imported: {'yes' if lit else 'no'}; objective {expected}")
+             f"requests: {calls}; {heavy}; objective {expected}")
     finally:
         server.stop()  # type: ignore[attr-defined]
         import shutil

@@ -1,6 +1,6 @@
 """The real request paths against a local OpenAI-compatible server (tests/openai_server.py).
 
-Every test runs through both doors (formalize.llm.doors): litellm and the openai SDK; errors,
+Every test runs through both doors (formalize.llm.doors): litellm and plain HTTP; errors,
 retries, schemas, the cache and the accounting must come out the same."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ DOOR: list[str] = ["auto"]
 
 @pytest.fixture(autouse=True, params=["litellm", "openai"])
 def door(request: pytest.FixtureRequest) -> str:
-    """Each test once through litellm and once through the openai SDK."""
+    """Each test once through litellm and once through plain HTTP (the openai door)."""
     DOOR[0] = request.param
     return request.param
 

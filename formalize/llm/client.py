@@ -1,5 +1,5 @@
-"""The only door to models: litellm or the openai SDK, imported lazily, with retries, cache and
-accounting.
+"""The only door to models: plain HTTP for OpenAI-compatible endpoints, litellm (imported lazily)
+for the rest, with retries, cache and accounting.
 
 ::
 
@@ -8,10 +8,11 @@ accounting.
     data = resp.json()            # robust extraction; validate with Model.model_validate(data)
     client.usage                  # tokens, cost, calls, cached calls so far
 
-``import formalize.llm.client`` imports neither library, and a cache hit never does: the first
-request that misses the cache imports the door it goes through (`formalize.llm.doors`): the openai
-SDK for ``openai/...`` models (OpenAI and OpenAI-compatible endpoints), litellm (4–5 s, with
-``LITELLM_LOCAL_MODEL_COST_MAP=True`` and quiet logs) for every other provider.
+``import formalize.llm.client`` imports neither litellm nor the openai SDK, and a cache hit never
+does: ``openai/...`` models (OpenAI and OpenAI-compatible endpoints) are spoken to over HTTP with
+the standard library (`formalize.llm.openai_http`); every other provider goes through litellm
+(4–5 s on its first request, with ``LITELLM_LOCAL_MODEL_COST_MAP=True`` and quiet logs); see
+`formalize.llm.doors`.
 Retries use tenacity with exponential backoff and jitter (honouring ``Retry-After``) on 429,
 5xx, timeouts, connection errors and unreadable bodies; 400/401/404 fail at once. Every
 failure becomes an :class:`LLMError` naming provider, model, what happened, attempts and a hint.
@@ -387,13 +388,16 @@ def _litellm_ready() -> bool:
 
 def _retry_after(exc: BaseException) -> float | None:
     """Seconds from a ``Retry-After`` header on the error's response, if any."""
-    headers: Any = getattr(exc, "litellm_response_headers", None)
+    headers: Any = getattr(exc, "litellm_response_headers", None) or getattr(exc, "headers", None)
     response = getattr(exc, "response", None)
     if not headers and response is not None:
         headers = getattr(response, "headers", None)
     if not headers:
         return None
     try:
+        millis = headers.get("retry-after-ms")
+        if millis is not None:
+            return float(millis) / 1000
         value = headers.get("retry-after") or headers.get("Retry-After")
         return float(value) if value is not None else None
     except (TypeError, ValueError, AttributeError):
@@ -462,7 +466,7 @@ class _Attempts:
 
 
 class LLMClient:
-    """Calls one configured model (through its door: litellm or the openai SDK), with cache,
+    """Calls one configured model (through its door: plain HTTP or litellm), with cache,
     retries and accounting.
 
     ``cache``: a :class:`ResponseCache`, a directory, or None for the default directory
@@ -476,7 +480,7 @@ class LLMClient:
         self.no_cache = no_cache
         self._cache = cache if isinstance(cache, ResponseCache) or cache is None else ResponseCache(cache)
         self.usage = Usage()
-        self.door = doors.choose(settings)  # litellm or the openai SDK, imported on first use
+        self.door = doors.choose(settings)  # plain HTTP, or litellm imported on first use
 
     def warm(self) -> float:
         """Import the door's library now (e.g. in a thread before many concurrent calls, or
@@ -568,7 +572,7 @@ class LLMClient:
             "server_error": f"server error (HTTP {status or '5xx'})",
             "connection": f"could not connect to {where}",
             "bad_response": "the response body was not a readable chat completion (garbage or cut off)",
-            "auth": f"authentication refused (HTTP {status or 401})",
+            "auth": f"authentication refused (HTTP {status})" if status else "no API key was given",
             "not_found": f"model not found (HTTP {status or 404})",
             "bad_request": f"request rejected (HTTP {status or 400})",
             "context_window": "the prompt exceeds the model's context window",

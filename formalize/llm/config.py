@@ -69,8 +69,8 @@ class LLMSettings:
     ``structured_output``: ``auto`` sends ``response_format`` when litellm says the model
     supports a response schema or an ``api_base`` points at an OpenAI-compatible server;
     ``always`` / ``never`` force it. ``door``: how requests leave (formalize.llm.doors): ``auto``
-    takes the openai SDK for ``openai/...`` models and litellm otherwise; ``litellm`` / ``openai``
-    force one. ``source`` says where the model came from.
+    speaks plain HTTP to ``openai/...`` models (OpenAI-compatible endpoints) and takes litellm
+    otherwise; ``litellm`` / ``openai`` force one. ``source`` says where the model came from.
     """
 
     model: str

@@ -1,17 +1,16 @@
-"""The two ways a request leaves: litellm (every provider) and the openai SDK (OpenAI itself and
-any OpenAI-compatible endpoint: vLLM, llama.cpp, LM Studio, a relay).
+"""The two ways a request leaves: litellm (every provider) and plain HTTP (OpenAI itself and any
+OpenAI-compatible endpoint: vLLM, llama.cpp, LM Studio, a relay).
 
-`LLMClient` keeps the cache, the retries and the accounting; a door only imports its library (on
-the first request that misses the cache — a cache hit imports neither), builds the request,
-sends it, reads the answer and says which `LLMError` kind a failure of its library is. `choose`
-picks the door: `door = "auto"` takes the openai SDK for `openai/...` models (its import costs a
-fraction of litellm's 4–5 s) and litellm for the rest; "litellm" / "openai" force one.
+`LLMClient` keeps the cache, the retries and the accounting; a door builds the request, sends
+it, reads the answer and says which `LLMError` kind a failure is. `choose` picks the door:
+`door = "auto"` speaks HTTP itself for `openai/...` models (formalize.llm.openai_http, the
+standard library: no import of the openai SDK, ~0.8 s, nor of litellm, 4–5 s) and takes litellm,
+imported on the first request that misses the cache, for the rest; "litellm" / "openai" force
+one. A cache hit imports neither library.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import importlib.util
 import json
 import logging
@@ -19,10 +18,9 @@ import os
 import re
 import sys
 import threading
-import weakref
 from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 from formalize.llm.config import LLMSettings
@@ -126,6 +124,8 @@ class LiteLLMDoor:
         return litellm().completion(**kwargs)
 
     async def acreate(self, settings: LLMSettings, kwargs: dict[str, Any]) -> Any:
+        import asyncio
+
         lt = litellm() if litellm_ready() else await asyncio.to_thread(litellm)
         return await lt.acompletion(**kwargs)
 
@@ -176,24 +176,27 @@ class LiteLLMDoor:
             return None
 
 
-# --------------------------------------------------------------------------------------- openai SDK
-_SDK_CLIENTS: dict[Any, Any] = {}
-_SDK_LOCK = threading.Lock()
+# --------------------------------------------------------------------------------------- plain HTTP
+class NoAPIKey(Exception):
+    """No key for an endpoint that needs one (api.openai.com): refused before any request."""
 
 
 class OpenAIDoor:
-    """OpenAI and OpenAI-compatible endpoints through the openai SDK (what litellm itself uses
-    for them): its own retries off (the client retries), the timeout per request, the same
-    error kinds and messages as through litellm; prices from litellm's bundled price list."""
+    """OpenAI and OpenAI-compatible endpoints (vLLM, llama.cpp, LM Studio, a relay) spoken to
+    directly over HTTP with the standard library (formalize.llm.openai_http): the request body the
+    openai SDK would send (its strict schema for a pydantic class, unknown parameters as they
+    are), the timeout per request, no retries of its own (the client retries), the same error
+    kinds as through litellm; prices from litellm's bundled price list. Neither the openai SDK
+    nor litellm is imported."""
 
     name = "openai"
 
     def load(self) -> None:
-        import openai  # noqa: F401
+        from formalize.llm import openai_http  # noqa: F401  (milliseconds)
 
     @property
     def loaded(self) -> bool:
-        return "openai" in sys.modules
+        return "formalize.llm.openai_http" in sys.modules
 
     def provider_schema(self, settings: LLMSettings) -> bool:
         entry = price_entry(settings.model)
@@ -201,75 +204,90 @@ class OpenAIDoor:
 
     def request(self, settings: LLMSettings, messages: list[dict[str, Any]], response_format: Any,
                 params: dict[str, Any]) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": settings.model.split("/", 1)[1], "messages": messages}
-        known = _sdk_params()
-        extra = {k: v for k, v in params.items() if k not in known}
-        kwargs.update((k, v) for k, v in params.items() if k in known)
-        if extra:  # parameters the SDK does not name go in the body as they are
-            kwargs["extra_body"] = {**(kwargs.get("extra_body") or {}), **extra}
+        body: dict[str, Any] = {"model": settings.model.split("/", 1)[1], "messages": messages}
+        headers: dict[str, str] = {}
+        extra: Mapping[str, Any] = {}
+        timeout = settings.timeout
+        for k, v in params.items():
+            if k == "extra_body" and isinstance(v, Mapping):
+                extra = v
+            elif k == "extra_headers" and isinstance(v, Mapping):
+                headers.update((str(h), str(x)) for h, x in v.items())
+            elif k == "timeout" and isinstance(v, (int, float)) and v > 0:
+                timeout = float(v)  # a per-call timeout, as the SDK takes it
+            else:
+                body[k] = v
         if response_format is not None:
-            kwargs["response_format"] = _sdk_response_format(response_format)
-        return kwargs
+            body["response_format"] = strict_response_format(response_format)
+        body.update(extra)
+        return {"body": body, "headers": headers, "timeout": timeout}
 
-    def _client(self, settings: LLMSettings, asynchronous: bool) -> Any:
-        import openai
-
-        # one SDK client (and connection pool) per endpoint, as litellm keeps them; an async
-        # client belongs to the event loop it first ran on
-        loop = asyncio.get_running_loop() if asynchronous else None
-        key = (settings.api_base, settings.api_key, settings.timeout, asynchronous)
-        with _SDK_LOCK:
-            owner, client = _SDK_CLIENTS.get(key, (None, None))
-            if client is None or (loop is not None and (owner is None or owner() is not loop)):
-                cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
-                # as litellm: the settings' api_base, else OPENAI_API_BASE, else the SDK's own
-                # OPENAI_BASE_URL / api.openai.com
-                base = settings.api_base or os.environ.get("OPENAI_API_BASE") or None
-                client = cls(api_key=_api_key(settings), base_url=base, timeout=settings.timeout,
-                             max_retries=0)
-                _SDK_CLIENTS[key] = (weakref.ref(loop) if loop is not None else None, client)
-            return client
+    def _wire(self, settings: LLMSettings, kwargs: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
+        """URL, JSON payload and headers of a request (as the SDK: the settings' api_base, else
+        OPENAI_API_BASE / OPENAI_BASE_URL, else api.openai.com; the key, else OPENAI_API_KEY)."""
+        base = (settings.api_base or os.environ.get("OPENAI_API_BASE")
+                or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
+        url = base.rstrip("/") + "/chat/completions"
+        key = (_api_key(settings) or os.environ.get("OPENAI_API_KEY") or "").strip()
+        if not key:
+            raise NoAPIKey(f"no API key for {url}: set OPENAI_API_KEY, FORMALIZE_API_KEY or "
+                           "--api-key (a local OpenAI-compatible server needs --api-base)")
+        headers = {"Authorization": f"Bearer {key}", "User-Agent": "formalize (python http.client)"}
+        for env, header in (("OPENAI_ORG_ID", "OpenAI-Organization"),
+                            ("OPENAI_PROJECT_ID", "OpenAI-Project")):
+            if os.environ.get(env):
+                headers[header] = os.environ[env]
+        headers.update(kwargs["headers"])
+        try:
+            payload = json.dumps(kwargs["body"], ensure_ascii=False, allow_nan=False).encode("utf-8")
+        except ValueError as exc:
+            raise ValueError(f"the request to {url} holds a value JSON cannot carry ({exc}); check "
+                             "the parameters (temperature, extra_params …)") from None
+        return url, payload, headers
 
     def create(self, settings: LLMSettings, kwargs: dict[str, Any]) -> Any:
-        return self._client(settings, False).chat.completions.create(**kwargs)
+        from formalize.llm import openai_http
+
+        url, payload, headers = self._wire(settings, kwargs)
+        return completion(openai_http.post(url, payload, headers, kwargs["timeout"]), url)
 
     async def acreate(self, settings: LLMSettings, kwargs: dict[str, Any]) -> Any:
-        if not self.loaded:  # the first import: keep it off the event loop
-            await asyncio.to_thread(self.load)
-        return await self._client(settings, True).chat.completions.create(**kwargs)
+        from formalize.llm import openai_http
+
+        url, payload, headers = self._wire(settings, kwargs)
+        return completion(await openai_http.apost(url, payload, headers, kwargs["timeout"]), url)
 
     def is_bad_request(self, exc: BaseException) -> bool:
-        import openai
+        from formalize.llm import openai_http
 
-        return isinstance(exc, openai.BadRequestError)
+        return isinstance(exc, openai_http.HTTPStatusError) and exc.status_code in (400, 422)
 
     def classify(self, exc: BaseException) -> str:
-        import openai
+        from formalize.llm import openai_http as h
 
-        if isinstance(exc, openai.APITimeoutError):
+        if isinstance(exc, h.TimedOut):
             return "timeout"
-        if isinstance(exc, openai.RateLimitError):
-            return "rate_limit"
-        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-            return "auth"
-        if isinstance(exc, openai.NotFoundError):
-            return "not_found"
-        if isinstance(exc, (openai.BadRequestError, openai.UnprocessableEntityError)):
-            return "context_window" if _CONTEXT.search(str(exc)) else "bad_request"
-        causes = {type(e).__name__ for e in chain(exc)}
-        if causes & {"ConnectError", "ConnectionRefusedError", "ConnectionResetError"}:
+        if isinstance(exc, h.HTTPStatusError):
+            status = exc.status_code
+            if status == 429:
+                return "rate_limit"
+            if status in (401, 403):
+                return "auth"
+            if status == 404:
+                return "not_found"
+            if status == 408:
+                return "timeout"
+            if status >= 500:
+                return "bad_response" if BAD_BODY.search(exc.error_text) else "server_error"
+            return "context_window" if _CONTEXT.search(exc.error_text) else "bad_request"
+        if isinstance(exc, h.ConnectFailed):
             return "connection"
-        if causes & {"RemoteProtocolError", "JSONDecodeError", "DecodingError"} or isinstance(
-                exc, (json.JSONDecodeError, openai.APIResponseValidationError)):
+        if isinstance(exc, h.UnreadableResponse):
             return "bad_response"
-        if isinstance(exc, openai.APIStatusError):
-            if BAD_BODY.search(str(exc)):
-                return "bad_response"
-            return "server_error" if exc.status_code >= 500 else "bad_request"
-        if isinstance(exc, openai.APIConnectionError):
-            return "connection" if _network_cause(exc) else "error"
-        if isinstance(exc, openai.OpenAIError) and "api_key" in str(exc):
-            return "auth"  # no key configured: the SDK refuses before any request
+        if isinstance(exc, NoAPIKey):
+            return "auth"
+        if isinstance(exc, h.BadEndpoint):
+            return "error"  # not retried: the address itself is wrong
         return _generic_kind(exc)
 
     def cost(self, settings: LLMSettings, raw: Any) -> float | None:
@@ -284,6 +302,74 @@ class OpenAIDoor:
             return None
 
 
+def _error_text(body: bytes) -> tuple[str, Any]:
+    """The message (and code) of an OpenAI-style error body, else the body's first 300 characters."""
+    text = body.decode("utf-8", "replace")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return (" ".join(text.split())[:300] or "(empty body)"), None
+    if isinstance(doc, dict):
+        err = doc.get("error", doc)
+        if isinstance(err, dict):
+            msg = err.get("message") or err.get("detail") or err.get("msg")
+            if msg:
+                return str(msg)[:1000], err.get("code")
+        elif isinstance(err, str) and err:
+            return err[:1000], None
+        if isinstance(doc.get("detail"), (str, list)):
+            return str(doc["detail"])[:1000], None
+    return json.dumps(doc)[:300], None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def completion(reply: Any, url: str) -> SimpleNamespace:
+    """The chat completion in an HTTP reply (attributes as the SDK's: ``choices[0].message.content``,
+    ``finish_reason``, ``model``, ``usage``); raises the transport's precise errors."""
+    from formalize.llm import openai_http as h
+
+    if not 200 <= reply.status < 300:
+        if 300 <= reply.status < 400:
+            where = reply.headers.get("location", "another address")
+            raise h.HTTPStatusError(reply.status, f"redirected to {where}; use that address as "
+                                    "api_base", url, reply.headers)
+        message, code = _error_text(reply.body)
+        raise h.HTTPStatusError(reply.status, message, url, reply.headers, code)
+    head = reply.body[:200].decode("utf-8", "replace")
+    try:
+        doc = json.loads(reply.body)
+    except ValueError as exc:
+        raise h.UnreadableResponse(f"the body from {url} is not JSON ({exc}); it starts: {head!r}",
+                                   url) from None
+    choices = doc.get("choices") if isinstance(doc, dict) else None
+    first = choices[0] if isinstance(choices, list) and choices else None
+    message = first.get("message") if isinstance(first, dict) else None
+    if not isinstance(message, dict):
+        err = doc.get("error") if isinstance(doc, dict) else None
+        if err:
+            text, _ = _error_text(json.dumps({"error": err}).encode())
+            raise h.UnreadableResponse(f"{url} answered HTTP {reply.status} with an error instead "
+                                       f"of a completion: {text}", url)
+        raise h.UnreadableResponse(f"the body from {url} is JSON but not a chat completion (no "
+                                   f"choices[0].message); it starts: {head!r}", url)
+    content = message.get("content")
+    if isinstance(content, list):  # content parts
+        content = "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    elif content is not None and not isinstance(content, str):
+        content = json.dumps(content)
+    usage = doc.get("usage")
+    return SimpleNamespace(
+        model=doc.get("model") if isinstance(doc.get("model"), str) else None,
+        choices=[SimpleNamespace(message=SimpleNamespace(role=message.get("role"), content=content),
+                                 finish_reason=first.get("finish_reason"))],
+        usage=SimpleNamespace(prompt_tokens=_count(usage.get("prompt_tokens")),
+                              completion_tokens=_count(usage.get("completion_tokens")))
+        if isinstance(usage, dict) else None)
+
+
 # --------------------------------------------------------------------------------------- shared
 
 
@@ -291,7 +377,7 @@ def choose(settings: LLMSettings) -> LiteLLMDoor | OpenAIDoor:
     """The door for these settings (see the module docstring)."""
     door = settings.door
     if door == "auto":
-        door = "openai" if settings.provider == "openai" and importlib.util.find_spec("openai") else "litellm"
+        door = "openai" if settings.provider == "openai" else "litellm"
     return OpenAIDoor() if door == "openai" else LiteLLMDoor()
 
 
@@ -326,25 +412,65 @@ def _generic_kind(exc: BaseException) -> str:
     return "error"
 
 
-@functools.lru_cache(maxsize=1)
-def _sdk_params() -> frozenset[str]:
-    """The keyword arguments the SDK's `chat.completions.create` takes (others go in extra_body)."""
-    import inspect
-
-    from openai.resources.chat.completions import Completions
-
-    return frozenset(inspect.signature(Completions.create).parameters) - {"self"}
-
-
-def _sdk_response_format(response_format: Any) -> Any:
-    """A pydantic class becomes the strict schema litellm would send; dicts as for litellm."""
+def strict_response_format(response_format: Any) -> Any:
+    """A pydantic class becomes the strict ``json_schema`` response format litellm and the openai
+    SDK send for it (named after the class); dicts go as they are."""
     if isinstance(response_format, type) and hasattr(response_format, "model_json_schema"):
-        from openai.lib._pydantic import to_strict_json_schema
-
+        schema = response_format.model_json_schema()
         return {"type": "json_schema", "json_schema": {
-            "name": response_format.__name__, "schema": to_strict_json_schema(response_format),
+            "name": response_format.__name__, "schema": strict_json_schema(schema, root=schema),
             "strict": True}}
     return response_format
+
+
+def strict_json_schema(schema: Any, *, root: dict[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """OpenAI's strict form of a JSON schema, as the openai SDK's ``to_strict_json_schema`` makes it
+    (mutates `schema`): objects close (``additionalProperties: false``) and require every
+    property, ``None`` defaults go, a one-entry ``allOf`` and a ``$ref`` with siblings are inlined."""
+    if not isinstance(schema, dict):
+        raise TypeError(f"expected a JSON schema object at {'/'.join(path) or 'the root'}, got {schema!r:.80}")
+    for group in ("$defs", "definitions"):
+        defs = schema.get(group)
+        if isinstance(defs, dict):
+            for name, sub in defs.items():
+                strict_json_schema(sub, root=root, path=(*path, group, name))
+    if schema.get("type") == "object" and "additionalProperties" not in schema:
+        schema["additionalProperties"] = False
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        schema["required"] = list(props)
+        schema["properties"] = {k: strict_json_schema(v, root=root, path=(*path, "properties", k))
+                                for k, v in props.items()}
+    items = schema.get("items")
+    if isinstance(items, dict):
+        schema["items"] = strict_json_schema(items, root=root, path=(*path, "items"))
+    any_of = schema.get("anyOf")
+    if isinstance(any_of, list):
+        schema["anyOf"] = [strict_json_schema(v, root=root, path=(*path, "anyOf", str(i)))
+                           for i, v in enumerate(any_of)]
+    all_of = schema.get("allOf")
+    if isinstance(all_of, list):
+        if len(all_of) == 1:
+            schema.update(strict_json_schema(all_of[0], root=root, path=(*path, "allOf", "0")))
+            schema.pop("allOf")
+        else:
+            schema["allOf"] = [strict_json_schema(v, root=root, path=(*path, "allOf", str(i)))
+                               for i, v in enumerate(all_of)]
+    if "default" in schema and schema["default"] is None:
+        schema.pop("default")
+    ref = schema.get("$ref")
+    if ref and len(schema) > 1:
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            raise ValueError(f"unexpected $ref {ref!r} at {'/'.join(path) or 'the root'}")
+        resolved: Any = root
+        for key in ref[2:].split("/"):
+            resolved = resolved[key]
+        if not isinstance(resolved, dict):
+            raise ValueError(f"$ref {ref!r} does not resolve to a schema object")
+        schema.update({**resolved, **schema})
+        schema.pop("$ref")
+        return strict_json_schema(schema, root=root, path=path)
+    return schema
 
 
 _PRICES: dict[str, Any] | None = None
@@ -369,4 +495,5 @@ def price_entry(model: str) -> dict[str, Any] | None:
     return entry if isinstance(entry, dict) else None
 
 
-__all__ = ["DOORS", "LiteLLMDoor", "OpenAIDoor", "choose", "litellm", "price_entry", "wants_schema"]
+__all__ = ["DOORS", "LiteLLMDoor", "NoAPIKey", "OpenAIDoor", "choose", "completion", "litellm",
+           "price_entry", "strict_json_schema", "strict_response_format", "wants_schema"]
