@@ -20,6 +20,7 @@ import pytest
 from formalize.cli.main import main
 from formalize.evaluation import bench
 from formalize.evaluation.bench import is_correct, load_dataset, read_results, run_bench, summarize
+from formalize.evaluation.scoring import Rounding, answer_rounding
 from formalize.llm.config import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +73,96 @@ def test_scoring_infeasible_and_unscored_labels() -> None:
     assert is_correct(None, "feasible", "optimal", None, 1e-6) is True  # feasibility example
     assert is_correct(None, "unparsed", "optimal", 1.0, 1e-6) is None
     assert is_correct(None, "objective_key_unresolved", "infeasible", None, 1e-6) is None
+    # --labels corrected: the library found the text lacks data the answer needs
+    assert is_correct(None, "incomplete-text", "optimal", 607479.0, 1e-6) is None
+
+
+@pytest.mark.parametrize("text, mode, unit", [
+    ("What is the least cost? Provide your answer rounded to the nearest dollar.", "nearest", 1),
+    ("the minimum total cost (rounded off)?", "nearest", 1),
+    ("Round your answer off to nearest integer.", "nearest", 1),
+    ("rounded to the nearest integar", "nearest", 1),  # the dataset's spelling
+    ("rounded up to the nearest whole number", "up", 1),
+    ("Provide your answer rounded down to the nearest dollar.", "down", 1),
+    ("Round your answer to two decimal places.", "nearest", 0.01),
+    ("rounded off to one decimal place", "nearest", 0.1),
+    ("rounded to nearest thousand dollars", "nearest", 1000),
+    ("rounded to nearest hundred dollars", "nearest", 100),
+    # several: the last (the question's) counts
+    ("Prices rounded to the nearest cent. What is the profit (rounded to the nearest dollar)?", "nearest", 1),
+])
+def test_answer_rounding_is_read_from_the_text(text: str, mode: str, unit: float) -> None:
+    r = answer_rounding(text)
+    assert r is not None and (r.mode, r.unit) == (mode, unit) and "round" in r.words.lower()
+
+
+@pytest.mark.parametrize("text", [
+    "Sales are rounded down to whole numbers as partial sales are not possible.",  # the plan's integrality
+    "The plane makes a round trip of 600 km.",
+    "a rounded food item gives 20 grams of protein",
+    "What is the maximum profit?",
+])
+def test_answer_rounding_ignores_what_is_no_rounding_of_the_answer(text: str) -> None:
+    assert answer_rounding(text) is None
+
+
+def test_scoring_after_the_rounding_the_text_asks_for() -> None:
+    dollar = answer_rounding("Provide your answer rounded to the nearest dollar.")
+    assert is_correct(15.0, "ok", "optimal", 15.2351, 1e-6) is False
+    assert is_correct(15.0, "ok", "optimal", 15.2351, 1e-6, dollar) is True
+    assert is_correct(15.0, "ok", "optimal", 15.5, 1e-6, dollar) is False  # half rounds away from 0
+    assert is_correct(16.0, "ok", "optimal", 15.5, 1e-6, dollar) is True
+    assert is_correct(16.0, "ok", "optimal", 15.4999999999, 1e-6, dollar) is True  # solver noise
+    assert is_correct(15.2351, "ok", "optimal", 15.0, 1e-6, dollar) is True  # an unrounded label too
+    assert is_correct(-15.0, "ok", "optimal", -15.4, 1e-6, dollar.to_json()) is True  # the record's form
+    up = answer_rounding("rounded up to the nearest dollar")
+    assert is_correct(16.0, "ok", "optimal", 15.01, 1e-6, up) is True
+    assert is_correct(15.0, "ok", "optimal", 15.0000000001, 1e-6, up) is True
+    cents = answer_rounding("rounded to two decimal places")
+    assert is_correct(3.14, "ok", "optimal", 3.14159, 1e-6, cents) is True
+    assert is_correct(3.14, "ok", "optimal", 3.146, 1e-6, cents) is False
+    thousands = answer_rounding("rounded to nearest thousand dollars")
+    assert is_correct(137000.0, "ok", "optimal", 136_600.0, 1e-6, thousands) is True
+    # rounding changes neither null labels nor a run without a solution
+    assert is_correct(None, "infeasible", "infeasible", None, 1e-6, dollar) is True
+    assert is_correct(15.0, "ok", "infeasible", None, 1e-6, dollar) is False
+    assert is_correct(15.0, "ok", "optimal", 15.2351, 1e-6, {"mode": "sideways", "unit": 1}) is False
+    assert Rounding.of({"mode": "nearest", "unit": 0}) is None
+
+
+def test_summary_scores_the_recorded_rounding() -> None:
+    rnd = answer_rounding("rounded to the nearest dollar").to_json()
+    recs = [{"id": "a", "dataset": "d", "mode": "ir", "label": 15.0, "label_status": "ok",
+             "status": "optimal", "objective": 15.2351, "executed": True, "answer_rounding": rnd,
+             "direct": {"status": "optimal", "objective": 14.9, "executed": True}},
+            {"id": "b", "dataset": "d", "mode": "ir", "label": 15.0, "label_status": "ok",
+             "status": "optimal", "objective": 15.2351, "executed": True},  # no rounding asked
+            {"id": "c", "dataset": "d", "mode": "reference", "label": 3.0, "label_status": "ok",
+             "status": "incomplete-text", "objective": None, "note": "no demands"}]
+    g = summarize(recs, 1e-6).overall
+    assert (g.n, g.skipped, g.scored, g.correct, g.direct_correct) == (3, 1, 2, 1, 1)
+    assert g.correct_orlm == 2
+
+
+def test_a_run_records_and_scores_the_rounding_its_text_asks_for(tmp_path: Path) -> None:
+    from formalize.llm.testing import ScriptedLLM
+
+    text = ("A diet of bread and milk must give 30 g protein. Bread costs 3 dollars and gives 4 g; "
+            "milk costs 4 dollars and gives 6 g. What is the least cost? Provide your answer "
+            "rounded to the nearest dollar.")
+    path = tmp_path / "normalized.jsonl"
+    path.write_text(json.dumps({"id": "r:1", "text": text, "answer": 20, "answer_status": "ok",
+                                "benchmark": "r", "version": "v"}) + "\n")
+    with ScriptedLLM(['{"objective": 20.0000}', '{"objective": 19.6}'], name="bench-round") as llm:
+        a = run_bench("r", model=llm.client(), mode="direct", path=path, out=tmp_path / "a.jsonl",
+                      progress=False)
+        b = run_bench("r", model=llm.client(), mode="direct", path=path, out=tmp_path / "b.jsonl",
+                      progress=False)
+    (rec,) = b.records
+    assert rec["answer_rounding"] == {"mode": "nearest", "unit": 1.0, "words": "rounded to the nearest dollar"}
+    assert a.summary.overall.correct == 1 and b.summary.overall.correct == 1  # 19.6 answers 20
+    _, recs = read_results(tmp_path / "b.jsonl")
+    assert summarize(recs.values()).overall.correct == 1  # re-scored from the file
 
 
 def test_summary_counts_and_categories() -> None:

@@ -16,6 +16,7 @@ import pytest
 import solvers
 from formalize.evaluation import library
 from formalize.evaluation.bench import is_correct, run_bench
+from formalize.evaluation.scoring import answer_rounding
 
 ROOT = Path(__file__).resolve().parent.parent / "problems" / "datasets"
 FOLDERS = library.folders(ROOT)
@@ -93,8 +94,9 @@ def test_corrections_are_disagreements() -> None:
         assert corr["label_versions"].keys() == meta["label_versions"].keys()
         assert all(library.close(v, meta["label_versions"][k]) for k, v in corr["label_versions"].items())
         assert corr["reason"].strip() and corr["kind"] in library.CORRECTION_KINDS
+        rounding = answer_rounding((ids[cid] / "problem.txt").read_text())
         assert not is_correct(meta["answer"], meta["answer_status"], corr["our_status"],
-                              corr["our_optimum"], 1e-6), f"{cid}: the correction agrees with the label"
+                              corr["our_optimum"], 1e-6, rounding), f"{cid}: the correction agrees with the label"
 
 
 @pytest.mark.parametrize("folder", MODELLED, ids=lambda f: f"{f.parent.name}/{f.name}")
@@ -106,7 +108,8 @@ def test_solve_matches_verdict(folder: Path) -> None:
     model = solvers.load_model(folder / "model.json")
     sol = solvers.solve(model)
     assert sol.status.value == library.outcome_of(rec), f"{meta['id']}: {sol.status.value} {sol.message}"
-    agrees = is_correct(meta["answer"], meta["answer_status"], sol.status.value, sol.objective, 1e-6)
+    agrees = is_correct(meta["answer"], meta["answer_status"], sol.status.value, sol.objective, 1e-6,
+                        answer_rounding((folder / "problem.txt").read_text()))
     assert agrees == (rec["status"] == "agree"), (
         f"{meta['id']}: solver {sol.status.value} {sol.objective}, label {meta['answer']}, "
         f"recorded {rec['status']}")
@@ -147,6 +150,10 @@ def test_library_runs_through_the_reference_backend(library_run: Any) -> None:
     counts = dict(a.counts())["all"]
     assert counts["disagree"] == len(CORRECTIONS)
     assert counts["agree"] + counts["disagree"] == len(MODELLED)
+    # an agreement that needs the rounding the text asks for says so, and meta.json records why
+    for e in a.entries:
+        if e.rounded:
+            assert e.verdict == "agree" and e.rounded in metas[e.id]["library"]["reason"], e.id
     assert rep.reports["audit"].read_text().count("|") > 20
     g = rep.summary.overall
     assert g.scored == len(MODELLED) and g.correct == counts["agree"]

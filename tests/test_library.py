@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = next((up / "shared" / "datasets" for up in ROOT.parents
                if (up / "shared" / "datasets" / "comparisons").is_dir()), None)
 needs_shared = pytest.mark.skipif(SHARED is None, reason="../shared/datasets not present")
+DOLLAR = {"mode": "nearest", "unit": 1.0, "words": "rounded to the nearest dollar"}
 CORR = {"p:1": {"id": "p:1", "our_status": "optimal", "our_optimum": 10.0, "kind": "not-optimal",
                 "reason": "10 beats 8", "label": 8.0}}
 
@@ -46,21 +47,36 @@ def test_audit_verdicts() -> None:
         _rec("p:7", "infeasible", None, None),                 # null label, infeasible: agree
         _rec("p:8", "optimal", 5.0, 9.0, label_original=8.0, label_status_original="ok",
              reference_id="p:1"),  # stale: the correction says 10
+        _rec("p:9", "optimal", 15.2351, 15.0, answer_rounding=DOLLAR),  # agree after the rounding asked
+        _rec("p:10", "incomplete-text", None, 4.0, note="the demands of stores 2-6"),
+        _rec("p:11", "optimal", 15.2351, 16.0, answer_rounding=DOLLAR),  # rounded, still not the label
     ], corrections=CORR, metas=metas)
     v = {e.id: e for e in a.entries}
-    assert [v[i].verdict for i in ("p:0", "p:1", "q:2", "p:3", "p:4", "p:5", "p:6", "p:7", "p:8")] == [
+    assert [v[i].verdict for i in ("p:0", "p:1", "q:2", "p:3", "p:4", "p:5", "p:6", "p:7", "p:8",
+                                   "p:9", "p:10", "p:11")] == [
         "agree", "disagree", "disagree", "unexplained", "cannot-express", "not-modelled",
-        "unexplained", "agree", "unexplained"]
+        "unexplained", "agree", "unexplained", "agree", "incomplete-text", "unexplained"]
+    assert v["p:9"].rounded == "rounded to the nearest dollar" and not v["p:0"].rounded
+    assert "15.2351 so rounded is the label 15" in v["p:9"].reason
+    assert v["p:10"].reason == "the demands of stores 2-6"
     assert v["p:1"].kind == "not-optimal" and v["p:1"].reason == "10 beats 8"
     assert v["q:2"].kind == "other-version" and "d-orig label 12" in v["q:2"].reason
     assert "no correction is recorded" in v["p:3"].reason
     assert "unknown symbol" in v["p:6"].reason
     assert "stale correction" in v["p:8"].reason and v["p:8"].label == 8.0  # the original label
     counts = dict(a.counts())
-    assert counts["all"]["agree"] == 2 and counts["all"]["unexplained"] == 3
+    assert counts["all"]["agree"] == 3 and counts["all"]["unexplained"] == 4
     md = a.to_markdown()
-    assert "| d-v | 9 | 2 | 2 | 1 | 1 | 3 |" in md
+    assert "| dataset | problems | agree | disagree | cannot express | incomplete text | not modelled |" in md
+    assert "| d-v | 12 | 3 | 2 | 1 | 1 | 1 | 4 |" in md
     assert "needs a piecewise-linear cost" in md and "10 beats 8" in md
+    assert "incomplete-text (1):" in md and "the demands of stores 2-6" in md
+    # the column is there when no problem has that verdict (the statuses always show)
+    assert "| incomplete text |" in library.audit([_rec("p:0", "optimal", 5.0, 5.0)],
+                                                   corrections={}).table_markdown()
+    metas = {"p:9": {"benchmark": "b", "label_versions": {}}}
+    assert "| agree (rounded as the text asks) |" in library.results_markdown(a, metas)
+    assert "| incomplete text |" in library.results_markdown(a, metas)
 
 
 def test_record_errors() -> None:
@@ -72,8 +88,13 @@ def test_record_errors() -> None:
     errs = " | ".join(library.record_errors(bad, True))
     assert "unknown field(s) colour" in errs and "reason is required" in errs
     assert "finite number" in errs
-    assert "has a model.json" in " ".join(library.record_errors(
-        {"library": {"status": "cannot-express", "objective": None, "reason": "x"}}, True))
+    for status in ("cannot-express", "incomplete-text"):
+        assert f"status {status}, but the folder has a model.json" in " ".join(library.record_errors(
+            {"library": {"status": status, "objective": None, "reason": "x"}}, True))
+        assert library.record_errors({"library": {"status": status, "objective": None, "reason": "x"}},
+                                     False) == []
+        assert "reason is required" in " ".join(library.record_errors(
+            {"library": {"status": status, "objective": None}}, False))
     assert "has no model.json" in " ".join(library.record_errors(ok, False))
     assert library.record_errors({"library": {"status": "agree", "objective": None,
                                               "outcome": "infeasible"}}, True) == []
@@ -193,3 +214,75 @@ def test_record_writes_a_verdict_and_refuses_a_contradicted_one(tmp_path: Path) 
     assert len(library.load_corrections(tmp_path)) == 1
     with pytest.raises(SystemExit, match="kind must be one of"):
         audit.record("nl4opt/x", "disagree", "typo", "r", None, root=tmp_path)
+
+
+def _audit_script():  # noqa: ANN202
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("audit", ROOT / "problems" / "datasets" / "audit.py")
+    audit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(audit)
+    return audit
+
+
+def test_record_judges_after_the_rounding_the_text_asks_for(tmp_path: Path) -> None:
+    """mamo_complexlp-original:188 asks for the least cost "rounded to the nearest dollar": our
+    15.2351 agrees with the label 15, and the record says why; a disagreement is refused."""
+    import shutil
+
+    audit = _audit_script()
+    shutil.copytree(ROOT / "problems" / "datasets" / "mamo_complexlp" / "original_188",
+                    tmp_path / "mamo_complexlp" / "x")
+    (tmp_path / "corrections.jsonl").write_text("")
+    with pytest.raises(SystemExit, match="that is agreement, not disagree"):
+        audit.record("mamo_complexlp/x", "disagree", "integrality", "r", None, root=tmp_path)
+    audit.record("mamo_complexlp/x", "agree", None, "", None, root=tmp_path)
+    rec = library.read_meta(tmp_path / "mamo_complexlp" / "x")["library"]
+    assert rec["status"] == "agree" and rec["objective"] == pytest.approx(15.2351, abs=1e-4)
+    assert "'rounded to the nearest dollar'" in rec["reason"] and "label 15" in rec["reason"]
+    assert library.load_corrections(tmp_path) == {}
+
+
+def test_record_incomplete_text(tmp_path: Path) -> None:
+    """--incomplete-text: a folder without model.json, the missing data named; refused with a model."""
+    import shutil
+
+    audit = _audit_script()
+    src = ROOT / "problems" / "datasets" / "nl4opt" / "cpmpy_neg550351289"
+    shutil.copytree(src, tmp_path / "nl4opt" / "x")
+    (tmp_path / "corrections.jsonl").write_text("")
+    with pytest.raises(SystemExit, match="has a model.json"):
+        audit.record("nl4opt/x", "incomplete-text", None, "the demand", None, root=tmp_path)
+    (tmp_path / "nl4opt" / "x" / "model.json").unlink()
+    with pytest.raises(SystemExit, match="needs a reason"):
+        audit.record("nl4opt/x", "incomplete-text", None, " ", None, root=tmp_path)
+    audit.record("nl4opt/x", "incomplete-text", None, "the camels' capacity", None, root=tmp_path)
+    meta = library.read_meta(tmp_path / "nl4opt" / "x")
+    assert meta["library"] == {"status": "incomplete-text", "objective": None,
+                               "reason": "the camels' capacity"}
+    assert library.record_errors(meta, False) == []
+
+
+def test_incomplete_text_in_reference_and_corrected_runs(tmp_path: Path) -> None:
+    """mamo_complexlp-original:164 omits most of its data: a reference run lists it as
+    incomplete-text (not scored), and --labels corrected leaves it unscored for any run."""
+    ids = ["mamo_complexlp-original:164", "mamo_complexlp-original:188"]
+    rep = run_bench("library/mamo_complexlp", model="reference", out=tmp_path / "a.jsonl", progress=False,
+                    workers=0, plot=False, ids=ids)
+    r = {x["id"]: x for x in rep.records}
+    assert r[ids[0]]["status"] == "incomplete-text" and "stores 3-8" in r[ids[0]]["note"]
+    assert r[ids[1]]["answer_rounding"]["unit"] == 1.0
+    g = rep.summary.overall
+    assert (g.skipped, g.scored, g.correct) == (1, 1, 1)  # 188: 15.2351 rounds to the label 15
+    v = {e.id: e for e in rep.audit.entries}
+    assert v[ids[0]].verdict == "incomplete-text" and v[ids[1]].verdict == "agree" and v[ids[1]].rounded
+    assert any("1 whose text lacks data" in n for n in rep.dataset.notes)
+    c = run_bench("library/mamo_complexlp", model="reference", out=tmp_path / "c.jsonl", progress=False,
+                  workers=0, plot=False, ids=ids, labels="corrected")
+    rc = {x["id"]: x for x in c.records}
+    assert rc[ids[0]]["label_status"] == "incomplete-text" and rc[ids[0]]["label"] is None
+    assert rc[ids[0]]["label_original"] == library.read_meta(
+        ROOT / "problems" / "datasets" / "mamo_complexlp" / "original_164")["answer"]
+    assert "label_original" not in rc[ids[1]]  # an agreement needs no correction
+    assert any("1 problem(s) not scored: the text omits data" in n for n in c.dataset.notes)
+    assert c.audit.entries[0].verdict in ("incomplete-text", "agree")

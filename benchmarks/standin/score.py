@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
 from formalize.evaluation.bench import ORLM_TOLERANCE, is_correct  # noqa: E402
+from formalize.evaluation.scoring import answer_rounding  # noqa: E402
 
 GROUNDING = ("ungrounded-number", "unused-number", "wrong-derivation", "unused-text-number")
 
@@ -50,12 +51,14 @@ def score_problem(folder: Path, meta: dict) -> dict:
                 d.get("severity") == "error" for d in prev["diagnostics"]):
             warn_only += 1
     status, obj = out.get("status"), out.get("objective")
+    text = folder / "problem.txt"  # scored after the rounding the text asks of its answer
+    rnd = answer_rounding(text.read_text(encoding="utf-8")) if text.is_file() else None
     final_g = _grounding_codes(f.get("diagnostics") or [])
     rec |= {"status": status, "objective": obj, "repairs": len(repairs), "warning_only_rounds": warn_only,
             "final_grounding": [d.get("message", "")[:160] for d in final_g],
-            "ok_1e6": bool(is_correct(meta["label"], meta["label_status"], status, obj, 1e-6)),
-            "ok_5pct": bool(is_correct(meta["label"], meta["label_status"], status, obj, ORLM_TOLERANCE)),
-            "any_version_1e6": any(is_correct(v, "ok", status, obj, 1e-6) for v in rec["labels"])}
+            "ok_1e6": bool(is_correct(meta["label"], meta["label_status"], status, obj, 1e-6, rnd)),
+            "ok_5pct": bool(is_correct(meta["label"], meta["label_status"], status, obj, ORLM_TOLERANCE, rnd)),
+            "any_version_1e6": any(is_correct(v, "ok", status, obj, 1e-6, rnd) for v in rec["labels"])}
     return rec
 
 

@@ -21,15 +21,18 @@ Modes: ``ir`` and ``code`` run the formalization program (LLM → verified model
 dataset id, directly or through the cross-version comparisons; or a ``model.json`` shipped with the
 problem) with no LLM at all — an audit of the evaluator and of the labels: the report carries the
 label audit (formalize.evaluation.library: agree / disagree with the correction's reason / cannot
-express, per dataset). ``labels="corrected"`` scores any run against the library's corrections
-(problems/datasets/corrections.jsonl) where one applies, keeping the original in ``label_original``.
+express / incomplete text, per dataset). ``labels="corrected"`` scores any run against the library's
+corrections (problems/datasets/corrections.jsonl) where one applies, keeping the original in
+``label_original``, and leaves unscored the problems whose text the library found to lack data.
 
 Scoring (per problem, recomputed from the raw record at summary time, so a results file can be
 re-scored with another tolerance):
 
 - a numeric label is matched when the run's status is optimal/feasible and
   ``|objective - label| <= max(tol * |label|, 1e-6)``; ``tol`` is ``tolerance`` (default 1e-6)
-  and, separately, 0.05 (the ORLM convention);
+  and, separately, 0.05 (the ORLM convention); where the text asks for its answer rounded ("rounded
+  to the nearest dollar", "to two decimal places": ``scoring.answer_rounding``, kept in the
+  record's ``answer_rounding``), objective and label are compared so rounded;
 - a null label (the source marks the problem infeasible, or gives no value) is matched only when
   the run ends ``infeasible``; a feasibility label (examples without objective) when a feasible
   point is found; labels the source could not parse are not scored;
@@ -37,7 +40,8 @@ re-scored with another tolerance):
   unbounded) — for ``direct``, a parseable answer;
 - problems without a reference model (``model="reference"``) are listed as
   ``no-reference`` (or ``cannot-express`` when the library records that the format cannot express
-  them) and left out of every rate.
+  them, ``incomplete-text`` when it records that the text omits data the problem needs) and left
+  out of every rate.
 
 Results go to a JSONL file, one line per problem written with a single ``os.write`` on an
 ``O_APPEND`` descriptor followed by ``fsync``: a run killed at any moment resumes
@@ -70,10 +74,13 @@ from typing import Any
 from formalize.evaluation.scoring import (
     CANNOT_EXPRESS,
     DEFINITE,
+    INCOMPLETE_TEXT,
     NO_REFERENCE,
     NULL_LABELS,
     ORLM_TOLERANCE,
     SOLVED,
+    Rounding,
+    answer_rounding,
     is_correct,
 )
 from formalize.llm.config import ConfigError
@@ -125,10 +132,16 @@ class Problem:
     reference: Path | dict | None = None  # model.json path or an inline model document
     data_dir: Path | None = None  # where the reference model's data files live
     reference_id: str | None = None  # the library problem whose model (or verdict) is attached
-    cannot_express: str | None = None  # the library's reason when the format cannot express it
+    # the library's verdict when it has no model: (cannot-express | incomplete-text, its reason)
+    no_model: tuple[str, str] | None = None
     dataset: str = ""  # benchmark-version of this problem when a dataset mixes them (the library)
     label_original: float | None = None  # with corrected labels: the dataset's own label
     label_status_original: str | None = None
+
+    @property
+    def rounding(self) -> Rounding | None:
+        """The rounding the text asks of its answer (scoring compares so rounded), or None."""
+        return answer_rounding(self.text)
 
 
 @dataclass
@@ -233,14 +246,18 @@ def _read_folders(root: Path, pattern: str = "*/problem.txt") -> list[Problem]:
             benchmark=str(meta.get("benchmark") or bench or root.name), version=version,
             categories=_categories(meta), reference=model if model.is_file() else None,
             data_dir=folder, reference_id=pid if model.is_file() else None,
-            cannot_express=_cannot_express(meta), dataset=str(meta.get("dataset") or "")))
+            no_model=_no_model(meta), dataset=str(meta.get("dataset") or "")))
     return problems
 
 
-def _cannot_express(meta: dict[str, Any]) -> str | None:
+def _no_model(meta: dict[str, Any]) -> tuple[str, str] | None:
+    """The library's verdict on a problem it has no model for: the format cannot express it, or
+    its text lacks data the problem needs; with the reason."""
     lib = meta.get("library")
-    if isinstance(lib, dict) and lib.get("status") == CANNOT_EXPRESS:
-        return str(lib.get("reason") or "the model format cannot express it")
+    if isinstance(lib, dict) and lib.get("status") in (CANNOT_EXPRESS, INCOMPLETE_TEXT):
+        default = ("the model format cannot express it" if lib["status"] == CANNOT_EXPRESS
+                   else "the text omits data the problem needs")
+        return str(lib["status"]), str(lib.get("reason") or default)
     return None
 
 
@@ -351,11 +368,11 @@ def _clusters_for(benchmark: str, located: Path, path: str | os.PathLike[str] | 
 @lru_cache(maxsize=1)
 def _reference_index() -> dict[str, Path]:
     """Dataset id -> the library folder (problems/datasets) with its hand-written reference model
-    or its cannot-express verdict."""
+    or its verdict that it has none (cannot-express, incomplete-text)."""
     out: dict[str, Path] = {}
     for meta in REFERENCE_DIR.glob("*/*/meta.json"):
         m = json.loads(meta.read_text(encoding="utf-8"))
-        if m.get("id") and ((meta.parent / "model.json").is_file() or _cannot_express(m)):
+        if m.get("id") and ((meta.parent / "model.json").is_file() or _no_model(m)):
             out[str(m["id"])] = meta.parent
     return out
 
@@ -368,7 +385,7 @@ def _attach_references(problems: list[Problem], clusters: list[dict] | None) -> 
         for i in ids:
             by_cluster[i] = ids
     for p in problems:
-        if p.reference is not None or p.cannot_express is not None:
+        if p.reference is not None or p.no_model is not None:
             continue
         for cand in [p.id, *by_cluster.get(p.id, [])]:
             if cand in index:
@@ -377,7 +394,7 @@ def _attach_references(problems: list[Problem], clusters: list[dict] | None) -> 
                 if (folder / "model.json").is_file():
                     p.reference = folder / "model.json"
                 else:
-                    p.cannot_express = _cannot_express(json.loads(
+                    p.no_model = _no_model(json.loads(
                         (folder / "meta.json").read_text(encoding="utf-8")))
                 break
 
@@ -420,7 +437,7 @@ def load_dataset(name: str, *, path: str | os.PathLike[str] | None = None,
 
 def _load_library(name: str, root: Path, version: str | None, agreed_only: bool) -> Dataset:
     """The verified library (problems/datasets) or one benchmark of it, each problem with its own
-    dataset label (its reference model, or the library's cannot-express verdict, attached)."""
+    dataset label (its reference model, or the library's verdict that it has none, attached)."""
     if version is not None:
         raise ConfigError(f"{name}: the library carries the labels of the version each text was taken "
                           "from; --version does not apply (run the benchmark by name with --path)")
@@ -439,22 +456,32 @@ def _load_library(name: str, root: Path, version: str | None, agreed_only: bool)
         ds.problems = [p for p in ds.problems if p.id in keep]
         ds.notes.append(f"agreed labels only: kept {len(ds.problems)} of {before}")
     modelled = sum(p.reference is not None for p in ds.problems)
-    cannot = sum(p.cannot_express is not None for p in ds.problems)
+    cannot = sum(p.no_model is not None and p.no_model[0] == CANNOT_EXPRESS for p in ds.problems)
+    lacking = sum(p.no_model is not None and p.no_model[0] == INCOMPLETE_TEXT for p in ds.problems)
     ds.notes.append(f"library: {len(ds.problems)} problem(s), {modelled} with a reference model, "
-                    f"{cannot} the format cannot express, {len(ds.problems) - modelled - cannot} "
-                    "not modelled yet")
+                    f"{cannot} the format cannot express, {lacking} whose text lacks data, "
+                    f"{len(ds.problems) - modelled - cannot - lacking} not modelled yet")
     return ds
 
 
 def _correct_labels(ds: Dataset) -> None:
     """Score against the library's corrections (problems/datasets/corrections.jsonl) where one
-    applies: to the problem itself, or to another version of it whose text is the same."""
+    applies: to the problem itself, or to another version of it whose text is the same. A problem
+    whose text the library found to lack data the answer needs (incomplete-text) is not scored."""
     from formalize.evaluation.library import load_corrections, same_text
 
     corrections = load_corrections(REFERENCE_DIR)
     index = _reference_index()
-    applied, differing = 0, 0
+    applied, differing, lacking = 0, 0, 0
     for p in ds.problems:
+        if p.no_model is not None and p.no_model[0] == INCOMPLETE_TEXT:
+            if p.reference_id not in (None, p.id) and not same_text(
+                    (index[p.reference_id] / "problem.txt").read_text(encoding="utf-8"), p.text):
+                continue
+            p.label_original, p.label_status_original = p.answer, p.answer_status
+            p.answer, p.answer_status = None, INCOMPLETE_TEXT
+            lacking += 1
+            continue
         c = corrections.get(p.id) or (corrections.get(p.reference_id) if p.reference_id else None)
         if c is None:
             continue
@@ -473,6 +500,8 @@ def _correct_labels(ds: Dataset) -> None:
             "(problems/datasets/corrections.jsonl), the others against their own label")
     if differing:
         note += f"; {differing} correction(s) not applied: this version's text differs from the library's"
+    if lacking:
+        note += f"; {lacking} problem(s) not scored: the text omits data the problem needs (incomplete-text)"
     ds.notes.append(note)
 
 
@@ -892,17 +921,18 @@ def summarize(records: Iterable[dict], tolerance: float = 1e-6, *, mode: str = "
 
 def _add(g: GroupStats, repairs: list[int], r: dict, tol: float) -> None:
     g.n += 1
-    if r.get("status") in (NO_REFERENCE, CANNOT_EXPRESS):
+    if r.get("status") in (NO_REFERENCE, CANNOT_EXPRESS, INCOMPLETE_TEXT):
         g.skipped += 1
         return
     label, lstat = r.get("label"), str(r.get("label_status") or "ok")
     status, obj = str(r.get("status")), r.get("objective")
+    rnd = r.get("answer_rounding")
     g.executed += bool(r.get("executed"))
-    ok = is_correct(label, lstat, status, obj, tol)
+    ok = is_correct(label, lstat, status, obj, tol, rnd)
     if ok is not None:
         g.scored += 1
         g.correct += ok
-        g.correct_orlm += bool(is_correct(label, lstat, status, obj, ORLM_TOLERANCE))
+        g.correct_orlm += bool(is_correct(label, lstat, status, obj, ORLM_TOLERANCE, rnd))
         if label is None and lstat in NULL_LABELS:
             g.infeasible_labels += 1
             g.infeasible_correct += ok
@@ -915,12 +945,12 @@ def _add(g: GroupStats, repairs: list[int], r: dict, tol: float) -> None:
     if d and r.get("mode") != "direct":
         g.tokens += int(d.get("tokens") or 0)
         g.cost += float(d.get("cost") or 0.0)
-        dok = is_correct(label, lstat, str(d.get("status")), d.get("objective"), tol)
+        dok = is_correct(label, lstat, str(d.get("status")), d.get("objective"), tol, rnd)
         if dok is not None:
             g.direct_scored += 1
             g.direct_correct += dok
             g.direct_correct_orlm += bool(is_correct(label, lstat, str(d.get("status")),
-                                                     d.get("objective"), ORLM_TOLERANCE))
+                                                     d.get("objective"), ORLM_TOLERANCE, rnd))
         g.direct_executed += bool(d.get("executed"))
 
 
@@ -1209,11 +1239,13 @@ async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, *, mode: s
             if p.label_status_original is not None:
                 base["label_original"] = p.label_original
                 base["label_status_original"] = p.label_status_original
+            if p.rounding is not None:
+                base["answer_rounding"] = p.rounding.to_json()
             if reference and p.reference_id is not None:
                 base["reference_id"] = p.reference_id
             if reference:
-                if p.cannot_express is not None:
-                    frag = {"status": CANNOT_EXPRESS, "objective": None, "note": p.cannot_express}
+                if p.no_model is not None:
+                    frag = {"status": p.no_model[0], "objective": None, "note": p.no_model[1]}
                 elif p.reference is None:
                     frag: dict[str, Any] = {"status": NO_REFERENCE, "objective": None,
                                             "note": "no reference model"}
@@ -1235,7 +1267,7 @@ async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, *, mode: s
                                else rec.get("status") in DEFINITE)
             await asyncio.to_thread(rf.write, rec)
         ok = is_correct(p.answer, p.answer_status, str(rec.get("status")), rec.get("objective"),
-                        tolerance)
+                        tolerance, p.rounding)
         if ok is not None:
             correct[0] += ok
             correct[1] += 1

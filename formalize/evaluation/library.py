@@ -5,12 +5,16 @@ Each problem folder ``<benchmark>/<safe_id>/`` holds ``problem.txt``, ``meta.jso
 the model format cannot express the problem, ``model.json``. ``meta.json`` carries the dataset's
 label(s) and the library's verdict::
 
-    "library": {"status": "agree" | "disagree" | "cannot-express",
+    "library": {"status": "agree" | "disagree" | "cannot-express" | "incomplete-text",
                 "objective": <our optimum, or null when our model has none>,
                 "outcome": "optimal" | "infeasible" | "unbounded",   (optional; default by objective)
                 "reason": "why (required unless agree)"}
 
-A ``disagree`` has its evidence in ``corrections.jsonl`` (one JSON object a line: ``id``,
+``cannot-express``: the model format lacks a construct the problem needs (the reason names it);
+``incomplete-text``: the text omits data the problem needs (the reason names the missing data) —
+neither has a model.json. Agreement is judged by :func:`formalize.evaluation.scoring.is_correct`,
+so where the text asks for its answer rounded ("rounded to the nearest dollar") our optimum so
+rounded agrees with a label so rounded. A ``disagree`` has its evidence in ``corrections.jsonl`` (one JSON object a line: ``id``,
 ``path``, ``label``, ``our_optimum``, ``our_status``, ``solution``, ``label_versions``, ``kind``
 from :data:`CORRECTION_KINDS`, ``reason``). :func:`audit` turns the records of a
 ``--model reference`` run into the audit (per dataset: agree / disagree / cannot express), and
@@ -27,13 +31,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formalize.evaluation.scoring import CANNOT_EXPRESS, DEFINITE, NO_REFERENCE, is_correct
+from formalize.evaluation.scoring import (
+    CANNOT_EXPRESS,
+    DEFINITE,
+    INCOMPLETE_TEXT,
+    NO_REFERENCE,
+    Rounding,
+    is_correct,
+)
 from formalize.llm.config import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY_DIR = REPO / "problems" / "datasets"
 
-STATUSES = ("agree", "disagree", "cannot-express")
+STATUSES = ("agree", "disagree", "cannot-express", "incomplete-text")
+NO_MODEL = ("cannot-express", "incomplete-text")  # the statuses of a folder without model.json
 OUTCOMES = ("optimal", "infeasible", "unbounded")
 CORRECTION_KINDS = {
     "not-optimal": "the label is the value of a feasible plan, but the text admits a better one",
@@ -48,15 +60,14 @@ CORRECTION_KINDS = {
     "unbounded": "the text sets no limit on the objective (our model is unbounded), yet the label "
                  "gives a value",
     "ambiguous": "the text admits several readings; the model takes the one its assumptions state",
-    "rounded": "the text asks for the answer rounded, and the label is our optimum so rounded (right "
-               "as an answer; the audit compares unrounded optima, the corrected label is ours)",
 }
 CORRECTION_FIELDS = ("id", "path", "label", "our_optimum", "our_status", "solution", "label_versions",
                      "kind", "reason")
 # audit verdicts beyond the three statuses
 NOT_MODELLED = "not-modelled"  # drawn, no model and no verdict yet
 UNEXPLAINED = "unexplained"  # a solver failure, or a disagreement no correction explains
-VERDICTS = ("agree", "disagree", "cannot-express", NOT_MODELLED, UNEXPLAINED)
+VERDICTS = ("agree", "disagree", "cannot-express", "incomplete-text", NOT_MODELLED, UNEXPLAINED)
+EXPLAINED = ("disagree", "cannot-express", "incomplete-text")  # listed with their reasons
 AUDIT_MARK = ("<!-- library-audit:start (written by problems/datasets/audit.py) -->",
               "<!-- library-audit:end -->")
 RESULTS_MARK = ("<!-- library-results:start (written by problems/datasets/audit.py) -->",
@@ -96,8 +107,8 @@ def record_errors(meta: Mapping[str, Any], has_model: bool) -> list[str]:
         errs.append(f"library.objective must be a finite number or null, got {obj!r}")
     if rec.get("outcome", outcome_of(rec)) not in OUTCOMES:
         errs.append(f"library.outcome must be one of {', '.join(OUTCOMES)}")
-    if status == "cannot-express" and has_model:
-        errs.append("status cannot-express, but the folder has a model.json")
+    if status in NO_MODEL and has_model:
+        errs.append(f"status {status}, but the folder has a model.json")
     if status in ("agree", "disagree") and not has_model:
         errs.append(f"status {status}, but the folder has no model.json")
     if status in ("agree", "disagree") and obj is None and outcome_of(rec) == "optimal":
@@ -165,6 +176,7 @@ class AuditEntry:
     label_status: str
     kind: str = ""
     reason: str = ""
+    rounded: str = ""  # agreement after the rounding the text asks for: the text's words
     label_versions: dict[str, Any] = field(default_factory=dict)
 
 
@@ -200,9 +212,10 @@ class Audit:
         return "\n".join(lines) + "\n"
 
     def details_markdown(self) -> str:
-        """Every disagreement, cannot-express and unexplained problem, with its reason."""
+        """Every disagreement, cannot-express, incomplete-text and unexplained problem, with its
+        reason."""
         lines = []
-        for verdict in ("disagree", "cannot-express", UNEXPLAINED):
+        for verdict in (*EXPLAINED, UNEXPLAINED):
             es = [e for e in self.entries if e.verdict == verdict]
             if not es:
                 continue
@@ -231,9 +244,10 @@ class Audit:
             t.add_row(ds, str(sum(c.values())), *(str(c[v]) for v in cols),
                       style="bold" if ds == "all" else None)
         parts: list[Any] = [t]
-        shown = [e for e in self.entries if e.verdict in ("disagree", "cannot-express", UNEXPLAINED)]
+        shown = [e for e in self.entries if e.verdict in (*EXPLAINED, UNEXPLAINED)]
         if shown:
-            d = Table(title="disagreements, problems the format cannot express, unexplained")
+            d = Table(title="disagreements, problems the format cannot express, texts that lack "
+                            "data, unexplained")
             for h in ("id", "verdict", "ours", "label", "kind", "reason"):
                 d.add_column(h, overflow="fold")
             for e in shown:
@@ -244,8 +258,8 @@ class Audit:
 
 
     def _repr_html_(self) -> str:
-        """Jupyter: the counts per dataset, then every disagreement, cannot-express and
-        unexplained problem with its reason."""
+        """Jupyter: the counts per dataset, then every disagreement, cannot-express,
+        incomplete-text and unexplained problem with its reason."""
         import html
 
         def row(cells: list[str], tag: str = "td", bold: bool = False) -> str:
@@ -259,7 +273,7 @@ class Audit:
                + row(["dataset", "problems", *(c.replace("-", " ") for c in cols)], "th")
                + "".join(row([ds, str(sum(c.values())), *(str(c[v]) for v in cols)], bold=ds == "all")
                          for ds, c in self.counts()) + "</table>")
-        shown = [e for e in self.entries if e.verdict in ("disagree", "cannot-express", UNEXPLAINED)]
+        shown = [e for e in self.entries if e.verdict in (*EXPLAINED, UNEXPLAINED)]
         if shown:
             out += ("<table>" + row(["id", "verdict", "ours", "label", "kind", "reason"], "th")
                     + "".join(row([e.id, e.verdict, fmt_outcome(e.ours, e.outcome),
@@ -302,7 +316,8 @@ def audit(records: Iterable[Mapping[str, Any]], tolerance: float = 1e-6, *,
     """The audit of reference-run records (from :func:`formalize.evaluation.bench.read_results`).
 
     Each record is compared with its original label (``label_original`` when the run scored
-    corrected labels). A disagreement is explained by the correction of the problem's library
+    corrected labels), after the rounding the text asks of its answer (``answer_rounding``; such an
+    agreement notes the text's words in ``rounded``). A disagreement is explained by the correction of the problem's library
     entry (``reference_id``), or — for another version of a library problem — by our model
     reproducing the library version's label; otherwise it is ``unexplained``."""
     corrections = load_corrections() if corrections is None else corrections
@@ -312,19 +327,24 @@ def audit(records: Iterable[Mapping[str, Any]], tolerance: float = 1e-6, *,
         label = r["label_original"] if "label_original" in r else r.get("label")
         lstat = str(r.get("label_status_original") or r.get("label_status") or "ok")
         status, ours = str(r.get("status")), r.get("objective")
+        rounding = Rounding.of(r.get("answer_rounding"))
         ref = str(r.get("reference_id") or r.get("id"))
         meta = metas.get(ref, {})
         e = AuditEntry(id=str(r.get("id")), dataset=str(r.get("dataset") or "?"), verdict=UNEXPLAINED,
                        ours=ours, outcome=status, label=label, label_status=lstat,
                        label_versions=dict(meta.get("label_versions") or {}))
-        if status == CANNOT_EXPRESS:
-            e.verdict, e.reason = "cannot-express", str(r.get("note") or "")
+        if status in (CANNOT_EXPRESS, INCOMPLETE_TEXT):
+            e.verdict, e.reason = status, str(r.get("note") or "")
         elif status == NO_REFERENCE:
             e.verdict = NOT_MODELLED
         elif status not in DEFINITE:
             e.reason = f"the reference model did not solve: {status}: {r.get('error') or ''}".strip()
-        elif is_correct(label, lstat, status, ours, tolerance):
+        elif is_correct(label, lstat, status, ours, tolerance, rounding):
             e.verdict = "agree"
+            if rounding is not None and not is_correct(label, lstat, status, ours, tolerance):
+                e.rounded = rounding.words
+                e.reason = (f"the text asks for the answer {rounding.words}: our optimum "
+                            f"{fmt_num(ours)} so rounded is the label {fmt_label(label, lstat)}")
         else:
             c = corrections.get(ref)
             if c is not None and status == c["our_status"] and (
@@ -334,7 +354,8 @@ def audit(records: Iterable[Mapping[str, Any]], tolerance: float = 1e-6, *,
                 e.reason = (f"stale correction: corrections.jsonl records {c['our_status']} "
                             f"{fmt_num(c['our_optimum'])}, the model now gives {status} {fmt_num(ours)}")
             elif ref != e.id and meta and is_correct(
-                    _num(meta.get("answer")), str(meta.get("answer_status") or "ok"), status, ours, tolerance):
+                    _num(meta.get("answer")), str(meta.get("answer_status") or "ok"), status, ours, tolerance,
+                    rounding):
                 e.verdict, e.kind = "disagree", "other-version"
                 e.reason = (f"our model reproduces the {meta.get('dataset')} label "
                             f"{fmt_label(_num(meta.get('answer')), str(meta.get('answer_status')))} "
@@ -381,8 +402,10 @@ def results_markdown(a: Audit, metas: Mapping[str, Mapping[str, Any]], root: Pat
         rel = folder.relative_to(root).as_posix() if isinstance(folder, Path) else ""
         bench = str(m.get("benchmark") or e.dataset)
         verdict = {"disagree": f"**disagree** ({e.kind})", NOT_MODELLED: "not modelled yet",
-                   "cannot-express": "cannot express"}.get(e.verdict, e.verdict)
-        ours = "–" if e.verdict in (NOT_MODELLED, "cannot-express") else fmt_outcome(e.ours, e.outcome)
+                   "cannot-express": "cannot express", "incomplete-text": "incomplete text",
+                   "agree": "agree (rounded as the text asks)" if e.rounded else "agree",
+                   }.get(e.verdict, e.verdict)
+        ours = "–" if e.verdict in (NOT_MODELLED, *NO_MODEL) else fmt_outcome(e.ours, e.outcome)
         # a model is written from the text alone: the labels of an unmodelled problem stay hidden
         label, versions = ((fmt_label(e.label, e.label_status),
                             _versions_cell(m.get("label_versions") or {}, e.dataset))

@@ -5,12 +5,16 @@
     python problems/datasets/audit.py record FOLDER --agree
     python problems/datasets/audit.py record FOLDER --disagree KIND "evidence ..." [--summary "..."]
     python problems/datasets/audit.py record FOLDER --cannot-express "the construct that is missing"
+    python problems/datasets/audit.py record FOLDER --incomplete-text "the data the text omits"
 
 `record` (FOLDER relative to problems/datasets, e.g. nl4opt/cpmpy_686025796) solves the folder's
 model.json, refuses a verdict the solve contradicts (--agree when our optimum is not the label,
---disagree when it is), and writes the `library` record of meta.json — and for --disagree the
-entry of corrections.jsonl with our solution's nonzero values (KIND: see corrections kinds in
-formalize/evaluation/library.py). Then run the script without arguments to rewrite the tables.
+--disagree when it is; both judged after the rounding problem.txt asks of its answer, as the
+runner scores), and writes the `library` record of meta.json — and for --disagree the entry of
+corrections.jsonl with our solution's nonzero values (KIND: see corrections kinds in
+formalize/evaluation/library.py). --cannot-express (the format lacks a construct) and
+--incomplete-text (the text omits data the problem needs; name them) are for a folder without
+model.json. Then run the script without arguments to rewrite the tables.
 
 The tables: README.md (repository root) gets the audit table (per dataset: agree / disagree /
 cannot express); problems/datasets/README.md the same table and one row per problem;
@@ -34,7 +38,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 import solvers  # noqa: E402
 from formalize.evaluation import library  # noqa: E402
 from formalize.evaluation.bench import run_bench  # noqa: E402
-from formalize.evaluation.scoring import is_correct  # noqa: E402
+from formalize.evaluation.scoring import answer_rounding, is_correct  # noqa: E402
 
 
 def tables(check: bool) -> int:
@@ -95,9 +99,11 @@ def record(folder_arg: str, status: str, kind: str | None, reason: str, summary:
     corrections = [json.loads(x) for x in corr_path.read_text(encoding="utf-8").splitlines() if x.strip()]
     corrections = [c for c in corrections if c["id"] != meta["id"]]
     rec: dict[str, Any] = {"status": status}
-    if status == "cannot-express":
+    if status in library.NO_MODEL:
         if (folder / "model.json").is_file():
-            sys.exit(f"{folder_arg}: has a model.json; a problem the format cannot express has none")
+            sys.exit(f"{folder_arg}: has a model.json; a problem recorded {status} has none")
+        if not reason.strip():
+            sys.exit(f"{folder_arg}: {status} needs a reason naming what is missing")
         rec.update(objective=None, reason=reason)
     else:
         model = solvers.load_model(folder / "model.json")
@@ -108,13 +114,19 @@ def record(folder_arg: str, status: str, kind: str | None, reason: str, summary:
         if st == "optimal" and not solvers.check(model, sol.values).feasible:
             sys.exit(f"{folder_arg}: the checker rejects the solver's point")
         obj = _tidy(sol.objective) if st == "optimal" else None
-        agrees = is_correct(meta["answer"], meta["answer_status"], st, obj, 1e-6)
+        rounding = answer_rounding((folder / "problem.txt").read_text(encoding="utf-8"))
+        agrees = is_correct(meta["answer"], meta["answer_status"], st, obj, 1e-6, rounding)
         if agrees != (status == "agree"):
             sys.exit(f"{folder_arg}: ours {st} {obj}, label {meta['answer']}: that is "
                      f"{'agreement' if agrees else 'a disagreement'}, not {status}")
         rec["objective"] = obj
         if st != "optimal":
             rec["outcome"] = st
+        if agrees and rounding is not None and not is_correct(meta["answer"], meta["answer_status"],
+                                                              st, obj, 1e-6):
+            rec["reason"] = (f"rounded as the text asks: '{rounding.words}'; our optimum "
+                             f"{library.fmt_num(obj)} so rounded is the label "
+                             f"{library.fmt_num(meta['answer'])}")
         if status == "disagree":
             if kind not in library.CORRECTION_KINDS:
                 sys.exit(f"kind must be one of {', '.join(library.CORRECTION_KINDS)}")
@@ -142,12 +154,15 @@ def main(argv: list[str]) -> int:
         g.add_argument("--agree", action="store_true")
         g.add_argument("--disagree", nargs=2, metavar=("KIND", "REASON"))
         g.add_argument("--cannot-express", metavar="REASON")
+        g.add_argument("--incomplete-text", metavar="MISSING")
         ap.add_argument("--summary", help="one-line reason for meta.json (default: the first sentence)")
         a = ap.parse_args(argv[1:])
         if a.agree:
             return record(a.folder, "agree", None, "", None)
         if a.disagree:
             return record(a.folder, "disagree", a.disagree[0], a.disagree[1], a.summary)
+        if a.incomplete_text:
+            return record(a.folder, "incomplete-text", None, a.incomplete_text, None)
         return record(a.folder, "cannot-express", None, a.cannot_express, None)
     if argv not in ([], ["--check"]):
         sys.exit(__doc__)
