@@ -47,9 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="processes for reference solves (default: CPUs when 32+ solves)")
     b.add_argument("--labels", choices=["original", "corrected"], default="original",
                    help="score against the dataset's labels, or the library's corrections where "
-                        "problems/datasets/corrections.jsonl has one")
+                        "problems/datasets/corrections.jsonl has one (a text the library found to "
+                        "lack data the problem needs is then not scored)")
     b.add_argument("--tolerance", type=float, default=1e-6,
-                   help="relative tolerance of a correct objective (5%% is always reported too)")
+                   help="relative tolerance of a correct objective (5%% is always reported too), "
+                        "compared after the rounding the text asks of its answer ('rounded to the "
+                        "nearest dollar')")
     b.add_argument("--out", default="results.jsonl", help="results file (JSONL, one line a problem)")
     b.add_argument("--resume", action="store_true", help="continue the run recorded in --out")
     b.add_argument("--overwrite", action="store_true", help="start again when --out exists")
