@@ -39,6 +39,7 @@ def main() -> int:
     from formalize.codemode import solve_code
     from formalize.codemode.lift import lift
     from formalize.codemode.readback import built_numbers
+    from formalize.verify.code_numbers import program_numbers
     from formalize.verify.code_report import check_program
     from formalize.verify.grounding import ground
 
@@ -51,7 +52,8 @@ def main() -> int:
         text = (p.parent / "problem.txt").read_text()
         src = p.read_text()
         sol, run = solve_code(src)
-        rep = check_program(src, text, built_numbers(run))
+        pn = program_numbers(src)
+        rep = check_program(src, text, built_numbers(run, pn.collections), numbers=pn)
         diags = rep.diagnostics()
         errors = [d for d in diags if d.severity == "error"]
         unused = [d for d in diags if d.code == "unused-number"]

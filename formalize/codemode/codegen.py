@@ -19,6 +19,7 @@ from formalize.program import prompts
 from formalize.program.context import bullets
 from formalize.program.results import Formalization, Progress, Result, Round, Step
 from formalize.program.verifier import is_advice, is_error, stopped_diagnostic
+from formalize.verify.code_numbers import program_numbers
 from formalize.verify.code_report import ProgramReport, check_program
 from solvers import Solution, Status
 from solvers.diagnostics import Diagnostic, Location
@@ -146,7 +147,9 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
                     diags.append(outcome)
         if code:  # the program's numbers against the text (advice only once a model was built)
             progress("checking", "numbers against the text")
-            report = check_program(code, text, built_numbers(run) if run is not None else None)
+            pn = program_numbers(code)
+            report = check_program(code, text, built_numbers(run, pn.collections) if run is not None else None,
+                                   numbers=pn)
             if report.program.parsed:
                 found = report.diagnostics()
                 if run is not None and run.ok and run.model is not None:

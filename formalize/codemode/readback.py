@@ -20,8 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from formalize.codemode.cpsat_proto import proto_numbers, read_proto
 from formalize.codemode.sandbox import CodeRun
 from formalize.verify.code_report import BuiltNumbers
+from formalize.verify.grounding import spelled_out_sizes
 from solvers.solution import Solution
 
 SNAP_TOL = 1e-6
@@ -41,29 +43,35 @@ def clean_value(v: float) -> float:
     return float(f"{v:.12g}") + 0.0
 
 
-def built_numbers(run: CodeRun) -> BuiltNumbers | None:
-    """The numbers and structure of the model a successful run built (None: no model)."""
+def built_numbers(run: CodeRun, collections: dict[str, list] | None = None) -> BuiltNumbers | None:
+    """The numbers and structure of the model a successful run built (None: no model);
+    `collections`: the program's literal collections, whose elements split PuLP's and CP-SAT's
+    column names (`x_A_1`) into a variable and its index."""
     if not run.ok:
         return None
+    vocab = _vocabulary(collections or {})
     md = run.model
     if md is not None:
         parts = [md.col_cost, md.a_val, md.q_val, md.row_lower, md.row_upper, md.col_lower,
                  md.col_upper, np.asarray([md.offset], dtype=float), 2.0 * np.asarray(md.q_val)]
         vals = np.concatenate([np.asarray(p, dtype=float).reshape(-1) for p in parts])
         vals = np.unique(vals[np.isfinite(vals)])
-        return BuiltNumbers(vals, _structure(list(zip(md.column_var, md.column_index))))
+        cols = [(var, tuple(idx)) if idx or run.library == "pyomo" else _split(var, vocab)
+                for var, idx in zip(md.column_var, md.column_index)]
+        return BuiltNumbers(vals, _structure(cols))
     if run.model_data is not None:
-        text = run.model_data.decode("utf-8", "replace")
-        nums = re.findall(r":\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\b", text)
-        vals = np.unique(np.asarray([float(x) for x in nums], dtype=float)) if nums else np.empty(0)
-        names = re.findall(r'name:\s*"((?:[^"\\]|\\.)*)"', text)
-        return BuiltNumbers(vals[np.isfinite(vals)], _structure([_split(n, {}) for n in names]))
+        proto = read_proto(run.model_data)
+        if proto is None:
+            return None
+        names = [v.name or f"_v{i}" for i, v in enumerate(proto.variables)]
+        return BuiltNumbers(proto_numbers(proto), _structure([_split(n, vocab) for n in names]))
     return None
 
 
 def _structure(cols: list[tuple[str, tuple]]) -> list[float]:
     """Sizes of each variable family's index positions, their integer elements, the number of
-    families and of columns per family."""
+    families and of columns per family, and the sets spelled out in scalar names
+    (`grounding.spelled_out_sizes`)."""
     fams: dict[str, list[tuple]] = {}
     for var, idx in cols:
         fams.setdefault(var, []).append(tuple(idx))
@@ -75,6 +83,7 @@ def _structure(cols: list[tuple[str, tuple]]) -> list[float]:
             elems = {i[k] for i in idxs if len(i) > k}
             out.append(float(len(elems)))
             out += [float(e) for e in elems if isinstance(e, int) and not isinstance(e, bool)]
+    out += spelled_out_sizes([var for var, idxs in fams.items() if idxs == [()]])
     return out
 
 

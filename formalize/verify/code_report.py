@@ -84,11 +84,13 @@ def _line(loc: Location) -> int:
         return 0
 
 
-def check_program(src: str, text: str, built: BuiltNumbers | None = None) -> ProgramReport:
+def check_program(src: str, text: str, built: BuiltNumbers | None = None,
+                  numbers: ProgramNumbers | None = None) -> ProgramReport:
     """Ground the program `src` against `text`; `built`: what its harvested model holds (None
     when the program did not run: the literals alone are grounded, and no text number is called
-    unused, since the model that would use it is unknown)."""
-    pn = program_numbers(src)
+    unused, since the model that would use it is unknown); `numbers`: `program_numbers(src)`,
+    when the caller has it already."""
+    pn = numbers if numbers is not None else program_numbers(src)
     structural = [float(n) for n in pn.sizes] + (built.structural if built is not None else [])
     top = max([0.0, *[abs(x) for x in structural]])
     acks = [a for _, a in pn.acknowledged]

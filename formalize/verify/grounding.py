@@ -679,12 +679,32 @@ class _Matcher:
         return None
 
 
+def spelled_out_sizes(names: list[str]) -> list[float]:
+    """Sizes of the index sets a model spells out by hand in the names of its scalar variables:
+    `make_curtain`, `make_cloth`, `short_curtain`, `short_cloth` index two families by the members
+    {curtain, cloth}, a set of two ("two types of fabric") the model never writes as a set. A
+    member set counts when at least two families share it (one pair such as `dev_plus`/`dev_minus`
+    names two sides of one thing, not a set of the text)."""
+    members: dict[str, set[str]] = {}
+    for n in names:
+        head, sep, tail = n.rpartition("_")
+        if sep and head and tail:
+            members.setdefault(head, set()).add(tail)
+    shared: dict[frozenset[str], int] = {}
+    for ms in members.values():
+        if len(ms) >= 2:
+            shared[frozenset(ms)] = shared.get(frozenset(ms), 0) + 1
+    return sorted({float(len(ms)) for ms, k in shared.items() if k >= 2})
+
+
 def _structural_values(model: Model) -> tuple[np.ndarray, float]:
     """Numbers the model uses without writing them (set sizes, integer elements, counts of
-    variables, values read from data files), and the largest index position."""
+    variables, sets spelled out in scalar variables' names, values read from data files), and the
+    largest index position."""
     vals: list[float] = [float(len(model.variables))]
-    scalars = sum(1 for v in model.variables.values() if not v.index)
-    vals.append(float(scalars))
+    scalars = [n for n, v in model.variables.items() if not v.index]
+    vals.append(float(len(scalars)))
+    vals += spelled_out_sizes(scalars)
     top = 0.0
     try:
         from solvers.data import instance
