@@ -188,8 +188,10 @@ Write every number of the text as a literal in the code exactly as the text give
 you compute from the text's numbers: write the arithmetic, 8 * 5 rather than 40): a checker
 matches the numbers your model uses against the text. Where the text is ambiguous or silent,
 state the reading you take in a comment `# assumption: <the reading>`; a number of the text
-the model deliberately does not use gets `# acknowledged: <number> - <why>`; a number of your
-own that is not from the text (a priority weight) gets `# modelling: <why>` on its line.
+the model deliberately does not use gets `# acknowledged: <number> - <why>` (a number the text
+writes more than once with different meanings: one comment for each meaning, quoting the text's
+words around it, `# acknowledged: two - "two shifts": <why>`); a number of your own that is not
+from the text (a priority weight) gets `# modelling: <why>` on its line.
 
 Problem:
 \"\"\"
@@ -201,7 +203,8 @@ Answer with the code only, in one ```python block."""
 CODE_REPAIR = """The checker found the problems below in your code. Fix every error; check each
 piece of advice against the problem text and change the code only where the text requires it
 (a number the model deliberately does not use: say why in a comment
-`# acknowledged: <number> - <why>`); keep everything else as it is.
+`# acknowledged: <number> - <why>`, one for each meaning of a number the text writes more than
+once, quoting the words around it); keep everything else as it is.
 
 {problems}
 

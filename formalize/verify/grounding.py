@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from formalize.verify.derivation import Derivation, Operand, derivations, same_number
-from formalize.verify.text_numbers import TextNumber, text_numbers
+from formalize.verify.text_numbers import WORDS, TextNumber, text_numbers
 from solvers.diagnostics import Diagnostic, Location
 from solvers.expr import (
     Agg,
@@ -771,6 +771,85 @@ def _ack_matches(ack: Acknowledgement, tns: list[TextNumber]) -> list[int]:
     return out
 
 
+_QUOTED = re.compile(r"[\"“”«»`]([^\"“”«»`]{3,}?)[\"“”«»`]|(?<![\w])'([^']{3,}?)'(?![\w])")
+_ACK_STOP = frozenset({"the", "and", "for", "are", "but", "not", "with", "this", "that", "its", "per", "only",
+                       "from", "into", "than", "then", "each", "every", "which", "what", "when", "where",
+                       "model", "number", "text", "used", "use", "uses", "does", "need", "needed",
+                       "because", "already", "there", "their", "they", "them", "has", "have", "been", "was"})
+_ACK_WINDOW = 40  # characters either side of a mention that the words of an acknowledgement are matched to
+
+
+def _words(s: str) -> set[str]:
+    """The content words of `s`, plural -s dropped ("shifts" and "shift" are one word)."""
+    return {w[:-1] if w.endswith("s") and len(w) > 3 else w for w in re.findall(r"[a-z]{3,}", s.lower())
+            if w not in _ACK_STOP and w not in WORDS}
+
+
+def _quoted_spans(ack: Acknowledgement, text: str) -> list[tuple[int, int]]:
+    """Where the phrases an acknowledgement's reason quotes ("two shifts") stand in the text."""
+    spans: list[tuple[int, int]] = []
+    for m in _QUOTED.finditer(ack.reason):
+        words = (m.group(1) or m.group(2)).split()
+        if words:
+            pattern = r"\s+".join(re.escape(w) for w in words)
+            spans += [(o.start(), o.end()) for o in re.finditer(pattern, text, re.IGNORECASE)]
+    return spans
+
+
+def _ack_score(ack: Acknowledgement, spans: list[tuple[int, int]], tn: TextNumber, text: str) -> int:
+    """How closely an acknowledgement's reason names this mention of its number: a phrase it
+    quotes that covers the mention in the text (`spans`) counts 100, each word it shares with
+    the words around the mention counts 1."""
+    quoted = 100 if any(a <= tn.start and tn.end <= b for a, b in spans) else 0
+    around = text[max(0, tn.start - _ACK_WINDOW):tn.end + _ACK_WINDOW]
+    return quoted + len(_words(ack.reason) & _words(around))
+
+
+def _ack_reasons(acknowledged: list[Acknowledgement], tns: list[TextNumber], text: str,
+                 rep: GroundingReport) -> dict[int, str]:
+    """The reason each text number is acknowledged with (by its index in `tns`).
+
+    One acknowledgement of a number covers every mention of it. Several acknowledgements of the
+    same number (the text writes "two" twice, with two meanings) are matched each to the mention
+    it names: by a phrase of the text it quotes around the mention ("two shifts"), else by the
+    words it shares with the text around each mention, else in order (the k-th such comment to
+    the k-th mention left). A mention left over takes the reason that names it best, or stays
+    unacknowledged when none names it."""
+    groups: dict[tuple[int, ...], list[Acknowledgement]] = {}
+    for k, ack in enumerate(acknowledged):
+        hits = _ack_matches(ack, tns)
+        if not hits and not _written_in(ack.number, text):
+            rep.bad_acknowledgements.append((k, ack))
+        if hits:
+            groups.setdefault(tuple(hits), []).append(ack)
+    out: dict[int, str] = {}
+    for hits, acks in groups.items():
+        if len(acks) == 1 or len(hits) == 1:
+            for i in hits:
+                out.setdefault(i, acks[0].reason)
+            continue
+        spans = [_quoted_spans(ack, text) for ack in acks]
+        score = {(a, i): _ack_score(ack, spans[a], tns[i], text) for a, ack in enumerate(acks) for i in hits}
+        pairs = sorted((s, -a, -i) for (a, i), s in score.items() if s > 0)
+        done_a: set[int] = set()
+        for _s, na, ni in reversed(pairs):
+            a, i = -na, -ni
+            if a in done_a or i in out:
+                continue
+            out[i] = acks[a].reason
+            done_a.add(a)
+        rest = [i for i in hits if i not in out]
+        for a in range(len(acks)):
+            if a not in done_a and rest:
+                out[rest.pop(0)] = acks[a].reason
+                done_a.add(a)
+        for i in rest:
+            best = max(range(len(acks)), key=lambda a: (score[(a, i)], -a))
+            if score[(best, i)] > 0:
+                out[i] = acks[best].reason
+    return out
+
+
 def _written_in(number: str, text: str) -> bool:
     """True when `number` is written in `text` as it stands, e.g. "4-3" in "Table 4-3": a label or
     reference the text states, which the reader does not count as a number (so it is never
@@ -916,13 +995,7 @@ def ground_numbers(text: str, numbers: list[ModelNumber], *, structural: np.ndar
             if any(np.any(np.isclose(pool, r, rtol=1e-9, atol=1e-12)) for r in readings):
                 used[i] = True
 
-    acked: dict[int, str] = {}
-    for k, ack in enumerate(acknowledged):
-        hits = _ack_matches(ack, tns)
-        if not hits and not _written_in(ack.number, text):
-            rep.bad_acknowledgements.append((k, ack))
-        for i in hits:
-            acked.setdefault(i, ack.reason)
+    acked = _ack_reasons(list(acknowledged), tns, text, rep)
     rep.used_text_numbers = sum(used)
     for i, tn in enumerate(tns):
         if used[i] or not tn.demanded or tn.value in TRIVIAL:
