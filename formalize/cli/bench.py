@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from formalize.cli.options import add_time_limit
+from formalize.cli.options import add_plot, add_time_limit, plot_path_error
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,11 +65,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--no-cache", action="store_true", help="bypass the LLM response cache")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     b.add_argument("--no-plot", action="store_true", help="no PNG chart beside the summary")
+    add_plot(b, "the summary's bar chart (execution rate and accuracy per group)")
     b.set_defaults(func=cmd_bench)
 
 
 def cmd_bench(a: argparse.Namespace) -> int:
     """Run ``formalize bench``; exit 0 when the run completed (whatever its accuracy)."""
+    import sys
+
+    plot_error = plot_path_error(a.plot)
+    if plot_error:
+        from solvers.safe_text import safe_text
+
+        print(safe_text(f"formalize bench: {plot_error}"), file=sys.stderr)
+        return 2
     from formalize.evaluation.bench import print_report, run_bench
 
     report = run_bench(
@@ -80,5 +89,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
         max_repairs=a.max_repairs, time_limit=a.time_limit, api_base=a.api_base,
         no_cache=a.no_cache, overwrite=a.overwrite, workers=a.workers,
         progress=False if a.no_progress else None, labels=a.labels, plot=not a.no_plot)
+    if a.plot:
+        report.reports["--plot"] = report.summary.plot(a.plot)
     print_report(report)
     return 0

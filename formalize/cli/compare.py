@@ -1,6 +1,7 @@
 """`formalize compare`: the LLM's own direct answers against solver ground truth.
 
     formalize compare problem.txt|model.json [--model M] [--variants values,objective] [--json] [--out DIR]
+        [--plot OUT.png]
     formalize compare --family knapsack-strong [--sizes 5,10,20] --seeds 3 [--model M] [--out DIR]
         [--variants values,objective,trace] [--stop-after-failures K] [--stop-after-seconds S]
         [--timeout S] [--verbose]
@@ -18,7 +19,7 @@ import json
 import sys
 from typing import Any
 
-from formalize.cli.options import add_backend, add_time_limit
+from formalize.cli.options import add_backend, add_plot, add_time_limit, plot_path_error
 
 EXIT_OK, EXIT_USAGE, EXIT_LLM, EXIT_INTERNAL = 0, 2, 4, 5
 DEFAULT_TOLERANCE = 1e-6
@@ -112,6 +113,8 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="write JSON, CSV, Markdown and PNG files here")
+    add_plot(p, "the figure (one problem: objectives and violated constraints per answer; "
+                "--family: accuracy and cost against size)")
     p.add_argument("--no-cache", action="store_true", help="bypass the LLM response cache")
     p.set_defaults(func=cmd_compare)
 
@@ -153,6 +156,9 @@ def cmd_compare(a: argparse.Namespace) -> int:
     if a.stop_after_seconds is not None and not a.stop_after_seconds > 0:
         return _usage(f"--stop-after-seconds must be a positive number of seconds, got "
                       f"{a.stop_after_seconds}")
+    plot_error = plot_path_error(a.plot)
+    if plot_error:
+        return _usage(plot_error)
     sizes: list[int] = []
     if a.family is not None:
         from formalize.evaluation.families import FAMILIES
@@ -217,6 +223,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
         print(_safe(f"formalize compare: {exc}"), file=sys.stderr)
         return EXIT_LLM
     files = result.save(a.out) if a.out else {}
+    if a.plot:
+        files["plot"] = result.plot(a.plot)
     if a.json:
         doc = result.to_dict()
         doc["files"] = {k: str(v) for k, v in files.items()}

@@ -73,7 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     _max_instances_flag(c)
 
-    s = sub.add_parser("solve", help="solve a problem text (via an LLM) or a formal model (no LLM)")
+    s = sub.add_parser(
+        "solve", help="solve a problem text (via an LLM) or a formal model (no LLM)",
+        epilog="No --plot here: a solution is a table of values (with binding constraints and "
+               "duals in Jupyter), not a figure. Figures come from `formalize compare --plot "
+               "OUT.png` and `formalize bench --plot OUT.png`.")
     s.add_argument("path", help="problem.txt (plain words) or model.json/.yaml (formal model)")
     s.add_argument("--model", "-m", default=None,
                    help="LLM, e.g. openai/gpt-4.1 or ollama/qwen2.5:14b")

@@ -34,3 +34,36 @@ def add_time_limit(parser: argparse.ArgumentParser) -> None:
 def add_backend(parser: argparse.ArgumentParser, default: str | None = "auto", help: str = BACKEND_HELP) -> None:
     """--backend auto|highs|cpsat|scip."""
     parser.add_argument("--backend", choices=BACKENDS, default=default, help=help)
+
+
+PLOT_FORMATS = (".png", ".svg", ".pdf")  # what matplotlib writes by suffix and a reader opens
+
+
+def add_plot(parser: argparse.ArgumentParser, what: str) -> None:
+    """--plot OUT.png: write the figure the notebook display shows (`what` says which)."""
+    parser.add_argument("--plot", default=None, metavar="OUT.png",
+                        help=f"write {what} here (the figure the Jupyter display shows; "
+                             f".png, or .svg/.pdf by suffix; needs matplotlib: pip install "
+                             f"'formalize[plot]')")
+
+
+def plot_path_error(path: str | None) -> str | None:
+    """Why --plot PATH cannot be written (checked before any work), or None when it can."""
+    if path is None:
+        return None
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir():
+        return f"--plot {path}: is a directory; give a file name such as {p / 'plot.png'}"
+    if p.suffix.lower() not in PLOT_FORMATS:
+        return (f"--plot {path}: give a file name ending in {', '.join(PLOT_FORMATS)} "
+                f"(the suffix chooses the format)")
+    parent = next((q for q in p.absolute().parents if q.exists()), None)
+    if parent is not None and not parent.is_dir():
+        return f"--plot {path}: {parent} is a file, not a directory"
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return "--plot needs matplotlib: pip install 'formalize[plot]' (or matplotlib>=3.8)"
+    return None

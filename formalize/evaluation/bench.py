@@ -860,27 +860,51 @@ class Summary:
 
     def figure(self) -> Any:
         """A bar chart of execution rate and accuracies per group (a matplotlib Figure on the
-        Agg canvas; pyplot and the caller's backend are left alone)."""
+        Agg canvas; pyplot and the caller's backend are left alone). Groups of one kind (all,
+        dataset, a category field) are fenced and named above the bars; a tick says how many
+        problems a group scored; a rate with nothing to count is marked "n/a", not drawn as 0."""
+        from matplotlib.transforms import blended_transform_factory
+
         from formalize.evaluation.plots import figure
 
         groups = self.groups
-        labels = [g.value if g.group != "all" else "all" for g in groups]
+        labels = [("all" if g.group == "all" else g.value) + f"\n{g.scored} scored"
+                  for g in groups]
         series = [("executed", [g.execution_rate for g in groups]),
-                  (f"acc@{self.tolerance:g}", [g.accuracy for g in groups]),
-                  ("acc@5%", [g.accuracy_orlm for g in groups])]
+                  (f"correct at {self.tolerance:g}", [g.accuracy for g in groups]),
+                  ("correct at 5%", [g.accuracy_orlm for g in groups])]
         if self.compare:
-            series.append(("direct@5%", [g.direct_accuracy_orlm for g in groups]))
+            series.append(("direct answer at 5%", [g.direct_accuracy_orlm for g in groups]))
         width = 0.8 / len(series)
-        fig = figure(max(6.0, 1.2 * len(groups) + 2), 4)
+        fig = figure(max(7.0, 1.15 * len(groups) + 3), 4.6)
         ax = fig.subplots()
         for k, (name, vals) in enumerate(series):
             xs = [i + (k - (len(series) - 1) / 2) * width for i in range(len(groups))]
             ax.bar(xs, [100 * (v or 0.0) for v in vals], width, label=name)
-        ax.set_xticks(range(len(groups)), labels, rotation=30, ha="right")
+            for x, v in zip(xs, vals):
+                if v is None:
+                    ax.text(x, 1.5, "n/a", ha="center", va="bottom", rotation=90, fontsize=7,
+                            color="#666666")
+        ax.set_xticks(range(len(groups)), labels, rotation=30, ha="right",
+                      rotation_mode="anchor", fontsize=9)
+        ax.set_xlim(-0.6, len(groups) - 0.4)
         ax.set_ylabel("% of problems")
         ax.set_ylim(0, 105)
-        ax.set_title(f"mode {self.mode}, model {self.model}")
-        ax.legend(fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+        above = blended_transform_factory(ax.transData, ax.transAxes)
+        start = 0
+        for i in range(1, len(groups) + 1):  # fence and name each run of one kind
+            if i < len(groups) and groups[i].group == groups[start].group:
+                continue
+            if start > 0:
+                ax.axvline(start - 0.5, color="#999999", linestyle="--", linewidth=0.8)
+            kind = groups[start].group.replace("_", " ")
+            ax.text((start + i - 1) / 2, 1.01, kind, transform=above, ha="center", va="bottom",
+                    fontsize=8, color="#555555")
+            start = i
+        ax.set_title(f"formalize bench: mode {self.mode}, model {self.model}", pad=18)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         fig.tight_layout()
         return fig
 

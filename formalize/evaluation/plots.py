@@ -240,40 +240,79 @@ def comparison_figure(comp: Any, path: str | Path) -> Path:
 
 
 def build_comparison_figure(comp: Any) -> Any:
-    """Objectives (optimum line, claimed and recomputed bars) and violations per answer."""
-    fig = figure(10, 4.6)
-    ax1, ax2 = fig.subplots(1, 2)
+    """Objectives and violations per answer: the optimum as a line across, each answer's claimed
+    objective as a bar coloured by its verdict (legend below), beside the objective recomputed
+    from its values (values answers), the numbers written on the bars; violated constraint
+    instances per values answer on an integer axis."""
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator
+
+    fig = figure(10, 4.8)
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [max(2, len(comp.answers)), 1.4]})
     answers = comp.answers
-    xs = list(range(len(answers)))
     opt = comp.truth.objective
+    vals: list[float] = [] if opt is None else [opt]
+    for x, a in enumerate(answers):
+        pair = a.variant == "values" and a.recomputed_objective is not None
+        bars = [(x - 0.2 if pair else x, a.claimed_objective, MPL_COLORS[a.verdict], None)]
+        if pair:
+            bars.append((x + 0.2, a.recomputed_objective, "white", "//"))
+        for bx, v, color, hatch in bars:
+            if v is None or not math.isfinite(v):
+                ax1.text(bx, 0, "no number", ha="center", va="bottom", fontsize=8,
+                         color="#666666", rotation=90)
+                continue
+            ax1.bar(bx, v, 0.4, color=color, hatch=hatch, edgecolor="black", zorder=2)
+            ax1.annotate(num(v), (bx, v), textcoords="offset points",
+                         xytext=(0, 3 if v >= 0 else -3), ha="center",
+                         va="bottom" if v >= 0 else "top", fontsize=8, zorder=4,
+                         bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+            vals.append(v)
     if opt is not None:
-        ax1.axhline(opt, color="black", lw=1.5, label=f"optimum ({num(opt)})", zorder=1)
-    claimed = [a.claimed_objective if a.claimed_objective is not None else math.nan
-               for a in answers]
-    recomputed = [a.recomputed_objective if a.recomputed_objective is not None else math.nan
-                  for a in answers]
-    ax1.bar([x - 0.2 for x in xs], claimed, 0.4, label="claimed",
-            color=[MPL_COLORS[a.verdict] for a in answers], edgecolor="black", zorder=2)
-    ax1.bar([x + 0.2 for x in xs], recomputed, 0.4, label="from its values", color="white",
-            edgecolor="black", hatch="//", zorder=2)
-    ax1.set_xticks(xs, [f"{a.variant}\n{a.verdict}" for a in answers])
-    vals = [v for v in [*claimed, *recomputed, opt] if v is not None and not math.isnan(v)]
+        ax1.axhline(opt, color="black", lw=1.4, linestyle="--", zorder=3)
+    ax1.set_xticks(range(len(answers)), [f"{a.variant}\n{a.verdict}" for a in answers])
+    ax1.set_xlim(-0.6, len(answers) - 0.4)
     if vals:
-        lo, hi = min(0.0, min(vals)), max(vals)
-        ax1.set_ylim(lo, hi + 0.15 * max(hi - lo, 1.0))
-    ax1.set_title("objective")
+        lo, hi = min(0.0, min(vals)), max(0.0, max(vals))
+        pad = 0.18 * max(hi - lo, 1.0)
+        ax1.set_ylim(lo - (pad if lo < 0 else 0), hi + pad)
+    ax1.set_title("objective per answer")
+    ax1.grid(axis="y", alpha=0.3)
+    ax1.set_axisbelow(True)
     values = [a for a in answers if a.variant == "values"]
-    ax2.bar(range(len(values)), [a.n_violations for a in values],
+    counts = [a.n_violations for a in values]
+    ax2.bar(range(len(values)), counts, 0.5,
             color=[MPL_COLORS[a.verdict] for a in values], edgecolor="black")
+    for x, c in enumerate(counts):
+        ax2.annotate(str(c), (x, c), textcoords="offset points", xytext=(0, 3), ha="center",
+                     fontsize=8)
     ax2.set_xticks(range(len(values)), [a.variant for a in values])
-    ax2.set_ylim(0, max([a.n_violations for a in values] + [1]) * 1.2)
+    ax2.set_xlim(-0.8, max(1, len(values)) - 0.2)
+    ax2.set_ylim(0, max(counts + [1]) * 1.25)
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
     if not values:
-        ax2.text(0.5, 0.5, "no values answer", ha="center", transform=ax2.transAxes)
-    elif all(a.n_violations == 0 for a in values):
+        ax2.text(0.5, 0.5, "no values answer", ha="center", va="center",
+                 transform=ax2.transAxes, color="#666666")
+    elif all(c == 0 for c in counts):
         ax2.text(0.5, 0.5, "no violated constraint", ha="center", va="center",
                  transform=ax2.transAxes, color="#666666")
     ax2.set_title("violated constraint instances")
-    fig.legend(*ax1.get_legend_handles_labels(), loc="lower center", ncol=3, frameon=False)
+    handles: list[Any] = []
+    if opt is not None:
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], color="black", lw=1.4, linestyle="--",
+                              label=f"optimum ({num(opt)})"))
+    handles.append(Patch(facecolor="white", edgecolor="black", hatch="//",
+                         label="objective of its values"))
+    by_color: dict[str, list[str]] = {}  # verdicts sharing a colour share an entry
+    for verdict in dict.fromkeys(a.verdict for a in answers):
+        by_color.setdefault(MPL_COLORS[verdict], []).append(verdict)
+    for color, verdicts in by_color.items():
+        handles.append(Patch(facecolor=color, edgecolor="black",
+                             label="claimed: " + " / ".join(verdicts)))
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), frameon=False,
+               fontsize=9)
     fig.suptitle(f"{comp.model.name}: solver vs {comp.llm} answering directly")
-    fig.tight_layout(rect=(0, 0.07, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
     return fig
