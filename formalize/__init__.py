@@ -13,7 +13,8 @@ from typing import Any
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 __version__ = "0.1.0"
-__all__ = ["formalize", "solve", "compare", "Formalization", "Result", "__version__"]
+__all__ = ["formalize", "solve", "compare", "score_answers", "Formalization", "Result",
+           "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -25,8 +26,8 @@ def __getattr__(name: str) -> Any:
         from formalize.program import results
 
         return getattr(results, name)
-    if name == "compare":
-        from formalize.evaluation.compare import compare
+    if name in ("compare", "score_answers"):
+        from formalize.evaluation import compare
 
-        return compare
+        return getattr(compare, name)
     raise AttributeError(f"module 'formalize' has no attribute {name!r}")

@@ -179,9 +179,16 @@ def _library(cp, work):
     assert "label audit" in cp.stdout
 
 
+def _answers(cp, work):
+    assert "infeasible" in cp.stdout and "suboptimal by 7.76%" in cp.stdout
+    assert "supply_limit[seattle] violated by 275" in cp.stdout
+    assert (work / "answers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 EXPECT = {
+    "formalize compare problems/examples/transport/model.json --answer": _answers,
     "formalize solve problems/examples/transport/model.json": _transport,
-    "formalize bench examples --model reference": _bench("ex"),
+    "formalize bench examples --model reference --out tour.jsonl": _bench("tour"),
     "formalize bench nl4opt --model reference": _bench("ref"),
     "formalize bench library --model reference": _library,
 }

@@ -2,6 +2,7 @@
 
     formalize compare problem.txt|model.json [--model M] [--variants values,objective] [--json] [--out DIR]
         [--plot OUT.png]
+    formalize compare model.json --answer ANSWER.json [--answer ...]   # score given answers, no LLM
     formalize compare --family knapsack-strong [--sizes 5,10,20] --seeds 3 [--model M] [--out DIR]
         [--variants values,objective,trace] [--stop-after-failures K] [--stop-after-seconds S]
         [--timeout S] [--verbose]
@@ -90,9 +91,14 @@ def register(sub: Any) -> None:
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="seconds to wait for one answer (overrides FORMALIZE_TIMEOUT; default "
                         "120): raise it for a model that thinks long")
-    p.add_argument("--variants", default="values,objective",
+    p.add_argument("--variants", default=None,
                    help="direct-answer variants, comma-separated: values, objective, trace "
                         "(default values,objective)")
+    p.add_argument("--answer", action="append", default=[], metavar="ANSWER.json",
+                   help="score this answer instead of asking an LLM (repeatable; no model "
+                        "needed): a person's plan or another program's, in the answer format "
+                        "{\"values\": {var: {index: value}}, \"objective\": n} (scored by the "
+                        "checker) or {\"objective\": n}; needs model.json for the ground truth")
     p.add_argument("--data", action="append", default=[], metavar="FILE",
                    help="attached data file (repeatable)")
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
@@ -142,7 +148,16 @@ def _ints(text: str, what: str) -> list[int]:
 
 def cmd_compare(a: argparse.Namespace) -> int:
     """Run a comparison or a sweep; print it and write files."""
-    variants = [v.strip() for v in a.variants.split(",") if v.strip()]
+    if a.answer:
+        if a.family is not None:
+            return _usage("--answer scores answers to one problem; it does not go with --family")
+        if a.model or a.api_base or a.variants:
+            return _usage("--answer scores the given answers and asks no LLM: drop --model, "
+                          "--api-base and --variants (each file's content says its variant)")
+        if a.path is None or not a.path.lower().endswith((".json", ".yaml", ".yml")):
+            return _usage("--answer needs the formal model for the ground truth: give "
+                          "model.json or model.yaml")
+    variants = [v.strip() for v in (a.variants or "values,objective").split(",") if v.strip()]
     bad = [v for v in variants if v not in VARIANT_NAMES]
     if bad or not variants:
         return _usage(f"--variants: unknown {bad or variants}; choose from "
@@ -183,16 +198,35 @@ def cmd_compare(a: argparse.Namespace) -> int:
     if a.path is not None and not Path(a.path).is_file():
         return _usage(f"{a.path}: no such file (give problem.txt or model.json)")
 
+    from formalize.evaluation.compare import (
+        CompareError,
+        GroundTruthError,
+        compare,
+        score_answers,
+        sweep,
+    )
+
+    if a.answer:
+        try:
+            result: Any = score_answers(
+                a.path, a.answer, data=a.data, tol=a.tolerance, backend=a.backend,
+                time_limit=a.time_limit,
+                name="answers " + ", ".join(Path(x).name for x in a.answer))
+        except GroundTruthError as exc:
+            print(_safe(f"formalize compare: the ground truth does not check out: {exc}"),
+                  file=sys.stderr)
+            return EXIT_INTERNAL
+        except CompareError as exc:
+            return _usage(str(exc))
+        return _report(a, result)
     from formalize.llm.client import make_client
 
     # resolves the LLM: a missing model is a ConfigError (exit 2)
     client = make_client(a.model, no_cache=a.no_cache, api_base=a.api_base)
     if a.timeout is not None:
         client.settings = client.settings.with_(timeout=a.timeout)
-    from formalize.evaluation.compare import CompareError, GroundTruthError, compare, sweep
     from formalize.render import console
 
-    out = console(stderr=a.json)
     err = console(stderr=True)
     try:
         if a.family is not None:
@@ -205,7 +239,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
                           f"{tokens})", markup=True)
 
             try:
-                result: Any = sweep(a.family, sizes, a.seeds, client, variants=variants,
+                result = sweep(a.family, sizes, a.seeds, client, variants=variants,
                                     tol=a.tolerance, backend=a.backend, time_limit=a.time_limit,
                                     concurrency=a.concurrency, on_answer=on_answer,
                                     order_seed=a.order_seed,
@@ -222,6 +256,15 @@ def cmd_compare(a: argparse.Namespace) -> int:
     except CompareError as exc:
         print(_safe(f"formalize compare: {exc}"), file=sys.stderr)
         return EXIT_LLM
+    return _report(a, result)
+
+
+def _report(a: argparse.Namespace, result: Any) -> int:
+    """Print a comparison or sweep (table or --json) and write its files (--out, --plot)."""
+    from formalize.render import console
+
+    out = console(stderr=a.json)
+    err = console(stderr=True)
     files = result.save(a.out) if a.out else {}
     if a.plot:
         files["plot"] = result.plot(a.plot)

@@ -62,7 +62,7 @@ __all__ = [
     "VARIANTS", "VERDICTS", "Comparison", "CompareError", "DirectAnswer", "GroundTruth",
     "GroundTruthError", "SweepPoint", "SweepReport", "ask_direct", "compare", "direct_prompt",
     "ground_truth", "parse_answer", "relative_gap", "score_objective", "score_trace",
-    "score_values", "sweep",
+    "score_answers", "score_values", "sweep",
 ]
 
 
@@ -81,6 +81,18 @@ class Comparison:
     usage: Usage = field(default_factory=Usage)
     pipeline: Any = None  # the Formalization when the verified pipeline built the model
     text_source: str = "text"
+    labels: list[str] = field(default_factory=list)  # column names of given answers (files)
+
+    @property
+    def title(self) -> str:
+        """What is compared: the LLM answering directly, or the given answers."""
+        if self.labels:
+            return f"{self.model.name}: solver vs {self.llm}"
+        return f"{self.model.name}: solver vs {self.llm} answering directly"
+
+    def headings(self) -> list[str]:
+        """The answers' column names: the given answers' labels, else 'direct: <variant>'."""
+        return list(self.labels) if self.labels else [f"direct: {a.variant}" for a in self.answers]
 
     def answer(self, variant: str) -> DirectAnswer:
         """The answer of one variant."""
@@ -123,20 +135,20 @@ class Comparison:
         from rich.table import Table
         from rich.text import Text
 
-        t = Table(title=f"{self.model.name}: solver vs {self.llm} answering directly",
-                  header_style="bold")
+        t = Table(title=self.title, header_style="bold")
         t.add_column("")
         t.add_column(f"ground truth\n({self.truth.source})", justify="right")
-        for a in self.answers:
-            t.add_column(f"direct: {a.variant}", justify="right")
+        for heading in self.headings():
+            t.add_column(heading, justify="right")
         for label, cells in self.rows():
             styled: list[Any] = [cells[0]]
             for a, c in zip(self.answers, cells[1:]):
                 styled.append(Text(c, style=COLORS.get(a.verdict, "")) if label == "verdict" else c)
             t.add_row(label, *styled)
         parts: list[Any] = [t]
-        for a in self.answers:
-            parts.append(Text.assemble((f"{a.variant}: ", "bold"),
+        for a, heading in zip(self.answers, self.headings()):
+            name = heading if self.labels else a.variant
+            parts.append(Text.assemble((f"{name}: ", "bold"),
                                        (a.detail, COLORS.get(a.verdict, ""))))
             for v in a.violations[:10]:
                 parts.append(Text(f"   {v['label']} violated by {_fmt(v['amount'])}: "
@@ -146,7 +158,7 @@ class Comparison:
         return Group(*parts)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>direct: {html.escape(a.variant)}</th>" for a in self.answers)
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self.headings())
         body = ""
         for label, cells in self.rows():
             tds = f"<td>{html.escape(cells[0])}</td>"
@@ -155,12 +167,12 @@ class Comparison:
                 tds += f"<td style='color:{color}'>{html.escape(c)}</td>" if color else \
                     f"<td>{html.escape(c)}</td>"
             body += f"<tr><th style='text-align:left'>{html.escape(label)}</th>{tds}</tr>"
-        details = "".join(f"<li><b>{html.escape(a.variant)}</b>: {html.escape(a.detail)}</li>"
-                          for a in self.answers)
+        details = "".join(f"<li><b>{html.escape(h if self.labels else a.variant)}</b>: "
+                          f"{html.escape(a.detail)}</li>"
+                          for a, h in zip(self.answers, self.headings()))
         from formalize.evaluation.plots import build_comparison_figure, html_plot
 
-        return (f"<p><b>{html.escape(self.model.name)}</b>: solver vs {html.escape(self.llm)} "
-                f"answering directly</p><table><tr><th></th><th>ground truth "
+        return (f"<p><b>{html.escape(self.title)}</b></p><table><tr><th></th><th>ground truth "
                 f"({html.escape(self.truth.source)})</th>{head}</tr>{body}</table><ul>{details}</ul>"
                 + html_plot(build_comparison_figure, self, "objectives and violations per answer"))
 
@@ -260,6 +272,80 @@ def compare(text_or_model: Any, model: str | LLMClient | None = None, *,
     return Comparison(text=text, model=fm, truth=truth, answers=answers,
                       llm=client.settings.model, usage=usage, pipeline=pipeline,
                       text_source=source)
+
+
+ANSWER_FILE_LIMIT = 64 * 1024 * 1024  # bytes of one answer file
+
+
+def score_answers(text_or_model: Any, answers: Sequence[str | Path | dict], *,
+                  formal_model: Any = None, data: Sequence[str | Path] = (),
+                  known_optimum: float | None = None, tol: float = 1e-6, missing: str = "zero",
+                  backend: str = "auto", time_limit: float | None = None,
+                  name: str = "given answers") -> Comparison:
+    """Score answers someone already has — a person's plan, another program's output — against
+    the solver's ground truth, exactly as :func:`compare` scores the LLM's: no LLM is asked.
+
+    Each answer is a dict or a JSON file / text in the answer format of the direct prompts:
+    ``{"values": {var: {index: value}}, "objective": n}`` is scored as a ``values`` answer (the
+    independent checker: feasibility, every violated constraint instance, the gap), one with
+    only ``{"objective": n}`` (or ``{"status": "infeasible"}``) as an ``objective`` answer.
+    The ground truth needs a formal model (a model.json/.yaml path, a Model or dict, or
+    `formal_model`). Raises :class:`CompareError` with what to fix.
+    """
+    if not answers:
+        raise CompareError("no answer to score: give at least one answer (a JSON file or dict)")
+    text, fm, files, source = _resolve_input(text_or_model, formal_model, data)
+    if fm is None:
+        raise CompareError("scoring given answers needs the formal model for the ground truth: "
+                           "give model.json/.yaml (or formal_model=); a problem text alone "
+                           "would need an LLM to formalize it")
+    truth = ground_truth(fm, source="given model", known_optimum=known_optimum,
+                         backend=backend, time_limit=time_limit, tol=tol)
+    if text is None:
+        from solvers.render import to_text
+
+        text = (f"{fm.description}\n\n" if fm.description else "") + to_text(fm)
+        source = "model rendering"
+    scored, labels = [], []
+    for k, given in enumerate(answers):
+        raw, where = _answer_text(given, k)
+        doc = parse_answer(raw, fm.variables)
+        if doc is None:
+            raise CompareError(f"{where}: no JSON object with \"values\", \"objective\" or "
+                               f"\"status\" (the answer format: {{\"values\": {{...}}, "
+                               f"\"objective\": n}} or {{\"objective\": n}})")
+        has_values = "values" in doc or any(
+            str(key).split("[", 1)[0].strip() in fm.variables for key in doc)
+        ans = (score_values(raw, fm, truth, tol=tol, missing=missing) if has_values
+               else score_objective(raw, truth, tol=tol))
+        ans.seconds = None  # type: ignore[assignment]  # nobody was timed: shown as "—"
+        scored.append(ans)
+        labels.append(f"{Path(where).name} ({ans.variant})")
+    return Comparison(text=text, model=fm, truth=truth, answers=scored, llm=name,
+                      text_source=source, labels=labels)
+
+
+def _answer_text(given: str | Path | dict, k: int) -> tuple[str, str]:
+    """(the answer as text, what to call it in a message)."""
+    if isinstance(given, dict):
+        return json.dumps(given), f"answer {k + 1}"
+    p = Path(given) if isinstance(given, Path) or (
+        isinstance(given, str) and "\n" not in given and len(given) < 4096
+        and not given.lstrip().startswith("{")) else None
+    if p is None:
+        return str(given), f"answer {k + 1}"
+    try:
+        if p.stat().st_size > ANSWER_FILE_LIMIT:
+            raise CompareError(f"{p}: {p.stat().st_size} bytes; an answer file is at most "
+                               f"{ANSWER_FILE_LIMIT} bytes")
+        return p.read_bytes().decode("utf-8"), str(p)
+    except FileNotFoundError:
+        raise CompareError(f"{p}: no such answer file") from None
+    except UnicodeDecodeError as exc:
+        raise CompareError(f"{p}: not UTF-8 (byte {exc.start}); save the answer as UTF-8 "
+                           f"JSON") from None
+    except OSError as exc:
+        raise CompareError(f"{p}: cannot read it ({exc.strerror})") from None
 
 
 def _resolve_input(text_or_model: Any, formal_model: Any,

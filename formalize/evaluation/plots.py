@@ -239,6 +239,13 @@ def comparison_figure(comp: Any, path: str | Path) -> Path:
     return savefig(build_comparison_figure(comp), path)
 
 
+def _wrap(label: str, width: int = 18) -> str:
+    """A long tick label on lines of about `width` characters (file names stay whole)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, width, break_long_words=False)) or label
+
+
 def build_comparison_figure(comp: Any) -> Any:
     """Objectives and violations per answer: the optimum as a line across, each answer's claimed
     objective as a bar coloured by its verdict (legend below), beside the objective recomputed
@@ -248,8 +255,10 @@ def build_comparison_figure(comp: Any) -> Any:
     from matplotlib.ticker import MaxNLocator
 
     fig = figure(10, 4.8)
-    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [max(2, len(comp.answers)), 1.4]})
     answers = comp.answers
+    n_values = sum(1 for a in answers if a.variant == "values")
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={
+        "width_ratios": [max(2, len(answers)), max(1.4, 1.1 * n_values)]})
     opt = comp.truth.objective
     vals: list[float] = [] if opt is None else [opt]
     for x, a in enumerate(answers):
@@ -270,7 +279,8 @@ def build_comparison_figure(comp: Any) -> Any:
             vals.append(v)
     if opt is not None:
         ax1.axhline(opt, color="black", lw=1.4, linestyle="--", zorder=3)
-    ax1.set_xticks(range(len(answers)), [f"{a.variant}\n{a.verdict}" for a in answers])
+    names = [_wrap(n) for n in comp.labels] or [a.variant for a in answers]
+    ax1.set_xticks(range(len(answers)), [f"{n}\n{a.verdict}" for n, a in zip(names, answers)])
     ax1.set_xlim(-0.6, len(answers) - 0.4)
     if vals:
         lo, hi = min(0.0, min(vals)), max(0.0, max(vals))
@@ -280,13 +290,15 @@ def build_comparison_figure(comp: Any) -> Any:
     ax1.grid(axis="y", alpha=0.3)
     ax1.set_axisbelow(True)
     values = [a for a in answers if a.variant == "values"]
+    value_names = [_wrap(n.replace(" (values)", "")) if comp.labels else n
+                   for n, a in zip(comp.labels or names, answers) if a.variant == "values"]
     counts = [a.n_violations for a in values]
     ax2.bar(range(len(values)), counts, 0.5,
             color=[MPL_COLORS[a.verdict] for a in values], edgecolor="black")
     for x, c in enumerate(counts):
         ax2.annotate(str(c), (x, c), textcoords="offset points", xytext=(0, 3), ha="center",
                      fontsize=8)
-    ax2.set_xticks(range(len(values)), [a.variant for a in values])
+    ax2.set_xticks(range(len(values)), value_names)
     ax2.set_xlim(-0.8, max(1, len(values)) - 0.2)
     ax2.set_ylim(0, max(counts + [1]) * 1.25)
     ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -313,6 +325,6 @@ def build_comparison_figure(comp: Any) -> Any:
                              label="claimed: " + " / ".join(verdicts)))
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), frameon=False,
                fontsize=9)
-    fig.suptitle(f"{comp.model.name}: solver vs {comp.llm} answering directly")
+    fig.suptitle(comp.title)
     fig.tight_layout(rect=(0, 0.08, 1, 0.95))
     return fig
