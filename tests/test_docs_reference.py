@@ -75,3 +75,21 @@ def test_every_llm_setting_is_in_the_readme():
     env = [v for k, v in vars(config).items() if k.startswith("ENV_")]
     assert "FORMALIZE_MODEL" in env
     assert not [v for v in env if v not in README], "an environment variable the README omits"
+
+
+# layer, mount and step names written like codes, not diagnostics
+CODE_MODE_NOT_CODES = {"utf-8", "latin-1", "cp-sat", "cpsat-text", "formalize-work",
+                       "formalize-root", "audit-hook", "solver-guard", "built-in", "allow-list",
+                       "repair-infeasible", "repair-unbounded"}
+
+
+def test_every_code_mode_and_program_code_is_documented():
+    found: dict[str, set[str]] = {}
+    for folder in ("formalize/codemode", "formalize/program"):
+        for path in (ROOT / folder).glob("*.py"):
+            for code in re.findall(r'"([a-z]+(?:-[a-z0-9]+)+)"', path.read_text(encoding="utf-8")):
+                if code not in CODE_MODE_NOT_CODES:
+                    found.setdefault(code, set()).add(path.name)
+    assert {"forbidden-import", "memory-limit", "llm-error"} <= set(found)
+    missing = {c: sorted(w) for c, w in found.items() if f"`{c}`" not in SEMANTICS}
+    assert not missing, f"code-mode/program codes not explained in docs/semantics.md: {missing}"
