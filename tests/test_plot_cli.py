@@ -206,9 +206,12 @@ def test_bench_chart_marks_rates_with_nothing_to_count(tmp_path):
     rec = {"type": "problem", "id": "x:1", "dataset": "x", "label": None,
            "status": "skipped", "skipped": True}
     summary = summarize([rec], mode="ir", model="m")
+    assert summary.groups[0].n == 1 and summary.groups[0].scored == 0
     fig = summary.figure()
-    texts = [t.get_text() for t in fig.get_axes()[0].texts]
+    (ax,) = fig.get_axes()
+    texts = [t.get_text() for t in ax.texts]
     assert texts.count("n/a") >= 2
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "all\n0 of 1 scored"
 
 
 # --------------------------------------------------------------------------- usage

@@ -862,13 +862,14 @@ class Summary:
         """A bar chart of execution rate and accuracies per group (a matplotlib Figure on the
         Agg canvas; pyplot and the caller's backend are left alone). Groups of one kind (all,
         dataset, a category field) are fenced and named above the bars; a tick says how many
-        problems a group scored; a rate with nothing to count is marked "n/a", not drawn as 0."""
+        problems a group scored (of how many); a rate with nothing to count is marked "n/a", not drawn as 0."""
         from matplotlib.transforms import blended_transform_factory
 
         from formalize.evaluation.plots import figure
 
         groups = self.groups
-        labels = [("all" if g.group == "all" else g.value) + f"\n{g.scored} scored"
+        labels = [("all" if g.group == "all" else g.value) + "\n"
+                  + (f"{g.scored} scored" if g.scored == g.n else f"{g.scored} of {g.n} scored")
                   for g in groups]
         series = [("executed", [g.execution_rate for g in groups]),
                   (f"correct at {self.tolerance:g}", [g.accuracy for g in groups]),
