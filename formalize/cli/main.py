@@ -394,7 +394,8 @@ def cmd_solve(a: argparse.Namespace) -> int:
         _print_diags(f.diagnostics, err)
     out.print(res)
     if a.save_model and not verified:
-        err.print(f"formalize: no verified model to save in {a.save_model}",
+        why = next((s.detail for s in reversed(f.trace) if s.name == "lift"), None) if f is not None else None
+        err.print(f"formalize: no verified model to save in {a.save_model}" + (f" ({why})" if why and model is None else ""),
                   markup=False, soft_wrap=True)
     return code
 

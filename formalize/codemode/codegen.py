@@ -152,8 +152,10 @@ def solve_with_code(text: str, client: LLMClient, *, library: str = "pyomo", max
                                    numbers=pn)
             if report.program.parsed:
                 found = report.diagnostics()
-                if run is not None and run.ok and run.model is not None:
-                    lifted, _ = lift(run, report.program.collections)
+                if run is not None and run.ok and (run.model is not None or run.model_data is not None):
+                    lifted, why = lift(run, report.program.collections)
+                    if why is not None:  # said in the trace: --save-model and --show-model name it
+                        trace.append(Step("lift", attempt, why))
                 if lifted is not None and sol is not None and sol.ok:
                     found += _model_checks(lifted, text, readable_solution(sol, run, report.program.collections))
                 diags += found

@@ -19,11 +19,22 @@ The lifted model is exactly the harvested one (tests solve both and compare), so
 with the formal model's text/LaTeX rendering, saved (`--save-model`) and checked by the formal
 model's checks. It is dense in each (row family, variable family) pair: when that exceeds
 `MAX_DENSE` products, or a name or element cannot be expressed, nothing is lifted and the reason
-is returned. CP-SAT models are not lifted (their constraints are not all linear rows).
+is returned.
+
+A CP-SAT model (its CpModelProto, `cpsat_proto.proto_arrays`) is lifted the same way: its
+integer variables (a [0, 1] family is binary) with their domains and the program's names, its
+linear constraints as rows (`bool_or`, `at_most_one`, `exactly_one`, `bool_and` as the linear
+rows they are), its objective with offset and scaling (a negative scaling factor is CP-SAT's
+maximize); a linear constraint enforced by one literal (`OnlyEnforceIf`, `AddImplication`) is
+`implies(b == 1, ...)`, `x != 5` is `!=`, `AddAllDifferent` over variables is `all_different`.
+A model holding anything else (`AddMultiplicationEquality`, `AddMaxEquality`, intervals and
+`AddNoOverlap`, `AddElement`, tables, circuits, several enforcement literals, a domain with
+holes) is not lifted at all, and the reason names each such kind with its count.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -31,10 +42,13 @@ from typing import Any
 
 import numpy as np
 
+from formalize.codemode.cpsat_proto import CpsatArrays, Logical, proto_arrays, read_proto
 from formalize.codemode.readback import _split, _vocabulary
+from formalize.codemode.result import HarvestedModel
 from formalize.codemode.sandbox import CodeRun
 
 MAX_DENSE = 200_000
+MAX_LOGICAL = 20_000  # CP-SAT constraints that are no rows (implies, !=, all_different), one entry each
 _IDENT = re.compile(r"[^0-9A-Za-z_]")
 
 
@@ -68,8 +82,8 @@ def _element(e: Any) -> Any:
 
 
 class _Lifter:
-    def __init__(self, run: CodeRun, collections: dict[str, list]) -> None:
-        self.md = run.model
+    def __init__(self, md: HarvestedModel, collections: dict[str, list]) -> None:
+        self.md = md
         self.collections = collections
         self.vocab = _vocabulary(collections)
         self.taken: set[str] = set()
@@ -421,17 +435,92 @@ def _other(letter: str, taken: Sequence[str]) -> str:
     return out
 
 
+def _element_text(e: Any) -> str:
+    return json.dumps(e) if isinstance(e, str) else repr(e)
+
+
+class _LogicalWriter:
+    """The constraints of a CP-SAT model that are no rows, written over the lifted variables."""
+
+    def __init__(self, lifter: _Lifter) -> None:
+        self.lifter = lifter
+
+    def ref(self, j: int) -> str:
+        var, idx = self.lifter.col_pos[j]
+        return f"{var}[{', '.join(_element_text(e) for e in idx)}]" if idx else var
+
+    def linear(self, terms: dict[int, float]) -> str:
+        out = ""
+        for j, c in terms.items():
+            if c == 0.0:
+                continue
+            a = _num(abs(c))
+            body = self.ref(j) if a == 1 else f"{a} * {self.ref(j)}"
+            out += (" - " if c < 0 else " + ") + body if out else ("-" if c < 0 else "") + body
+        return out or "0"
+
+    def constraints(self, c: Logical) -> list[dict]:
+        name = _ident(c.name, self.lifter.taken)
+        if c.kind == "all-different":
+            return [{"name": name, "expr": f"all_different({', '.join(self.ref(j) for j in c.columns)})"}]
+        lhs = self.linear(c.terms)
+        if c.kind == "not-equal":
+            return [{"name": name, "expr": f"{lhs} != {_num(c.lo)}"}]
+        assert c.literal is not None
+        j, val = c.literal
+        cond = f"{self.ref(j)} == {val}"
+        if c.lo == c.hi:
+            sides = [f"{lhs} == {_num(c.lo)}"]
+        else:
+            sides = ([f"{lhs} >= {_num(c.lo)}"] if math.isfinite(c.lo) else []) + (
+                [f"{lhs} <= {_num(c.hi)}"] if math.isfinite(c.hi) else [])
+        return [{"name": name if len(sides) == 1 else _ident(f"{c.name}_{k + 1}", self.lifter.taken),
+                 "expr": f"implies({cond}, {side})"} for k, side in enumerate(sides)]
+
+
+def _cpsat(run: CodeRun) -> CpsatArrays | str:
+    """The CP-SAT model of the run as arrays, or why it cannot be lifted."""
+    proto = read_proto(run.model_data or b"")
+    if proto is None:
+        return "the CP-SAT model could not be read"
+    if len(proto.variables) > MAX_DENSE or len(proto.constraints) > MAX_DENSE:
+        return (f"the model is too large to lift ({len(proto.variables)} variables, "
+                f"{len(proto.constraints)} constraints)")
+    arrays = proto_arrays(proto)
+    if arrays.unlifted:
+        kinds = "; ".join(f"{what} ×{k}" for what, k in arrays.unlifted.items())
+        return ("not lifted: the formal model has no form for these constraints of the CP-SAT model: "
+                f"{kinds} (the program's model is solved and its numbers checked as it is; the formal "
+                "model's checks, --show-model and --save-model need the whole model)")
+    if len(arrays.logical) > MAX_LOGICAL:
+        return f"the CP-SAT model has {len(arrays.logical)} logical constraints (at most {MAX_LOGICAL} are lifted)"
+    return arrays
+
+
 def lift(run: CodeRun, collections: dict[str, list] | None = None) -> tuple[Any, str | None]:
-    """(the formal model of the program's harvested model, None) or (None, why not)."""
+    """(the formal model of the program's harvested model, None) or (None, why not). A CP-SAT
+    model is lifted whole or not at all: a partial model would solve to another optimum, and
+    its checks (fixed-by-equalities, idle members) would judge constraints it lacks."""
     from solvers import ModelError, load_model
 
-    if not run.ok or run.model is None:
-        return None, ("CP-SAT models are not lifted into the formal model" if run.model_data is not None
-                      else "no model was built")
-    if run.model.num_cols > MAX_DENSE or len(run.model.a_val) > MAX_DENSE:
-        return None, f"the model is too large to lift ({run.model.num_cols} columns, {len(run.model.a_val)} nonzeros)"
+    if not run.ok or (run.model is None and run.model_data is None):
+        return None, "no model was built"
+    logical: list[Logical] = []
+    if run.model is not None:
+        md = run.model
+    else:
+        got = _cpsat(run)
+        if isinstance(got, str):
+            return None, got
+        md, logical = got.model, got.logical
+    if md.num_cols > MAX_DENSE or len(md.a_val) > MAX_DENSE:
+        return None, f"the model is too large to lift ({md.num_cols} columns, {len(md.a_val)} nonzeros)"
     try:
-        doc = _Lifter(run, collections or {}).lift()
+        lifter = _Lifter(md, collections or {})
+        doc = lifter.lift()
+        writer = _LogicalWriter(lifter)
+        for c in logical:
+            doc["constraints"] += writer.constraints(c)
     except _NoLift as exc:
         return None, str(exc)
     try:
@@ -440,5 +529,5 @@ def lift(run: CodeRun, collections: dict[str, list] | None = None) -> tuple[Any,
         return None, f"the lifted model does not load: {exc}"
 
 
-__all__ = ["MAX_DENSE", "lift"]
+__all__ = ["MAX_DENSE", "MAX_LOGICAL", "lift"]
 

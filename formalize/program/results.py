@@ -45,7 +45,7 @@ class Step:
     """One step of the program as it ran (LLM or not): its name, the repair round it belongs to
     and what it found, e.g. Step("verify", 0, "2 error(s), 1 advice")."""
 
-    name: str  # read | structure | draft | verify | solve | repair | code | run
+    name: str  # read | structure | draft | verify | solve | repair | code | run | lift (why not lifted)
     round: int
     detail: str = ""
 
