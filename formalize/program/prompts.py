@@ -185,7 +185,8 @@ with {library}. Leave the model in a variable named `model`. Use only imports fr
 and math/itertools. Do not call any solve method, do not read or write files, do not print.
 
 Write every number of the text as a literal in the code exactly as the text gives it (a number
-you compute from the text's numbers: write the arithmetic, 8 * 5 rather than 40): a checker
+you compute from the text's numbers: write the arithmetic, 8 * 5 rather than 40, or for a table
+of computed numbers state it in a comment on its line, `# derived: 10 // 4 = 2`): a checker
 matches the numbers your model uses against the text. Where the text is ambiguous or silent,
 state the reading you take in a comment `# assumption: <the reading>`; a number of the text
 the model deliberately does not use gets `# acknowledged: <number> - <why>` (a number the text

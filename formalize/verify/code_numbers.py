@@ -26,9 +26,11 @@ ten of 1000 or more, or any number written for a name like `M`/`big_m` — or a 
 most 1e-4: never grounded, never a use of the text).
 
 Stated assumptions, acknowledged numbers and the program's own numbers are structured comments
-(docs/semantics.md): `# assumption: <text>`, `# acknowledged: <number> - <reason>`, and
+(docs/semantics.md): `# assumption: <text>`, `# acknowledged: <number> - <reason>`,
 `# modelling: <why>` on the line of a number that is the model's own, not the text's (a priority
-weight; on a line of its own it covers the next line) — as a formal model's "modelling:" source.
+weight; on a line of its own it covers the next line) — as a formal model's "modelling:" source —
+and `# derived: 10 // 4 = 2` on the line of numbers computed from the text's (cutting patterns
+written out; on a line of its own it covers the next line), read as a param's "derived:" source.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ _BOUND_KEYWORDS = frozenset({"bounds", "lb", "ub", "lowBound", "upBound", "lowbo
                              "low", "high", "lower_bound", "upper_bound"})
 _BIG_M_NAME = re.compile(r"^(?:big_?m|bigm|m|large|huge|inf|infinity|big)(?:_\w*)?$|_m$|^m_",
                          re.IGNORECASE)
+_DERIVED = re.compile(r"^#\s*(?:derived|computed|calculated)\s*:", re.IGNORECASE)
 _ASSUMPTION = re.compile(r"^#\s*assum(?:ption|e|ing)s?\s*:\s*(.+?)\s*$", re.IGNORECASE)
 _ACKNOWLEDGED = re.compile(r"^#\s*acknowledged?\s*:\s*(\S+?)[:;,]?(?:\s+[-—–:;]+)?(?:\s+(.*?))?\s*$",
                            re.IGNORECASE)
@@ -92,6 +95,7 @@ class ProgramNumbers:
     acknowledged: list[tuple[int, Acknowledgement]] = field(default_factory=list)  # (line, ack)
     comment_errors: list[Diagnostic] = field(default_factory=list)
     modelling: dict[int, str] = field(default_factory=dict)  # line -> why its numbers are the model's own
+    derived: dict[int, tuple[int, str]] = field(default_factory=dict)  # line -> (comment line, its derivation)
     parsed: bool = True  # False: the source did not parse (nothing else was found)
 
 
@@ -454,6 +458,11 @@ def _comments(src: str, out: ProgramNumbers) -> None:
             out.modelling[line] = why
             if tok.line.strip().startswith("#"):
                 out.modelling.setdefault(line + 1, why)
+            continue
+        if _DERIVED.match(text):  # "# derived: 10 // 4 = 2", as a param's source states it
+            out.derived[line] = (line, text.lstrip("#").strip())
+            if tok.line.strip().startswith("#"):
+                out.derived.setdefault(line + 1, (line, text.lstrip("#").strip()))
             continue
         m = _ASSUMPTION.match(text)
         if m:

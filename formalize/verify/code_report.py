@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from formalize.verify.code_numbers import ProgramNumbers, program_numbers
+from formalize.verify.derivation import derivations
 from formalize.verify.grounding import GroundingReport, ModelNumber, fmt, ground_numbers
 from solvers.diagnostics import Diagnostic, Location
 
@@ -61,19 +62,26 @@ class ProgramReport:
                 "findings": [d.to_dict() for d in self.findings]}
 
 
+def _derivation_key(line: int) -> str:
+    return f"line {line}"
+
+
 def _grouped(pn: ProgramNumbers) -> list[ModelNumber]:
-    """The reached literals as ModelNumbers, one per (value, kind, data name, own or not), at its
-    first place."""
+    """The reached literals as ModelNumbers, one per (value, kind, data name, own or not, stated
+    derivation), at its first place; a literal on a line a `# derived:` comment covers carries
+    that comment's key as its `param`, so the derivation applies to it."""
     seen: dict[tuple, ModelNumber] = {}
     for c in pn.numbers:
         if not c.reached or c.kind == "constant":
             continue
-        key = (c.value, c.kind, c.name, pn.modelling.get(c.line))
+        derived = pn.derived.get(c.line)
+        param = _derivation_key(derived[0]) if derived else None
+        key = (c.value, c.kind, c.name, pn.modelling.get(c.line), param)
         if key in seen:
             m = seen[key]
             seen[key] = ModelNumber(m.value, m.location, m.kind, m.param, m.count + 1)
         else:
-            seen[key] = ModelNumber(c.value, c.location, c.kind, None)
+            seen[key] = ModelNumber(c.value, c.location, c.kind, param)
     return list(seen.values())
 
 
@@ -94,8 +102,12 @@ def check_program(src: str, text: str, built: BuiltNumbers | None = None,
     structural = [float(n) for n in pn.sizes] + (built.structural if built is not None else [])
     top = max([0.0, *[abs(x) for x in structural]])
     acks = [a for _, a in pn.acknowledged]
-    rep = ground_numbers(text, _grouped(pn), structural=np.unique(np.asarray(structural, dtype=float)),
-                         top=top, acknowledged=acks,
+    numbers = _grouped(pn)
+    covering = {mn.param for mn in numbers if mn.param}  # only derivations of numbers the model uses
+    derivs = {key: ds for line, comment in set(pn.derived.values())
+              if (key := _derivation_key(line)) in covering and (ds := derivations(comment))}
+    rep = ground_numbers(text, numbers, structural=np.unique(np.asarray(structural, dtype=float)),
+                         top=top, acknowledged=acks, derivs=derivs,
                          evidence=built.values if built is not None else None,
                          modelling=lambda mn: pn.modelling.get(_line(mn.location)))
     rep.source = "code"

@@ -173,15 +173,18 @@ class GroundingReport:
         out: list[Diagnostic] = []
         for mn in self.ungrounded:
             out.append(_ungrounded_diag(mn))
+        code = self.source == "code"  # a program's derivations are `# derived:` comments, by line
         for b in self.bad_operands:
             out.append(Diagnostic(
                 "ungrounded-number",
                 f"the derivation \"{b.derivation.text}\" uses {b.operand.raw}, which is not a number of the problem text",
-                location=Location(section="params", item=b.param, field="source", symbol=b.operand.raw),
-                hint="derive only from numbers the text states (or from other params by name)"))
+                location=Location(section="code", field=b.param, symbol=b.operand.raw) if code else
+                Location(section="params", item=b.param, field="source", symbol=b.operand.raw),
+                hint="derive only from numbers the text states" + ("" if code else " (or from other params by name)")))
         for w in self.wrong_derivations:
             out.append(Diagnostic("wrong-derivation", w.message,
-                                  location=Location(section="params", item=w.param, field="source"),
+                                  location=Location(section="code", field=w.param) if code else
+                                  Location(section="params", item=w.param, field="source"),
                                   hint="correct the arithmetic, or the value, so that they agree"))
         for i, ack in self.bad_acknowledgements:
             out.append(Diagnostic(
@@ -261,7 +264,8 @@ def _ungrounded_diag(mn: ModelNumber) -> Diagnostic:
     many = f" ({mn.count} entries)" if mn.count > 1 else ""
     if mn.location.section == "code":
         hint = ("copy the number exactly as the text gives it; if it is computed from numbers of the text, "
-                "write that arithmetic in the code (8 * 5 rather than 40); if it is the model's own number "
+                "write that arithmetic in the code (8 * 5 rather than 40) or, for a table of computed numbers, "
+                "state it in a comment on its line: # derived: 10 // 4 = 2; if it is the model's own number "
                 "(a priority weight), end its line with a comment: # modelling: <why>")
     elif mn.kind == "value":
         hint = ("copy the number exactly as the text gives it; if it is computed from numbers of the text, "

@@ -2,6 +2,7 @@ import pyomo.environ as pyo
 
 demand = {3: 90, 4: 60}  # pieces needed of each length (m)
 # every way to cut a 10 m bar: pieces of 3 m and 4 m per bar
+# derived: 10 // 3 = 3 (at most three 3 m pieces), (10 - 4) // 3 = 2 (two 3 m beside a 4 m one), 10 // 4 = 2 (at most two 4 m pieces)
 patterns = [(1, 0), (2, 0), (3, 0), (0, 1), (1, 1), (2, 1), (0, 2)]
 
 model = pyo.ConcreteModel(name="rebar_cutting")
