@@ -153,8 +153,8 @@ def proto_arrays(proto: Any) -> CpsatArrays:
     for i, v in enumerate(proto.variables):
         d = [int(x) for x in v.domain]
         if len(d) != 2:
-            skip("a variable with holes in its domain (NewIntVarFromDomain)")
-        lower[i], upper[i] = _bound(d[0]), _bound(d[-1])
+            skip("a variable with holes in its domain (NewIntVarFromDomain)" if d else "a variable with an empty domain")
+        lower[i], upper[i] = (_bound(d[0]), _bound(d[-1])) if d else (0.0, 0.0)
     rows: list[str] = []
     row_lo: list[float] = []
     row_hi: list[float] = []

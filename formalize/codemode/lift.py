@@ -486,7 +486,10 @@ def _cpsat(run: CodeRun) -> CpsatArrays | str:
     if len(proto.variables) > MAX_DENSE or len(proto.constraints) > MAX_DENSE:
         return (f"the model is too large to lift ({len(proto.variables)} variables, "
                 f"{len(proto.constraints)} constraints)")
-    arrays = proto_arrays(proto)
+    try:
+        arrays = proto_arrays(proto)
+    except (IndexError, ValueError, TypeError, OverflowError) as exc:  # the child's bytes: said, not raised
+        return f"the CP-SAT model could not be lifted: {exc}"
     if arrays.unlifted:
         kinds = "; ".join(f"{what} ×{k}" for what, k in arrays.unlifted.items())
         return ("not lifted: the formal model has no form for these constraints of the CP-SAT model: "
