@@ -13,9 +13,19 @@ model solves to the harvest's optimum.
 Measured 2026-12-02 (2 shared cores, 102 s): 51 programs, all ran; errors (false alarms) on
 1/51 — v2_hf_69's cutting patterns (pieces per bar computed: 2 is not in the text); unused-number
 advice on 3/51 (7 numbers: v2_hf_26's "24-hour" and "8 hours" are built into the shift cover
-pattern, not written; v2_hf_69's bar length 10); unused-data 0/51. The formal models of the same
-problems: 0 errors, 0 unused. Lifted: 51/51; the lifted model solves to the harvest's optimum on
-48/48 (the other 3 harvests ended without an optimum to compare).
+pattern, not written; v2_hf_69's bar length 10; diet's serving sizes 28, 100, 237, 170);
+unused-data 0/51. The formal models of the same problems: 0 errors, 0 unused. Lifted: 51/51; the
+lifted model solves to the harvest's optimum on 48/48 (the other 3 harvests ended without an
+optimum to compare).
+
+Measured again 2026-12-02 (code-verify, main 6f85e82 against the branch, side by side, 121 s and
+128 s on 2 shared cores): errors 1/51 -> 0/51 (v2_hf_69 states its patterns' derivation in a
+`# derived: 10 // 3 = 3, (10 - 4) // 3 = 2, 10 // 4 = 2` comment, as its model.json's source
+does: the verifier checks the arithmetic and its operands, and the bar length 10 is used by it);
+unused-number advice 3/51 (7 numbers) -> 2/51 (6: v2_hf_26's 24 and 8, diet's four serving
+sizes: numbers these programs really leave unused, which their model.json acknowledge) -> 0/51
+once the two programs carry the same `# acknowledged:` comments as their model.json (info
+`acknowledged-number`, as in the formal model); lifted 51/51, same optimum 48/48 throughout.
 """
 
 from __future__ import annotations

@@ -1,5 +1,11 @@
 import pyomo.environ as pyo
 
+# acknowledged: 28 - serving size of oatmeal (28 g): the model counts servings
+# acknowledged: 100 - serving size of chicken (100 g): the model counts servings
+# acknowledged: 237 - serving size of whole milk (237 cc): the model counts servings
+# acknowledged: 170 - serving size of cherry pie (170 g): the model counts servings
+# acknowledged: 260 - serving size of pork with beans (260 g): the model counts servings
+
 foods = ["oatmeal", "chicken", "eggs", "milk", "cherry_pie", "pork_beans"]
 nutrients = ["energy", "protein", "calcium"]
 need = {"energy": 2000, "protein": 55, "calcium": 800}
