@@ -87,7 +87,7 @@ _KINDS = ("linear", "bool_or", "bool_and", "at_most_one", "exactly_one", "all_di
 @dataclass
 class Logical:
     """A constraint of a CP-SAT model that is no plain linear row: `implies` (a linear constraint
-    enforced by one literal), `not-equal` (a linear expression != a value) or `all-different`."""
+    enforced by one literal), `not_equal` (a linear expression != a value) or `all_different`."""
 
     name: str
     kind: str
@@ -196,7 +196,7 @@ def proto_arrays(proto: Any) -> CpsatArrays:
             if len(d) == 2:
                 pieces.append((terms, const, _bound(d[0]), _bound(d[1])))
             elif len(d) == 4 and d[0] <= INT64_MIN and d[3] >= INT64_MAX and d[2] - d[1] == 2 and not enforce:
-                logical.append(Logical(name, "not-equal", terms, lo=float(d[1] + 1) - const))
+                logical.append(Logical(name, "not_equal", terms, lo=float(d[1] + 1) - const))
                 continue
             else:
                 skip("a linear constraint whose domain has several intervals")
@@ -224,7 +224,7 @@ def proto_arrays(proto: Any) -> CpsatArrays:
             if cols is None:
                 skip("an AddAllDifferent over expressions other than plain variables")
             else:
-                logical.append(Logical(name, "all-different", columns=cols))
+                logical.append(Logical(name, "all_different", columns=cols))
             continue
         for p, (terms, const, lo, hi) in enumerate(pieces):
             label = name if len(pieces) == 1 else f"{name}_{p + 1}"

@@ -461,10 +461,10 @@ class _LogicalWriter:
 
     def constraints(self, c: Logical) -> list[dict]:
         name = _ident(c.name, self.lifter.taken)
-        if c.kind == "all-different":
+        if c.kind == "all_different":
             return [{"name": name, "expr": f"all_different({', '.join(self.ref(j) for j in c.columns)})"}]
         lhs = self.linear(c.terms)
-        if c.kind == "not-equal":
+        if c.kind == "not_equal":
             return [{"name": name, "expr": f"{lhs} != {_num(c.lo)}"}]
         assert c.literal is not None
         j, val = c.literal
