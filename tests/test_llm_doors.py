@@ -7,6 +7,7 @@ through both doors.)"""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -363,3 +364,21 @@ def test_an_address_without_scheme_is_named_and_not_retried(tmp_path: Path) -> N
         client.complete(MSGS)
     assert info.value.attempts == 1 and not info.value.retryable
     assert "not an http:// or https:// URL" in str(info.value) and "http://127.0.0.1:8000/v1" in str(info.value)
+
+
+def test_a_forked_child_does_not_reuse_its_parents_connections(openai_server: OpenAIServer) -> None:
+    """A pooled connection is one socket shared with the parent after fork(): the child's first
+    request (seen as a new process id) opens its own."""
+    from formalize.llm import openai_http
+
+    openai_server.default = "x"
+    client = LLMClient(settings(openai_server), no_cache=True)
+    client.complete(MSGS)
+    pooled = [c for conns in openai_http._POOL.values() for c in conns]
+    assert pooled, "the kept-alive connection is pooled"
+    client.complete(MSGS)
+    assert any(c in pooled for conns in openai_http._POOL.values() for c in conns)  # reused
+    openai_http._POOL_PID = -1  # as in a child after fork()
+    client.complete(MSGS)
+    assert not any(c in pooled for conns in openai_http._POOL.values() for c in conns)
+    assert os.getpid() == openai_http._POOL_PID

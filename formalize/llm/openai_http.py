@@ -227,6 +227,7 @@ def _decode(reply: Reply, url: str) -> Reply:
 # ----------------------------------------------------------------------------------------- threads
 _POOL: dict[tuple[Any, ...], list[http.client.HTTPConnection]] = {}
 _POOL_LOCK = threading.Lock()
+_POOL_PID = os.getpid()  # a forked child does not share its parent's connections
 
 
 def _stale(conn: http.client.HTTPConnection) -> bool:
@@ -243,8 +244,12 @@ def _stale(conn: http.client.HTTPConnection) -> bool:
 
 
 def _take(key: tuple[Any, ...]) -> http.client.HTTPConnection | None:
+    global _POOL_PID
     while True:
         with _POOL_LOCK:
+            if os.getpid() != _POOL_PID:
+                _POOL.clear()
+                _POOL_PID = os.getpid()
             idle = _POOL.get(key)
             conn = idle.pop() if idle else None
         if conn is None or not _stale(conn):
@@ -297,9 +302,9 @@ def post(url: str, payload: bytes, headers: Mapping[str, str], timeout: float) -
                     conn.putheader(k, v)
                 conn.endheaders(payload)
                 resp = conn.getresponse()
-            except (ConnectionError, http.client.RemoteDisconnected):
-                if reused:  # the server closed the kept-alive connection: once more, afresh
-                    conn.close()
+            except (OSError, http.client.BadStatusLine) as exc:
+                if reused and not isinstance(exc, TimeoutError):
+                    conn.close()  # the server closed the kept-alive connection: once more, afresh
                     continue
                 raise
             with _failures(url, timeout, "reading the answer of"):
@@ -463,9 +468,9 @@ async def apost(url: str, payload: bytes, headers: Mapping[str, str], timeout: f
                 writer.write(request)
                 await asyncio.wait_for(writer.drain(), timeout)
                 reply, keep = await _aread(reader, timeout, url)
-            except (ConnectionError, http.client.RemoteDisconnected):
-                if reused:  # the server closed the kept-alive connection: once more, afresh
-                    writer.close()
+            except (OSError, http.client.RemoteDisconnected) as exc:
+                if reused and not isinstance(exc, TimeoutError):
+                    writer.close()  # the server closed the kept-alive connection: once more, afresh
                     continue
                 raise
         except BaseException as exc:  # including cancellation: the connection is spoiled
