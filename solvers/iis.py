@@ -5,8 +5,11 @@ always for a MILP, a deletion filter runs on a zero-objective copy of the model:
 groups (all instances of one constraint) are relaxed first, then single instances; a row is
 dropped for good only when the rest is *proven* infeasible, so the set returned is always
 infeasible. For a MILP the filter starts from the LP relaxation's IIS when the relaxation is
-already infeasible. The work is capped by a time limit; a filter cut short is reported
-(`IIS.complete` False): its set is infeasible but maybe not irreducible.
+already infeasible. Models HiGHS cannot take go through one deletion filter with an exact
+solver (`cpsat_iis`, `scip_iis`) over the rows and the CP or nonlinear constraint instances, all
+parts of one constraint (its rows, its reformulation's rows, its CP/nonlinear part) as one group
+first. The work is capped by a time limit; a filter cut short is reported (`IIS.complete`
+False): its set is infeasible but maybe not irreducible.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,69 +248,58 @@ def cpsat_iis(lowered: Lowered, time_limit: float = 30.0, threads: int | None = 
     `control` as in `compute_iis`."""
     from .backends.cpsat import cpsat_infeasible
 
-    deadline = time.perf_counter() + max(float(time_limit), 0.1)
-    bad = _conflicting_bounds(lowered)
-    if bad:
-        return IIS(rows=[], bounds=bad, method="bounds")
-    items: list[tuple[str, int]] = [("r", i) for i in range(lowered.n_rows)]
-    items += [("c", k) for k in range(len(lowered.cp_constraints))]
-
-    def test(active: list[tuple[str, int]]) -> bool | None:
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            return None
-        rows = [i for t, i in active if t == "r"]
-        cps = [k for t, k in active if t == "c"]
-        return cpsat_infeasible(lowered, rows, cps, left, threads, control)
-
-    def group_of(it: tuple[str, int]) -> Any:
-        t, i = it
-        if t == "c":
-            return ("c", lowered.cp_constraints[i].name)
-        b = row_group(lowered, i)
-        return ("r", b.name if b is not None else i)
-
-    kept, complete = _filter(items, group_of, test, deadline, control)
-    names = []
-    for t, i in kept:
-        if t == "r":
-            names.append(_row_name(lowered, i))
-        else:
-            c = lowered.cp_constraints[i]
-            names.append(label(c.name, _norm_key(c.key)))  # flat, as row labels are
-    return IIS(rows=_dedupe(names), method="cpsat-deletion-filter", complete=complete,
-               row_indices=[i for t, i in kept if t == "r"])
+    return _exact_filter(
+        lowered, time_limit, lowered.cp_constraints,
+        lambda rows, cps, left: cpsat_infeasible(lowered, rows, cps, left, threads, control),
+        "cpsat-deletion-filter", control)
 
 
 def scip_iis(lowered: Lowered, time_limit: float = 30.0, control: SolveControl | None = None) -> IIS:
-    """Deletion filter with SCIP over linear rows and nonlinear constraint instances, constraint
-    families first (SCIP has no IIS of its own for nonlinear models); `control` as in
-    `compute_iis`."""
+    """Deletion filter with SCIP over linear rows and nonlinear constraint instances (SCIP has no
+    IIS of its own for nonlinear models); `control` as in `compute_iis`."""
     from .backends.scip import scip_infeasible
 
+    return _exact_filter(
+        lowered, time_limit, lowered.nl_constraints,
+        lambda rows, nls, left: scip_infeasible(lowered, rows, nls, left, control),
+        "scip-deletion-filter", control)
+
+
+def _constraint_of_row(lowered: Lowered, i: int) -> Any:
+    """The model constraint a row belongs to (its name; a reformulation's rows, named like
+    `_or[cover]`, belong to `cover`), or ("row", i) for a row of no block."""
+    b = row_group(lowered, i)
+    if b is None:
+        return ("row", i)
+    name = b.name
+    if name.startswith("_") and "[" in name:
+        name = name[name.index("[") + 1:-1]
+    return name
+
+
+def _exact_filter(lowered: Lowered, time_limit: float, others: list[Any],
+                  infeasible: Callable[[list[int], list[int], float], bool | None], method: str,
+                  control: SolveControl | None) -> IIS:
+    """The deletion filter of an exact solver (CP-SAT, SCIP) over the linear rows and the model's
+    other constraint instances (`others`: CP or nonlinear, each with `name` and `key`), all parts
+    of one constraint as one group first. `infeasible(rows, others, seconds)` answers True, False
+    or None (undecided)."""
     deadline = time.perf_counter() + max(float(time_limit), 0.1)
     bad = _conflicting_bounds(lowered)
     if bad:
         return IIS(rows=[], bounds=bad, method="bounds")
     items: list[tuple[str, int]] = [("r", i) for i in range(lowered.n_rows)]
-    items += [("n", k) for k in range(len(lowered.nl_constraints))]
+    items += [("o", k) for k in range(len(others))]
 
     def test(active: list[tuple[str, int]]) -> bool | None:
         left = deadline - time.perf_counter()
         if left <= 0:
             return None
-        return scip_infeasible(lowered, [i for t, i in active if t == "r"], [k for t, k in active if t == "n"], left,
-                               control)
+        return infeasible([i for t, i in active if t == "r"], [k for t, k in active if t == "o"], left)
 
     def group_of(it: tuple[str, int]) -> Any:
         t, i = it
-        if t == "n":
-            return ("c", lowered.nl_constraints[i].name)
-        b = row_group(lowered, i)
-        name = b.name if b is not None else str(i)
-        if name.startswith("_") and "[" in name:  # a reformulation's rows belong to their constraint
-            name = name[name.index("[") + 1:-1]
-        return ("c", name)
+        return others[i].name if t == "o" else _constraint_of_row(lowered, i)
 
     kept, complete = _filter(items, group_of, test, deadline, control)
     names = []
@@ -314,9 +307,9 @@ def scip_iis(lowered: Lowered, time_limit: float = 30.0, control: SolveControl |
         if t == "r":
             names.append(_row_name(lowered, i))
         else:
-            c = lowered.nl_constraints[i]
-            names.append(label(c.name, _norm_key(c.key)))
-    return IIS(rows=_dedupe(names), method="scip-deletion-filter", complete=complete,
+            c = others[i]
+            names.append(label(c.name, _norm_key(c.key)))  # flat, as row labels are
+    return IIS(rows=_dedupe(names), method=method, complete=complete,
                row_indices=[i for t, i in kept if t == "r"])
 
 

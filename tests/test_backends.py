@@ -570,3 +570,41 @@ def test_auto_sends_disjunctive_integer_models_to_cpsat_and_linear_ones_to_highs
     assert ks.solver == "highs" and ks.objective == 1030
     forced = solvers.solve("problems/examples/job_shop/model.json", backend="highs")
     assert forced.solver == "highs" and forced.objective == 12
+
+
+# --- the deletion filter shared by CP-SAT and SCIP ----------------------------------------------
+def test_exact_filter_drops_all_parts_of_one_constraint_together() -> None:
+    """Rows of `cover`, the rows of its reformulation (`_abs[cover]`) and its CP/nonlinear part
+    form one group; the filter keeps exactly the conflicting parts and asks its oracle which
+    subsets conflict (here: cover's row with its reformulation row and its CP part)."""
+    from types import SimpleNamespace
+
+    from solvers.iis import _exact_filter
+
+    low = make(2, [([0], [1], 1, INF), ([0, 1], [1, -1], 0, INF), ([1], [1], -INF, 5)],
+               row_blocks=[RowBlock("cover", 0, 1, [()]), RowBlock("_abs[cover]", 1, 1, [()]),
+                           RowBlock("cap", 2, 1, [()])])
+    others = [SimpleNamespace(name="cover", key=("a",)), SimpleNamespace(name="spare", key=())]
+    asked: list[tuple[list[int], list[int]]] = []
+
+    def infeasible(rows: list[int], parts: list[int], seconds: float) -> bool:
+        asked.append((sorted(rows), sorted(parts)))
+        return {0, 1} <= set(rows) and 0 in parts
+
+    iis = _exact_filter(low, 10.0, others, infeasible, "test-filter", None)
+    assert (iis.rows, iis.row_indices, iis.method, iis.complete) == (
+        ["cover", "_abs[cover]", "cover[a]"], [0, 1], "test-filter", True)
+    assert asked[0] == ([2], [1])  # the first test drops cover whole: rows, reformulation, CP part
+
+
+def test_cpsat_and_scip_filters_name_the_same_conflict() -> None:
+    """`|x - y| >= 3` (a CP constraint for CP-SAT, big-M rows for SCIP) against `x + y <= 2`."""
+    pytest.importorskip("pyscipopt")
+    m = {"variables": {"x": "integer in [0, 10]", "y": "integer in [0, 10]", "z": "integer in [0, 10]"},
+         "minimize": "x + y + z",
+         "constraints": {"apart": "abs(x - y) >= 3", "box": "x + y <= 2", "other": "z >= 1",
+                         "loose": "z <= 9"}}
+    for backend, method in (("cpsat", "cpsat-deletion-filter"), ("scip", "scip-deletion-filter")):
+        sol = solve(m, backend=backend)
+        assert sol.status == Status.INFEASIBLE and sol.solver == backend
+        assert sol.iis == ["apart", "box"] and method in sol.message
