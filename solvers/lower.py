@@ -801,11 +801,20 @@ class _Lowerer:
     def _cond(self, node: Node, frame: Frame) -> np.ndarray:
         n = frame.n
         if isinstance(node, BoolOp):
-            parts = [self._cond(v, frame) for v in node.values]
-            r = parts[0]
-            for p in parts[1:]:
-                r = (r & p) if node.op == "and" else (r | p)
-            return r
+            # short-circuit as Python does: a later operand is evaluated only on the rows whose
+            # outcome is still open (`d[i] != 0 and a[i] / d[i] > 2` never divides by zero)
+            r = np.broadcast_to(self._cond(node.values[0], frame), (n,))
+            for v in node.values[1:]:
+                open_rows = r if node.op == "and" else ~r
+                if not open_rows.any():
+                    break
+                if open_rows.all():
+                    r = np.broadcast_to(self._cond(v, frame), (n,))
+                    continue
+                idx = np.flatnonzero(open_rows)
+                r = np.array(r)
+                r[idx] = np.broadcast_to(self._cond(v, frame.take(idx)), (len(idx),))
+            return np.array(r)
         if isinstance(node, Not):
             return ~self._cond(node.operand, frame)
         if isinstance(node, Compare):

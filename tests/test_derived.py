@@ -389,3 +389,40 @@ def test_tuple_membership_over_huge_index_domains_does_not_overflow():
     m = model({"A": {"range": [0, 2 ** 16 - 1]}, "Q": [[5, 5, 5, 5], [7, 7, 7, 8], [2 ** 16 - 1] * 4],
                "D": "i in A if (i, i, i, i) in Q"})
     assert both(m).sets["D"].elements == [5, 2 ** 16 - 1]
+
+
+# --------------------------------------------------------------------------- and / or short-circuit
+
+
+def test_and_or_in_data_conditions_short_circuit_as_in_python():
+    """`d[i] != 0 and a[i] / d[i] > 2` never divides by zero: the right side is evaluated only
+    where the left leaves the outcome open, in forall conditions, generator filters, if-else
+    values and computed params, vectorized and scalar alike; an unguarded division still fails
+    at its instance."""
+    data = {"d[N]": [0, 2, 4, 0], "a[N]": [5, 5, 5, 5]}
+    m = model({"N": [1, 2, 3, 4]},
+              {**data,
+               "big[i in N]": "1 if d[i] != 0 and a[i] / d[i] > 2 else 0",
+               "open[i in N]": "1 if d[i] == 0 or a[i] / d[i] > 2 else 0",
+               "nested[i in N]": "1 if not (d[i] == 0 or a[i] / d[i] <= 2) and i > 0 else 0",
+               "total": "sum(a[i] / d[i] for i in N if d[i] > 0 and a[i] / d[i] >= 1.25)"},
+              variables={"x[N]": "real in [0, 10]"},
+              maximize="sum(x[i] for i in N)",
+              constraints=[{"name": "guard", "forall": "i in N if d[i] != 0 and a[i] / d[i] > 2",
+                            "expr": "x[i] <= 1"},
+                           {"name": "guard_or", "forall": "i in N if d[i] == 0 or a[i] / d[i] > 2",
+                            "expr": "x[i] <= 3"}])
+    inst = both(m)
+    assert inst.params["big"].table.tolist() == [0, 1, 0, 0]
+    assert inst.params["open"].table.tolist() == [1, 1, 0, 1]
+    assert inst.params["nested"].table.tolist() == [0, 1, 0, 0]
+    assert inst.params["total"].table.tolist() == pytest.approx(2.5 + 1.25)
+    sol = solvers.solve(m)
+    assert sol.objective == pytest.approx(3 + 1 + 10 + 3)
+    assert solvers.check(m, sol).feasible
+    unguarded = model({"N": [1, 2]}, {"d[N]": [0, 2]}, variables={"x[N]": "real in [0, 1]"},
+                      maximize="sum(x[i] for i in N)",
+                      constraints=[{"name": "g", "forall": "i in N if d[i] >= 0 and 1 / d[i] > 0",
+                                    "expr": "x[i] <= 1"}])
+    ds = diags(solvers.solve, unguarded)
+    assert ds[0].code == "division-by-zero" and ds[0].location.index == (1,)
