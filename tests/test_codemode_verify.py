@@ -382,8 +382,7 @@ def test_the_miss_is_caught_through_the_replay_path(tmp_path):
     case.mkdir()
     (case / "problem.txt").write_text(TEXT)
     (case / "replies.jsonl").write_text("".join(_json.dumps({"content": fenced(c)}) + "\n" for c in (UNUSED, USED)))
-    (case / "meta.json").write_text(_json.dumps({"recorded": {"mode": "code"}}))
-    _, res, calls = _replay(case, tmp_path)
+    res, calls = _replay(case, tmp_path, "code")
     assert calls == 2
     first = res.formalization.history[0].diagnostics
     assert sorted(d.location.symbol for d in first if d.code == "unused-number") == ["1,800", "2,000", "2,500"]

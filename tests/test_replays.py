@@ -36,11 +36,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _replay(case: Path, tmp: Path):
+def _replay(case: Path, tmp: Path, mode: str):
+    """Run the recorded problem against its replies; (result, calls the replay made)."""
     import formalize
     from formalize.llm.client import make_client
 
-    meta = json.loads((case / "meta.json").read_text())
     port, log = _free_port(), tmp / "requests.jsonl"
     srv = subprocess.Popen([sys.executable, str(FAKE), "--port", str(port), "--script",
                             str(case / "replies.jsonl"), "--log", str(log)],
@@ -54,12 +54,12 @@ def _replay(case: Path, tmp: Path):
                 time.sleep(0.02)
         client = make_client("openai/replay", no_cache=True, api_base=f"http://127.0.0.1:{port}/v1")
         res = formalize.solve((case / "problem.txt").read_text(encoding="utf-8"), client,
-                              mode=meta["recorded"]["mode"], time_limit=60)
+                              mode=mode, time_limit=60)
     finally:
         srv.terminate()
         srv.wait(10)
     calls = len(log.read_text().splitlines()) if log.exists() else 0
-    return meta, res, calls
+    return res, calls
 
 
 def test_replays_are_recorded() -> None:
@@ -73,10 +73,11 @@ def test_replays_are_recorded() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
 def test_replay_takes_the_recorded_path(case: Path, tmp_path: Path) -> None:
-    rec = json.loads((case / "meta.json").read_text())["recorded"]
+    meta = json.loads((case / "meta.json").read_text())
+    rec = meta["recorded"]
     if rec.get("solve_seconds", 0) > SLOW and not os.environ.get("FORMALIZE_SLOW_REPLAYS"):
         pytest.skip(f"the recorded solve took {rec['solve_seconds']} s; set FORMALIZE_SLOW_REPLAYS=1")
-    meta, res, calls = _replay(case, tmp_path)
+    res, calls = _replay(case, tmp_path, rec["mode"])
     f = res.formalization
     want = meta.get("expect", {}).get("calls", rec["calls"])  # a false alarm since fixed: fewer calls
     assert calls == want, (
