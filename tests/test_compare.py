@@ -329,6 +329,31 @@ def test_parse_answer_takes_the_final_outer_object():
     assert parse_answer("no json here") is None
 
 
+def test_a_key_given_twice_is_read_as_strictly_as_the_program_reads_it(knap, knap_truth):
+    """Compare mode reads answers with the program's strict reader: a repeated key is not "last
+    wins" but unparseable, with the message the program sends back to the model."""
+    from formalize.llm.client import DuplicateKeyError, extract_json
+
+    twice = 'Worked out: {"objective": 1} is wrong.\nFinal: {"objective": 3, "objective": 5}'
+    with pytest.raises(DuplicateKeyError) as info:
+        parse_answer(twice)
+    with pytest.raises(DuplicateKeyError) as program:
+        extract_json('{"objective": 3, "objective": 5}', strict=True)
+    assert str(info.value) == str(program.value) and "'objective' twice" in str(info.value)
+    with pytest.raises(DuplicateKeyError):  # the lenient fallback is strict too
+        parse_answer('{"objective": 3, "objective": 5,}')
+    # a repeated key in a worked example before the answer does not matter
+    assert parse_answer('{"objective": 1, "objective": 2} no: {"objective": 4}') == {"objective": 4}
+    a = score_objective(twice, knap_truth)
+    assert a.verdict == "unparseable" and a.detail == str(program.value)
+    inst, model = knap
+    _, pick = brute_force(inst)
+    take = ", ".join(f'"{i + 1}": {x}' for i, x in enumerate(pick))
+    dup = f'{{"values": {{"take": {{{take}, "1": {1 - pick[0]}}}}}, "objective": 1}}'
+    v = score_values(dup, model, knap_truth)  # "1" twice: last wins would score another pick
+    assert v.verdict == "unparseable" and "'1' twice" in v.detail
+
+
 # --------------------------------------------------------------------------- sweeps
 
 

@@ -60,6 +60,7 @@ def test_objective_and_status_answers():
     ([], "no answer to score"),
     (["{\"plan\": 3}"], "no JSON object with \"values\", \"objective\" or \"status\""),
     (["/nonexistent/answer.json"], "no such answer file"),
+    (['{"objective": 3, "objective": 5}'], "answer 1: the answer gives the key 'objective' twice"),
 ])
 def test_bad_answers_say_what_to_fix(answers, msg):
     with pytest.raises(CompareError, match=msg.replace("(", r"\(")):

@@ -55,7 +55,7 @@ from formalize.evaluation.verdicts import (
     score_trace,
     score_values,
 )
-from formalize.llm.client import LLMClient, Usage
+from formalize.llm.client import DuplicateKeyError, LLMClient, Usage
 from solvers import Model, load_model
 
 __all__ = [
@@ -309,7 +309,10 @@ def score_answers(text_or_model: Any, answers: Sequence[str | Path | dict], *,
     scored, labels = [], []
     for k, given in enumerate(answers):
         raw, where = _answer_text(given, k)
-        doc = parse_answer(raw, fm.variables)
+        try:
+            doc = parse_answer(raw, fm.variables)
+        except DuplicateKeyError as exc:  # read as strictly as the LLM's answers
+            raise CompareError(f"{where}: {exc}; give every key once") from None
         if doc is None:
             raise CompareError(f"{where}: no JSON object with \"values\", \"objective\" or "
                                f"\"status\" (the answer format: {{\"values\": {{...}}, "

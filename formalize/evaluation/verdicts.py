@@ -15,7 +15,7 @@ from formalize.evaluation.fmt import jnum as _jnum
 from formalize.evaluation.fmt import num as _fmt
 from formalize.evaluation.fmt import pct as _pct
 from formalize.evaluation.truth import GroundTruth
-from formalize.llm.client import LLMOutputError, extract_json
+from formalize.llm.client import DuplicateKeyError, LLMOutputError, extract_json
 from solvers import Model
 
 VARIANTS = ("values", "objective", "trace")
@@ -52,7 +52,9 @@ def parse_answer(text: str, variables: Iterable[str] = (),
                  keys: Iterable[str] = _ANSWER_KEYS) -> dict | None:
     """The answer's JSON object: the last object in the text holding one of `keys` ("values",
     "objective", "status") or a variable name (prose and worked examples before it are
-    skipped); None if none."""
+    skipped); None if none. It is read as strictly as the formalization program reads its
+    answers: a key given twice in one object raises :class:`DuplicateKeyError` (the same message),
+    never "last wins"."""
     keys = set(keys) | set(variables)
     dec = json.JSONDecoder()
     starts = [i for i, c in enumerate(text) if c == "{"]
@@ -64,13 +66,23 @@ def parse_answer(text: str, variables: Iterable[str] = (),
             continue
         if isinstance(obj, dict) and keys & _names(obj) and (best is None or (end, -i) > best[:2]):
             best = (end, -i, obj)
-    if best is not None:
-        return best[2]
+    if best is not None:  # found leniently; read again strictly (a repeated key is an error)
+        return extract_json(text[-best[1]:best[0]], strict=True)
     try:  # lenient fallback (trailing commas, fenced blocks)
-        obj = extract_json(text)
+        obj = extract_json(text, strict=True)
+    except DuplicateKeyError:
+        raise
     except LLMOutputError:
         return None
     return obj if isinstance(obj, dict) and keys & _names(obj) else None
+
+
+def _read(text: str, variant: str, **kw: Any) -> tuple[dict | None, DirectAnswer | None]:
+    """(the answer's object, None), or (None, an unparseable verdict naming the repeated key)."""
+    try:
+        return parse_answer(text, **kw), None
+    except DuplicateKeyError as exc:
+        return None, DirectAnswer(variant, "unparseable", str(exc), response=text)
 
 
 def _names(doc: dict) -> set[str]:
@@ -216,7 +228,9 @@ def _optimum_verdict(ans: DirectAnswer, value: float, gt: GroundTruth, tol: floa
 
 def score_objective(text: str, gt: GroundTruth, tol: float = 1e-6) -> DirectAnswer:
     """Score an objective-only answer: correct iff the claimed objective is within rel `tol`."""
-    doc = parse_answer(text)
+    doc, bad = _read(text, "objective")
+    if bad is not None:
+        return bad
     if doc is None:
         return DirectAnswer("objective", "unparseable", "no JSON object with an objective",
                             response=text)
@@ -246,7 +260,9 @@ def score_values(text: str, model: Model, gt: GroundTruth, tol: float = 1e-6,
     as 0 (counted in `missing`); "error" makes any omission unparseable."""
     from solvers.checker import check
 
-    doc = parse_answer(text, model.variables)
+    doc, bad = _read(text, "values", variables=model.variables)
+    if bad is not None:
+        return bad
     if doc is None:
         return DirectAnswer("values", "unparseable", "no JSON object with values", response=text)
     claim = _status_claim(doc)
@@ -325,7 +341,9 @@ def score_trace(text: str, procedure: str, model_doc: dict[str, Any], gt: Ground
     from formalize.evaluation.traces import procedure as get_procedure
 
     proc = get_procedure(procedure)
-    doc = parse_answer(text, keys=(*proc.KEYS, "status"))
+    doc, bad = _read(text, "trace", keys=(*proc.KEYS, "status"))
+    if bad is not None:
+        return bad
     if doc is None or not set(proc.KEYS) & set(doc):
         return DirectAnswer("trace", "unparseable",
                             f"no JSON object with {' / '.join(repr(k) for k in proc.KEYS)}",
