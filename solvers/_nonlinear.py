@@ -344,9 +344,19 @@ def domain_guards(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[Any, flo
     return out
 
 
-def domain_risks(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[str, tuple[float, float]]]:
-    """(function, argument interval) of every log / sqrt / division / fractional power whose
-    argument may leave its domain over the column box."""
+def leaves_domain(fn: str, iv: tuple[float, float]) -> bool:
+    """Whether an argument ranging in `iv` may leave the domain of `fn` (a `domain_risks` name)."""
+    lo, hi = iv
+    if fn == "log":
+        return lo <= 0
+    if fn == "/" or (fn.startswith("** ") and float(fn[3:]) == int(float(fn[3:]))):  # a divisor
+        return lo <= 0 <= hi
+    return lo < -1e-9 * max(1.0, abs(hi) if math.isfinite(hi) else 1.0)  # sqrt, fractional power
+
+
+def domain_risks(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[str, tuple[float, float], Any]]:
+    """(function, argument interval, argument tree) of every log / sqrt / division / fractional
+    power whose argument may leave its domain over the column box."""
     out: list = []
     stack = [t]
     while stack:
@@ -354,16 +364,18 @@ def domain_risks(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[str, tupl
         if x[0] in ("const", "lin", "quad"):
             continue
         if x[0] in ("log", "sqrt") or (x[0] == "pow" and x[2] != int(x[2])):
-            iv = interval(x[1][0], lb, ub)
-            if (x[0] == "log" and iv[0] <= 0) or (x[0] != "log" and iv[0] < -1e-9 * max(1.0, abs(iv[1]) if math.isfinite(iv[1]) else 1.0)):
-                out.append((x[0] if x[0] != "pow" else f"** {x[2]:g}", iv))
+            fn, arg = (x[0] if x[0] != "pow" else f"** {x[2]:g}"), x[1][0]
         elif x[0] == "/" or (x[0] == "pow" and x[2] < 0):
-            iv = interval(x[1][-1] if x[0] == "/" else x[1][0], lb, ub)
-            if iv[0] <= 0 <= iv[1]:
-                out.append(("/" if x[0] == "/" else f"** {x[2]:g}", iv))
+            fn, arg = ("/" if x[0] == "/" else f"** {x[2]:g}"), (x[1][-1] if x[0] == "/" else x[1][0])
+        else:
+            fn = arg = None
+        if fn is not None:
+            iv = interval(arg, lb, ub)
+            if leaves_domain(fn, iv):
+                out.append((fn, iv, arg))
         stack.extend(x[1])
     return out
 
 
 __all__ = ["NL", "is_nl", "is_expr", "trees", "simplify", "columns", "evaluate", "interval", "domain_risks",
-           "domain_guards"]
+           "domain_guards", "leaves_domain"]

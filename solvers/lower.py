@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._nonlinear import domain_risks, is_expr, simplify, trees
+from ._nonlinear import domain_risks, is_expr, leaves_domain, simplify, trees
 from ._vector import (
     EV,
     I64,
@@ -77,10 +77,13 @@ from .heap import trim_heap
 from .limits import how_to_raise, limit, over_limit
 from .lowered import ColumnBlock, CPConstraint, InstanceKeys, Lowered, NLConstraint, RowBlock
 from .model import Model, ParamSpec, load_model
+from .relaxation import linear_range
 
 INF = math.inf
 TRIM_ABOVE = 200_000  # columns + nonzeros from which the freed heap is returned after lowering
 TOL = 1e-9
+_MAX_RANGE_LPS = 20  # distinct linear arguments of log/sqrt/division ranged over the rows per model
+_RANGE_LP_SIZE = 200_000  # columns + nonzeros above which those ranges stay the box's
 _REL = ("<=", ">=", "==", "<", ">")
 _TUPLE_NAMES = ("i", "j", "k", "l", "m")
 
@@ -1761,16 +1764,39 @@ class _Lowerer:
 
     def _domain_warnings(self, low: Lowered) -> None:
         """A warning per constraint (and the objective) whose log / sqrt / division / fractional
-        power may leave its domain within the variables' bounds (interval arithmetic)."""
+        power may leave its domain within the variables' bounds (interval arithmetic) and, for a
+        linear argument, within the LP relaxation of the linear rows too (solvers/relaxation.py)."""
         lb, ub = np.asarray(low.col_lb, float), np.asarray(low.col_ub, float)
         seen: set[tuple[str, str]] = set()
         items = [(c.name, c.key, c.tree) for c in low.nl_constraints]
         if low.nl_objective is not None:
             items.append(("objective", (), low.nl_objective))
+        ranges: dict[tuple, tuple[float, float] | None] = {}
+
+        def over_rows(arg: Any) -> tuple[float, float] | None:
+            """The argument's range over the linear rows too, when it is linear (cached; at most
+            _MAX_RANGE_LPS distinct arguments per model)."""
+            if arg[0] != "lin" or low.n_rows == 0 or len(arg[1]) == 0 \
+                    or low.n_cols + len(low.a_value) > _RANGE_LP_SIZE:
+                return None
+            k = (arg[1].tobytes(), arg[2].tobytes())
+            if k not in ranges:
+                if len(ranges) >= _MAX_RANGE_LPS:
+                    return None
+                ranges[k] = linear_range(low, arg[1], arg[2], arg[3])
+            return ranges[k]
+
         for name, key, tree in items:
-            for fn, (a, b) in domain_risks(tree, lb, ub):
+            for fn, (a, b), arg in domain_risks(tree, lb, ub):
                 if (name, fn) in seen:
                     continue
+                rows_iv = over_rows(arg)
+                where = "over the variables' bounds"
+                if rows_iv is not None:
+                    a, b = max(a, rows_iv[0]), min(b, rows_iv[1])
+                    if not leaves_domain(fn, (a, b)):
+                        continue  # the constraints keep it inside the domain
+                    where = "over the variables' bounds and the linear constraints"
                 seen.add((name, fn))
                 what = {"log": "log() of an expression that may be <= 0", "sqrt": "sqrt() of an expression that may "
                         "be < 0", "/": "a division by an expression that may be 0"}.get(
@@ -1778,7 +1804,7 @@ class _Lowerer:
                 index = None if key == () else (key if isinstance(key, tuple) else (key,))
                 section = "objective" if name == "objective" else "constraints"
                 self.diags.append(Diagnostic(
-                    "nonlinear-domain", f"{what}: over the variables' bounds it ranges in [{_fmt(a)}, {_fmt(b)}]",
+                    "nonlinear-domain", f"{what}: {where} it ranges in [{_fmt(a)}, {_fmt(b)}]",
                     severity="warning", location=Location(section=section, item=None if name == "objective" else name,
                                                           field="expr", index=index, symbol=fn),
                     hint="give the variables bounds that keep the argument inside the domain (e.g. \"lb\": 0.001 for "

@@ -260,3 +260,25 @@ def test_divisors_are_kept_off_zero_or_the_undefined_point_is_reported():
         d = exc.value.diagnostics[0]
         assert d.code == "nonlinear-domain" and "division by zero" in d.message and "lb" in d.hint
         assert (d.location.item == "c") if "constraints" in doc else d.location.section == "objective"
+
+
+def test_domain_warning_reads_the_linear_constraints():
+    """A divisor the constraints keep off 0 is no risk (the stand-in's energy-per-dollar ratio,
+    OptiBench 89: at least 20% of the budget on solar); without that constraint the warning stays,
+    with the range over bounds and rows; a log argument the rows keep below 0 in part stays too."""
+    ratio = {"variables": {"s": "integer in [0, 100]", "w": "integer in [0, 100]"},
+             "maximize": "(10*s + 3*w) / (5000*s + 2000*w)",
+             "constraints": {"share": "5000*s >= 0.2 * 500000", "budget": "5000*s + 2000*w <= 500000"}}
+    assert not [d for d in check_model(ratio).warnings if d.code == "nonlinear-domain"]
+    sol = solvers.solve(ratio)  # 20 solar units and no wind: 200 / 100000
+    assert sol.status == Status.OPTIMAL and sol.objective == pytest.approx(0.002)
+    assert solvers.check(ratio, sol.values).feasible
+    loose = {**ratio, "constraints": {"budget": "5000*s + 2000*w <= 500000"}}
+    (w,) = [d for d in check_model(loose).warnings if d.code == "nonlinear-domain"]
+    assert "linear constraints it ranges in [0, 500000]" in w.message and w.location.section == "objective"
+    log = {"variables": {"x": "real in [-1, 4]"}, "minimize": "log(x)", "constraints": {"c": "x >= -0.5"}}
+    (w,) = [d for d in check_model(log).warnings if d.code == "nonlinear-domain"]
+    assert "[-0.5, 4]" in w.message
+    root = {"variables": {"x": "real in [-1, 4]", "y": "real in [-3, 3]"}, "minimize": "sqrt(x + y)",
+            "constraints": {"c": "x + y >= 0"}}
+    assert not [d for d in check_model(root).warnings if d.code == "nonlinear-domain"]
