@@ -409,3 +409,27 @@ def test_arithmetic_in_a_quote_is_no_claim_about_the_value() -> None:
     # and prose arithmetic does not make the number grounded
     doc = lp(prose, "x", {"ship": "12 * x >= 90", "pool": "x <= n"}, sense="minimize")
     assert [m.value for m in ground(load_model(doc), text).ungrounded] == [10.0]
+
+
+@pytest.mark.parametrize(("words", "den"), [("at most a third of", 3), ("at most half of", 2),
+                                            ("at most a quarter of", 4), ("at most two fifths of", 5)])
+def test_a_fraction_word_written_as_its_denominator(words: str, den: int) -> None:
+    """'guavas are at most a third of the mangos' is written 3 * g <= m as often as g <= m / 3
+    (NLP4LP 26, library writer; the text also says $3, which took the 3): a param whose source
+    quotes the fraction word and whose value is its denominator grounds that word. A model that
+    drops the ratio is still told, and so is one whose 3 quotes something else."""
+    text = (f"Mangos earn $5 and guavas ${den}. At most 90 fruits are sold. "
+            f"Guavas sold are {words} the mangos sold.")
+    num = "n * " if "two" in words else ""
+    ratio = {"r": {"value": den, "source": f"Guavas sold are {words} the mangos sold"}}
+    if num:
+        ratio["n"] = {"value": 2, "source": words}
+    profit = {"pg": {"value": den, "source": f"guavas ${den}"}}
+    doc = lp({**ratio, **profit}, "5 * m + pg * g", {"cap": "m + g <= 90", "ratio": f"r * g <= {num}m"})
+    assert findings(doc, text) == []
+    dropped = lp(profit, "5 * m + pg * g", {"cap": "m + g <= 90"})
+    mention = " ".join(words.split()[-3:-1]) if num else words.split()[-2]
+    assert any(f"number {mention}" in s for s in findings(dropped, text))
+    elsewhere = lp({"r": {"value": den, "source": f"guavas ${den}"}, **profit}, "5 * m + pg * g",
+                   {"cap": "m + g <= 90", "ratio": f"r * g <= {num}m"})
+    assert any(f"number {mention}" in s for s in findings(elsewhere, text))

@@ -6,7 +6,9 @@ A model number is *grounded* when it equals a number of the text in one of the u
 ×60/×24/×7/×12/×1000, a complement 1 − p, a rounding 0.33 of 1/3), when it is a conversion
 constant the text's units call for (60 with minutes and hours), or when the param's `source`
 states a derivation from numbers of the text that evaluates to it ("derived: 8 * 5 = 40"; see
-`derivation.py`). A number of the model's own (a priority weight, a big-M) is declared so in its
+`derivation.py`). A param of value 3 whose source quotes "at most a third of" grounds that third
+(the ratio written `3 * g <= m`; also half 2, quarter 4, "two fifths" 2 and 5): the quote picks
+the mention, so a "$3" elsewhere in the text does not take it. A number of the model's own (a priority weight, a big-M) is declared so in its
 param's source ("modelling: priority weight") and listed in the report, never grounded. Positions — `t >= 2` in a forall, `x[t - 1]`, exponents — are structure, not data.
 
 Findings, by severity (docs/semantics.md, "Text-aware codes"):
@@ -865,6 +867,37 @@ def _written_in(number: str, text: str) -> bool:
     return re.search(r"(?<![\w.])" + re.escape(words) + r"(?![\w]|\.\d)", flat) is not None
 
 
+_FRACTION_PARTS = re.compile(r"^(?:(a|one|two|three|four|[1-9])\s+)?(half|halves|third|thirds|quarter|quarters|"
+                             r"fourths|fifths|tenths)$", re.IGNORECASE)
+_DENOMINATOR_OF = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourths": 4,
+                   "fifths": 5, "tenths": 10}
+_NUMERATOR_OF = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+
+
+def _quoted_denominators(tns: list[TextNumber], v: float, quote: str | None) -> list[int]:
+    """The text's fraction words ("a third", "two fifths") that `quote` cites and whose
+    denominator (or numerator) is `v`: a param of value 3 quoting "at most a third of" stands
+    for that third, as `3 * g <= m` writes it."""
+    if not quote or v != int(v) or not 2 <= v <= 10:
+        return []
+    flat = re.sub(r"\s+", " ", quote).lower()
+    out = []
+    for i, tn in enumerate(tns):
+        m = _FRACTION_PARTS.match(re.sub(r"\s+", " ", tn.raw.strip()))
+        if not m or not tn.demanded or not _cites(flat, tn):
+            continue
+        num = m.group(1).lower() if m.group(1) else "a"
+        if v in (_DENOMINATOR_OF[m.group(2).lower()], int(num) if num.isdigit() else _NUMERATOR_OF[num]):
+            out.append(i)
+    return out
+
+
+def _cites(flat_quote: str, tn: TextNumber) -> bool:
+    """Whether a quote cites this mention's words."""
+    words = re.sub(r"\s+", " ", tn.raw).lower()
+    return re.search(r"(?<![\w])" + re.escape(words) + r"(?!\w)", flat_quote) is not None
+
+
 def ground(model: Model, text: str) -> GroundingReport:
     """Ground every number of `model` against `text`, and list the text's unused numbers."""
     scalars = _scalar_values(model)
@@ -881,13 +914,14 @@ def ground(model: Model, text: str) -> GroundingReport:
                           derivs=derivs, acknowledged=model.acknowledged,
                           range_fits=lambda mn: _range_fits_data(model, mn),
                           modelling=lambda mn: modelling_reason(model.params[mn.param].source)
-                          if mn.param in model.params else None)
+                          if mn.param in model.params else None,
+                          quoted=lambda mn: model.params[mn.param].source if mn.param in model.params else None)
 
 
 def ground_numbers(text: str, numbers: list[ModelNumber], *, structural: np.ndarray | None = None,
                    top: float = 0.0, derivs: dict[str, list[Derivation]] | None = None,
                    acknowledged: list[Acknowledgement] = (), evidence: np.ndarray | None = None,
-                   range_fits: Any = None, modelling: Any = None) -> GroundingReport:  # type: ignore[assignment]
+                   range_fits: Any = None, modelling: Any = None, quoted: Any = None) -> GroundingReport:  # type: ignore[assignment]
     """The grounding core, for any source of numbers (a formal model, a program's literals).
 
     `numbers`: what the source writes (see ModelNumber.kind; `stop` is an exclusive range end,
@@ -896,7 +930,9 @@ def ground_numbers(text: str, numbers: list[ModelNumber], *, structural: np.ndar
     by param; `evidence`: numbers the built model holds (a program's harvested coefficients and
     bounds): each covers a text number equal to it, never grounds anything; `range_fits(mn)`:
     True when a set range's size is fixed by data the source copies; `modelling(mn)`: the reason
-    the source declares a number its own (not grounded, listed), or None."""
+    the source declares a number its own (not grounded, listed), or None; `quoted(mn)`: the text
+    the source quotes for it (a param's `source`), or None: a number equal to the denominator of a
+    fraction word it quotes ("at most a third of" written `3 * g <= m`) grounds that word."""
     tns = text_numbers(text)
     rep = GroundingReport(text=text, text_numbers=tns)
     m = _Matcher(text, tns)
@@ -927,6 +963,11 @@ def ground_numbers(text: str, numbers: list[ModelNumber], *, structural: np.ndar
 
     for mn in numbers:
         v = mn.value
+        den = _quoted_denominators(tns, v, quoted(mn) if quoted is not None else None)
+        if den:
+            use(den)
+            rep.matches.append(Match(mn, "denominator", tuple(tns[i] for i in den)))
+            continue
         got = m.direct(v)
         if got is not None and (mn.kind != "position" or got[0] in ("exact", "reading")):
             use(got[1])
