@@ -258,9 +258,16 @@ _PARSE_LOCK = threading.Lock()
 def _ast_parse(src: str, mode: str = "eval", filename: str = "<unknown>") -> ast.AST:
     """`ast.parse` under a lock: CPython 3.11's parser is not safe from many threads at once
     ("AST constructor recursion depth mismatch" seen with 32 concurrent programs). Every
-    parse of the project goes through here (also code mode's allow-list)."""
+    parse of the project goes through here (also code mode's allow-list and number reading);
+    Python itself parses outside the lock (3.11 formats a traceback's carets with `ast.parse`), so
+    the mismatch, which leaves nothing behind, is retried once."""
     with _PARSE_LOCK:
-        return ast.parse(src, filename=filename, mode=mode)
+        try:
+            return ast.parse(src, filename=filename, mode=mode)
+        except SystemError as e:  # the race with a parse outside the lock (a traceback's carets
+            if "recursion depth" not in str(e):  # in another thread): the next try is clean
+                raise
+            return ast.parse(src, filename=filename, mode=mode)
 
 
 def parse_set_expr(text: str, where: Location | None = None) -> Node:

@@ -117,3 +117,28 @@ def test_index_decl():
     assert parse_index_decl("Items") == (None, "Items")
     with pytest.raises(ModelError):
         parse_index_decl("i in")
+
+
+def test_parse_retries_the_cpython_311_ast_race_once(monkeypatch) -> None:
+    """A parse outside the lock (Python formatting a traceback in another thread) can make one
+    `ast.parse` fail with "AST constructor recursion depth mismatch" (seen in a threaded reference
+    run): retried once; any other SystemError, or a second failure, is raised."""
+    import ast
+
+    from solvers import expr
+
+    real = ast.parse
+    calls = {"n": 0}
+
+    def flaky(src, *a, fail=("AST constructor recursion depth mismatch (before=1, after=2)",), **k):
+        calls["n"] += 1
+        if calls["n"] <= len(fail):
+            raise SystemError(fail[calls["n"] - 1])
+        return real(src, *a, **k)
+
+    monkeypatch.setattr(expr.ast, "parse", flaky)
+    assert isinstance(expr._ast_parse("x + 1"), ast.Expression) and calls["n"] == 2
+    calls["n"] = 0
+    monkeypatch.setattr(expr.ast, "parse", lambda *a, **k: flaky(*a, fail=("other",), **k))
+    with pytest.raises(SystemError, match="other"):
+        expr._ast_parse("x + 1")

@@ -24,6 +24,7 @@ from formalize.codemode.cpsat_proto import proto_numbers, read_proto
 from formalize.codemode.sandbox import CodeRun
 from formalize.verify.code_report import BuiltNumbers
 from formalize.verify.grounding import spelled_out_sizes
+from solvers.expr import _ast_parse
 from solvers.solution import Solution
 
 SNAP_TOL = 1e-6
@@ -90,7 +91,7 @@ def _structure(cols: list[tuple[str, tuple]]) -> list[float]:
 def _atom(s: str) -> Any:
     s = s.strip()
     try:
-        v = ast.literal_eval(s)
+        v = ast.literal_eval(_ast_parse(s))  # the project's one (locked) parse
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return s
     return v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else s

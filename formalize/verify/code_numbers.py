@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 from formalize.verify.grounding import modelling_reason
 from solvers.diagnostics import Diagnostic, Location
+from solvers.expr import _ast_parse
 from solvers.model import Acknowledgement
 
 MODEL_NAME = "model"
@@ -495,7 +496,7 @@ def program_numbers(src: str) -> ProgramNumbers:
     out = ProgramNumbers()
     _comments(src, out)
     try:
-        tree = ast.parse(src)
+        tree = _ast_parse(src, mode="exec")
     except (SyntaxError, ValueError):
         out.parsed = False
         return out

@@ -1,9 +1,8 @@
 """HiGHS backend (via highspy): LP, MILP and convex QP from a `Lowered` model, plus LP/MPS writing.
 
 The model is handed over in one `passModel` call with the CSR rows as numpy arrays (no per-row
-Python work), and Q via `passHessian`. HiGHS's log is silenced; the copyright banner that the
-first `Highs()` of a process prints on stdout is swallowed by redirecting file descriptor 1 around
-that first construction, so machine-readable output (`--json`) stays clean.
+Python work), and Q via `passHessian`. HiGHS's log is silenced; instances come from
+`solvers.highs_instance.new_highs`, which swallows the copyright banner of the first one.
 
 Sign conventions of the results: `duals[c][k]` is the shadow price ∂objective/∂rhs of the row (in
 the model's own sense, so a binding `<=` row of a maximization has a dual ≥ 0);
@@ -14,11 +13,7 @@ to its nearest finite bound (≥ 0 when satisfied, 0 for a satisfied equality, i
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import math
-import os
-import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..diagnostics import Diagnostic, Location, ModelError, error
+from ..highs_instance import _hp, new_highs
 from ..lowered import Lowered
 from ..solution import Solution, Status
 from .common import (
@@ -46,59 +42,6 @@ MAX_COEF = 1e15  # |constraint/objective/quadratic coefficient| above this: valu
 MAX_BOUND = 1e20  # |finite bound or right-hand side| at or above this: value-too-large
 MIN_COEF = 1e-9  # nonzero |constraint coefficient| at or below this: value-too-small
 
-_lock = threading.Lock()
-_banner_done = False
-_threads_in_use: int | None = None
-
-
-def _hp() -> Any:
-    import highspy
-
-    return highspy
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Any:
-    """Redirect file descriptor 1 (C-level stdout) to /dev/null for the duration."""
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # pragma: no cover - no fd 1 (embedded interpreters)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        with contextlib.suppress(Exception):
-            ctypes.CDLL(None).fflush(None)
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
-def new_highs(threads: int | None = None) -> Any:
-    """A silent `Highs()` instance (banner swallowed on the first construction)."""
-    global _banner_done, _threads_in_use
-    hp = _hp()
-    with _lock:
-        if not _banner_done:
-            with _quiet_stdout():
-                h = hp.Highs()
-            _banner_done = True
-        else:
-            h = hp.Highs()
-        h.setOptionValue("output_flag", False)
-        want = int(threads) if threads else 0
-        if _threads_in_use is not None and want != _threads_in_use:
-            # HiGHS's global thread pool is sized once; a different size needs a reset.
-            h.resetGlobalScheduler(True)
-        if want:
-            h.setOptionValue("threads", want)
-        _threads_in_use = want
-    return h
 
 
 def _hessian_lower_csc(lowered: Lowered) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
