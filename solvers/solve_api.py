@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backends.contract import ProgressFn, SolveControl
+from .backends.contract import ProgressFn, SolveControl, default_threads
 from .diagnostics import ModelError
 from .lowered import Lowered
 from .solution import Solution, Status
@@ -59,11 +59,14 @@ def solve(
     Infeasible: `solution.iis` names an irreducible conflicting set of constraint instances
     (and `iis_bounds` the variable bounds involved), computed within `iis_time_limit` seconds
     (`iis=False` skips it). `duals=False` skips LP duals and reduced costs. Unbounded:
-    `solution.unbounded_variables`. `options` go to the solver as its own parameters (HiGHS
-    options / CP-SAT parameters). `wall_time` covers loading, lowering and solving;
-    `solve_time` is the solver's own run time."""
+    `solution.unbounded_variables`. `threads`: the solver's threads (None:
+    `FORMALIZE_SOLVER_THREADS` when set, else the solver's default). `options` go to the solver
+    as its own parameters (HiGHS options / CP-SAT parameters). `wall_time` covers loading,
+    lowering and solving; `solve_time` is the solver's own run time."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if threads is None:
+        threads = default_threads()
     control = SolveControl(time_limit, progress, progress_interval=progress_interval)
     lowered, chosen = _lower(model, backend, data_dirs)
     if control.expired():

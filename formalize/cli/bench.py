@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import argparse
 
-from formalize.cli.options import add_plot, add_time_limit, plot_path_error
+from formalize.cli.options import (
+    add_executor,
+    add_plot,
+    add_time_limit,
+    executor_from,
+    plot_path_error,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,7 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="only these problem ids (full 'nl4opt-cpmpy:17' or bare '17')")
     b.add_argument("--concurrency", type=int, default=8, help="problems in flight at once")
     b.add_argument("--workers", type=int, default=None,
-                   help="processes for reference solves (default: CPUs when 32+ solves)")
+                   help="local: processes for verification and solves (default: CPUs when 32+ "
+                        "problems); ray: Ray workers (default: the cluster's CPUs / --worker-cpus)")
+    add_executor(b)
+    b.add_argument("--task-timeout", type=_positive, default=None, metavar="SECONDS",
+                   help="time budget of one problem; past it the problem is recorded with status "
+                        "'timeout' (not retried)")
     b.add_argument("--labels", choices=["original", "corrected"], default="original",
                    help="score against the dataset's labels, or the library's corrections where "
                         "problems/datasets/corrections.jsonl has one (a text the library found to "
@@ -69,6 +80,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=cmd_bench)
 
 
+def _positive(value: str) -> float:
+    try:
+        v = float(value)
+    except ValueError:
+        v = -1.0
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"give a positive number of seconds, got {value!r}")
+    return v
+
+
 def cmd_bench(a: argparse.Namespace) -> int:
     """Run ``formalize bench``; exit 0 when the run completed (whatever its accuracy)."""
     import sys
@@ -81,6 +102,7 @@ def cmd_bench(a: argparse.Namespace) -> int:
         return 2
     from formalize.evaluation.bench import print_report, run_bench
 
+    executor = executor_from(a)
     report = run_bench(
         a.dataset, model=a.model, mode=a.mode, samples=a.samples, limit=a.limit, ids=a.ids,
         concurrency=a.concurrency, tolerance=a.tolerance, out=a.out, resume=a.resume,
@@ -88,7 +110,8 @@ def cmd_bench(a: argparse.Namespace) -> int:
         report_dir=a.report, compare_model=a.compare_model, strategy=a.strategy,
         max_repairs=a.max_repairs, time_limit=a.time_limit, api_base=a.api_base,
         no_cache=a.no_cache, overwrite=a.overwrite, workers=a.workers,
-        progress=False if a.no_progress else None, labels=a.labels, plot=not a.no_plot)
+        progress=False if a.no_progress else None, labels=a.labels, plot=not a.no_plot,
+        executor=executor, task_timeout=a.task_timeout)
     if a.plot:
         report.reports["--plot"] = report.summary.plot(a.plot)
     print_report(report)

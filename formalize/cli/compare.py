@@ -20,7 +20,14 @@ import json
 import sys
 from typing import Any
 
-from formalize.cli.options import add_backend, add_plot, add_time_limit, plot_path_error
+from formalize.cli.options import (
+    add_backend,
+    add_executor,
+    add_plot,
+    add_time_limit,
+    executor_from,
+    plot_path_error,
+)
 
 EXIT_OK, EXIT_USAGE, EXIT_LLM, EXIT_INTERNAL = 0, 2, 4, 5
 DEFAULT_TOLERANCE = 1e-6
@@ -106,6 +113,10 @@ def register(sub: Any) -> None:
     add_backend(p)
     add_time_limit(p)
     p.add_argument("--concurrency", type=int, default=1, help="parallel LLM calls in a sweep")
+    add_executor(p)
+    p.add_argument("--workers", type=int, default=None,
+                   help="--family with --executor ray: Ray workers (default: the cluster's CPUs "
+                        "/ --worker-cpus)")
     p.add_argument("--order-seed", type=int, default=0,
                    help="seed of the shuffled request order of a sweep (default 0)")
     p.add_argument("--stop-after-failures", type=int, default=None, metavar="K",
@@ -219,6 +230,11 @@ def cmd_compare(a: argparse.Namespace) -> int:
         except CompareError as exc:
             return _usage(str(exc))
         return _report(a, result)
+
+    if a.executor != "local" and a.family is None:
+        return _usage("--executor ray applies to a sweep (--family); one problem runs here")
+    executor = executor_from(a)  # Ray not installed: a usage error saying how to install it
+
     from formalize.llm.client import make_client
 
     # resolves the LLM: a missing model is a ConfigError (exit 2)
@@ -234,7 +250,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
                 if a.json:
                     return
                 tokens = f", {ans.output_tokens} output tokens" if ans.output_tokens else ""
-                err.print(f"[dim]… answer {done}/{total}[/dim] size {point.size} seed "
+                of = f"{done}/{total}" if total is not None else f"{done}"
+                err.print(f"[dim]… answer {of}[/dim] size {point.size} seed "
                           f"{point.seed} {ans.variant}: {ans.verdict} ({ans.seconds:.1f} s"
                           f"{tokens})", markup=True)
 
@@ -244,7 +261,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
                                     concurrency=a.concurrency, on_answer=on_answer,
                                     order_seed=a.order_seed,
                                     stop_after_failures=a.stop_after_failures,
-                                    stop_after_seconds=a.stop_after_seconds)
+                                    stop_after_seconds=a.stop_after_seconds,
+                                    executor=executor)
             except (ValueError, TypeError) as exc:  # bad size for the family
                 return _usage(str(exc))
         else:

@@ -67,3 +67,28 @@ def plot_path_error(path: str | None) -> str | None:
     except ImportError:
         return "--plot needs matplotlib: pip install 'formalize[plot]' (or matplotlib>=3.8)"
     return None
+
+
+def add_executor(parser: argparse.ArgumentParser) -> None:
+    """--executor local|ray, --address, --worker-cpus (formalize.evaluation.executors)."""
+    parser.add_argument("--executor", choices=["local", "ray"], default="local",
+                        help="where problems run: this process (local), or Ray workers (ray; "
+                             "pip install 'formalize[ray]'); results are written here either way")
+    parser.add_argument("--address", default=None, metavar="auto|ray://HOST:PORT",
+                        help="--executor ray: the cluster (default: RAY_ADDRESS, else a local "
+                             "Ray started for this run)")
+    parser.add_argument("--worker-cpus", type=int, default=1, metavar="N",
+                        help="--executor ray: CPUs of each worker (its solver threads and "
+                             "process pool; default 1)")
+
+
+def executor_from(a: argparse.Namespace) -> object:
+    """The executor the options name (None for local, the runner's default); a usage error
+    (ConfigError) when ray is asked for and not installed."""
+    from formalize.evaluation.executors import make_executor
+
+    if a.executor == "local":
+        make_executor("local", address=a.address)  # --address without ray: a usage error
+        return None
+    return make_executor("ray", address=a.address, workers=getattr(a, "workers", None),
+                         cpus_per_worker=a.worker_cpus)

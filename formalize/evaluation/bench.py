@@ -71,6 +71,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from formalize.evaluation.executors import LocalExecutor, portable_client, rebuilt_client
 from formalize.evaluation.scoring import (
     CANNOT_EXPRESS,
     DEFINITE,
@@ -1069,10 +1070,11 @@ def _progress(enabled: bool | None) -> Any:
                     TimeRemainingColumn(), console=console, disable=not enabled, transient=False)
 
 
-def _pool(workers: int | None, n_solves: int, concurrency: int) -> Executor:
-    """A process pool for solves (a thread pool when there are too few to pay its start-up)."""
+def _pool(workers: int | None, n_solves: int, concurrency: int, cpus: int | None = None) -> Executor:
+    """A process pool for solves (a thread pool when there are too few to pay its start-up);
+    ``workers`` None: one process per CPU (``cpus``, default this machine's)."""
     if workers is None:
-        workers = min(os.cpu_count() or 1, concurrency) if n_solves >= 32 else 0
+        workers = min(cpus or os.cpu_count() or 1, concurrency) if n_solves >= 32 else 0
     if workers <= 0:
         return ThreadPoolExecutor(max_workers=max(1, min(concurrency, 4)))
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -1089,7 +1091,8 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
               api_base: str | None = None, no_cache: bool = False, overwrite: bool = False,
               workers: int | None = None, progress: bool | None = None,
               on_record: Callable[[dict], None] | None = None, labels: str = "original",
-              plot: bool = True) -> BenchReport:
+              plot: bool = True, executor: Any = None,
+              task_timeout: float | None = None) -> BenchReport:
     """Run a benchmark and score it; see the module docstring.
 
     ``model``: an LLM model string or :class:`~formalize.llm.client.LLMClient`, or ``"reference"``.
@@ -1099,7 +1102,13 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
     ``labels``: ``original`` (the dataset's) or ``corrected`` (the library's correction where
     problems/datasets/corrections.jsonl has one). A reference run also gets the label audit
     (``report.audit``; agree / disagree / cannot express per dataset). ``plot=False`` skips the PNG.
+    ``executor``: where problems run (:mod:`formalize.evaluation.executors`: a ``LocalExecutor``,
+    the default, or a ``RayExecutor``); this process alone writes ``out`` either way.
+    ``task_timeout``: seconds a problem may run; past it the problem is recorded with status
+    ``timeout`` (not retried on resume).
     Returns a :class:`BenchReport`; the records are also in ``out`` (JSONL)."""
+    if task_timeout is not None and not task_timeout > 0:
+        raise ConfigError(f"task_timeout must be > 0 seconds, got {task_timeout}")
     if mode not in MODES:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if samples < 1:
@@ -1164,12 +1173,13 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
     settings: dict[str, Any] = {"max_repairs": max_repairs, "time_limit": time_limit}
     if mode == "ir":
         settings["strategy"] = strategy
+    job = _BenchJob(ds.label, mode, reference, model_name, samples, settings, client,
+                    direct_client, workers=workers)
+    runner = executor if executor is not None else LocalExecutor()
     try:
-        _run_coroutine(_run_all(todo, ds, rf, mode=mode, reference=reference, client=client,
-                                direct_client=direct_client, samples=samples,
-                                concurrency=concurrency, settings=settings, tolerance=tolerance,
-                                workers=workers, model_name=model_name, show=progress,
-                                on_record=on_record))
+        _run_coroutine(_run_all(todo, ds, rf, job, executor=runner, concurrency=concurrency,
+                                tolerance=tolerance, task_timeout=task_timeout,
+                                written=set(final), show=progress, on_record=on_record))
     finally:
         rf.close()
     wall = time.perf_counter() - started
@@ -1227,89 +1237,162 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, *, mode: str,
-                   reference: bool, client: Any, direct_client: Any, samples: int,
-                   concurrency: int, settings: dict, tolerance: float, workers: int | None,
-                   model_name: str, show: bool | None,
-                   on_record: Callable[[dict], None] | None) -> None:
-    loop = asyncio.get_running_loop()
-    sem = asyncio.Semaphore(concurrency)
-    threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench")
-    n_solves = sum(1 for p in todo if p.reference is not None) if reference else 0
-    solves = _pool(workers, n_solves, concurrency) if reference else None
-    lclient = _loop_client(client, loop) if client is not None and mode != "direct" else None
-    # the programs' verification and solves go to a process pool when there are many: the LLM
-    # calls keep this process busy, and the GIL would serialize the rest behind them
-    work: Executor | None = None
-    if lclient is not None and mode == "ir" and (workers or len(todo) >= 32):
-        work = _pool(workers, max(len(todo), 32), concurrency)
-        warm = [loop.run_in_executor(work, _warm_worker) for _ in range(getattr(work, "_max_workers", 1))]
-        settings = {**settings, "executor": work}
-    else:
+@dataclass
+class _BenchJob:
+    """What every problem of a run shares (picklable: a Ray worker gets a copy, its LLM clients
+    rebuilt there from their settings); makes the workers and the records made without one."""
+
+    ds_label: str
+    mode: str
+    reference: bool
+    model_name: str
+    samples: int
+    settings: dict
+    client: Any = None
+    direct_client: Any = None
+    workers: int | None = None  # local executor: --workers (processes for solves)
+
+    def key(self, p: Problem) -> str:
+        return p.id
+
+    def worker(self, spec: Any) -> _BenchWorker:
+        return _BenchWorker(self, spec)
+
+    def base(self, p: Problem) -> dict:
+        """The record's fields known before the problem runs."""
+        base = {"type": "problem", "id": p.id, "dataset": p.dataset or self.ds_label,
+                "benchmark": p.benchmark, "version": p.version, "categories": p.categories,
+                "mode": REFERENCE if self.reference else self.mode,
+                "model": self.model_name, "label": p.answer, "label_status": p.answer_status}
+        if p.label_status_original is not None:
+            base["label_original"] = p.label_original
+            base["label_status_original"] = p.label_status_original
+        if p.rounding is not None:
+            base["answer_rounding"] = p.rounding.to_json()
+        if self.reference and p.reference_id is not None:
+            base["reference_id"] = p.reference_id
+        return base
+
+    def timed_out(self, p: Problem, seconds: float) -> dict:
+        return {**self.base(p), "status": "timeout", "objective": None, "executed": False,
+                "error": f"the problem ran past its time budget of {seconds:g} s (--task-timeout)",
+                "error_kind": "task-timeout", "retry": False, "seconds": seconds}
+
+    def lost(self, p: Problem, why: str) -> dict:
+        return {**self.base(p), "status": "error", "objective": None, "executed": False,
+                "error": f"not run: {why}", "error_kind": "worker-lost", "retry": True,
+                "seconds": 0.0}
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        for k in ("client", "direct_client"):
+            state[k] = portable_client(state[k])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for k in ("client", "direct_client"):
+            state[k] = rebuilt_client(state[k])
+        self.__dict__.update(state)
+
+
+class _BenchWorker:
+    """Runs problems of one job in this process: the LLM calls on this event loop (bounded by
+    the executor), the programs in threads, verification and solves in a process pool sized to
+    the worker's CPUs when there are many."""
+
+    def __init__(self, job: _BenchJob, spec: Any) -> None:
+        self.job, self.spec = job, spec
+        self.settings = dict(job.settings)
+        self.threads: ThreadPoolExecutor | None = None
+        self.solves: Executor | None = None
+        self.work: Executor | None = None
+        self.lclient: Any = None
+
+    async def start(self) -> None:
+        job, spec = self.job, self.spec
+        loop = asyncio.get_running_loop()
+        # local: --workers (None: a process per CPU of the machine when there are many
+        # problems); a Ray worker: its own process is its first CPU, one more process for each
+        # further CPU (a second process on the same CPU only competes with it: measured slower)
+        workers = job.workers if spec.cpus is None else spec.cpus - 1
+        self.threads = ThreadPoolExecutor(max_workers=spec.concurrency, thread_name_prefix="bench")
+        if job.reference:
+            self.solves = _pool(workers, spec.n_items, spec.concurrency, spec.cpus)
+        if job.client is not None and job.mode != "direct":
+            self.lclient = _loop_client(job.client, loop)
+        # the programs' verification and solves go to a process pool when there are many: the LLM
+        # calls keep this process busy, and the GIL would serialize the rest behind them
         warm = []
-    for c in (client, direct_client):  # import each door's library off the loop, once
-        if c is not None and hasattr(c, "warm"):
-            await asyncio.to_thread(c.warm)
-    if warm:
-        await asyncio.gather(*warm)
+        many = (workers or spec.n_items >= 32) if spec.cpus is None else workers
+        if self.lclient is not None and job.mode == "ir" and many:
+            self.work = _pool(workers, max(spec.n_items, 32), spec.concurrency, spec.cpus)
+            warm = [loop.run_in_executor(self.work, _warm_worker)
+                    for _ in range(getattr(self.work, "_max_workers", 1))]
+            self.settings["executor"] = self.work
+        for c in (job.client, job.direct_client):  # import each door's library off the loop, once
+            if c is not None and hasattr(c, "warm"):
+                await asyncio.to_thread(c.warm)
+        if warm:
+            await asyncio.gather(*warm)
+
+    async def run(self, p: Problem) -> dict:
+        job = self.job
+        loop = asyncio.get_running_loop()
+        if job.reference:
+            if p.no_model is not None:
+                frag = {"status": p.no_model[0], "objective": None, "note": p.no_model[1]}
+            elif p.reference is None:
+                frag: dict[str, Any] = {"status": NO_REFERENCE, "objective": None,
+                                        "note": "no reference model"}
+            else:
+                ref = p.reference if isinstance(p.reference, dict) else str(p.reference)
+                frag = await loop.run_in_executor(
+                    self.solves, _solve_reference, ref, str(p.data_dir) if p.data_dir else None,
+                    self.settings.get("time_limit"))
+                frag["repair_rounds"] = 0
+        elif job.mode == "direct":
+            frag = await _direct(job.client, p)
+        else:
+            frag = await loop.run_in_executor(self.threads, _pipeline, p, self.lclient, job.mode,
+                                              job.samples, self.settings)
+        rec = {**job.base(p), **frag}
+        if job.direct_client is not None:
+            rec["direct"] = await _direct(job.direct_client, p)
+        rec["executed"] = (rec.get("executed") if job.mode == "direct"
+                           else rec.get("status") in DEFINITE)
+        return rec
+
+    async def stop(self) -> None:
+        if self.threads is not None:
+            self.threads.shutdown(wait=False, cancel_futures=True)
+        for pool in (self.solves, self.work):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, job: _BenchJob, *,
+                   executor: Any, concurrency: int, tolerance: float, task_timeout: float | None,
+                   written: set[str], show: bool | None,
+                   on_record: Callable[[dict], None] | None) -> None:
+    """The driver: problems to the executor, each finished record written once (a record whose
+    key this run already wrote is dropped), the progress bar fed by finished problems."""
     correct = [0, 0]
     prog = _progress(show)
-
-    async def one(p: Problem, task: Any) -> None:
-        async with sem:
-            base = {"type": "problem", "id": p.id, "dataset": p.dataset or ds.label,
-                    "benchmark": p.benchmark, "version": p.version, "categories": p.categories,
-                    "mode": REFERENCE if reference else mode,
-                    "model": model_name, "label": p.answer, "label_status": p.answer_status}
-            if p.label_status_original is not None:
-                base["label_original"] = p.label_original
-                base["label_status_original"] = p.label_status_original
-            if p.rounding is not None:
-                base["answer_rounding"] = p.rounding.to_json()
-            if reference and p.reference_id is not None:
-                base["reference_id"] = p.reference_id
-            if reference:
-                if p.no_model is not None:
-                    frag = {"status": p.no_model[0], "objective": None, "note": p.no_model[1]}
-                elif p.reference is None:
-                    frag: dict[str, Any] = {"status": NO_REFERENCE, "objective": None,
-                                            "note": "no reference model"}
-                else:
-                    ref = p.reference if isinstance(p.reference, dict) else str(p.reference)
-                    frag = await loop.run_in_executor(
-                        solves, _solve_reference, ref, str(p.data_dir) if p.data_dir else None,
-                        settings.get("time_limit"))
-                    frag["repair_rounds"] = 0
-            elif mode == "direct":
-                frag = await _direct(client, p)
-            else:
-                frag = await loop.run_in_executor(threads, _pipeline, p, lclient, mode, samples,
-                                                  settings)
-            if direct_client is not None:
-                base["direct"] = await _direct(direct_client, p)
-            rec = {**base, **frag}
-            rec["executed"] = (rec.get("executed") if mode == "direct"
-                               else rec.get("status") in DEFINITE)
+    with prog:
+        task = prog.add_task(f"{ds.label} {job.mode} ({executor.name})", total=len(todo), acc="")
+        async for p, rec in executor.map(job, todo, concurrency=concurrency, timeout=task_timeout):
+            if p.id in written:
+                continue
+            written.add(p.id)
             await asyncio.to_thread(rf.write, rec)
-        ok = is_correct(p.answer, p.answer_status, str(rec.get("status")), rec.get("objective"),
-                        tolerance, p.rounding)
-        if ok is not None:
-            correct[0] += ok
-            correct[1] += 1
-        prog.update(task, advance=1, acc=f"acc {correct[0]}/{correct[1]}")
-        if on_record is not None:
-            on_record(rec)
-
-    try:
-        with prog:
-            task = prog.add_task(f"{ds.label} {mode}", total=len(todo), acc="")
-            await asyncio.gather(*(one(p, task) for p in todo))
-    finally:
-        threads.shutdown(wait=False, cancel_futures=True)
-        if solves is not None:
-            solves.shutdown(wait=True, cancel_futures=True)
-        if work is not None:
-            work.shutdown(wait=True, cancel_futures=True)
+            ok = is_correct(p.answer, p.answer_status, str(rec.get("status")),
+                            rec.get("objective"), tolerance, p.rounding)
+            if ok is not None:
+                correct[0] += ok
+                correct[1] += 1
+            prog.update(task, advance=1, acc=f"acc {correct[0]}/{correct[1]}")
+            if on_record is not None:
+                on_record(rec)
 
 
 def print_report(report: BenchReport, file: Any = None) -> None:

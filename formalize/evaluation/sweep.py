@@ -15,7 +15,7 @@ from typing import Any
 
 from formalize.evaluation.direct import ask_direct, fair_order, make_client, warm_client
 from formalize.evaluation.fmt import jnum, median, num, pct, secs, to_csv
-from formalize.evaluation.truth import GroundTruth, ground_truth
+from formalize.evaluation.truth import CompareError, GroundTruth, ground_truth
 from formalize.evaluation.verdicts import VARIANTS, DirectAnswer, flat_answer
 from formalize.llm.client import LLMClient, Usage
 from solvers import Model, load_model
@@ -351,7 +351,8 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
           progress: Progress | None = None,
           on_answer: Callable[[SweepPoint, DirectAnswer, int, int], None] | None = None,
           order_seed: int = 0, stop_after_failures: int | None = None,
-          stop_after_seconds: float | None = None, **params: Any) -> SweepReport:
+          stop_after_seconds: float | None = None, executor: Any = None,
+          **params: Any) -> SweepReport:
     """Score the LLM's direct answers on a problem family at every size and seed.
 
     Ground truth: the generator's formal model solved by our solver, confirmed by the checker
@@ -365,7 +366,13 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     new size once the sweep has run that long (a time budget). `progress(done, total, point)` is called when an instance's
     answers are all in, `on_answer(point, answer, k, n)` after each answer. `concurrency` > 1
     asks from that many threads. The client is warmed first (its start-up is reported as
-    `client_startup_s`, not counted in any answer)."""
+    `client_startup_s`, not counted in any answer).
+
+    `executor`: None or a local executor (this process, as above), or a Ray executor
+    (:mod:`formalize.evaluation.executors`): each instance is then one task on a Ray worker —
+    its generation and ground truth on the worker's CPUs, then its variants asked there in a
+    seeded order — the instances handed out in a seeded shuffled order, at least one in flight
+    per worker (`concurrency` in all when larger)."""
     from formalize.evaluation.families import FAMILIES, generate
 
     bad = [v for v in variants if v not in VARIANTS]
@@ -409,13 +416,21 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
                               f"--stop-after-seconds); sizes not run: "
                               f"{', '.join(map(str, left))}")
             break
-        points, requests = _prepare(family, batch, seed_list, variants, backend, time_limit,
-                                    tol, report, generate)
-        _ask_all(client, points, requests, order_seed + batch[0] if ladder else order_seed,
-                 report, total, tol=tol, missing=missing, concurrency=concurrency,
-                 progress=progress, on_answer=on_answer, **params)
+        seed_k = order_seed + batch[0] if ladder else order_seed
+        if executor is not None and executor.name != "local":
+            job = _SweepJob(family, list(variants), backend, time_limit, tol, missing, client,
+                            seed_k, dict(params))
+            batch_points = _run_distributed(job, executor, batch, seed_list, report, total,
+                                            concurrency=concurrency, progress=progress,
+                                            on_answer=on_answer)
+        else:
+            points, requests = _prepare(family, batch, seed_list, variants, backend,
+                                        time_limit, tol, report, generate)
+            _ask_all(client, points, requests, seed_k, report, total, tol=tol, missing=missing,
+                     concurrency=concurrency, progress=progress, on_answer=on_answer, **params)
+            batch_points = [p for p, _, _ in points]
         if stop_after_failures is not None:
-            failed = sum(not a.correct for p, _, _ in points for a in p.answers)
+            failed = sum(not a.correct for p in batch_points for a in p.answers)
             if failed >= stop_after_failures:
                 if left[1:]:
                     report.stopped = (f"ladder stopped after size {batch[0]}: {failed} "
@@ -434,38 +449,174 @@ def _prepare(family: str, sizes: list[int], seeds: list[int], variants: Sequence
              backend: str, time_limit: float | None, tol: float, report: SweepReport,
              generate: Any) -> tuple[list[tuple[SweepPoint, Any, Model]], list[Request]]:
     """Instances, their ground truths and the requests of one batch."""
-    from formalize.evaluation.families import FAMILIES
-    from formalize.evaluation.traces import TraceUnavailable, procedure
-
-    fam = FAMILIES[family]
     points: list[tuple[SweepPoint, Any, Model]] = []
     requests: list[Request] = []
     for size in sizes:
         for seed in seeds:
-            inst = generate(family, size, seed)
-            m = load_model(inst.model)
-            limit = time_limit
-            if limit is None and inst.known_optimum is not None:
-                limit = KNOWN_OPTIMUM_TIME_LIMIT
-            gt = ground_truth(m, source="family generator", known_optimum=inst.known_optimum,
-                              backend=backend, time_limit=limit, tol=tol,
-                              optimum_method=getattr(inst, "optimum_method", ""),
-                              bound=getattr(inst, "bound", None),
-                              bound_kind=getattr(inst, "bound_kind", ""))
-            point = SweepPoint(family, inst.size, inst.seed, gt, [], dict(inst.dims))
-            k = len(points)
+            point, inst, m, asked, notes = _instance(family, size, seed, variants, backend,
+                                                     time_limit, tol)
+            report.notes.extend(notes)
+            requests += [(len(points), v) for v in asked]
             points.append((point, inst, m))
-            for v in variants:
-                if v == "objective" and m.sense == "feasibility":
-                    continue
-                if v == "trace":
-                    try:
-                        procedure(fam.trace).available(inst.model)
-                    except TraceUnavailable as exc:
-                        report.notes.append(f"trace not asked at size {size} seed {seed}: {exc}")
-                        continue
-                requests.append((k, v))
     return points, requests
+
+
+def _instance(family: str, size: int, seed: int, variants: Sequence[str], backend: str,
+              time_limit: float | None, tol: float) -> tuple[SweepPoint, Any, Model, list[str],
+                                                             list[str]]:
+    """One generated instance with its ground truth (no LLM): the point, the instance, its
+    model, the variants to ask and notes on those not asked."""
+    from formalize.evaluation.families import FAMILIES, generate
+    from formalize.evaluation.traces import TraceUnavailable, procedure
+
+    fam = FAMILIES[family]
+    inst = generate(family, size, seed)
+    m = load_model(inst.model)
+    limit = time_limit
+    if limit is None and inst.known_optimum is not None:
+        limit = KNOWN_OPTIMUM_TIME_LIMIT
+    gt = ground_truth(m, source="family generator", known_optimum=inst.known_optimum,
+                      backend=backend, time_limit=limit, tol=tol,
+                      optimum_method=getattr(inst, "optimum_method", ""),
+                      bound=getattr(inst, "bound", None),
+                      bound_kind=getattr(inst, "bound_kind", ""))
+    point = SweepPoint(family, inst.size, inst.seed, gt, [], dict(inst.dims))
+    asked: list[str] = []
+    notes: list[str] = []
+    for v in variants:
+        if v == "objective" and m.sense == "feasibility":
+            continue
+        if v == "trace":
+            try:
+                procedure(fam.trace).available(inst.model)
+            except TraceUnavailable as exc:
+                notes.append(f"trace not asked at size {size} seed {seed}: {exc}")
+                continue
+        asked.append(v)
+    return point, inst, m, asked, notes
+
+
+@dataclass
+class _SweepJob:
+    """One instance of a sweep as a task (picklable: a Ray worker rebuilds the LLM client from
+    its settings): generation, ground truth, then its variants asked in a seeded order."""
+
+    family: str
+    variants: list[str]
+    backend: str
+    time_limit: float | None
+    tol: float
+    missing: str
+    client: Any
+    order_seed: int
+    params: dict
+
+    def key(self, item: tuple[int, int]) -> str:
+        return f"{self.family}:{item[0]}:{item[1]}"
+
+    def worker(self, spec: Any) -> _SweepWorker:
+        return _SweepWorker(self, spec)
+
+    def timed_out(self, item: tuple[int, int], seconds: float) -> dict:
+        raise CompareError(f"instance size {item[0]} seed {item[1]} ran past {seconds:g} s")
+
+    def lost(self, item: tuple[int, int], why: str) -> dict:
+        raise CompareError(f"instance size {item[0]} seed {item[1]} was not run: {why}")
+
+    def __getstate__(self) -> dict:
+        from formalize.evaluation.executors import portable_client
+
+        return {**self.__dict__, "client": portable_client(self.client)}
+
+    def __setstate__(self, state: dict) -> None:
+        from formalize.evaluation.executors import rebuilt_client
+
+        self.__dict__.update({**state, "client": rebuilt_client(state["client"])})
+
+
+class _SweepWorker:
+    """Works on instances in this process: each in a thread of its own."""
+
+    def __init__(self, job: _SweepJob, spec: Any) -> None:
+        self.job, self.spec = job, spec
+        self.threads: ThreadPoolExecutor | None = None
+
+    async def start(self) -> None:
+        import asyncio
+
+        self.threads = ThreadPoolExecutor(max_workers=self.spec.concurrency,
+                                          thread_name_prefix="sweep")
+        await asyncio.to_thread(warm_client, self.job.client)
+
+    async def run(self, item: tuple[int, int]) -> dict:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.threads, self._instance, item)
+
+    def _instance(self, item: tuple[int, int]) -> dict:
+        import random
+
+        from formalize.evaluation.families import FAMILIES
+
+        job = self.job
+        size, seed = item
+        point, inst, m, asked, notes = _instance(job.family, size, seed, job.variants,
+                                                 job.backend, job.time_limit, job.tol)
+        random.Random(f"formalize.compare.order:{job.order_seed}:{size}:{seed}").shuffle(asked)
+        usage = Usage()
+        fam = FAMILIES[job.family]
+        answers = {}
+        for v in asked:
+            answers[v] = ask_direct(job.client, v, inst.text, m, point.truth, tol=job.tol,
+                                    missing=job.missing, usage=usage,
+                                    procedure=fam.trace if v == "trace" else None,
+                                    model_doc=inst.model if v == "trace" else None, **job.params)
+        point.answers = [answers[v] for v in job.variants if v in answers]
+        return {"point": point, "asked": asked, "notes": notes, "usage": usage.as_dict()}
+
+    async def stop(self) -> None:
+        if self.threads is not None:
+            self.threads.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_distributed(job: _SweepJob, executor: Any, sizes: list[int], seeds: list[int],
+                     report: SweepReport, total: int, *, concurrency: int,
+                     progress: Progress | None, on_answer: Any) -> list[SweepPoint]:
+    """One batch of instances as executor tasks; points filed in (size, seed) order."""
+    import random
+
+    from formalize.evaluation.bench import _run_coroutine
+
+    items = [(size, seed) for size in sizes for seed in seeds]
+    order = list(items)
+    random.Random(f"formalize.compare.order:{job.order_seed}").shuffle(order)
+    base = sum(len(p.answers) for p in report.points)
+    done: dict[tuple[int, int], dict] = {}
+    n_answers = [0]
+
+    async def drive() -> None:
+        async for item, res in executor.map(job, order, concurrency=max(1, concurrency)):
+            done[item] = res
+            point = res["point"]
+            for a in sorted(point.answers, key=lambda a: res["asked"].index(a.variant)):
+                n_answers[0] += 1
+                a.order = base + n_answers[0]
+                if on_answer is not None:
+                    on_answer(point, a, n_answers[0], None)
+            if progress is not None:
+                progress(len(report.points) + len(done), total, point)
+
+    _run_coroutine(drive())
+    points = []
+    for item in items:
+        res = done[item]
+        report.notes.extend(res["notes"])
+        for k, v in res["usage"].items():
+            setattr(report.usage, k, getattr(report.usage, k) + v)
+        points.append(res["point"])
+    report.points.extend(points)
+    return points
 
 
 def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model]],

@@ -31,7 +31,9 @@ A backend is a function `solve_<name>(lowered, control=None, *, threads=None, op
 
 The default time limit is `DEFAULT_TIME_LIMIT` seconds, or `FORMALIZE_TIME_LIMIT` from the
 environment ("none" for no limit); `time_limit=None` everywhere means that default, and
-`math.inf` means no limit.
+`math.inf` means no limit. The solver's threads default to `FORMALIZE_SOLVER_THREADS` when set
+(a worker of a distributed benchmark run sizes them to its own CPUs), else the solver's own
+default.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from ..solution import Status
 
 DEFAULT_TIME_LIMIT = 300.0  # seconds, when neither the caller nor FORMALIZE_TIME_LIMIT says
 ENV_TIME_LIMIT = "FORMALIZE_TIME_LIMIT"
+ENV_THREADS = "FORMALIZE_SOLVER_THREADS"
 WATCHDOG_GRACE = 1.0  # s after the deadline before a solver that ignored its own limit is stopped
 _TICK = 0.05  # s between checks of the waiting thread (stop latency, progress cadence)
 
@@ -81,6 +84,21 @@ def default_time_limit() -> float:
         return parse_time_limit(env)
     except ValueError as exc:
         raise ValueError(f"{ENV_TIME_LIMIT}={env!r}: {exc}") from None
+
+
+def default_threads() -> int | None:
+    """FORMALIZE_SOLVER_THREADS when set (a positive integer), else None (the solver's own
+    default)."""
+    env = os.environ.get(ENV_THREADS, "").strip()
+    if not env:
+        return None
+    try:
+        n = int(env)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"{ENV_THREADS}={env!r}: give a positive number of threads, or unset it")
+    return n
 
 
 def resolve_time_limit(time_limit: float | None) -> float:

@@ -1,0 +1,188 @@
+"""The benchmark runner on Ray (formalize.evaluation.executors.RayExecutor) against the local
+executor: the same results, a worker killed mid-run, a driver killed mid-run then resumed, the
+time budget. One local Ray (2 CPUs, loopback, no dashboard) is started once for the module.
+
+Ray's start-up is the bulk of this module's time (about 10 s on 2 shared cores)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from formalize.cli.main import main
+from formalize.evaluation.bench import load_dataset, read_results, run_bench
+from formalize.evaluation.executors import TEST_KILL, LocalExecutor
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'formalize[ray]'); "
+                                        "the Ray executor tests need it")
+from formalize.evaluation.executors import RayExecutor  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def ray_address() -> str:
+    """A local Ray for the module; its GCS address (a subprocess driver joins it)."""
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
+                 log_to_driver=False, configure_logging=False)
+    yield ray.get_runtime_context().gcs_address
+    ray.shutdown()
+
+
+def _problems(path: Path) -> list[dict]:
+    out = []
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        if r.get("type") == "problem":
+            out.append(r)
+    return out
+
+
+def _outcomes(path: Path) -> dict[str, tuple]:
+    return {r["id"]: (r["status"], r["objective"], r["executed"]) for r in _problems(path)}
+
+
+@pytest.fixture(scope="module")
+def local_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
+    out = tmp_path_factory.mktemp("local") / "local.jsonl"
+    run_bench("examples", model="reference", out=out, progress=False, plot=False,
+              executor=LocalExecutor())
+    return _outcomes(out)
+
+
+def test_ray_gives_the_local_executors_results(ray_address: str, tmp_path: Path,
+                                               local_outcomes: dict) -> None:
+    out = tmp_path / "ray.jsonl"
+    ex = RayExecutor(workers=2)
+    rep = run_bench("examples", model="reference", out=out, progress=False, plot=False,
+                    executor=ex, concurrency=4)
+    total = len(load_dataset("examples"))
+    assert ex.stats["workers"] == 2 and len(set(ex.stats["pids"])) == 2
+    assert os.getpid() not in ex.stats["pids"]  # the problems ran in Ray's worker processes
+    ids = [r["id"] for r in _problems(out)]
+    assert len(ids) == len(set(ids)) == total
+    assert _outcomes(out) == local_outcomes
+    assert rep.summary.overall.correct == total  # every reference model matches its label
+
+
+def test_a_worker_killed_mid_task_costs_a_retry_not_a_result(
+        ray_address: str, tmp_path: Path, local_outcomes: dict,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    victim = "examples:knapsack"
+    marker = tmp_path / "killed.pid"
+    monkeypatch.setenv(TEST_KILL, f"{victim}={marker}")  # forwarded to the workers
+    out = tmp_path / "ray.jsonl"
+    ex = RayExecutor(workers=2)
+    run_bench("examples", model="reference", out=out, progress=False, plot=False, executor=ex,
+              concurrency=4)
+    assert marker.is_file(), "the chosen task should have killed its worker"
+    dead = int(marker.read_text())
+    assert dead in ex.stats["pids"]  # one of the run's two worker processes exited mid-task
+    with pytest.raises(ProcessLookupError):
+        os.kill(dead, 0)
+    ids = [r["id"] for r in _problems(out)]
+    assert len(ids) == len(set(ids)) == len(local_outcomes)  # none lost, none twice
+    assert _outcomes(out) == local_outcomes  # the victim (and its neighbours) ran again
+    assert ex.stats["lost"] == 0
+
+
+def test_resume_after_the_driver_is_killed(ray_address: str, tmp_path: Path,
+                                           local_outcomes: dict) -> None:
+    out = tmp_path / "r.jsonl"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "formalize.cli.main", "bench", "examples", "--model", "reference",
+           "--executor", "ray", "--address", ray_address, "--workers", "2", "--concurrency", "2",
+           "--out", str(out), "--no-progress", "--no-plot"]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.is_file() and out.read_text().count('"type": "problem"') >= 3:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    _, err = proc.communicate(timeout=10)
+    before = [r["id"] for r in _problems_tolerant(out)]
+    assert 3 <= len(before) < len(local_outcomes), f"the kill should land mid-run: {err[-2000:]!r}"
+    rc = main(["bench", "examples", "--model", "reference", "--executor", "ray", "--workers", "2",
+               "--out", str(out), "--resume", "--no-progress", "--no-plot"])
+    assert rc == 0
+    ids = [r["id"] for r in _problems(out)]
+    assert len(ids) == len(set(ids)) == len(local_outcomes)  # each key exactly once
+    assert set(before) <= set(ids)
+    assert _outcomes(out) == local_outcomes  # the same results as a clean run
+    header, _ = read_results(out)
+    assert header is not None and header["mode"] == "reference"
+
+
+def _problems_tolerant(path: Path) -> list[dict]:
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if r.get("type") == "problem":
+            out.append(r)
+    return out
+
+
+def test_a_problem_over_its_budget_is_recorded_as_timed_out(ray_address: str,
+                                                            tmp_path: Path) -> None:
+    ids = ["examples:job_shop", "examples:diet"]
+    out = tmp_path / "t.jsonl"
+    ex = RayExecutor(workers=1)
+    run_bench("examples", model="reference", ids=ids, out=out, progress=False, plot=False,
+              executor=ex, task_timeout=1e-3)
+    recs = {r["id"]: r for r in _problems(out)}
+    assert set(recs) == set(ids)
+    for r in recs.values():
+        assert (r["status"], r["error_kind"], r["executed"], r["retry"]) == \
+            ("timeout", "task-timeout", False, False)
+    rep = run_bench("examples", model="reference", ids=ids, out=out, resume=True, progress=False,
+                    plot=False, executor=ex, task_timeout=1e-3)
+    assert (rep.ran, rep.resumed) == (0, 2)  # recorded as such, not run again
+
+
+def test_a_family_sweep_on_ray_gives_the_local_sweeps_verdicts(ray_address: str, tmp_path: Path,
+                                                               openai_server, capsys) -> None:
+    """compare --family: each instance a Ray task (ground truth and its answers on a worker),
+    the verdicts, optima and answers' markers those of the local sweep."""
+    from openai_server import reply
+    from test_compare_sweep import knapsack_plan
+
+    responder = knapsack_plan([3, 4], [0, 1], wrong={(4, 1, "values"), (3, 0, "objective")})
+    openai_server.default = lambda body: reply(str(responder(body["messages"])), delay=0.02)
+    docs = {}
+    for kind in ("local", "ray"):
+        out = tmp_path / kind
+        rc = main(["compare", "--family", "knapsack", "--sizes", "3,4", "--seeds", "2",
+                   "--model", "openai/stand-in", "--api-base", openai_server.base_url,
+                   "--no-cache", "--concurrency", "2", "--executor", kind, "--json",
+                   "--out", str(out)])
+        assert rc == 0, capsys.readouterr().err
+        capsys.readouterr()
+        docs[kind] = json.loads((out / "sweep.json").read_text())
+
+    def verdicts(doc: dict) -> list:
+        return [(p["size"], p["seed"], p["ground_truth"]["objective"],
+                 [(a["variant"], a["verdict"], a["response"][:40]) for a in p["answers"]])
+                for p in doc["points"]]
+
+    assert verdicts(docs["ray"]) == verdicts(docs["local"])
+    assert len(openai_server.requests) == 2 * 8  # 4 instances x 2 variants, per executor
+    wrong = {(p["size"], p["seed"], a["variant"]) for p in docs["ray"]["points"]
+             for a in p["answers"] if a["verdict"] != "correct"}
+    assert wrong == {(4, 1, "values"), (3, 0, "objective")}
+    assert docs["ray"]["usage"]["calls"] == 8
+    orders = sorted(a["order"] for p in docs["ray"]["points"] for a in p["answers"])
+    assert orders == list(range(1, 9))
