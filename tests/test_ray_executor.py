@@ -186,3 +186,50 @@ def test_a_family_sweep_on_ray_gives_the_local_sweeps_verdicts(ray_address: str,
     assert docs["ray"]["usage"]["calls"] == 8
     orders = sorted(a["order"] for p in docs["ray"]["points"] for a in p["answers"])
     assert orders == list(range(1, 9))
+
+
+class _BlockingJob:
+    """Items that block their worker's event loop (a solver holding the interpreter): the
+    worker cannot give them up at the budget, so the driver restarts it."""
+
+    def key(self, item: int) -> str:
+        return str(item)
+
+    def worker(self, spec):
+        return _BlockingWorker()
+
+    def timed_out(self, item: int, seconds: float) -> dict:
+        return {"id": str(item), "status": "timeout"}
+
+    def lost(self, item: int, why: str) -> dict:
+        return {"id": str(item), "status": "lost"}
+
+
+class _BlockingWorker:
+    async def start(self) -> None:
+        return None
+
+    async def run(self, item: int) -> dict:
+        if item == 0:
+            time.sleep(30)  # blocks the loop: asyncio.wait_for cannot fire
+        return {"id": str(item), "status": "optimal"}
+
+    async def stop(self) -> None:
+        return None
+
+
+def test_a_worker_that_cannot_let_go_is_restarted_and_the_item_timed_out(ray_address: str) -> None:
+    import asyncio
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers lack tests/
+    ex = RayExecutor(workers=1, hard_grace=1.0)
+
+    async def drain() -> dict:
+        return {item: rec async for item, rec in ex.map(_BlockingJob(), [0, 1, 2], concurrency=3,
+                                                         timeout=0.5)}
+
+    started = time.monotonic()
+    got = asyncio.run(drain())
+    assert got[0]["status"] == "timeout" and ex.stats["hard_timeouts"] == 1
+    assert got[1]["status"] == got[2]["status"] == "optimal"  # re-run on the restarted worker
+    assert time.monotonic() - started < 25  # not the 30 s the item would have held it

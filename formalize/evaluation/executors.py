@@ -19,7 +19,8 @@ completion order. The driver (the caller) alone writes the results file, so exac
 
 Time budget (``timeout``, both executors): an item still running after it is recorded with status
 ``timeout`` (error kind ``task-timeout``) and never retried by the executor; on Ray, a worker
-whose loop does not give the item up within ``HARD_GRACE`` seconds more is restarted.
+whose loop does not give the item up within ``HARD_GRACE`` seconds more is restarted (its oldest
+late item is recorded as timed out, its other items run again on the restarted worker).
 """
 
 from __future__ import annotations
@@ -370,17 +371,27 @@ class RayExecutor:
                 now = time.monotonic()
                 if hard is not None and now - checked >= 1.0:  # once a second, not per result
                     checked = now
-                    for fut, f in list(flights.items()):
-                        if now - f.started > hard:  # its loop did not let go: restart that worker
-                            flights.pop(fut)
-                            fut.cancel()
-                            load[f.worker] -= 1
-                            self.stats["hard_timeouts"] += 1
-                            with contextlib.suppress(Exception):
-                                ray.cancel(f.ref)
-                            ray.kill(actors[f.worker], no_restart=False)
-                            yield f.item, job.timed_out(f.item, timeout)
-                            fill(f.worker)
+                    for w in range(n):
+                        mine = [(fut, f) for fut, f in flights.items() if f.worker == w]
+                        late = [(fut, f) for fut, f in mine if now - f.started > hard]
+                        if not late:
+                            continue
+                        # the worker's loop did not let the item go (it blocks the loop, and
+                        # every item of that worker waits): give up the oldest, restart the
+                        # worker; its other items run again there (Ray's retry), their clocks
+                        # started afresh
+                        fut, f = min(late, key=lambda x: x[1].started)
+                        flights.pop(fut)
+                        load[w] -= 1
+                        self.stats["hard_timeouts"] += 1
+                        with contextlib.suppress(Exception):
+                            ray.cancel(f.ref)  # a cancelled task is not retried
+                        fut.cancel()
+                        ray.kill(actors[w], no_restart=False)
+                        for _, g in mine:
+                            g.started = now
+                        yield f.item, job.timed_out(f.item, timeout)
+                        fill(w)
         finally:
             if getter is not None:
                 getter.cancel()
