@@ -56,6 +56,16 @@ def test_one_acknowledgement_covers_every_mention_of_its_number():
                    "two shif": "both counts are structure of the model"}
 
 
+def test_one_acknowledgement_quoting_one_mention_leaves_the_other_meaning_as_advice():
+    """The stand-in's final code-mode run (hf_18): one comment quoting "two shifts" was applied to
+    "two types of fabrics" too, against the prompt's rule of one comment per meaning."""
+    rep = check_program('model = 1\n# acknowledged: two - "two shifts" only explain the 110 weekly hours\n',
+                        HF18, BUILT)
+    got = {HF18[tn.start:tn.start + 8]: r for tn, r in rep.grounding.acknowledged}
+    assert got == {"two shif": '"two shifts" only explain the 110 weekly hours'}
+    assert [HF18[tn.start:tn.start + 8] for tn in rep.grounding.unused] == ["two type"]
+
+
 TEXT3 = ("A plant makes two products on its lines. Each of the two products sells at 30 dollars per "
          "unit and takes 4 hours of machine time. The plant runs two shifts a day; the total machine time "
          "available is 400 hours per week. Far from all of this, it keeps two warehouses in the city "

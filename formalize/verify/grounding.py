@@ -500,7 +500,8 @@ def _table_numbers(model: Model, name: str) -> list[ModelNumber]:
     """One ModelNumber per distinct value of an inline table, located at its first entry."""
     p = model.params[name]
     try:
-        from solvers.data import instance
+        # the lowering's module: importing it registers the evaluator of derived sets
+        from solvers.lower import instance
 
         inst = instance(model)
         data = inst.params[name]
@@ -713,7 +714,8 @@ def _structural_values(model: Model) -> tuple[np.ndarray, float]:
     vals += spelled_out_sizes(scalars)
     top = 0.0
     try:
-        from solvers.data import instance
+        # the lowering's module: importing it registers the evaluator of derived sets
+        from solvers.lower import instance
 
         inst = instance(model)
     except Exception:  # unresolvable data is reported by the checks, not here
@@ -815,7 +817,9 @@ def _ack_reasons(acknowledged: list[Acknowledgement], tns: list[TextNumber], tex
                  rep: GroundingReport) -> dict[int, str]:
     """The reason each text number is acknowledged with (by its index in `tns`).
 
-    One acknowledgement of a number covers every mention of it. Several acknowledgements of the
+    One acknowledgement of a number covers every mention of it, unless its reason quotes the
+    words around some of them ("two shifts"): then it covers those (the stand-in's "two shifts"
+    comment no longer silences "two types of fabrics"). Several acknowledgements of the
     same number (the text writes "two" twice, with two meanings) are matched each to the mention
     it names: by a phrase of the text it quotes around the mention ("two shifts"), else by the
     words it shares with the text around each mention, else in order (the k-th such comment to
@@ -831,7 +835,11 @@ def _ack_reasons(acknowledged: list[Acknowledgement], tns: list[TextNumber], tex
     out: dict[int, str] = {}
     for hits, acks in groups.items():
         if len(acks) == 1 or len(hits) == 1:
-            for i in hits:
+            named = list(hits)
+            if len(hits) > 1:  # one acknowledgement quoting "two shifts" names those mentions only
+                spans = _quoted_spans(acks[0], text)
+                named = [i for i in hits if any(a <= tns[i].start and tns[i].end <= b for a, b in spans)] or named
+            for i in named:
                 out.setdefault(i, acks[0].reason)
             continue
         spans = [_quoted_spans(ack, text) for ack in acks]

@@ -130,7 +130,8 @@ def idle_members(model: Model, text: str, values: dict[str, dict[Any, float]]) -
         members = spec.elements if spec.elements is not None else None
         if members is None:
             try:
-                from solvers.data import instance
+                # the lowering's module: importing it registers the evaluator of derived sets
+                from solvers.lower import instance
 
                 members = list(instance(model).sets[set_name].elements)
             except Exception:  # unresolvable data: the checks report it
