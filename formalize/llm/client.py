@@ -586,8 +586,8 @@ class LLMClient:
             "connection": f"is the server running and is {where} the right address?",
             "bad_response": f"check that {where} is an OpenAI-compatible endpoint (usually ending "
                             "in /v1) and that no proxy rewrites its answers",
-            "auth": "set the provider's key (e.g. OPENAI_API_KEY, ANTHROPIC_API_KEY) or "
-                    "FORMALIZE_API_KEY / --api-key",
+            "auth": "set the provider's key (e.g. OPENAI_API_KEY, ANTHROPIC_API_KEY), "
+                    "FORMALIZE_API_KEY, or api_key_env in [tool.formalize]",
             "not_found": f"check the model name {s.model!r} (for Ollama: `ollama list`; for a "
                          "local server: the name it serves under /v1/models)",
             "bad_request": "check the model name and the parameters",

@@ -230,8 +230,8 @@ class OpenAIDoor:
         url = base.rstrip("/") + "/chat/completions"
         key = (_api_key(settings) or os.environ.get("OPENAI_API_KEY") or "").strip()
         if not key:
-            raise NoAPIKey(f"no API key for {url}: set OPENAI_API_KEY, FORMALIZE_API_KEY or "
-                           "--api-key (a local OpenAI-compatible server needs --api-base)")
+            raise NoAPIKey(f"no API key for {url}: set OPENAI_API_KEY, FORMALIZE_API_KEY or api_key_env "
+                           "in [tool.formalize] (a local OpenAI-compatible server needs --api-base)")
         headers = {"Authorization": f"Bearer {key}", "User-Agent": "formalize (python http.client)"}
         for env, header in (("OPENAI_ORG_ID", "OpenAI-Organization"),
                             ("OPENAI_PROJECT_ID", "OpenAI-Project")):
