@@ -28,6 +28,11 @@ import numpy as np
 from ._vector import NL, Lin, group_starts, is_nl, merge_terms
 
 UNARY = ("sqrt", "exp", "log", "abs")
+# how far a one-signed divisor is kept from 0: ten times SCIP's feasibility tolerance (1e-6), so
+# a point within tolerance of the guard still divides by a number, not by a rounding of 0 (with
+# 1e-6, SCIP returned x = 0 for `x / abs(x)`: abs's auxiliary column sat at 1e-6, within
+# tolerance of x = 0, and the model was undefined at the point it called optimal)
+DIVISOR_GUARD = 1e-5
 
 
 def is_expr(v: Any) -> bool:
@@ -320,7 +325,7 @@ def domain_guards(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[Any, flo
     """(argument tree, lower limit, upper limit) for every log (>= 1e-6: above SCIP's zero
     tolerances), sqrt and fractional power (>= 0) whose argument may leave its domain over the
     column box, and every divisor (or base of a negative power) of one sign that may reach 0
-    (>= 1e-6, or <= -1e-6): the constraints that keep a solver from returning a point where the
+    (>= DIVISOR_GUARD, or <= -DIVISOR_GUARD): the constraints that keep a solver from returning a point where the
     function is undefined (e.g. after it cancelled the terms, x / x = 1 at x = 0). A divisor whose
     range crosses 0 gets none: the point is checked after the solve."""
     out: list = []
@@ -336,10 +341,10 @@ def domain_guards(t: Any, lb: np.ndarray, ub: np.ndarray) -> list[tuple[Any, flo
         elif x[0] == "/" or (x[0] == "pow" and x[2] < 0):
             den = x[1][-1] if x[0] == "/" else x[1][0]
             lo, hi = interval(den, lb, ub)
-            if 0 <= lo < 1e-6 < hi:
-                out.append((den, 1e-6, None))
-            elif lo < -1e-6 < hi <= 0:
-                out.append((den, None, -1e-6))
+            if 0 <= lo < DIVISOR_GUARD < hi:
+                out.append((den, DIVISOR_GUARD, None))
+            elif lo < -DIVISOR_GUARD < hi <= 0:
+                out.append((den, None, -DIVISOR_GUARD))
         stack.extend(x[1])
     return out
 
