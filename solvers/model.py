@@ -7,6 +7,7 @@ dict or a `Model`, and turns every validation problem into a located `ModelError
 from __future__ import annotations
 
 import json
+import keyword
 import math
 import os
 import re
@@ -32,6 +33,7 @@ Bound = Union[float, str, None]
 IDENT = re.compile(r"^[^\W\d]\w*$", re.UNICODE)
 RESERVED = frozenset(
     ["sum", "min", "max", "abs", "all_different", "implies", "len", "card", "in", "for", "if", "and", "or", "not", "range", "prod", "True", "False", "None", "lambda"]
+    + keyword.kwlist  # "else", "class", "def" ...: a declared name no expression could refer to
 )
 
 _SENSE_ALIASES = {
