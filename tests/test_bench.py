@@ -405,6 +405,9 @@ def test_parse_direct_answers() -> None:
     assert bench.parse_direct("the answer is about 42") == ("unparseable", None)
     status, value = bench.parse_direct('{"objective": 1e3}')
     assert status == "optimal" and math.isclose(value, 1000)
+    # read as compare mode reads answers: a key given twice is no answer (it was "last wins")
+    assert bench.parse_direct('final: {"objective": 3, "objective": 4}') == ("unparseable", None)
+    assert bench.parse_direct('{"objective": 12, "status": "optimal"} and later {"note": 1}') == ("optimal", 12.0)
 
 
 def test_llm_failure_is_recorded_per_problem(tmp_path: Path) -> None:

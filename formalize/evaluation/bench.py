@@ -52,7 +52,6 @@ last one wins; a cut-off last line is removed on resume).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import html
 import io
@@ -589,35 +588,30 @@ _MULTIPLIER = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "mn": 1e6, "
 
 
 def parse_direct(text: str) -> tuple[str, float | None]:
-    """(status, objective) of a direct answer: optimal with a value, infeasible, or unparseable."""
-    from formalize.llm.client import LLMOutputError, extract_json
+    """(status, objective) of a direct answer: optimal with a value, infeasible, or unparseable.
+    The answer object is found as compare mode finds it (`verdicts.parse_answer`: the last object
+    with an "objective" or "status", read strictly — a key given twice is unparseable)."""
+    from formalize.evaluation.verdicts import parse_answer
+    from formalize.llm.client import DuplicateKeyError
 
-    candidates: list[Any] = []
-    for m in re.finditer(r"\{[^{}]*\}", text or ""):
-        try:
-            candidates.append(json.loads(m.group(0)))
-        except json.JSONDecodeError:
-            continue
-    if not candidates:
-        with contextlib.suppress(LLMOutputError):
-            candidates.append(extract_json(text or ""))
-    for doc in reversed(candidates):
-        if not isinstance(doc, dict):
-            continue
-        if str(doc.get("status") or "").strip().lower() in ("infeasible", "no solution", "none"):
-            return "infeasible", None
-        v = doc.get("objective")
-        if isinstance(v, str):
-            m = _NUMBER.search(v.replace("\u2212", "-"))
-            v = None
-            if m is not None:
-                f = _float(m.group("num").replace(",", ""))
-                suffix = (m.group("mult") or m.group("word") or "").lower()
-                v = f * _MULTIPLIER.get(suffix, 1.0) if f is not None else None
-        f = _float(v)
-        if f is not None:
-            return "optimal", f
-    return "unparseable", None
+    try:
+        doc = parse_answer(text or "", keys=("objective", "status"))
+    except DuplicateKeyError:
+        return "unparseable", None
+    if not isinstance(doc, dict):
+        return "unparseable", None
+    if str(doc.get("status") or "").strip().lower() in ("infeasible", "no solution", "none"):
+        return "infeasible", None
+    v = doc.get("objective")
+    if isinstance(v, str):
+        m = _NUMBER.search(v.replace("\u2212", "-"))
+        v = None
+        if m is not None:
+            f = _float(m.group("num").replace(",", ""))
+            suffix = (m.group("mult") or m.group("word") or "").lower()
+            v = f * _MULTIPLIER.get(suffix, 1.0) if f is not None else None
+    f = _float(v)
+    return ("optimal", f) if f is not None else ("unparseable", None)
 
 
 async def _direct(client: Any, p: Problem, sample: int = 0) -> dict:
