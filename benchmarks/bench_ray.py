@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import statistics
 import sys
@@ -144,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     import ray
 
     from formalize.evaluation.executors import LocalExecutor, RayExecutor
-    from formalize.llm.client import LLMClient, _litellm
-    from formalize.llm.config import LLMSettings
+    from formalize.llm.client import _litellm
 
     print(f"start: {_load()}")
     refs = bench_runner._clean_references()
@@ -154,19 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     ray.init(num_cpus=os.cpu_count(), include_dashboard=False, _node_ip_address="127.0.0.1",
              log_to_driver=False, configure_logging=False)
     ray_init = time.perf_counter() - t0
-    ctx = multiprocessing.get_context("spawn")
     results: dict[str, Any] = {"ray_init_s": ray_init}
     for delay, label in ((a.delay, "runner"), (a.throughput_delay, "throughput")):
         if label == "throughput" and a.skip_throughput:
             continue
-        parent, child = ctx.Pipe()
-        server = ctx.Process(target=bench_runner._serve, args=(child, delay), daemon=True)
-        server.start()
-        try:
-            base_url = parent.recv()
-            client = LLMClient(LLMSettings(model="openai/runner-bench", api_base=base_url,
-                                           api_key="dummy-key", timeout=120.0, max_retries=0),
-                               no_cache=True)
+        with bench_runner.served(delay, timeout=120.0) as (client, _stats):
             if label == "runner":
                 ds = _dataset(refs, a.problems)
                 rows = []
@@ -194,12 +184,6 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  {name}: {res['n']} problems in {res['to_last']:.1f} s = "
                           f"{res['n'] / res['to_last']:.1f} problems/s; {res['statuses']}; {_load()}")
                 results["throughput"] = tp
-            parent.send("stop")
-            parent.recv()
-        finally:
-            server.join(timeout=10)
-            if server.is_alive():
-                server.terminate()
 
     # overheads: no-op tasks through each executor, and the driver's writer
     n_noop = 2000

@@ -16,6 +16,7 @@ Run: ``python benchmarks/bench_runner.py [--problems 200] [--concurrency 32] [--
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import multiprocessing
@@ -85,6 +86,32 @@ def _serve(conn: Any, delay: float) -> None:
         conn.send((len(srv.chat_requests), inflight[1]))
 
 
+
+@contextlib.contextmanager
+def served(delay: float, timeout: float):
+    """The local OpenAI-compatible server (`_serve`) in its own process, like a remote LLM (its
+    CPU is not the runner's), and an uncached client for it; yields (client, stats), where stats
+    is filled with (requests, most in flight) when the block ends."""
+    from formalize.llm.client import LLMClient
+    from formalize.llm.config import LLMSettings
+
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    server = ctx.Process(target=_serve, args=(child, delay), daemon=True)
+    server.start()
+    stats: list = []
+    try:
+        client = LLMClient(LLMSettings(model="openai/runner-bench", api_base=parent.recv(),
+                                       api_key="dummy-key", timeout=timeout, max_retries=0),
+                           no_cache=True)
+        yield client, stats
+        parent.send("stop")
+        stats.extend(parent.recv())
+    finally:
+        server.join(timeout=10)
+        if server.is_alive():
+            server.terminate()
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--problems", type=int, default=200)
@@ -93,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
 
     from formalize.evaluation.bench import Dataset, Problem, run_bench
-    from formalize.llm.client import LLMClient, _litellm
-    from formalize.llm.config import LLMSettings
+    from formalize.llm.client import _litellm
 
     refs = _clean_references()
     problems = []
@@ -108,31 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     _litellm()  # the one-off import (seconds) is not part of the runner's figure
     import_s = time.perf_counter() - t0
-    # the server runs in its own process, like a remote LLM: its CPU is not the runner's
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe()
-    server = ctx.Process(target=_serve, args=(child, a.delay), daemon=True)
-    server.start()
-    try:
-        base_url = parent.recv()
-        client = LLMClient(LLMSettings(model="openai/runner-bench", api_base=base_url,
-                                       api_key="dummy-key", timeout=60.0, max_retries=0),
-                           no_cache=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            last = [0.0]
-            started = time.perf_counter()
-            report = run_bench(ds, model=client, mode="ir", strategy="single",
-                               concurrency=a.concurrency, out=Path(tmp) / "results.jsonl",
-                               progress=False,
-                               on_record=lambda rec: last.__setitem__(0, time.perf_counter()))
-            wall = time.perf_counter() - started
-            run_wall = last[0] - started  # until the last problem's result is on disk
-        parent.send("stop")
-        n_requests, max_inflight = parent.recv()
-    finally:
-        server.join(timeout=10)
-        if server.is_alive():
-            server.terminate()
+    with served(a.delay, timeout=60.0) as (client, server_stats), tempfile.TemporaryDirectory() as tmp:
+        last = [0.0]
+        started = time.perf_counter()
+        report = run_bench(ds, model=client, mode="ir", strategy="single",
+                           concurrency=a.concurrency, out=Path(tmp) / "results.jsonl",
+                           progress=False,
+                           on_record=lambda rec: last.__setitem__(0, time.perf_counter()))
+        wall = time.perf_counter() - started
+        run_wall = last[0] - started  # until the last problem's result is on disk
+    n_requests, max_inflight = server_stats
 
     recs = report.records
     secs = sorted(r["seconds"] for r in recs)

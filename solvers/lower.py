@@ -77,7 +77,7 @@ from .heap import trim_heap
 from .limits import how_to_raise, limit, over_limit
 from .lowered import ColumnBlock, CPConstraint, InstanceKeys, Lowered, NLConstraint, RowBlock
 from .model import Model, ParamSpec, load_model
-from .relaxation import linear_range
+from .relaxation import RowRanges
 
 INF = math.inf
 TRIM_ABOVE = 200_000  # columns + nonzeros from which the freed heap is returned after lowering
@@ -1772,6 +1772,7 @@ class _Lowerer:
         if low.nl_objective is not None:
             items.append(("objective", (), low.nl_objective))
         ranges: dict[tuple, tuple[float, float] | None] = {}
+        rows = RowRanges(low)  # HiGHS loads the rows once, on the first linear argument
 
         def over_rows(arg: Any) -> tuple[float, float] | None:
             """The argument's range over the linear rows too, when it is linear (cached; at most
@@ -1783,7 +1784,7 @@ class _Lowerer:
             if k not in ranges:
                 if len(ranges) >= _MAX_RANGE_LPS:
                     return None
-                ranges[k] = linear_range(low, arg[1], arg[2], arg[3])
+                ranges[k] = rows.range(arg[1], arg[2], arg[3])
             return ranges[k]
 
         for name, key, tree in items:

@@ -882,22 +882,27 @@ _DENOMINATOR_OF = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4
 _NUMERATOR_OF = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 
 
-def _quoted_denominators(tns: list[TextNumber], v: float, quote: str | None) -> list[int]:
-    """The text's fraction words ("a third", "two fifths") that `quote` cites and whose
-    denominator (or numerator) is `v`: a param of value 3 quoting "at most a third of" stands
-    for that third, as `3 * g <= m` writes it."""
-    if not quote or v != int(v) or not 2 <= v <= 10:
-        return []
-    flat = re.sub(r"\s+", " ", quote).lower()
+def _fraction_parts(tns: list[TextNumber]) -> list[tuple[int, set[float]]]:
+    """The text's fraction words ("a third", "two fifths") a model number may stand for: (index,
+    {denominator, numerator}), read once per text."""
     out = []
     for i, tn in enumerate(tns):
         m = _FRACTION_PARTS.match(re.sub(r"\s+", " ", tn.raw.strip()))
-        if not m or not tn.demanded or not _cites(flat, tn):
-            continue
-        num = m.group(1).lower() if m.group(1) else "a"
-        if v in (_DENOMINATOR_OF[m.group(2).lower()], int(num) if num.isdigit() else _NUMERATOR_OF[num]):
-            out.append(i)
+        if m and tn.demanded:
+            num = m.group(1).lower() if m.group(1) else "a"
+            out.append((i, {float(_DENOMINATOR_OF[m.group(2).lower()]),
+                            float(num) if num.isdigit() else float(_NUMERATOR_OF[num])}))
     return out
+
+
+def _quoted_denominators(tns: list[TextNumber], fractions: list[tuple[int, set[float]]], v: float,
+                         quote: str | None) -> list[int]:
+    """The fraction words that `quote` cites and whose denominator (or numerator) is `v`: a param
+    of value 3 quoting "at most a third of" stands for that third, as `3 * g <= m` writes it."""
+    if not quote or not fractions or v != int(v) or not 2 <= v <= 10:
+        return []
+    flat = re.sub(r"\s+", " ", quote).lower()
+    return [i for i, parts in fractions if v in parts and _cites(flat, tns[i])]
 
 
 def _cites(flat_quote: str, tn: TextNumber) -> bool:
@@ -944,6 +949,7 @@ def ground_numbers(text: str, numbers: list[ModelNumber], *, structural: np.ndar
     tns = text_numbers(text)
     rep = GroundingReport(text=text, text_numbers=tns)
     m = _Matcher(text, tns)
+    fractions = _fraction_parts(tns) if quoted is not None else []
     used = [False] * len(tns)
     derivs = derivs or {}
     if structural is None:
@@ -971,7 +977,7 @@ def ground_numbers(text: str, numbers: list[ModelNumber], *, structural: np.ndar
 
     for mn in numbers:
         v = mn.value
-        den = _quoted_denominators(tns, v, quoted(mn) if quoted is not None else None)
+        den = _quoted_denominators(tns, fractions, v, quoted(mn) if quoted is not None else None)
         if den:
             use(den)
             rep.matches.append(Match(mn, "denominator", tuple(tns[i] for i in den)))
