@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     refs = bench_runner._clean_references()
     _litellm()
     t0 = time.perf_counter()
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, _node_ip_address="127.0.0.1",
+    ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, _node_ip_address="127.0.0.1",
              log_to_driver=False, configure_logging=False)
     ray_init = time.perf_counter() - t0
     results: dict[str, Any] = {"ray_init_s": ray_init}

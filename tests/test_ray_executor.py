@@ -32,7 +32,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def ray_address() -> str:
     """A local Ray for the module; its GCS address (a subprocess driver joins it)."""
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
+        ray.init(address="local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
                  log_to_driver=False, configure_logging=False)
     yield ray.get_runtime_context().gcs_address
     ray.shutdown()
@@ -233,3 +233,91 @@ def test_a_worker_that_cannot_let_go_is_restarted_and_the_item_timed_out(ray_add
     assert got[0]["status"] == "timeout" and ex.stats["hard_timeouts"] == 1
     assert got[1]["status"] == got[2]["status"] == "optimal"  # re-run on the restarted worker
     assert time.monotonic() - started < 25  # not the 30 s the item would have held it
+
+
+# ---------------------------------------------------------------- a family sweep's records on Ray
+
+
+def _sweep_lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def _stand_in(openai_server, wrong=()):
+    from openai_server import reply
+    from test_compare_sweep import knapsack_plan
+
+    responder = knapsack_plan([3, 4], [0, 1], wrong=set(wrong))
+    openai_server.default = lambda body: reply(str(responder(body["messages"])), delay=0.01)
+    from formalize.llm.client import make_client
+
+    return make_client("openai/stand-in", api_base=openai_server.base_url, no_cache=True)
+
+
+def test_a_local_sweeps_records_resume_on_ray_asking_only_what_is_missing(
+        ray_address: str, tmp_path: Path, openai_server) -> None:
+    from formalize.evaluation.sweep import RECORDS, sweep
+
+    client = _stand_in(openai_server, wrong={(4, 1, "values"), (3, 0, "objective")})
+    out = tmp_path / RECORDS
+    full = sweep("knapsack", [3, 4], 2, client, results=out)
+    lines = out.read_text().splitlines(keepends=True)
+    assert [json.loads(x)["type"] for x in lines[:5]] == ["run"] + ["instance"] * 4
+    out.write_text("".join(lines[:8]))  # the run as a kill after 3 answers leaves it
+    asked = len(openai_server.requests)
+    rep = sweep("knapsack", [3, 4], 2, client, results=out, resume=True,
+                executor=RayExecutor(workers=2), concurrency=2)
+    assert len(openai_server.requests) - asked == 5  # the 5 answers not recorded, no more
+
+    def verdicts(r) -> list:
+        return [(p.size, p.seed, p.truth.objective, sorted((a.variant, a.verdict, a.response)
+                                                           for a in p.answers)) for p in r.points]
+
+    assert verdicts(rep) == verdicts(full)
+    ids = [r["id"] for r in _sweep_lines(out)[1:]]
+    assert len(ids) == len(set(ids)) == 12
+    orders = sorted(a.order for p in rep.points for a in p.answers)
+    assert len(set(orders)) == 8  # recorded positions kept, new ones after them
+
+
+def test_a_sweep_instance_whose_worker_is_lost_is_noted_and_run_by_resume(
+        ray_address: str, tmp_path: Path, openai_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    from formalize.evaluation.sweep import RECORDS, sweep
+
+    client = _stand_in(openai_server)
+    marker = tmp_path / "killed.pid"
+    monkeypatch.setenv(TEST_KILL, f"knapsack:3:1={marker}")
+    out = tmp_path / RECORDS
+    rep = sweep("knapsack", [3, 4], 2, client, results=out,
+                executor=RayExecutor(workers=1, max_retries=0))
+    assert marker.is_file()
+    assert [(p.size, p.seed) for p in rep.points] == [(3, 0), (4, 0), (4, 1)]
+    assert any("size 3 seed 1 not in the tables: not run" in n and "resume runs it" in n
+               for n in rep.notes), rep.notes
+    assert not any(r.get("size") == 3 and r.get("seed") == 1 for r in _sweep_lines(out))
+    asked = len(openai_server.requests)
+    rep = sweep("knapsack", [3, 4], 2, client, results=out, resume=True,
+                executor=RayExecutor(workers=1, max_retries=0))
+    assert len(openai_server.requests) - asked == 2  # the lost instance's two answers only
+    assert [(p.size, p.seed) for p in rep.points] == [(s, e) for s in (3, 4) for e in (0, 1)]
+    assert all(a.correct for p in rep.points for a in p.answers)
+    ids = [r["id"] for r in _sweep_lines(out)[1:]]
+    assert len(ids) == len(set(ids)) == 12
+
+
+def test_a_sweep_instance_over_its_budget_is_recorded_as_timed_out(
+        ray_address: str, tmp_path: Path, openai_server) -> None:
+    from formalize.evaluation.sweep import RECORDS, sweep
+
+    client = _stand_in(openai_server)
+    out = tmp_path / RECORDS
+    rep = sweep("knapsack", [3], 2, client, results=out, task_timeout=1e-3,
+                executor=RayExecutor(workers=1))
+    assert rep.points == []
+    recs = [r for r in _sweep_lines(out) if r["type"] == "instance"]
+    assert sorted((r["seed"], r["status"]) for r in recs) == [(0, "timeout"), (1, "timeout")]
+    assert all("--task-timeout" in r["error"] for r in recs)
+    assert sum("recorded as timed out" in n for n in rep.notes) == 2
+    asked = len(openai_server.requests)
+    rep = sweep("knapsack", [3], 2, client, results=out, resume=True, task_timeout=1e-3,
+                executor=RayExecutor(workers=1))
+    assert len(openai_server.requests) == asked and rep.points == []  # not run again

@@ -5,7 +5,8 @@
     formalize compare model.json --answer ANSWER.json [--answer ...]   # score given answers, no LLM
     formalize compare --family knapsack-strong [--sizes 5,10,20] --seeds 3 [--model M] [--out DIR]
         [--variants values,objective,trace] [--stop-after-failures K] [--stop-after-seconds S]
-        [--timeout S] [--verbose]
+        [--timeout S] [--verbose] [--resume | --overwrite]
+        [--executor ray [--address A] [--workers N] [--task-timeout S]]
 
 Registered by `formalize.cli.main` through :func:`register`; imports nothing heavy at module level.
 Exit codes: 0 the comparison ran (whatever the verdicts), 1 the model has errors, 2 usage or
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from formalize.cli.options import (
@@ -32,6 +34,7 @@ from formalize.cli.options import (
 EXIT_OK, EXIT_USAGE, EXIT_LLM, EXIT_INTERNAL = 0, 2, 4, 5
 DEFAULT_TOLERANCE = 1e-6
 VARIANT_NAMES = ("values", "objective", "trace")
+RECORDS = "sweep.jsonl"  # = formalize.evaluation.sweep.RECORDS (not imported: --help stays light)
 
 
 def _families_epilog() -> str:
@@ -129,7 +132,18 @@ def register(sub: Any) -> None:
                    help="print every instance's verdicts, seconds and tokens")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help="write JSON, CSV, Markdown and PNG files here")
+                   help="write JSON, CSV, Markdown and PNG files here; a sweep also streams "
+                        f"its records to DIR/{RECORDS} as they come (ground truth per "
+                        "instance, then each answer)")
+    p.add_argument("--resume", action="store_true",
+                   help=f"--family: continue the sweep recorded in --out DIR/{RECORDS}: "
+                        "recorded ground truths and answers are reused, the rest asked (sizes "
+                        "and seeds may be added)")
+    p.add_argument("--overwrite", action="store_true",
+                   help=f"--family: start again when --out DIR/{RECORDS} exists")
+    p.add_argument("--task-timeout", type=float, default=None, metavar="SECONDS",
+                   help="--family with --executor ray: seconds one instance (its ground truth "
+                        "and answers) may take; past it the instance is recorded as timed out")
     add_plot(p, "the figure (one problem: objectives and violated constraints per answer; "
                 "--family: accuracy and cost against size)")
     p.add_argument("--no-cache", action="store_true", help="bypass the LLM response cache")
@@ -204,8 +218,6 @@ def cmd_compare(a: argparse.Namespace) -> int:
                           f"families with one: {with_trace}")
     elif "trace" in variants:
         return _usage("the trace variant needs --family (a family with a hand-run procedure)")
-    from pathlib import Path
-
     if a.path is not None and not Path(a.path).is_file():
         return _usage(f"{a.path}: no such file (give problem.txt or model.json)")
 
@@ -233,6 +245,19 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
     if a.executor != "local" and a.family is None:
         return _usage("--executor ray applies to a sweep (--family); one problem runs here")
+    if (a.resume or a.overwrite) and a.family is None:
+        return _usage("--resume and --overwrite apply to a sweep (--family) and its records in "
+                      "--out DIR")
+    if a.resume and a.out is None:
+        return _usage(f"--resume needs --out DIR (the folder holding the sweep's {RECORDS})")
+    if a.resume and a.overwrite:
+        return _usage("--resume continues the recorded sweep and --overwrite starts it again: "
+                      "give one")
+    if a.task_timeout is not None and (a.family is None or a.executor == "local"):
+        return _usage("--task-timeout bounds one instance of a sweep on Ray (--family with "
+                      "--executor ray); a local run bounds each answer with --timeout")
+    if a.task_timeout is not None and not a.task_timeout > 0:
+        return _usage(f"--task-timeout must be a positive number of seconds, got {a.task_timeout}")
     executor = executor_from(a)  # Ray not installed: a usage error saying how to install it
 
     from formalize.llm.client import make_client
@@ -262,8 +287,11 @@ def cmd_compare(a: argparse.Namespace) -> int:
                                     order_seed=a.order_seed,
                                     stop_after_failures=a.stop_after_failures,
                                     stop_after_seconds=a.stop_after_seconds,
-                                    executor=executor)
-            except (ValueError, TypeError) as exc:  # bad size for the family
+                                    executor=executor,
+                                    results=Path(a.out) / RECORDS if a.out else None,
+                                    resume=a.resume, overwrite=a.overwrite,
+                                    task_timeout=a.task_timeout)
+            except (ValueError, TypeError) as exc:  # bad size, a records file in the way
                 return _usage(str(exc))
         else:
             result = compare(a.path, client, variants=variants, data=a.data, tol=a.tolerance,
@@ -284,6 +312,8 @@ def _report(a: argparse.Namespace, result: Any) -> int:
     out = console(stderr=a.json)
     err = console(stderr=True)
     files = result.save(a.out) if a.out else {}
+    if a.out and getattr(a, "family", None) is not None:
+        files["records"] = Path(a.out) / RECORDS
     if a.plot:
         files["plot"] = result.plot(a.plot)
     if a.json:

@@ -61,7 +61,6 @@ import multiprocessing
 import os
 import re
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -71,6 +70,7 @@ from pathlib import Path
 from typing import Any
 
 from formalize.evaluation.executors import LocalExecutor, portable_client, rebuilt_client
+from formalize.evaluation.results_file import ResultsFile, read_results
 from formalize.evaluation.scoring import (
     CANNOT_EXPRESS,
     DEFINITE,
@@ -503,70 +503,6 @@ def _correct_labels(ds: Dataset) -> None:
     if lacking:
         note += f"; {lacking} problem(s) not scored: the text omits data the problem needs (incomplete-text)"
     ds.notes.append(note)
-
-
-# =============================================================================== scoring
-# =============================================================================== results file
-class ResultsFile:
-    """Append-only JSONL results: one ``os.write`` per record on an O_APPEND fd, then fsync."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-        self._lock = threading.Lock()
-
-    def open(self) -> ResultsFile:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        return self
-
-    def write(self, record: dict) -> None:
-        data = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-        with self._lock:
-            assert self._fd is not None, "ResultsFile.open() first"
-            view = memoryview(data)
-            while view:  # os.write may store only part of it (a full disk, a signal)
-                view = view[os.write(self._fd, view):]
-            os.fsync(self._fd)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def read_results(path: str | os.PathLike[str], *, repair: bool = False) -> tuple[dict | None, dict[str, dict]]:
-    """The run header and the latest record per problem id of a results file.
-
-    A last line without its newline (a write cut off by a kill) is ignored, and removed from the
-    file when ``repair`` is true. A damaged line elsewhere is an error naming it."""
-    p = Path(path)
-    if not p.is_file():
-        return None, {}
-    raw = p.read_bytes()
-    good_end = raw.rfind(b"\n") + 1
-    if repair and good_end < len(raw):
-        with open(p, "r+b") as fh:
-            fh.truncate(good_end)
-            fh.flush()
-            os.fsync(fh.fileno())
-    header: dict | None = None
-    records: dict[str, dict] = {}
-    lines = raw[:good_end].decode("utf-8", "replace").splitlines()
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{p}:{n}: damaged results line ({exc.msg}); remove that line and "
-                              "resume") from None
-        if r.get("type") == "run":
-            header = header or r
-        elif r.get("type") == "problem" and "id" in r:
-            records.pop(str(r["id"]), None)
-            records[str(r["id"])] = r
-    return header, records
 
 
 # =============================================================================== direct answers

@@ -266,12 +266,16 @@ class RayExecutor:
         if not ray.is_initialized():
             kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                   "configure_logging": False}
-            if self.address is None and not os.environ.get("RAY_ADDRESS"):
-                kw["_node_ip_address"] = "127.0.0.1"  # a private Ray: loopback only
+            address = self.address
+            if address is None and not os.environ.get("RAY_ADDRESS"):
+                # a private Ray, loopback only: "local" starts one even where `ray start` left
+                # a cluster on this machine (ray.init() alone would join that one)
+                address = "local"
+                kw["_node_ip_address"] = "127.0.0.1"
                 self.started_ray = True
             started = time.perf_counter()
             try:
-                ray.init(address=self.address, **kw)
+                ray.init(address=address, **kw)
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 raise ConfigError(f"--executor ray: cannot reach Ray at {self.address or 'a new local instance'}"
                                   f": {exc}") from None

@@ -15,6 +15,11 @@ def jnum(x: float | None) -> float | str | None:
     return x if math.isfinite(x) else str(x)
 
 
+def unjnum(x: float | str | None) -> float | None:
+    """The inverse of :func:`jnum`: a JSON number (or "inf"/"nan" string) back to a float."""
+    return None if x is None else float(x)
+
+
 def num(v: float | None) -> str:
     """A number as a table shows it: integers without a decimal point, else 6 digits."""
     if v is None:

@@ -15,12 +15,16 @@ from typing import Any
 
 from formalize.evaluation.direct import ask_direct, fair_order, make_client, warm_client
 from formalize.evaluation.fmt import jnum, median, num, pct, secs, to_csv
-from formalize.evaluation.truth import CompareError, GroundTruth, ground_truth
+from formalize.evaluation.results_file import ResultsFile, read_results
+from formalize.evaluation.truth import GroundTruth, ground_truth
 from formalize.evaluation.verdicts import VARIANTS, DirectAnswer, flat_answer
 from formalize.llm.client import LLMClient, Usage
+from formalize.llm.config import ConfigError
 from solvers import Model, load_model
 
 DEFAULT_VARIANTS = ("values", "objective")
+RECORDS = "sweep.jsonl"
+"""The name of a sweep's streamed records file in its output folder (``compare --out DIR``)."""
 KNOWN_OPTIMUM_TIME_LIMIT = 120.0
 """Solver time limit (s) for an instance whose optimum is known independently (when none is
 given): past it, the known optimum is the reference and the solver's best point is checked."""
@@ -341,6 +345,99 @@ def family_backend(family: str, backend: str) -> str:
     return "cpsat" if own == "auto" and fam.problem_class == "CP" else own
 
 
+class SweepRecords:
+    """A sweep's append-only results file (:mod:`formalize.evaluation.results_file`): a run
+    header, one ``instance`` record per instance (id ``size:seed``: dims, ground truth, the
+    variants asked, notes; or ``status: timeout``) written as soon as its ground truth is known,
+    and one ``answer`` record per answer (id ``size:seed:variant``) written as it arrives — each
+    once. With ``resume``, a recorded instance keeps its ground truth (no solve again), a
+    recorded answer is not asked again, and an instance recorded as timed out is not run again.
+    Without a path nothing is written and nothing resumed."""
+
+    RUN_KEYS = ("family", "variants", "llm", "tolerance", "backend", "missing", "params")
+
+    def __init__(self, path: str | Path | None, run: dict[str, Any], *, resume: bool = False,
+                 overwrite: bool = False) -> None:
+        self.path = Path(path) if path is not None else None
+        self.done: dict[str, dict] = {}
+        self.file: ResultsFile | None = None
+        self.resumed_answers = 0
+        if self.path is None:
+            if resume:
+                raise ConfigError("resume needs the results file of the earlier run (--out DIR "
+                                  f"holding {RECORDS})")
+            return
+        header: dict | None = None
+        if resume:
+            header, self.done = read_results(self.path, repair=True, types=("instance", "answer"))
+            if header is not None and header.get("kind") != "sweep":
+                raise ConfigError(f"{self.path}: not a sweep's records (a {header.get('kind') or 'benchmark'} "
+                                  "run's results); use another --out")
+            if header is not None:
+                clash = {k: (header.get(k), run.get(k)) for k in self.RUN_KEYS
+                         if header.get(k) != run.get(k)}
+                if clash:
+                    raise ConfigError(
+                        f"{self.path}: --resume of a different sweep ("
+                        + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in clash.items())
+                        + "); use another --out, or --overwrite to start again")
+        elif self.path.exists() and self.path.stat().st_size > 0 and not overwrite:
+            raise ConfigError(f"{self.path} exists: pass --resume to continue that sweep, "
+                              "--overwrite to start again, or another --out")
+        if header is None and self.path.exists():
+            self.path.unlink()
+        self.file = ResultsFile(self.path).open()
+        if header is None:
+            self.done = {}
+            self.file.write({"type": "run", "kind": "sweep", **run,
+                             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+
+    def instance(self, size: int, seed: int) -> dict | None:
+        """The recorded instance record of (size, seed), if any."""
+        return self.done.get(f"{size}:{seed}")
+
+    def answers(self, size: int, seed: int, variants: Sequence[str]) -> dict[str, DirectAnswer]:
+        """The recorded answers of (size, seed) among `variants`."""
+        out = {}
+        for v in variants:
+            rec = self.done.get(f"{size}:{seed}:{v}")
+            if rec is not None:
+                out[v] = DirectAnswer.from_dict(rec["answer"])
+        return out
+
+    def write_instance(self, point: SweepPoint, asked: Sequence[str], notes: Sequence[str]) -> None:
+        key = f"{point.size}:{point.seed}"
+        if self.file is None or self.done.get(key, {}).get("status") == "ok":
+            return
+        rec = {"type": "instance", "id": key, "status": "ok", "size": point.size,
+               "seed": point.seed, "dims": point.dims, "ground_truth": point.truth.to_dict(),
+               "asked": list(asked), "notes": list(notes)}
+        self.file.write(rec)
+        self.done[key] = rec
+
+    def write_timeout(self, size: int, seed: int, error: str) -> None:
+        key = f"{size}:{seed}"
+        if self.file is None:
+            return
+        rec = {"type": "instance", "id": key, "status": "timeout", "size": size, "seed": seed,
+               "error": error}
+        self.file.write(rec)
+        self.done[key] = rec
+
+    def write_answer(self, point: SweepPoint, ans: DirectAnswer) -> None:
+        key = f"{point.size}:{point.seed}:{ans.variant}"
+        if self.file is None or key in self.done:
+            return
+        rec = {"type": "answer", "id": key, "size": point.size, "seed": point.seed,
+               "variant": ans.variant, "answer": ans.to_dict()}
+        self.file.write(rec)
+        self.done[key] = rec
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
 Progress = Callable[[int, int, SweepPoint], None]
 
 
@@ -352,7 +449,8 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
           on_answer: Callable[[SweepPoint, DirectAnswer, int, int], None] | None = None,
           order_seed: int = 0, stop_after_failures: int | None = None,
           stop_after_seconds: float | None = None, executor: Any = None,
-          **params: Any) -> SweepReport:
+          results: str | Path | None = None, resume: bool = False, overwrite: bool = False,
+          task_timeout: float | None = None, **params: Any) -> SweepReport:
     """Score the LLM's direct answers on a problem family at every size and seed.
 
     Ground truth: the generator's formal model solved by our solver, confirmed by the checker
@@ -362,18 +460,28 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     conversation; requests go out in a seeded shuffled order (`order_seed`) with no two of one
     instance back to back: over the whole sweep, or per size when `stop_after_failures` is set
     (the ladder runs sizes in the given order and stops after a size at which at least that
-    many answers were not correct); `stop_after_seconds` also makes it a ladder, which starts no
-    new size once the sweep has run that long (a time budget). `progress(done, total, point)` is called when an instance's
-    answers are all in, `on_answer(point, answer, k, n)` after each answer. `concurrency` > 1
-    asks from that many threads. The client is warmed first (its start-up is reported as
-    `client_startup_s`, not counted in any answer).
+    many answers were not correct); `stop_after_seconds` also makes it a ladder, which starts
+    no new size once the sweep has run that long (a time budget). `progress(done, total,
+    point)` is called when an instance's answers are all in, `on_answer(point, answer, k, n)`
+    after each answer asked. `concurrency` > 1 asks from that many threads. The client is
+    warmed first (its start-up is reported as `client_startup_s`, not counted in any answer).
+
+    `results`: a JSONL file the sweep streams its records to (:class:`SweepRecords`: each
+    instance's ground truth and each answer, written once as they are known); `resume`
+    continues the sweep recorded there (the same family, variants, model, tolerance, backend;
+    sizes and seeds may differ: recorded instances and answers are reused, the rest asked, in
+    the positions of the same fair order); an existing file is an error without `resume` or
+    `overwrite`.
 
     `executor`: None or a local executor (this process, as above), or a Ray executor
     (:mod:`formalize.evaluation.executors`): each instance is then one task on a Ray worker —
     its generation and ground truth on the worker's CPUs, then its variants asked there in a
     seeded order — the instances handed out in a seeded shuffled order, at least one in flight
-    per worker (`concurrency` in all when larger)."""
-    from formalize.evaluation.families import FAMILIES, generate
+    per worker (`concurrency` in all when larger). `task_timeout` (Ray): seconds an instance
+    may take; past it the instance is recorded as timed out and left out of the tables (not
+    run again on resume). A worker lost for good leaves its instance unrecorded (a note says
+    so; resume runs it)."""
+    from formalize.evaluation.families import FAMILIES
 
     bad = [v for v in variants if v not in VARIANTS]
     if bad or not variants:
@@ -393,6 +501,12 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
         raise ValueError(f"stop_after_failures must be at least 1, got {stop_after_failures}")
     if stop_after_seconds is not None and not stop_after_seconds > 0:
         raise ValueError(f"stop_after_seconds must be positive, got {stop_after_seconds}")
+    if task_timeout is not None and not task_timeout > 0:
+        raise ValueError(f"task_timeout must be positive, got {task_timeout}")
+    distributed = executor is not None and executor.name != "local"
+    if task_timeout is not None and not distributed:
+        raise ValueError("task_timeout applies to a sweep on Ray (one instance per task); a "
+                         "local sweep bounds each answer with the client's timeout instead")
     for s in size_list:
         if s < fam.min_size:
             raise ValueError(f"family {family!r}: size {s} is too small; the smallest size is "
@@ -402,7 +516,33 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     report = SweepReport(family=family, sizes=size_list, seeds=seed_list,
                          variants=list(variants), llm=client.settings.model, points=[],
                          order_seed=order_seed, tol=tol)
-    report.client_startup_s = warm_client(client)
+    run = {"family": family, "variants": list(variants), "llm": report.llm, "tolerance": tol,
+           "backend": backend, "missing": missing, "params": dict(params)}
+    records = SweepRecords(results, run, resume=resume, overwrite=overwrite)
+    try:
+        report.client_startup_s = warm_client(client)
+        _run_batches(report, records, family, size_list, seed_list, variants, backend,
+                     time_limit, tol, missing, client, executor if distributed else None,
+                     concurrency=concurrency, progress=progress, on_answer=on_answer,
+                     order_seed=order_seed, stop_after_failures=stop_after_failures,
+                     stop_after_seconds=stop_after_seconds, task_timeout=task_timeout,
+                     params=params)
+    finally:
+        records.close()
+    if records.resumed_answers:
+        report.notes.insert(0, f"resumed from {records.path}: {records.resumed_answers} "
+                               f"answer(s) of the earlier run reused, not asked again")
+    return report
+
+
+def _run_batches(report: SweepReport, records: SweepRecords, family: str, size_list: list[int],
+                 seed_list: list[int], variants: Sequence[str], backend: str,
+                 time_limit: float | None, tol: float, missing: str, client: LLMClient,
+                 executor: Any, *, concurrency: int, progress: Progress | None, on_answer: Any,
+                 order_seed: int, stop_after_failures: int | None,
+                 stop_after_seconds: float | None, task_timeout: float | None,
+                 params: dict) -> None:
+    """The sweep's sizes in one batch, or one size at a time (the ladder)."""
     started = time.perf_counter()
     total = len(size_list) * len(seed_list)
     ladder = stop_after_failures is not None or stop_after_seconds is not None
@@ -417,17 +557,19 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
                               f"{', '.join(map(str, left))}")
             break
         seed_k = order_seed + batch[0] if ladder else order_seed
-        if executor is not None and executor.name != "local":
+        if executor is not None:
             job = _SweepJob(family, list(variants), backend, time_limit, tol, missing, client,
                             seed_k, dict(params))
             batch_points = _run_distributed(job, executor, batch, seed_list, report, total,
-                                            concurrency=concurrency, progress=progress,
-                                            on_answer=on_answer)
+                                            records, concurrency=concurrency,
+                                            progress=progress, on_answer=on_answer,
+                                            task_timeout=task_timeout)
         else:
-            points, requests = _prepare(family, batch, seed_list, variants, backend,
-                                        time_limit, tol, report, generate)
-            _ask_all(client, points, requests, seed_k, report, total, tol=tol, missing=missing,
-                     concurrency=concurrency, progress=progress, on_answer=on_answer, **params)
+            points, requests, pending = _prepare(family, batch, seed_list, variants, backend,
+                                                 time_limit, tol, report, records)
+            _ask_all(client, points, requests, pending, seed_k, report, total, records,
+                     tol=tol, missing=missing, concurrency=concurrency, progress=progress,
+                     on_answer=on_answer, **params)
             batch_points = [p for p, _, _ in points]
         if stop_after_failures is not None:
             failed = sum(not a.correct for p in batch_points for a in p.answers)
@@ -439,26 +581,69 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
                                       f"{', '.join(map(str, left[1:]))}")
                 break
     report.seconds = time.perf_counter() - started
-    return report
 
 
 Request = tuple[int, str]  # (index into the batch's points, variant)
 
 
+def _timed_out_note(rec: dict) -> str:
+    return (f"size {rec['size']} seed {rec['seed']} not in the tables: {rec.get('error')} "
+            "(recorded as timed out; not run again on resume)")
+
+
 def _prepare(family: str, sizes: list[int], seeds: list[int], variants: Sequence[str],
              backend: str, time_limit: float | None, tol: float, report: SweepReport,
-             generate: Any) -> tuple[list[tuple[SweepPoint, Any, Model]], list[Request]]:
-    """Instances, their ground truths and the requests of one batch."""
-    points: list[tuple[SweepPoint, Any, Model]] = []
+             records: SweepRecords) -> tuple[list[tuple[SweepPoint, Any, Model | None]],
+                                             list[Request], set[int]]:
+    """Instances, their ground truths and the requests of one batch, and which requests are
+    still to ask (the others answered in the earlier run of a resumed sweep)."""
+    points: list[tuple[SweepPoint, Any, Model | None]] = []
     requests: list[Request] = []
+    pending: set[int] = set()
     for size in sizes:
         for seed in seeds:
-            point, inst, m, asked, notes = _instance(family, size, seed, variants, backend,
-                                                     time_limit, tol)
+            rec = records.instance(size, seed)
+            if rec is not None and rec.get("status") == "timeout":
+                report.notes.append(_timed_out_note(rec))
+                continue
+            point, inst, m, asked, notes = _restored(family, size, seed, variants, backend,
+                                                     time_limit, tol, rec, records)
+            records.write_instance(point, asked, notes)
             report.notes.extend(notes)
-            requests += [(len(points), v) for v in asked]
+            have = {a.variant for a in point.answers}
+            for v in asked:
+                if v not in have:
+                    pending.add(len(requests))
+                requests.append((len(points), v))
             points.append((point, inst, m))
-    return points, requests
+    return points, requests, pending
+
+
+def _restored(family: str, size: int, seed: int, variants: Sequence[str], backend: str,
+              time_limit: float | None, tol: float, rec: dict | None,
+              records: SweepRecords) -> tuple[SweepPoint, Any, Model | None, list[str],
+                                              list[str]]:
+    """An instance of a sweep: from its record (ground truth and answers recorded; generated
+    again, without a solve, only when a variant is left to ask), else generated and solved."""
+    if rec is None or rec.get("status") != "ok":
+        return _instance(family, size, seed, variants, backend, time_limit, tol)
+    asked = [v for v in rec["asked"] if v in variants]
+    truth = GroundTruth.from_dict(rec["ground_truth"])
+    point = SweepPoint(family, size, seed, truth, [], dict(rec.get("dims") or {}))
+    got = records.answers(size, seed, asked)
+    records.resumed_answers += len(got)
+    point.answers = [got[v] for v in variants if v in got]
+    inst = m = None
+    if len(got) < len(asked):
+        inst, m = _generated(family, size, seed)
+    return point, inst, m, asked, list(rec.get("notes") or [])
+
+
+def _generated(family: str, size: int, seed: int) -> tuple[Any, Model]:
+    from formalize.evaluation.families import generate
+
+    inst = generate(family, size, seed)
+    return inst, load_model(inst.model)
 
 
 def _instance(family: str, size: int, seed: int, variants: Sequence[str], backend: str,
@@ -466,12 +651,11 @@ def _instance(family: str, size: int, seed: int, variants: Sequence[str], backen
                                                              list[str]]:
     """One generated instance with its ground truth (no LLM): the point, the instance, its
     model, the variants to ask and notes on those not asked."""
-    from formalize.evaluation.families import FAMILIES, generate
+    from formalize.evaluation.families import FAMILIES
     from formalize.evaluation.traces import TraceUnavailable, procedure
 
     fam = FAMILIES[family]
-    inst = generate(family, size, seed)
-    m = load_model(inst.model)
+    inst, m = _generated(family, size, seed)
     limit = time_limit
     if limit is None and inst.known_optimum is not None:
         limit = KNOWN_OPTIMUM_TIME_LIMIT
@@ -499,7 +683,11 @@ def _instance(family: str, size: int, seed: int, variants: Sequence[str], backen
 @dataclass
 class _SweepJob:
     """One instance of a sweep as a task (picklable: a Ray worker rebuilds the LLM client from
-    its settings): generation, ground truth, then its variants asked in a seeded order."""
+    its settings): generation, ground truth, then its variants asked in a seeded order.
+
+    An item is ``(size, seed, record)``: ``record`` None, or the instance's record and answers
+    of a resumed sweep (``{"instance": ..., "answers": {variant: answer dict}}``): the worker
+    then takes the ground truth from it and asks only the variants not answered."""
 
     family: str
     variants: list[str]
@@ -511,17 +699,18 @@ class _SweepJob:
     order_seed: int
     params: dict
 
-    def key(self, item: tuple[int, int]) -> str:
+    def key(self, item: tuple) -> str:
         return f"{self.family}:{item[0]}:{item[1]}"
 
     def worker(self, spec: Any) -> _SweepWorker:
         return _SweepWorker(self, spec)
 
-    def timed_out(self, item: tuple[int, int], seconds: float) -> dict:
-        raise CompareError(f"instance size {item[0]} seed {item[1]} ran past {seconds:g} s")
+    def timed_out(self, item: tuple, seconds: float) -> dict:
+        return {"timeout": f"the instance ran past its time budget of {seconds:g} s "
+                           "(--task-timeout)"}
 
-    def lost(self, item: tuple[int, int], why: str) -> dict:
-        raise CompareError(f"instance size {item[0]} seed {item[1]} was not run: {why}")
+    def lost(self, item: tuple, why: str) -> dict:
+        return {"lost": why}
 
     def __getstate__(self) -> dict:
         from formalize.evaluation.executors import portable_client
@@ -548,32 +737,43 @@ class _SweepWorker:
                                           thread_name_prefix="sweep")
         await asyncio.to_thread(warm_client, self.job.client)
 
-    async def run(self, item: tuple[int, int]) -> dict:
+    async def run(self, item: tuple) -> dict:
         import asyncio
 
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.threads, self._instance, item)
 
-    def _instance(self, item: tuple[int, int]) -> dict:
+    def _instance(self, item: tuple) -> dict:
         import random
 
         from formalize.evaluation.families import FAMILIES
 
         job = self.job
-        size, seed = item
-        point, inst, m, asked, notes = _instance(job.family, size, seed, job.variants,
-                                                 job.backend, job.time_limit, job.tol)
-        random.Random(f"formalize.compare.order:{job.order_seed}:{size}:{seed}").shuffle(asked)
+        size, seed, rec = item
+        if rec is None:
+            point, inst, m, asked, notes = _instance(job.family, size, seed, job.variants,
+                                                     job.backend, job.time_limit, job.tol)
+        else:
+            inst, m = _generated(job.family, size, seed)
+            point = SweepPoint(job.family, size, seed,
+                               GroundTruth.from_dict(rec["instance"]["ground_truth"]), [],
+                               dict(rec["instance"].get("dims") or {}))
+            asked = list(rec["instance"]["asked"])
+            notes = list(rec["instance"].get("notes") or [])
+        answered = set(rec["answers"]) if rec is not None else set()
+        to_ask = [v for v in asked if v not in answered]
+        random.Random(f"formalize.compare.order:{job.order_seed}:{size}:{seed}").shuffle(to_ask)
         usage = Usage()
         fam = FAMILIES[job.family]
         answers = {}
-        for v in asked:
+        for v in to_ask:
             answers[v] = ask_direct(job.client, v, inst.text, m, point.truth, tol=job.tol,
                                     missing=job.missing, usage=usage,
                                     procedure=fam.trace if v == "trace" else None,
                                     model_doc=inst.model if v == "trace" else None, **job.params)
         point.answers = [answers[v] for v in job.variants if v in answers]
-        return {"point": point, "asked": asked, "notes": notes, "usage": usage.as_dict()}
+        return {"point": point, "asked": asked, "order": to_ask, "notes": notes,
+                "usage": usage.as_dict()}
 
     async def stop(self) -> None:
         if self.threads is not None:
@@ -581,57 +781,108 @@ class _SweepWorker:
 
 
 def _run_distributed(job: _SweepJob, executor: Any, sizes: list[int], seeds: list[int],
-                     report: SweepReport, total: int, *, concurrency: int,
-                     progress: Progress | None, on_answer: Any) -> list[SweepPoint]:
-    """One batch of instances as executor tasks; points filed in (size, seed) order."""
+                     report: SweepReport, total: int, records: SweepRecords, *,
+                     concurrency: int, progress: Progress | None, on_answer: Any,
+                     task_timeout: float | None) -> list[SweepPoint]:
+    """One batch of instances as executor tasks, each finished one's records written once (a
+    re-run's duplicate is dropped); points filed in (size, seed) order."""
     import random
 
     from formalize.evaluation.bench import _run_coroutine
 
-    items = [(size, seed) for size in sizes for seed in seeds]
+    done: dict[tuple[int, int], SweepPoint] = {}
+    items = []
+    for size in sizes:
+        for seed in seeds:
+            rec = records.instance(size, seed)
+            if rec is not None and rec.get("status") == "timeout":
+                report.notes.append(_timed_out_note(rec))
+                continue
+            if rec is not None and rec.get("status") == "ok":
+                point, _, _, asked, notes = _restored(job.family, size, seed, job.variants,
+                                                      job.backend, job.time_limit, job.tol,
+                                                      rec, records)
+                if len(point.answers) == len(asked):
+                    report.notes.extend(notes)
+                    done[size, seed] = point
+                    continue
+                items.append((size, seed, {"instance": rec, "answers": {
+                    a.variant: a.to_dict() for a in point.answers}}))
+            else:
+                items.append((size, seed, None))
     order = list(items)
     random.Random(f"formalize.compare.order:{job.order_seed}").shuffle(order)
-    base = sum(len(p.answers) for p in report.points)
-    done: dict[tuple[int, int], dict] = {}
+    numbered = [a.order or 0 for p in [*report.points, *done.values()] for a in p.answers]
+    numbered += [d.get("order") or 0 for _, _, rec in items if rec is not None
+                 for d in rec["answers"].values()]
+    next_order = [max(numbered, default=0)]
     n_answers = [0]
+    written: set[tuple[int, int]] = set()
+    n_done = len(report.points) + len(done)
 
     async def drive() -> None:
-        async for item, res in executor.map(job, order, concurrency=max(1, concurrency)):
-            done[item] = res
+        nonlocal n_done
+        async for item, res in executor.map(job, order, concurrency=max(1, concurrency),
+                                            timeout=task_timeout):
+            size, seed, rec = item
+            if (size, seed) in written:
+                continue  # a re-run of an item whose result is in
+            written.add((size, seed))
+            if "timeout" in res or "lost" in res:
+                if "timeout" in res:
+                    records.write_timeout(size, seed, res["timeout"])
+                    report.notes.append(_timed_out_note(records.instance(size, seed) or {
+                        "size": size, "seed": seed, "error": res["timeout"]}))
+                else:
+                    report.notes.append(f"size {size} seed {seed} not in the tables: not run "
+                                        f"({res['lost']}); resume runs it")
+                continue
             point = res["point"]
-            for a in sorted(point.answers, key=lambda a: res["asked"].index(a.variant)):
+            records.write_instance(point, res["asked"], res["notes"])
+            report.notes.extend(res["notes"])
+            for k, v in res["usage"].items():
+                setattr(report.usage, k, getattr(report.usage, k) + v)
+            for a in sorted(point.answers, key=lambda a: res["order"].index(a.variant)):
                 n_answers[0] += 1
-                a.order = base + n_answers[0]
+                next_order[0] += 1
+                a.order = next_order[0]
+                records.write_answer(point, a)
                 if on_answer is not None:
                     on_answer(point, a, n_answers[0], None)
+            if rec is not None:
+                kept = {v: DirectAnswer.from_dict(d) for v, d in rec["answers"].items()}
+                records.resumed_answers += len(kept)
+                got = {a.variant: a for a in point.answers}
+                point.answers = [got.get(v) or kept[v] for v in job.variants
+                                 if v in got or v in kept]
+            done[size, seed] = point
+            n_done += 1
             if progress is not None:
-                progress(len(report.points) + len(done), total, point)
+                progress(n_done, total, point)
 
     _run_coroutine(drive())
-    points = []
-    for item in items:
-        res = done[item]
-        report.notes.extend(res["notes"])
-        for k, v in res["usage"].items():
-            setattr(report.usage, k, getattr(report.usage, k) + v)
-        points.append(res["point"])
+    points = [done[size, seed] for size in sizes for seed in seeds if (size, seed) in done]
     report.points.extend(points)
     return points
 
 
-def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model]],
-             requests: list[Request], order_seed: int, report: SweepReport, total: int, *,
-             tol: float, missing: str, concurrency: int, progress: Progress | None,
-             on_answer: Any, **params: Any) -> None:
-    """Send a batch's requests in the fair order and file the answers with their points."""
+def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model | None]],
+             requests: list[Request], pending: set[int], order_seed: int, report: SweepReport,
+             total: int, records: SweepRecords, *, tol: float, missing: str, concurrency: int,
+             progress: Progress | None, on_answer: Any, **params: Any) -> None:
+    """Send a batch's pending requests in the fair order (over all its requests: a resumed
+    sweep's answers keep their positions) and file and record the answers with their points."""
     from formalize.evaluation.families import FAMILIES
 
     order = fair_order([(k, v) for k, v in requests], order_seed)
     base = sum(len(p.answers) for p in report.points)
     for point, _, _ in points:
         report.points.append(point)
-    outstanding = {k: sum(1 for kk, _ in requests if kk == k) for k in range(len(points))}
-    answered: dict[int, dict[str, DirectAnswer]] = {k: {} for k in range(len(points))}
+    positions = [pos for pos in range(len(order)) if order[pos] in pending]
+    outstanding = {k: sum(1 for r in pending if requests[r][0] == k) for k in range(len(points))}
+    nothing_to_ask = {k for k, n in outstanding.items() if n == 0}
+    answered: dict[int, dict[str, DirectAnswer]] = {
+        k: {a.variant: a for a in p.answers} for k, (p, _, _) in enumerate(points)}
     variants = report.variants
 
     def run(pos: int) -> tuple[int, str, DirectAnswer]:
@@ -646,30 +897,31 @@ def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model]],
 
     def file(k: int, v: str, ans: DirectAnswer, done: int) -> None:
         point = points[k][0]
+        records.write_answer(point, ans)
         answered[k][v] = ans
         point.answers = [answered[k][x] for x in variants if x in answered[k]]
         if on_answer is not None:
-            on_answer(point, ans, done, len(requests))
+            on_answer(point, ans, done, len(positions))
         outstanding[k] -= 1
         if outstanding[k] == 0 and progress is not None:
             complete = sum(1 for p in report.points if _complete(p, outstanding, points))
             progress(complete, total, point)
 
     if concurrency <= 1:
-        for pos in range(len(order)):
-            file(*run(pos), pos + 1)
+        for n, pos in enumerate(positions, start=1):
+            file(*run(pos), n)
     else:
         with ThreadPoolExecutor(max_workers=concurrency) as ex:
-            for n, res in enumerate(ex.map(run, range(len(order))), start=1):
+            for n, res in enumerate(ex.map(run, positions), start=1):
                 file(*res, n)
-    if progress is not None:  # instances with nothing to ask
+    if progress is not None:  # instances with nothing to ask (or all answered before)
         for k, (point, _, _) in enumerate(points):
-            if not any(kk == k for kk, _ in requests):
+            if k in nothing_to_ask:
                 progress(len(report.points), total, point)
 
 
 def _complete(p: SweepPoint, outstanding: dict[int, int],
-              points: list[tuple[SweepPoint, Any, Model]]) -> bool:
+              points: list[tuple[SweepPoint, Any, Model | None]]) -> bool:
     for k, (q, _, _) in enumerate(points):
         if q is p:
             return outstanding[k] == 0

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from formalize.evaluation.fmt import close, jnum
+from formalize.evaluation.fmt import close, jnum, unjnum
 from solvers import Model, Solution
 
 
@@ -75,6 +75,19 @@ class GroundTruth:
                 "solver_status": self.solver_status,
                 "solver_objective": jnum(self.solver_objective), "bound": jnum(self.bound),
                 "bound_kind": self.bound_kind, "integrality_gap": jnum(self.integrality_gap)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GroundTruth:
+        """A ground truth from :meth:`to_dict` (a results file's record); the solver's point
+        is not recorded (``solution`` is None)."""
+        return cls(status=d["status"], objective=unjnum(d.get("objective")), sense=d["sense"],
+                   source=d.get("source", ""), solver=d.get("solver", ""),
+                   seconds=float(d.get("seconds") or 0.0),
+                   known_optimum=unjnum(d.get("known_optimum")),
+                   checked=bool(d.get("checked")), optimum_method=d.get("optimum_method", ""),
+                   bound=unjnum(d.get("bound")), bound_kind=d.get("bound_kind", ""),
+                   solver_status=d.get("solver_status", ""),
+                   solver_objective=unjnum(d.get("solver_objective")))
 
 
 def _exact_solve(model: Model, backend: str, time_limit: float | None) -> Solution:

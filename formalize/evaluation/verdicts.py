@@ -7,13 +7,14 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from formalize.evaluation.fmt import close as _close
 from formalize.evaluation.fmt import jnum as _jnum
 from formalize.evaluation.fmt import num as _fmt
 from formalize.evaluation.fmt import pct as _pct
+from formalize.evaluation.fmt import unjnum
 from formalize.evaluation.truth import GroundTruth
 from formalize.llm.client import DuplicateKeyError, LLMOutputError, extract_json
 from solvers import Model
@@ -184,6 +185,15 @@ class DirectAnswer:
         if response:
             d["response"] = self.response
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DirectAnswer:
+        """An answer from :meth:`to_dict` (a results file's record)."""
+        names = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        for k in ("claimed_objective", "recomputed_objective", "gap"):
+            kw[k] = unjnum(kw.get(k))
+        return cls(**kw)
 
 
 def _truth_claim(gt: GroundTruth, claim: str | None, variant: str) -> DirectAnswer | None:

@@ -1,0 +1,220 @@
+"""A family sweep's streamed records (formalize.evaluation.sweep.SweepRecords): each instance's
+ground truth and each answer written once as they are known; a sweep stopped by a provider
+failure or a SIGKILL resumes without asking a recorded answer again or solving a recorded
+instance again, and ends with the verdicts of a clean run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_compare_sweep import knapsack_plan
+
+from formalize.cli.compare import RECORDS as CLI_RECORDS
+from formalize.cli.main import main
+from formalize.evaluation import sweep as sweep_mod
+from formalize.evaluation.results_file import read_results
+from formalize.evaluation.sweep import RECORDS, sweep
+from formalize.llm.config import ConfigError
+from formalize.llm.testing import ScriptedLLM
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES, SEEDS = [3, 4], [0, 1]
+WRONG = {(4, 1, "values"), (3, 0, "objective")}
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def _verdicts(rep) -> list:
+    return [(p.size, p.seed, p.truth.objective, [(a.variant, a.verdict, a.order, a.response[:30])
+                                                 for a in p.answers]) for p in rep.points]
+
+
+class _FailAfter:
+    """The responder's answers, then a provider failure from call `n + 1` on."""
+
+    def __init__(self, responder, n: int) -> None:
+        self.responder, self.n, self.calls = responder, n, 0
+
+    def __call__(self, messages):
+        self.calls += 1
+        if self.calls > self.n:
+            raise RuntimeError("provider down (scripted)")
+        return self.responder(messages)
+
+
+def _run(responder, results: Path | None, *, resume=False, name="rec", **kw):
+    llm = ScriptedLLM([responder] * 64, name=name)
+    try:
+        return sweep("knapsack", kw.pop("sizes", SIZES), kw.pop("seeds", SEEDS), llm.client(),
+                     order_seed=3, results=results, resume=resume, **kw), llm
+    finally:
+        llm.close()
+
+
+@pytest.fixture(scope="module")
+def clean_run():
+    rep, _ = _run(knapsack_plan(SIZES, SEEDS, wrong=WRONG), None, name="clean")
+    return _verdicts(rep)
+
+
+def test_records_hold_each_instance_and_answer_once_and_rebuild_the_report(tmp_path, clean_run):
+    out = tmp_path / RECORDS
+    rep, llm = _run(knapsack_plan(SIZES, SEEDS, wrong=WRONG), out)
+    assert _verdicts(rep) == clean_run
+    lines = _lines(out)
+    assert lines[0]["type"] == "run" and lines[0]["kind"] == "sweep"
+    assert lines[0]["family"] == "knapsack" and lines[0]["variants"] == ["values", "objective"]
+    ids = [r["id"] for r in lines[1:]]
+    assert len(ids) == len(set(ids)) == 4 + 8
+    inst = [r for r in lines if r["type"] == "instance"]
+    assert {(r["size"], r["seed"]) for r in inst} == {(s, e) for s in SIZES for e in SEEDS}
+    # an instance's record comes before any of its answers
+    pos = {r["id"]: k for k, r in enumerate(lines[1:])}
+    for r in lines[1:]:
+        if r["type"] == "answer":
+            assert pos[f"{r['size']}:{r['seed']}"] < pos[r["id"]]
+    # resumed with everything recorded: no request, no solve, the same report
+    calls = len(llm.calls)
+    assert calls == 8
+    rep2, llm2 = _run(knapsack_plan(SIZES, SEEDS), out, resume=True)
+    assert len(llm2.calls) == 0
+    assert _verdicts(rep2) == clean_run
+    assert rep2.table() == rep.table()
+    assert "8 answer(s) of the earlier run reused" in rep2.notes[0]
+    assert len(_lines(out)) == len(lines)  # nothing written twice
+
+
+def test_a_provider_failure_mid_sweep_resumes_where_it_stopped(tmp_path, clean_run, monkeypatch):
+    out = tmp_path / RECORDS
+    failing = _FailAfter(knapsack_plan(SIZES, SEEDS, wrong=WRONG), 3)
+    with pytest.raises(Exception, match="provider down"):
+        _run(failing, out)
+    _, recs = read_results(out, types=("instance", "answer"))
+    answered = sorted(k for k, r in recs.items() if r["type"] == "answer")
+    assert len(answered) == 3 and sum(r["type"] == "instance" for r in recs.values()) == 4
+    solves = []
+    real = sweep_mod.ground_truth
+    monkeypatch.setattr(sweep_mod, "ground_truth", lambda *a, **k: solves.append(1) or real(*a, **k))
+    responder = knapsack_plan(SIZES, SEEDS, wrong=WRONG)
+    rep, llm = _run(responder, out, resume=True)
+    assert solves == []  # every ground truth came from the records
+    assert len(llm.calls) == 5  # only the 5 requests not answered before
+    assert {f"{k.replace('/', ':')}:{v}" for k, v in responder.asked}.isdisjoint(answered)
+    assert _verdicts(rep) == clean_run  # the same verdicts and the same request positions
+    ids = [r["id"] for r in _lines(out)[1:]]
+    assert len(ids) == len(set(ids)) == 12
+
+
+def test_resume_adds_seeds_and_sizes_and_asks_only_the_new_ones(tmp_path):
+    out = tmp_path / RECORDS
+    _run(knapsack_plan([3], [0, 1]), out, sizes=[3], seeds=[0, 1])
+    responder = knapsack_plan([3, 4], [0, 1, 2])
+    rep, llm = _run(responder, out, resume=True, sizes=[3, 4], seeds=[0, 1, 2])
+    asked = {k for k, _ in responder.asked}
+    assert asked == {"3/2", "4/0", "4/1", "4/2"} and len(llm.calls) == 8
+    assert [(p.size, p.seed) for p in rep.points] == [(s, e) for s in (3, 4) for e in (0, 1, 2)]
+    assert all(a.correct for p in rep.points for a in p.answers)
+
+
+def test_a_cut_off_last_line_is_dropped_and_its_answer_asked_again(tmp_path):
+    out = tmp_path / RECORDS
+    _run(knapsack_plan(SIZES, SEEDS), out)
+    raw = out.read_bytes()
+    out.write_bytes(raw[:-25])  # a kill in the middle of the last answer's write
+    responder = knapsack_plan(SIZES, SEEDS)
+    rep, llm = _run(responder, out, resume=True)
+    assert len(llm.calls) == 1
+    assert out.read_bytes().endswith(b"\n") and len(_lines(out)) == 13
+    assert all(a.correct for p in rep.points for a in p.answers)
+
+
+def test_the_records_file_refuses_another_sweep_and_an_accidental_rerun(tmp_path):
+    out = tmp_path / RECORDS
+    _run(knapsack_plan([3], [0]), out, sizes=[3], seeds=[0])
+    with pytest.raises(ConfigError, match="exists: pass --resume"):
+        _run(knapsack_plan([3], [0]), out, sizes=[3], seeds=[0])
+    with pytest.raises(ConfigError, match=r"different sweep \(variants was \['values', "
+                                          r"'objective'\], now \['objective'\]"):
+        _run(knapsack_plan([3], [0]), out, sizes=[3], seeds=[0], variants=["objective"],
+             resume=True)
+    rep, llm = _run(knapsack_plan([3], [0]), out, sizes=[3], seeds=[0], overwrite=True)
+    assert len(llm.calls) == 2 and sum(r["type"] == "answer" for r in _lines(out)) == 2
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(json.dumps({"type": "run", "dataset": "x"}) + "\n")
+    with pytest.raises(ConfigError, match="not a sweep's records"):
+        _run(knapsack_plan([3], [0]), bench, sizes=[3], seeds=[0], resume=True)
+
+
+def test_cli_streams_to_the_out_folder_and_resumes(tmp_path, openai_server, capsys):
+    from openai_server import reply
+
+    assert CLI_RECORDS == RECORDS
+    responder = knapsack_plan(SIZES, SEEDS, wrong=WRONG)
+    openai_server.default = lambda body: reply(str(responder(body["messages"])))
+    args = ["compare", "--family", "knapsack", "--sizes", "3,4", "--seeds", "2", "--model",
+            "openai/stand-in", "--api-base", openai_server.base_url, "--no-cache", "--json",
+            "--out", str(tmp_path)]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["files"]["records"] == str(tmp_path / RECORDS)
+    assert main(args) == 2
+    assert "exists: pass --resume" in capsys.readouterr().err
+    assert main([*args, "--resume"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert len(openai_server.requests) == 8  # the resumed run asked nothing
+    assert [p["answers"] for p in again["points"]] == [p["answers"] for p in doc["points"]]
+    for bad, msg in ((["--resume", "--overwrite"], "give one"),
+                     (["--task-timeout", "5"], "--task-timeout bounds one instance")):
+        assert main([*args, *bad]) == 2
+        assert msg in capsys.readouterr().err
+    assert main(["compare", "--family", "knapsack", "--resume", "--model", "openai/x"]) == 2
+    assert "--resume needs --out DIR" in capsys.readouterr().err
+
+
+def test_a_sweep_killed_by_sigkill_resumes_with_every_answer_once(tmp_path, openai_server,
+                                                                  clean_run):
+    from openai_server import reply
+
+    responder = knapsack_plan(SIZES, SEEDS, wrong=WRONG)
+    openai_server.default = lambda body: reply(str(responder(body["messages"])), delay=0.15)
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "formalize.cli.main", "compare", "--family", "knapsack",
+           "--sizes", "3,4", "--seeds", "2", "--model", "openai/stand-in", "--api-base",
+           openai_server.base_url, "--no-cache", "--order-seed", "3", "--json",
+           "--out", str(out)]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    records = out / RECORDS
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if records.is_file() and records.read_text().count('"type": "answer"') >= 3:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    _, err = proc.communicate(timeout=10)
+    before = records.read_text().count('"type": "answer"')
+    assert 3 <= before < 8, f"the kill should land mid-run: {err[-2000:]!r}"
+    asked_before = len(openai_server.requests)
+    assert main(["compare", "--family", "knapsack", "--sizes", "3,4", "--seeds", "2", "--model",
+                 "openai/stand-in", "--api-base", openai_server.base_url, "--no-cache",
+                 "--order-seed", "3", "--json", "--out", str(out), "--resume"]) == 0
+    # asked again: the answers not recorded (at most one was in flight at the kill)
+    assert len(openai_server.requests) - asked_before == 8 - before
+    lines = _lines(records)
+    ids = [r["id"] for r in lines[1:]]
+    assert len(ids) == len(set(ids)) == 12
+    doc = json.loads((out / "sweep.json").read_text())
+    got = [(p["size"], p["seed"], p["ground_truth"]["objective"],
+            [(a["variant"], a["verdict"], a["order"], a["response"][:30]) for a in p["answers"]])
+           for p in doc["points"]]
+    assert got == clean_run
