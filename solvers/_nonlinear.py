@@ -177,7 +177,11 @@ def evaluate(t: Any, x: np.ndarray) -> float:
     if op == "/":
         return evaluate(t[1][0], x) / evaluate(t[1][1], x)
     if op == "pow":
-        return float(evaluate(t[1][0], x) ** t[2])
+        base, p = evaluate(t[1][0], x), t[2]
+        if base < 0 and float(p) != math.floor(p):
+            raise ValueError(f"math domain error: a negative base ({base:g}) to the power {p:g} "
+                             "is not a real number")
+        return float(base ** p)
     a = evaluate(t[1][0], x)
     if op == "sqrt":
         return math.sqrt(max(a, 0.0)) if a > -1e-9 else math.sqrt(a)

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import solvers
@@ -132,6 +132,9 @@ def test_random_documents_never_crash(doc):
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(expressions())
+@example(
+    expr='3>=log(x)**0.5',
+).via('discovered failure')
 def test_random_expressions_never_crash(expr):
     doc = {"sets": {"I": [1, 2], "J": ["a", "b"]}, "params": {"c": {"index": ["I"], "values": {"1": 2, "2": 3}}},
            "variables": {"x": {"lb": 0, "ub": 10}, "y": {"index": ["I"], "lb": 0, "ub": 5}},
