@@ -218,3 +218,18 @@ def test_a_sweep_killed_by_sigkill_resumes_with_every_answer_once(tmp_path, open
             [(a["variant"], a["verdict"], a["order"], a["response"][:30]) for a in p["answers"]])
            for p in doc["points"]]
     assert got == clean_run
+
+
+def test_cli_sweep_shows_a_progress_bar_fed_by_finished_instances(tmp_path, openai_server,
+                                                                  capsys, monkeypatch):
+    from openai_server import reply
+
+    responder = knapsack_plan(SIZES, SEEDS, wrong=WRONG)
+    openai_server.default = lambda body: reply(str(responder(body["messages"])))
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich: stderr counts as a terminal
+    monkeypatch.setenv("COLUMNS", "160")
+    assert main(["compare", "--family", "knapsack", "--sizes", "3,4", "--seeds", "2", "--model",
+                 "openai/stand-in", "--api-base", openai_server.base_url, "--no-cache"]) == 0
+    err = capsys.readouterr().err
+    assert "knapsack (local)" in err and "4/4" in err and "6/8 right" in err
+    assert "ETA" in err and err.count("… answer") == 8

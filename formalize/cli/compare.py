@@ -266,31 +266,41 @@ def cmd_compare(a: argparse.Namespace) -> int:
     client = make_client(a.model, no_cache=a.no_cache, api_base=a.api_base)
     if a.timeout is not None:
         client.settings = client.settings.with_(timeout=a.timeout)
-    from formalize.render import console
-
-    err = console(stderr=True)
     try:
         if a.family is not None:
+            from formalize.evaluation.bench import progress_bar
+
+            bar = progress_bar(False if a.json else None)  # instances done, ETA (a terminal)
+            task = bar.add_task(f"{a.family} ({a.executor})", total=len(sizes) * a.seeds, acc="")
+            scored: dict[tuple[int, int], tuple[int, int]] = {}
+
             def on_answer(point: Any, ans: Any, done: int, total: int) -> None:
                 if a.json:
                     return
                 tokens = f", {ans.output_tokens} output tokens" if ans.output_tokens else ""
                 of = f"{done}/{total}" if total is not None else f"{done}"
-                err.print(f"[dim]… answer {of}[/dim] size {point.size} seed "
-                          f"{point.seed} {ans.variant}: {ans.verdict} ({ans.seconds:.1f} s"
-                          f"{tokens})", markup=True)
+                bar.console.print(f"[dim]… answer {of}[/dim] size {point.size} seed "
+                                  f"{point.seed} {ans.variant}: {ans.verdict} "
+                                  f"({ans.seconds:.1f} s{tokens})", markup=True)
+
+            def progress(done: int, total: int, point: Any) -> None:
+                scored[point.size, point.seed] = (sum(x.correct for x in point.answers),
+                                                  len(point.answers))
+                right, n = (sum(v[k] for v in scored.values()) for k in (0, 1))
+                bar.update(task, completed=done, total=total, acc=f"{right}/{n} right")
 
             try:
-                result = sweep(a.family, sizes, a.seeds, client, variants=variants,
-                                    tol=a.tolerance, backend=a.backend, time_limit=a.time_limit,
-                                    concurrency=a.concurrency, on_answer=on_answer,
-                                    order_seed=a.order_seed,
-                                    stop_after_failures=a.stop_after_failures,
-                                    stop_after_seconds=a.stop_after_seconds,
-                                    executor=executor,
-                                    results=Path(a.out) / RECORDS if a.out else None,
-                                    resume=a.resume, overwrite=a.overwrite,
-                                    task_timeout=a.task_timeout)
+                with bar:
+                    result = sweep(a.family, sizes, a.seeds, client, variants=variants,
+                                   tol=a.tolerance, backend=a.backend, time_limit=a.time_limit,
+                                   concurrency=a.concurrency, on_answer=on_answer,
+                                   progress=progress, order_seed=a.order_seed,
+                                   stop_after_failures=a.stop_after_failures,
+                                   stop_after_seconds=a.stop_after_seconds,
+                                   executor=executor,
+                                   results=Path(a.out) / RECORDS if a.out else None,
+                                   resume=a.resume, overwrite=a.overwrite,
+                                   task_timeout=a.task_timeout)
             except (ValueError, TypeError) as exc:  # bad size, a records file in the way
                 return _usage(str(exc))
         else:

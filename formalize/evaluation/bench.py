@@ -979,7 +979,7 @@ def _select(ds: Dataset, ids: Sequence[str] | None, limit: int | None) -> list[P
     return probs
 
 
-def _progress(enabled: bool | None) -> Any:
+def progress_bar(enabled: bool | None) -> Any:
     """A rich progress bar with ETA on stderr (shown on a terminal unless ``enabled`` says)."""
     from rich.progress import (
         BarColumn,
@@ -1307,7 +1307,7 @@ async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, job: _Benc
     """The driver: problems to the executor, each finished record written once (a record whose
     key this run already wrote is dropped), the progress bar fed by finished problems."""
     correct = [0, 0]
-    prog = _progress(show)
+    prog = progress_bar(show)
     with prog:
         task = prog.add_task(f"{ds.label} {job.mode} ({executor.name})", total=len(todo), acc="")
         async for p, rec in executor.map(job, todo, concurrency=concurrency, timeout=task_timeout):
