@@ -233,3 +233,69 @@ def test_cli_sweep_shows_a_progress_bar_fed_by_finished_instances(tmp_path, open
     err = capsys.readouterr().err
     assert "knapsack (local)" in err and "4/4" in err and "6/8 right" in err
     assert "ETA" in err and err.count("… answer") == 8
+
+
+class _Counting:
+    """The responder's answers from several threads, counting the calls that returned an
+    answer; the call numbered `fail` raises after `delay` seconds (the others are slow by
+    `pause`)."""
+
+    def __init__(self, responder, fail: int | None = None, delay: float = 0.0,
+                 pause: float = 0.0) -> None:
+        import threading
+
+        self.responder, self.fail, self.delay, self.pause = responder, fail, delay, pause
+        self.calls = self.answered = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, messages):
+        with self.lock:
+            self.calls += 1
+            n = self.calls
+        if n == self.fail:
+            time.sleep(self.delay)
+            raise RuntimeError("provider down (scripted)")
+        time.sleep(self.pause)
+        out = self.responder(messages)
+        with self.lock:
+            self.answered += 1
+        return out
+
+
+def _answers_in(path: Path) -> int:
+    _, recs = read_results(path, types=("instance", "answer"))
+    return sum(r["type"] == "answer" for r in recs.values())
+
+
+def test_a_provider_failure_with_concurrency_records_every_answer_that_came_in(tmp_path,
+                                                                            clean_run):
+    # the first call fails late: the answers the other threads got meanwhile are paid for and
+    # must be recorded (they were dropped when the threads' results were taken in request order)
+    out = tmp_path / RECORDS
+    failing = _Counting(knapsack_plan(SIZES, SEEDS, wrong=WRONG), fail=1, delay=0.5)
+    with pytest.raises(Exception, match="provider down"):
+        _run(failing, out, concurrency=4)
+    assert failing.answered >= 3 and _answers_in(out) == failing.answered
+    rep, llm = _run(knapsack_plan(SIZES, SEEDS, wrong=WRONG), out, resume=True)
+    assert len(llm.calls) == 8 - failing.answered
+    assert _verdicts(rep) == clean_run
+    ids = [r["id"] for r in _lines(out)[1:]]
+    assert len(ids) == len(set(ids)) == 12
+
+
+def test_ctrl_c_with_concurrency_starts_nothing_new_and_records_the_answers_in_flight(
+        tmp_path, clean_run):
+    out = tmp_path / RECORDS
+    slow = _Counting(knapsack_plan(SIZES, SEEDS, wrong=WRONG), pause=0.2)
+
+    def interrupt(point, ans, k, n):
+        if k == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(slow, out, concurrency=2, on_answer=interrupt)
+    assert slow.calls < 8  # the requests not started were not sent
+    assert _answers_in(out) == slow.answered >= 3  # those in flight at Ctrl-C: recorded
+    rep, llm = _run(knapsack_plan(SIZES, SEEDS, wrong=WRONG), out, resume=True)
+    assert len(llm.calls) == 8 - slow.answered
+    assert _verdicts(rep) == clean_run

@@ -911,13 +911,61 @@ def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model | None
         for n, pos in enumerate(positions, start=1):
             file(*run(pos), n)
     else:
-        with ThreadPoolExecutor(max_workers=concurrency) as ex:
-            for n, res in enumerate(ex.map(run, positions), start=1):
-                file(*res, n)
+        _ask_threaded(run, file, positions, concurrency)
     if progress is not None:  # instances with nothing to ask (or all answered before)
         for k, (point, _, _) in enumerate(points):
             if k in nothing_to_ask:
                 progress(len(report.points), total, point)
+
+
+def _ask_threaded(run: Callable[[int], tuple[int, str, DirectAnswer]],
+                  file: Callable[[int, str, DirectAnswer, int], None], positions: list[int],
+                  concurrency: int) -> None:
+    """Ask from `concurrency` threads, filing (recording) each answer as soon as it is in, in
+    this thread. On a failure (a provider error, Ctrl-C) no request is started any more, the
+    answers still in flight are filed as they come in (they are paid for), then the first
+    failure is raised; a second Ctrl-C while waiting leaves at once."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    ex = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sweep-ask")
+    futures = [ex.submit(run, pos) for pos in positions]
+    failure: BaseException | None = None
+    n = 0
+    try:
+        left = set(futures)
+        while left:
+            try:
+                done, left = wait(left, return_when=FIRST_COMPLETED)
+            except BaseException as exc:  # Ctrl-C while waiting
+                if failure is not None:
+                    raise
+                failure = exc
+                for f in left:
+                    f.cancel()
+                continue
+            for f in done:
+                if f.cancelled():
+                    continue
+                exc = f.exception()
+                if exc is not None:
+                    if failure is None:
+                        failure = exc
+                        for g in left:
+                            g.cancel()
+                    continue
+                n += 1
+                try:
+                    file(*f.result(), n)
+                except BaseException as err:  # a callback's Ctrl-C: stop, keep filing
+                    if failure is not None:
+                        raise
+                    failure = err
+                    for g in left:
+                        g.cancel()
+    finally:
+        ex.shutdown(wait=failure is None, cancel_futures=True)
+    if failure is not None:
+        raise failure
 
 
 def _complete(p: SweepPoint, outstanding: dict[int, int],
