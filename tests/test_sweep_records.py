@@ -299,3 +299,37 @@ def test_ctrl_c_with_concurrency_starts_nothing_new_and_records_the_answers_in_f
     rep, llm = _run(knapsack_plan(SIZES, SEEDS, wrong=WRONG), out, resume=True)
     assert len(llm.calls) == 8 - slow.answered
     assert _verdicts(rep) == clean_run
+
+
+def test_resume_keeps_records_without_a_header_and_refuses_them(tmp_path):
+    # a damaged first line removed as the reader's message says: the records must survive
+    out = tmp_path / RECORDS
+    _run(knapsack_plan([3], [0]), out, sizes=[3], seeds=[0])
+    body = out.read_text().splitlines(keepends=True)[1:]
+    out.write_text("".join(body))
+    with pytest.raises(ConfigError, match=r"3 record\(s\) but no run header .* are kept"):
+        _run(knapsack_plan([3], [0]), out, sizes=[3], seeds=[0], resume=True)
+    assert out.read_text() == "".join(body)
+    for content in ("", json.dumps({"type": "run", "kind": "sweep", "family": "knapsack"})[:-3]):
+        out.write_text(content)  # empty, or a header cut off by a kill: a fresh start
+        rep, llm = _run(knapsack_plan([3], [0]), out, sizes=[3], seeds=[0], resume=True)
+        assert len(llm.calls) == 2 and [r["type"] for r in _lines(out)] == [
+            "run", "instance", "answer", "answer"]
+
+
+def test_a_second_run_on_the_same_records_is_refused_while_the_first_writes(tmp_path):
+    out = tmp_path / RECORDS
+    first = sweep_mod.SweepRecords(out, {"family": "knapsack"})
+    try:
+        for kw in ({"resume": True}, {"overwrite": True}):
+            with pytest.raises(ConfigError, match="being written by another run"):
+                sweep_mod.SweepRecords(out, {"family": "knapsack"}, **kw)
+        assert [r["type"] for r in _lines(out)] == ["run"]  # not truncated by --overwrite
+    finally:
+        first.close()
+    again = sweep_mod.SweepRecords(out, {"family": "knapsack"}, resume=True)
+    again.close()
+    folder = tmp_path / "d" / RECORDS
+    folder.mkdir(parents=True)
+    with pytest.raises(ConfigError, match="is not a file"):
+        sweep_mod.SweepRecords(folder, {"family": "knapsack"}, overwrite=True)

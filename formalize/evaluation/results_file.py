@@ -25,9 +25,27 @@ class ResultsFile:
         self._lock = threading.Lock()
 
     def open(self) -> ResultsFile:
+        """Open (create) the file for appending, holding its lock: a second run writing the
+        same file at once (a sweep started twice) is refused, not interleaved."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX: no lock
+            return self
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.close()
+            raise ConfigError(f"{self.path} is being written by another run (it holds the "
+                              "file's lock): let that run end, or use another --out") from None
         return self
+
+    def truncate(self) -> None:
+        """Empty the file (a run started again over it), keeping the lock."""
+        with self._lock:
+            assert self._fd is not None, "ResultsFile.open() first"
+            os.ftruncate(self._fd, 0)
 
     def write(self, record: dict) -> None:
         data = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")

@@ -367,30 +367,48 @@ class SweepRecords:
                 raise ConfigError("resume needs the results file of the earlier run (--out DIR "
                                   f"holding {RECORDS})")
             return
-        header: dict | None = None
-        if resume:
-            header, self.done = read_results(self.path, repair=True, types=("instance", "answer"))
-            if header is not None and header.get("kind") != "sweep":
-                raise ConfigError(f"{self.path}: not a sweep's records (a {header.get('kind') or 'benchmark'} "
-                                  "run's results); use another --out")
-            if header is not None:
-                clash = {k: (header.get(k), run.get(k)) for k in self.RUN_KEYS
-                         if header.get(k) != run.get(k)}
-                if clash:
-                    raise ConfigError(
-                        f"{self.path}: --resume of a different sweep ("
-                        + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in clash.items())
-                        + "); use another --out, or --overwrite to start again")
-        elif self.path.exists() and self.path.stat().st_size > 0 and not overwrite:
+        if self.path.exists() and not self.path.is_file():
+            raise ConfigError(f"{self.path} is not a file (a folder?): the sweep's records go "
+                              "there; move it away or use another --out")
+        existed = self.path.exists() and self.path.stat().st_size > 0
+        if existed and not resume and not overwrite:
             raise ConfigError(f"{self.path} exists: pass --resume to continue that sweep, "
                               "--overwrite to start again, or another --out")
-        if header is None and self.path.exists():
-            self.path.unlink()
-        self.file = ResultsFile(self.path).open()
+        self.file = ResultsFile(self.path).open()  # its lock first: nobody else writes it now
+        try:
+            header = self._resumed(run) if resume else None
+            if header is None:
+                self.file.truncate()
+                self.done = {}
+                self.file.write({"type": "run", "kind": "sweep", **run,
+                                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+        except BaseException:
+            self.close()
+            raise
+
+    def _resumed(self, run: dict[str, Any]) -> dict | None:
+        """The header and records of the file to resume (None: nothing recorded yet)."""
+        assert self.path is not None
+        header, self.done = read_results(self.path, repair=True, types=("instance", "answer"))
         if header is None:
-            self.done = {}
-            self.file.write({"type": "run", "kind": "sweep", **run,
-                             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
+            if self.done:
+                raise ConfigError(
+                    f"{self.path}: {len(self.done)} record(s) but no run header (the "
+                    "'\"type\": \"run\"' line, normally the first): they cannot be checked to "
+                    "be this sweep's, and are kept; put the header line back, or use another "
+                    "--out (--overwrite discards them)")
+            return None
+        if header.get("kind") != "sweep":
+            raise ConfigError(f"{self.path}: not a sweep's records (a {header.get('kind') or 'benchmark'} "
+                              "run's results); use another --out")
+        clash = {k: (header.get(k), run.get(k)) for k in self.RUN_KEYS
+                 if header.get(k) != run.get(k)}
+        if clash:
+            raise ConfigError(
+                f"{self.path}: --resume of a different sweep ("
+                + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in clash.items())
+                + "); use another --out, or --overwrite to start again")
+        return header
 
     def instance(self, size: int, seed: int) -> dict | None:
         """The recorded instance record of (size, seed), if any."""
