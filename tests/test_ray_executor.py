@@ -277,6 +277,9 @@ def test_a_local_sweeps_records_resume_on_ray_asking_only_what_is_missing(
     assert len(ids) == len(set(ids)) == 12
     orders = sorted(a.order for p in rep.points for a in p.answers)
     assert len(set(orders)) == 8  # recorded positions kept, new ones after them
+    # the 3 recorded answers counted once (an instance half answered counted them twice)
+    assert "3 answer(s) of the earlier run reused" in rep.notes[0], rep.notes
+    assert rep.usage.calls == 8 and rep.usage_resumed.calls == 3
 
 
 def test_a_sweep_instance_whose_worker_is_lost_is_noted_and_run_by_resume(
@@ -321,3 +324,32 @@ def test_a_sweep_instance_over_its_budget_is_recorded_as_timed_out(
     rep = sweep("knapsack", [3], 2, client, results=out, resume=True, task_timeout=1e-3,
                 executor=RayExecutor(workers=1))
     assert len(openai_server.requests) == asked and rep.points == []  # not run again
+
+
+def test_a_sweep_resumed_local_then_ray_then_local_asks_each_request_once(
+        ray_address: str, tmp_path: Path, openai_server) -> None:
+    from openai_server import reply
+    from test_compare_sweep import knapsack_plan
+
+    from formalize.evaluation.sweep import RECORDS, sweep
+    from formalize.llm.client import make_client
+
+    responder = knapsack_plan([3], [0, 1, 2])
+    openai_server.default = lambda body: reply(str(responder(body["messages"])))
+    client = make_client("openai/stand-in", api_base=openai_server.base_url, no_cache=True)
+    out = tmp_path / RECORDS
+    sweep("knapsack", [3], [0, 1], client, results=out)
+    lines = out.read_text().splitlines(keepends=True)
+    out.write_text("".join(lines[:4]))  # header, 2 instances, 1 answer
+    kept = json.loads(lines[3])
+    kept = (f"{kept['size']}/{kept['seed']}", kept["variant"])
+    sweep("knapsack", [3], [0, 1], client, results=out, resume=True,
+          executor=RayExecutor(workers=1))
+    rep = sweep("knapsack", [3], [0, 1, 2], client, results=out, resume=True)
+    asked = [tuple(k) for k in responder.asked[4:]]  # after the first run: 3 on Ray, 2 here
+    assert len(asked) == len(set(asked)) == 5 and kept not in asked
+    assert [(p.seed, len(p.answers)) for p in rep.points] == [(0, 2), (1, 2), (2, 2)]
+    assert all(a.correct for p in rep.points for a in p.answers)
+    assert sorted(a.order for p in rep.points for a in p.answers) == list(range(1, 7))
+    ids = [r["id"] for r in _sweep_lines(out)[1:]]
+    assert len(ids) == len(set(ids)) == 9

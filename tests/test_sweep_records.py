@@ -123,6 +123,11 @@ def test_resume_adds_seeds_and_sizes_and_asks_only_the_new_ones(tmp_path):
     assert asked == {"3/2", "4/0", "4/1", "4/2"} and len(llm.calls) == 8
     assert [(p.size, p.seed) for p in rep.points] == [(s, e) for s in (3, 4) for e in (0, 1, 2)]
     assert all(a.correct for p in rep.points for a in p.answers)
+    # each request its own number: the recorded ones kept, the new ones after them (the new
+    # fair order's positions gave three numbers twice)
+    orders = {(p.size, p.seed, a.variant): a.order for p in rep.points for a in p.answers}
+    assert sorted(orders.values()) == list(range(1, 13))
+    assert max(o for (s, e, _), o in orders.items() if (s, e) in ((3, 0), (3, 1))) == 4
 
 
 def test_a_cut_off_last_line_is_dropped_and_its_answer_asked_again(tmp_path):
@@ -333,3 +338,30 @@ def test_a_second_run_on_the_same_records_is_refused_while_the_first_writes(tmp_
     folder.mkdir(parents=True)
     with pytest.raises(ConfigError, match="is not a file"):
         sweep_mod.SweepRecords(folder, {"family": "knapsack"}, overwrite=True)
+
+
+def _spent(usage: dict) -> dict:
+    return {k: usage[k] for k in ("calls", "cached_calls", "prompt_tokens", "completion_tokens",
+                                  "unpriced_calls")}
+
+
+def test_a_resumed_sweeps_usage_counts_the_recorded_answers_once(tmp_path):
+    # the earlier run's answers were paid for: the resumed report's usage is the whole sweep's
+    # (as the uninterrupted run's), the part taken from the records said apart
+    def plan():
+        return knapsack_plan(SIZES, SEEDS, wrong=WRONG, tokens=40)
+
+    clean, _ = _run(plan(), None, name="clean-usage")
+    out = tmp_path / RECORDS
+    with pytest.raises(Exception, match="provider down"):
+        _run(_FailAfter(plan(), 3), out)
+    rep, llm = _run(plan(), out, resume=True)
+    assert len(llm.calls) == 5
+    whole, reused = rep.to_dict()["usage"], rep.to_dict()["usage_resumed"]
+    assert _spent(whole) == _spent(clean.usage.as_dict())
+    assert whole["calls"] == 8 and whole["completion_tokens"] == 8 * 40
+    assert reused["calls"] == 3 and reused["completion_tokens"] == 3 * 40
+    assert "3 answer(s) of the earlier run reused" in rep.notes[0]
+    assert "120 output tokens" in rep.notes[0]
+    again, llm = _run(plan(), out, resume=True)  # all recorded: nothing asked, all reused
+    assert len(llm.calls) == 0 and _spent(again.usage.as_dict()) == _spent(whole)

@@ -64,7 +64,8 @@ class SweepReport:
     variants: list[str]
     llm: str
     points: list[SweepPoint]
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = field(default_factory=Usage)  # the whole sweep's: resumed answers' too
+    usage_resumed: Usage = field(default_factory=Usage)  # of the answers taken from the records
     seconds: float = 0.0
     client_startup_s: float = 0.0  # the client's one-time start-up, kept out of answer times
     order_seed: int = 0
@@ -145,6 +146,7 @@ class SweepReport:
                 "tolerance": self.tol, "seconds": self.seconds,
                 "client_startup_s": self.client_startup_s, "order_seed": self.order_seed,
                 "stopped": self.stopped, "notes": self.notes, "usage": self.usage.as_dict(),
+                "usage_resumed": self.usage_resumed.as_dict(),
                 "table": self.table(), "instances": self.instances(),
                 "points": [p.to_dict() for p in self.points]}
 
@@ -362,6 +364,8 @@ class SweepRecords:
         self.done: dict[str, dict] = {}
         self.file: ResultsFile | None = None
         self.resumed_answers = 0
+        self.resumed_usage = Usage()  # the recorded accounting of the answers reused
+        self.orders: set[int] = set()  # request positions ("order") recorded or given out
         if self.path is None:
             if resume:
                 raise ConfigError("resume needs the results file of the earlier run (--out DIR "
@@ -398,6 +402,8 @@ class SweepRecords:
                     "be this sweep's, and are kept; put the header line back, or use another "
                     "--out (--overwrite discards them)")
             return None
+        self.orders = {int(r["answer"]["order"]) for r in self.done.values()
+                       if r.get("type") == "answer" and r["answer"].get("order") is not None}
         if header.get("kind") != "sweep":
             raise ConfigError(f"{self.path}: not a sweep's records (a {header.get('kind') or 'benchmark'} "
                               "run's results); use another --out")
@@ -422,6 +428,24 @@ class SweepRecords:
             if rec is not None:
                 out[v] = DirectAnswer.from_dict(rec["answer"])
         return out
+
+    def reused(self, answers: Sequence[DirectAnswer]) -> None:
+        """Count recorded answers that go into the report (each once): their number and the
+        calls, tokens and cost they took in the earlier run."""
+        self.resumed_answers += len(answers)
+        u = self.resumed_usage
+        for a in answers:
+            u.calls += 1
+            if a.cached:
+                u.cached_calls += 1
+                continue
+            u.latency_s += a.seconds
+            u.prompt_tokens += a.prompt_tokens or 0
+            u.completion_tokens += a.output_tokens or 0
+            if a.cost is None:
+                u.unpriced_calls += 1
+            else:
+                u.cost += a.cost
 
     def write_instance(self, point: SweepPoint, asked: Sequence[str], notes: Sequence[str]) -> None:
         key = f"{point.size}:{point.seed}"
@@ -450,6 +474,14 @@ class SweepRecords:
                "variant": ans.variant, "answer": ans.to_dict()}
         self.file.write(rec)
         self.done[key] = rec
+
+    def next_orders(self, n: int) -> list[int]:
+        """`n` request positions after every one recorded or given out (a resumed sweep whose
+        order changed: sizes or seeds added, another executor)."""
+        start = max(self.orders, default=0) + 1
+        out = list(range(start, start + n))
+        self.orders.update(out)
+        return out
 
     def close(self) -> None:
         if self.file is not None:
@@ -548,8 +580,14 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     finally:
         records.close()
     if records.resumed_answers:
+        u = records.resumed_usage
+        report.usage_resumed = u
+        report.usage = report.usage + u
+        cost = f", ${u.cost:.4f}" if u.cost else ""
         report.notes.insert(0, f"resumed from {records.path}: {records.resumed_answers} "
-                               f"answer(s) of the earlier run reused, not asked again")
+                               f"answer(s) of the earlier run reused, not asked again (their "
+                               f"{u.prompt_tokens} prompt and {u.completion_tokens} output "
+                               f"tokens{cost} are counted in the usage)")
     return report
 
 
@@ -627,6 +665,7 @@ def _prepare(family: str, sizes: list[int], seeds: list[int], variants: Sequence
             point, inst, m, asked, notes = _restored(family, size, seed, variants, backend,
                                                      time_limit, tol, rec, records)
             records.write_instance(point, asked, notes)
+            records.reused(point.answers)
             report.notes.extend(notes)
             have = {a.variant for a in point.answers}
             for v in asked:
@@ -639,20 +678,20 @@ def _prepare(family: str, sizes: list[int], seeds: list[int], variants: Sequence
 
 def _restored(family: str, size: int, seed: int, variants: Sequence[str], backend: str,
               time_limit: float | None, tol: float, rec: dict | None,
-              records: SweepRecords) -> tuple[SweepPoint, Any, Model | None, list[str],
-                                              list[str]]:
+              records: SweepRecords, generate: bool = True) -> tuple[
+                  SweepPoint, Any, Model | None, list[str], list[str]]:
     """An instance of a sweep: from its record (ground truth and answers recorded; generated
-    again, without a solve, only when a variant is left to ask), else generated and solved."""
+    again, without a solve, only when a variant is left to ask and `generate`), else generated
+    and solved."""
     if rec is None or rec.get("status") != "ok":
         return _instance(family, size, seed, variants, backend, time_limit, tol)
     asked = [v for v in rec["asked"] if v in variants]
     truth = GroundTruth.from_dict(rec["ground_truth"])
     point = SweepPoint(family, size, seed, truth, [], dict(rec.get("dims") or {}))
     got = records.answers(size, seed, asked)
-    records.resumed_answers += len(got)
     point.answers = [got[v] for v in variants if v in got]
     inst = m = None
-    if len(got) < len(asked):
+    if len(got) < len(asked) and generate:
         inst, m = _generated(family, size, seed)
     return point, inst, m, asked, list(rec.get("notes") or [])
 
@@ -819,8 +858,9 @@ def _run_distributed(job: _SweepJob, executor: Any, sizes: list[int], seeds: lis
             if rec is not None and rec.get("status") == "ok":
                 point, _, _, asked, notes = _restored(job.family, size, seed, job.variants,
                                                       job.backend, job.time_limit, job.tol,
-                                                      rec, records)
+                                                      rec, records, generate=False)
                 if len(point.answers) == len(asked):
+                    records.reused(point.answers)
                     report.notes.extend(notes)
                     done[size, seed] = point
                     continue
@@ -830,10 +870,6 @@ def _run_distributed(job: _SweepJob, executor: Any, sizes: list[int], seeds: lis
                 items.append((size, seed, None))
     order = list(items)
     random.Random(f"formalize.compare.order:{job.order_seed}").shuffle(order)
-    numbered = [a.order or 0 for p in [*report.points, *done.values()] for a in p.answers]
-    numbered += [d.get("order") or 0 for _, _, rec in items if rec is not None
-                 for d in rec["answers"].values()]
-    next_order = [max(numbered, default=0)]
     n_answers = [0]
     written: set[tuple[int, int]] = set()
     n_done = len(report.points) + len(done)
@@ -862,14 +898,13 @@ def _run_distributed(job: _SweepJob, executor: Any, sizes: list[int], seeds: lis
                 setattr(report.usage, k, getattr(report.usage, k) + v)
             for a in sorted(point.answers, key=lambda a: res["order"].index(a.variant)):
                 n_answers[0] += 1
-                next_order[0] += 1
-                a.order = next_order[0]
+                a.order = records.next_orders(1)[0]
                 records.write_answer(point, a)
                 if on_answer is not None:
                     on_answer(point, a, n_answers[0], None)
             if rec is not None:
                 kept = {v: DirectAnswer.from_dict(d) for v, d in rec["answers"].items()}
-                records.resumed_answers += len(kept)
+                records.reused(list(kept.values()))
                 got = {a.variant: a for a in point.answers}
                 point.answers = [got.get(v) or kept[v] for v in job.variants
                                  if v in got or v in kept]
@@ -897,6 +932,7 @@ def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model | None
     for point, _, _ in points:
         report.points.append(point)
     positions = [pos for pos in range(len(order)) if order[pos] in pending]
+    numbers = _request_numbers(points, requests, order, positions, base, records)
     outstanding = {k: sum(1 for r in pending if requests[r][0] == k) for k in range(len(points))}
     nothing_to_ask = {k for k, n in outstanding.items() if n == 0}
     answered: dict[int, dict[str, DirectAnswer]] = {
@@ -910,7 +946,7 @@ def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model | None
         ans = ask_direct(client, v, inst.text, m, point.truth, tol=tol, missing=missing,
                          usage=report.usage, procedure=fam.trace if v == "trace" else None,
                          model_doc=inst.model if v == "trace" else None, **params)
-        ans.order = base + pos + 1
+        ans.order = numbers[pos]
         return k, v, ans
 
     def file(k: int, v: str, ans: DirectAnswer, done: int) -> None:
@@ -934,6 +970,24 @@ def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model | None
         for k, (point, _, _) in enumerate(points):
             if k in nothing_to_ask:
                 progress(len(report.points), total, point)
+
+
+def _request_numbers(points: list[tuple[SweepPoint, Any, Model | None]],
+                     requests: list[Request], order: list[int], positions: list[int],
+                     base: int, records: SweepRecords) -> dict[int, int]:
+    """The order numbers of the requests to ask (by position in the batch's fair order): their
+    positions (``base + pos + 1``, as an uninterrupted sweep numbers them) when the recorded
+    answers of the batch hold theirs and none is taken; else (sizes or seeds added, another
+    order seed or executor before) numbers after every one recorded, in the fair order."""
+    where = {order[pos]: pos for pos in range(len(order))}
+    index = {(k, v): r for r, (k, v) in enumerate(requests)}
+    same = all(a.order == base + where[index[k, a.variant]] + 1
+               for k, (p, _, _) in enumerate(points) for a in p.answers)
+    numbers = {pos: base + pos + 1 for pos in positions}
+    if same and records.orders.isdisjoint(numbers.values()):
+        records.orders.update(numbers.values())
+        return numbers
+    return dict(zip(positions, records.next_orders(len(positions))))
 
 
 def _ask_threaded(run: Callable[[int], tuple[int, str, DirectAnswer]],
