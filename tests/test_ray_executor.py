@@ -353,3 +353,35 @@ def test_a_sweep_resumed_local_then_ray_then_local_asks_each_request_once(
     assert sorted(a.order for p in rep.points for a in p.answers) == list(range(1, 7))
     ids = [r["id"] for r in _sweep_lines(out)[1:]]
     assert len(ids) == len(set(ids)) == 9
+
+
+def test_a_provider_failure_in_a_sweep_task_keeps_the_answers_it_got(
+        ray_address: str, tmp_path: Path, openai_server) -> None:
+    # the task's first answer is in, its second call fails for good: the sweep stops with the
+    # provider's error (not a pickling error) and the first answer is recorded, not lost
+    from openai_server import error, reply
+    from test_compare_sweep import knapsack_plan
+
+    from formalize.evaluation.sweep import RECORDS, sweep
+    from formalize.llm.client import LLMError, make_client
+
+    responder = knapsack_plan([3], [0])
+    calls = []
+
+    def serve(body):
+        calls.append(1)
+        if len(calls) == 2:
+            return error(401, "key revoked (scripted)")
+        return reply(str(responder(body["messages"])))
+
+    openai_server.default = serve
+    client = make_client("openai/stand-in", api_base=openai_server.base_url, no_cache=True)
+    out = tmp_path / RECORDS
+    with pytest.raises(LLMError, match="key revoked"):
+        sweep("knapsack", [3], [0], client, results=out, executor=RayExecutor(workers=1))
+    recs = _sweep_lines(out)
+    assert [r["type"] for r in recs] == ["run", "instance", "answer"]
+    rep = sweep("knapsack", [3], [0], client, results=out, resume=True,
+                executor=RayExecutor(workers=1))
+    assert len(calls) == 3 and len(responder.asked) == 2  # only the failed request again
+    assert [a.correct for a in rep.points[0].answers] == [True, True]

@@ -365,3 +365,55 @@ def test_a_resumed_sweeps_usage_counts_the_recorded_answers_once(tmp_path):
     assert "120 output tokens" in rep.notes[0]
     again, llm = _run(plan(), out, resume=True)  # all recorded: nothing asked, all reused
     assert len(llm.calls) == 0 and _spent(again.usage.as_dict()) == _spent(whole)
+
+
+def test_cli_a_failed_sweep_says_how_to_resume_and_a_changed_setting_how_to_match(
+        tmp_path, openai_server, capsys):
+    from openai_server import error, reply
+
+    responder = knapsack_plan(SIZES, SEEDS)
+    served = []
+
+    def serve(body):
+        served.append(1)
+        if len(served) == 3:
+            return error(401, "key revoked (scripted)")
+        return reply(str(responder(body["messages"])))
+
+    openai_server.default = serve
+    args = ["compare", "--family", "knapsack", "--sizes", "3,4", "--seeds", "2", "--model",
+            "openai/stand-in", "--api-base", openai_server.base_url, "--no-cache", "--json",
+            "--out", str(tmp_path)]
+    assert main(args) == 4
+    err = capsys.readouterr().err
+    assert "key revoked" in err
+    assert f"records so far are in {tmp_path / RECORDS}: run the same command with --resume" in err
+    for bad, msg in ((["--tolerance", "0.01"], "tolerance was 1e-06, now 0.01); resume it with "
+                                               "--tolerance 1e-06, or use another --out"),
+                     (["--order-seed", "5"], "order_seed was 0, now 5); resume it with "
+                                             "--order-seed 0"),
+                     (["--variants", "objective"], "resume it with --variants values,objective")):
+        assert main([*args, "--resume", *bad]) == 2
+        err = capsys.readouterr().err
+        assert msg in err and "records so far" not in err  # a refusal writes nothing
+    assert main([*args, "--resume"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(served) == 9 and all(a["verdict"] == "correct" for p in doc["points"]
+                                    for a in p["answers"])
+    asked = len(served)
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    assert main([*args[:-1], str(afile)]) == 2
+    assert f"--out {afile} is a file: give a folder" in capsys.readouterr().err
+    assert len(served) == asked  # refused before any request
+
+
+def test_an_llm_error_survives_pickling():
+    import pickle
+
+    from formalize.llm.client import LLMError
+
+    e = pickle.loads(pickle.dumps(LLMError("down", kind="auth", provider="p", model="m",
+                                           attempts=1, status_code=401)))
+    assert (str(e), e.kind, e.provider, e.model, e.attempts, e.status_code) == (
+        "down", "auth", "p", "m", 1, 401)

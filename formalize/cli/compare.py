@@ -17,8 +17,10 @@ disagrees with the checker (a bug: please report it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +255,9 @@ def cmd_compare(a: argparse.Namespace) -> int:
     if a.resume and a.overwrite:
         return _usage("--resume continues the recorded sweep and --overwrite starts it again: "
                       "give one")
+    if a.out is not None and Path(a.out).exists() and not Path(a.out).is_dir():
+        return _usage(f"--out {a.out} is a file: give a folder (the JSON, CSV, Markdown and PNG "
+                      f"files{' and the records ' + RECORDS if a.family else ''} go there)")
     if a.task_timeout is not None and (a.family is None or a.executor == "local"):
         return _usage("--task-timeout bounds one instance of a sweep on Ray (--family with "
                       "--executor ray); a local run bounds each answer with --timeout")
@@ -289,8 +294,10 @@ def cmd_compare(a: argparse.Namespace) -> int:
                 right, n = (sum(v[k] for v in scored.values()) for k in (0, 1))
                 bar.update(task, completed=done, total=total, acc=f"{right}/{n} right")
 
+            records = Path(a.out) / RECORDS if a.out else None
+            before = _stat(records)
             try:
-                with bar:
+                with bar, _resume_hint(records, before):
                     result = sweep(a.family, sizes, a.seeds, client, variants=variants,
                                    tol=a.tolerance, backend=a.backend, time_limit=a.time_limit,
                                    concurrency=a.concurrency, on_answer=on_answer,
@@ -298,7 +305,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
                                    stop_after_failures=a.stop_after_failures,
                                    stop_after_seconds=a.stop_after_seconds,
                                    executor=executor,
-                                   results=Path(a.out) / RECORDS if a.out else None,
+                                   results=records,
                                    resume=a.resume, overwrite=a.overwrite,
                                    task_timeout=a.task_timeout)
             except (ValueError, TypeError) as exc:  # bad size, a records file in the way
@@ -313,6 +320,28 @@ def cmd_compare(a: argparse.Namespace) -> int:
         print(_safe(f"formalize compare: {exc}"), file=sys.stderr)
         return EXIT_LLM
     return _report(a, result)
+
+
+def _stat(path: Path | None) -> tuple | None:
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@contextlib.contextmanager
+def _resume_hint(records: Path | None, before: tuple | None) -> Iterator[None]:
+    """On a failure or Ctrl-C of a sweep that has written its records: say where they are and
+    how to continue (the error itself is reported by the caller)."""
+    try:
+        yield
+    except BaseException:
+        if records is not None and _stat(records) not in (None, before):
+            print(_safe(f"formalize compare: the sweep's records so far are in {records}: run "
+                        "the same command with --resume to continue it (nothing recorded is "
+                        "asked or solved again)"), file=sys.stderr)
+        raise
 
 
 def _report(a: argparse.Namespace, result: Any) -> int:

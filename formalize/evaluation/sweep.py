@@ -356,7 +356,10 @@ class SweepRecords:
     recorded answer is not asked again, and an instance recorded as timed out is not run again.
     Without a path nothing is written and nothing resumed."""
 
-    RUN_KEYS = ("family", "variants", "llm", "tolerance", "backend", "missing", "params")
+    RUN_KEYS = ("family", "variants", "llm", "tolerance", "backend", "missing", "params",
+                "order_seed")
+    FLAGS = {"family": "--family", "variants": "--variants", "llm": "--model",
+             "tolerance": "--tolerance", "backend": "--backend", "order_seed": "--order-seed"}
 
     def __init__(self, path: str | Path | None, run: dict[str, Any], *, resume: bool = False,
                  overwrite: bool = False) -> None:
@@ -408,12 +411,16 @@ class SweepRecords:
             raise ConfigError(f"{self.path}: not a sweep's records (a {header.get('kind') or 'benchmark'} "
                               "run's results); use another --out")
         clash = {k: (header.get(k), run.get(k)) for k in self.RUN_KEYS
-                 if header.get(k) != run.get(k)}
+                 if header.get(k) != run.get(k)
+                 and (k in header or k != "order_seed")}  # (not in the first files' header)
         if clash:
+            same = [f"{self.FLAGS[k]} {','.join(a) if isinstance(a, list) else a}"
+                    for k, (a, _) in clash.items() if k in self.FLAGS and a is not None]
             raise ConfigError(
                 f"{self.path}: --resume of a different sweep ("
                 + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in clash.items())
-                + "); use another --out, or --overwrite to start again")
+                + "); " + (f"resume it with {' '.join(same)}, or " if same else "")
+                + "use another --out (--overwrite discards its records)")
         return header
 
     def instance(self, size: int, seed: int) -> dict | None:
@@ -567,7 +574,8 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
                          variants=list(variants), llm=client.settings.model, points=[],
                          order_seed=order_seed, tol=tol)
     run = {"family": family, "variants": list(variants), "llm": report.llm, "tolerance": tol,
-           "backend": backend, "missing": missing, "params": dict(params)}
+           "backend": backend, "missing": missing, "params": dict(params),
+           "order_seed": order_seed}
     records = SweepRecords(results, run, resume=resume, overwrite=overwrite)
     try:
         report.client_startup_s = warm_client(client)
@@ -823,18 +831,39 @@ class _SweepWorker:
         usage = Usage()
         fam = FAMILIES[job.family]
         answers = {}
+        failure: Exception | None = None
         for v in to_ask:
-            answers[v] = ask_direct(job.client, v, inst.text, m, point.truth, tol=job.tol,
-                                    missing=job.missing, usage=usage,
-                                    procedure=fam.trace if v == "trace" else None,
-                                    model_doc=inst.model if v == "trace" else None, **job.params)
+            try:
+                answers[v] = ask_direct(job.client, v, inst.text, m, point.truth, tol=job.tol,
+                                        missing=job.missing, usage=usage,
+                                        procedure=fam.trace if v == "trace" else None,
+                                        model_doc=inst.model if v == "trace" else None,
+                                        **job.params)
+            except Exception as exc:  # a provider failure: the answers in are kept (paid for)
+                failure = exc
+                break
         point.answers = [answers[v] for v in job.variants if v in answers]
-        return {"point": point, "asked": asked, "order": to_ask, "notes": notes,
-                "usage": usage.as_dict()}
+        out = {"point": point, "asked": asked, "order": to_ask, "notes": notes,
+               "usage": usage.as_dict()}
+        if failure is not None:
+            out["failure"] = _portable_failure(failure)
+        return out
 
     async def stop(self) -> None:
         if self.threads is not None:
             self.threads.shutdown(wait=False, cancel_futures=True)
+
+
+def _portable_failure(exc: Exception) -> Exception:
+    """The exception itself when it survives pickling (to reach the driver from a worker), else
+    a RuntimeError with its type and message."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
 def _run_distributed(job: _SweepJob, executor: Any, sizes: list[int], seeds: list[int],
@@ -902,6 +931,8 @@ def _run_distributed(job: _SweepJob, executor: Any, sizes: list[int], seeds: lis
                 records.write_answer(point, a)
                 if on_answer is not None:
                     on_answer(point, a, n_answers[0], None)
+            if "failure" in res:  # its answers in are recorded; the rest for --resume
+                raise res["failure"]
             if rec is not None:
                 kept = {v: DirectAnswer.from_dict(d) for v, d in rec["answers"].items()}
                 records.reused(list(kept.values()))

@@ -70,6 +70,16 @@ class LLMError(RuntimeError):
         """Whether this kind of failure was retried (it may pass later)."""
         return self.kind in _RETRYABLE
 
+    def __reduce__(self) -> tuple:  # picklable (a Ray worker's failure reaches the driver)
+        return (_llm_error, (str(self), self.kind, self.provider, self.model, self.attempts,
+                             self.status_code))
+
+
+def _llm_error(message: str, kind: str, provider: str, model: str, attempts: int,
+               status_code: int | None) -> LLMError:
+    return LLMError(message, kind=kind, provider=provider, model=model, attempts=attempts,
+                    status_code=status_code)
+
 
 class LLMOutputError(ValueError):
     """The model's text does not hold the JSON that was asked for."""
