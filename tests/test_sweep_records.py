@@ -417,3 +417,31 @@ def test_an_llm_error_survives_pickling():
                                            attempts=1, status_code=401)))
     assert (str(e), e.kind, e.provider, e.model, e.attempts, e.status_code) == (
         "down", "auth", "p", "m", 1, 401)
+
+
+def test_a_resumed_ladder_counts_the_earlier_runs_time_in_its_budget(tmp_path):
+    # 0.3 s an answer, 4 answers a size, a 1 s budget: the clean ladder runs size 3 only; the
+    # run cut after 3 answers (0.9 s) and resumed (0.3 s more) must stop there too
+    def slow():
+        return _Counting(knapsack_plan([3, 4], SEEDS), pause=0.3)
+
+    kw = {"sizes": [3, 4], "stop_after_seconds": 1.0}
+    clean, _ = _run(slow(), None, **kw)
+    assert clean.sizes_run == [3] and "time budget of 1 s was used" in clean.stopped
+    out = tmp_path / RECORDS
+    with pytest.raises(Exception, match="provider down"):
+        _run(_Counting(knapsack_plan([3, 4], SEEDS), fail=4, pause=0.3), out, **kw)
+    rep, llm = _run(slow(), out, resume=True, **kw)
+    assert len(llm.calls) == 1 and rep.sizes_run == [3], rep.stopped
+    assert "time budget of 1 s was used" in rep.stopped
+    assert 0.9 <= rep.earlier_seconds < rep.earlier_seconds + rep.seconds
+    assert rep.to_dict()["earlier_seconds"] == rep.earlier_seconds
+    # a size begun before the budget ran out finishes on resume, as it would have
+    lines = _lines(out)
+    assert all(r["elapsed"] >= 0 for r in lines[1:])
+    with pytest.raises(Exception, match="provider down"):  # size 4 begun, 1 answer in
+        _run(_Counting(knapsack_plan([3, 4], SEEDS), fail=6), tmp_path / "b.jsonl",
+             sizes=[3, 4], stop_after_failures=99)
+    rep, llm = _run(knapsack_plan([3, 4], SEEDS), tmp_path / "b.jsonl", resume=True,
+                    sizes=[3, 4], stop_after_seconds=1e-9)
+    assert rep.sizes_run == [3, 4] and len(llm.calls) == 3 and not rep.stopped

@@ -129,7 +129,8 @@ def register(sub: Any) -> None:
                         "least K answers were not correct")
     p.add_argument("--stop-after-seconds", type=float, default=None, metavar="S",
                    help="size ladder with a time budget: start no new size once the sweep has "
-                        "run S seconds (the size under way finishes)")
+                        "run S seconds (the size under way finishes; --resume counts the "
+                        "earlier runs' time)")
     p.add_argument("--verbose", "-v", action="store_true",
                    help="print every instance's verdicts, seconds and tokens")
     p.add_argument("--json", action="store_true", help="machine-readable output on stdout")

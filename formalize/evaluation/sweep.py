@@ -68,6 +68,7 @@ class SweepReport:
     usage_resumed: Usage = field(default_factory=Usage)  # of the answers taken from the records
     seconds: float = 0.0
     client_startup_s: float = 0.0  # the client's one-time start-up, kept out of answer times
+    earlier_seconds: float = 0.0  # a resumed sweep: what its earlier runs took (in the budget)
     order_seed: int = 0
     stopped: str = ""  # why the size ladder stopped early ("" when every size ran)
     notes: list[str] = field(default_factory=list)
@@ -144,6 +145,7 @@ class SweepReport:
         return {"family": self.family, "sizes": self.sizes, "sizes_run": self.sizes_run,
                 "seeds": self.seeds, "variants": self.variants, "llm": self.llm,
                 "tolerance": self.tol, "seconds": self.seconds,
+                "earlier_seconds": self.earlier_seconds,
                 "client_startup_s": self.client_startup_s, "order_seed": self.order_seed,
                 "stopped": self.stopped, "notes": self.notes, "usage": self.usage.as_dict(),
                 "usage_resumed": self.usage_resumed.as_dict(),
@@ -369,6 +371,8 @@ class SweepRecords:
         self.resumed_answers = 0
         self.resumed_usage = Usage()  # the recorded accounting of the answers reused
         self.orders: set[int] = set()  # request positions ("order") recorded or given out
+        self.earlier_s = 0.0  # seconds the sweep ran before this run (its latest record's)
+        self._t0 = time.perf_counter()
         if self.path is None:
             if resume:
                 raise ConfigError("resume needs the results file of the earlier run (--out DIR "
@@ -407,6 +411,8 @@ class SweepRecords:
             return None
         self.orders = {int(r["answer"]["order"]) for r in self.done.values()
                        if r.get("type") == "answer" and r["answer"].get("order") is not None}
+        self.earlier_s = max((float(r.get("elapsed") or 0.0) for r in self.done.values()),
+                             default=0.0)
         if header.get("kind") != "sweep":
             raise ConfigError(f"{self.path}: not a sweep's records (a {header.get('kind') or 'benchmark'} "
                               "run's results); use another --out")
@@ -422,6 +428,26 @@ class SweepRecords:
                 + "); " + (f"resume it with {' '.join(same)}, or " if same else "")
                 + "use another --out (--overwrite discards its records)")
         return header
+
+    def start_clock(self) -> None:
+        """The sweep's work starts now (after the client's start-up)."""
+        self._t0 = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Seconds the sweep has run: the earlier runs' (until their latest record) and this
+        one's (a resumed ladder's time budget counts both)."""
+        return self.earlier_s + time.perf_counter() - self._t0
+
+    def started(self, size: int) -> bool:
+        """Whether an earlier run started `size` (recorded an instance of it)."""
+        return any(r.get("type") == "instance" and r.get("size") == size
+                   for r in self.done.values())
+
+    def _write(self, rec: dict) -> None:
+        assert self.file is not None
+        rec["elapsed"] = round(self.elapsed(), 3)
+        self.file.write(rec)
+        self.done[rec["id"]] = rec
 
     def instance(self, size: int, seed: int) -> dict | None:
         """The recorded instance record of (size, seed), if any."""
@@ -461,8 +487,7 @@ class SweepRecords:
         rec = {"type": "instance", "id": key, "status": "ok", "size": point.size,
                "seed": point.seed, "dims": point.dims, "ground_truth": point.truth.to_dict(),
                "asked": list(asked), "notes": list(notes)}
-        self.file.write(rec)
-        self.done[key] = rec
+        self._write(rec)
 
     def write_timeout(self, size: int, seed: int, error: str) -> None:
         key = f"{size}:{seed}"
@@ -470,8 +495,7 @@ class SweepRecords:
             return
         rec = {"type": "instance", "id": key, "status": "timeout", "size": size, "seed": seed,
                "error": error}
-        self.file.write(rec)
-        self.done[key] = rec
+        self._write(rec)
 
     def write_answer(self, point: SweepPoint, ans: DirectAnswer) -> None:
         key = f"{point.size}:{point.seed}:{ans.variant}"
@@ -479,8 +503,7 @@ class SweepRecords:
             return
         rec = {"type": "answer", "id": key, "size": point.size, "seed": point.seed,
                "variant": ans.variant, "answer": ans.to_dict()}
-        self.file.write(rec)
-        self.done[key] = rec
+        self._write(rec)
 
     def next_orders(self, n: int) -> list[int]:
         """`n` request positions after every one recorded or given out (a resumed sweep whose
@@ -587,6 +610,8 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
                      params=params)
     finally:
         records.close()
+    if records.earlier_s:
+        report.earlier_seconds = records.earlier_s
     if records.resumed_answers:
         u = records.resumed_usage
         report.usage_resumed = u
@@ -595,7 +620,8 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
         report.notes.insert(0, f"resumed from {records.path}: {records.resumed_answers} "
                                f"answer(s) of the earlier run reused, not asked again (their "
                                f"{u.prompt_tokens} prompt and {u.completion_tokens} output "
-                               f"tokens{cost} are counted in the usage)")
+                               f"tokens{cost} are counted in the usage; the earlier run(s) "
+                               f"took {records.earlier_s:.0f} s)")
     return report
 
 
@@ -608,13 +634,15 @@ def _run_batches(report: SweepReport, records: SweepRecords, family: str, size_l
                  params: dict) -> None:
     """The sweep's sizes in one batch, or one size at a time (the ladder)."""
     started = time.perf_counter()
+    records.start_clock()
     total = len(size_list) * len(seed_list)
     ladder = stop_after_failures is not None or stop_after_seconds is not None
     batches = [[s] for s in size_list] if ladder else [size_list]
     for k, batch in enumerate(batches):
         left = size_list[size_list.index(batch[0]):]
-        elapsed = time.perf_counter() - started
-        if k and stop_after_seconds is not None and elapsed >= stop_after_seconds:
+        elapsed = records.elapsed()  # a resumed sweep's earlier runs included
+        if (k and stop_after_seconds is not None and elapsed >= stop_after_seconds
+                and not records.started(batch[0])):  # (a size begun before: it finishes)
             report.stopped = (f"ladder stopped after size {batches[k - 1][0]}: the time budget "
                               f"of {stop_after_seconds:g} s was used ({elapsed:.0f} s; "
                               f"--stop-after-seconds); sizes not run: "
