@@ -445,3 +445,19 @@ def test_a_resumed_ladder_counts_the_earlier_runs_time_in_its_budget(tmp_path):
     rep, llm = _run(knapsack_plan([3, 4], SEEDS), tmp_path / "b.jsonl", resume=True,
                     sizes=[3, 4], stop_after_seconds=1e-9)
     assert rep.sizes_run == [3, 4] and len(llm.calls) == 3 and not rep.stopped
+
+
+def test_an_answer_holding_unicode_line_separators_is_read_back_whole(tmp_path):
+    # JSON leaves U+2028, U+2029 and U+0085 unescaped in a string: the reader split lines at
+    # them (str.splitlines) and called the file damaged, so the sweep could not be resumed
+    plan = knapsack_plan([3], [0])
+
+    def odd(messages):
+        return "Working:\u2028step one\u2029step two\x85done. " + str(plan(messages))
+
+    rep, _ = _run(odd, tmp_path / RECORDS, sizes=[3], seeds=[0])
+    again, llm = _run(odd, tmp_path / RECORDS, sizes=[3], seeds=[0], resume=True)
+    assert len(llm.calls) == 0
+    assert [a.response for a in again.points[0].answers] == [
+        a.response for a in rep.points[0].answers]
+    assert "\u2028step one" in again.points[0].answers[0].response

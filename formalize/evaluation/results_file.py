@@ -88,7 +88,9 @@ def read_results(path: str | os.PathLike[str], *, repair: bool = False,
     wanted = set(types)
     header: dict | None = None
     records: dict[str, dict] = {}
-    lines = raw[:good_end].decode("utf-8", "replace").splitlines()
+    # split at b"\n" only: str.splitlines would also split at U+2028, U+0085 ... that JSON
+    # leaves unescaped inside a string (an LLM's response may hold them)
+    lines = [x.decode("utf-8", "replace") for x in raw[:good_end].split(b"\n")]
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
