@@ -280,7 +280,10 @@ def cmd_compare(a: argparse.Namespace) -> int:
             task = bar.add_task(f"{a.family} ({a.executor})", total=len(sizes) * a.seeds, acc="")
             scored: dict[tuple[int, int], tuple[int, int]] = {}
 
+            asked: list[bool] = []
+
             def on_answer(point: Any, ans: Any, done: int, total: int) -> None:
+                asked.append(True)
                 if a.json:
                     return
                 tokens = f", {ans.output_tokens} output tokens" if ans.output_tokens else ""
@@ -293,7 +296,10 @@ def cmd_compare(a: argparse.Namespace) -> int:
                 scored[point.size, point.seed] = (sum(x.correct for x in point.answers),
                                                   len(point.answers))
                 right, n = (sum(v[k] for v in scored.values()) for k in (0, 1))
-                bar.update(task, completed=done, total=total, acc=f"{right}/{n} right")
+                if not asked:  # taken from the records: no rate sample (the ETA is this run's)
+                    bar.reset(task, total=total, completed=done, acc=f"{right}/{n} right")
+                else:
+                    bar.update(task, completed=done, total=total, acc=f"{right}/{n} right")
 
             records = Path(a.out) / RECORDS if a.out else None
             before = _stat(records)

@@ -920,6 +920,8 @@ def _run_distributed(job: _SweepJob, executor: Any, sizes: list[int], seeds: lis
                     records.reused(point.answers)
                     report.notes.extend(notes)
                     done[size, seed] = point
+                    if progress is not None:  # before any task: the bar's rate is this run's
+                        progress(len(report.points) + len(done), total, point)
                     continue
                 items.append((size, seed, {"instance": rec, "answers": {
                     a.variant: a.to_dict() for a in point.answers}}))
@@ -988,12 +990,21 @@ def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model | None
 
     order = fair_order([(k, v) for k, v in requests], order_seed)
     base = sum(len(p.answers) for p in report.points)
+    n_complete = len(report.points)  # an earlier batch's instances are all answered
     for point, _, _ in points:
         report.points.append(point)
     positions = [pos for pos in range(len(order)) if order[pos] in pending]
     numbers = _request_numbers(points, requests, order, positions, base, records)
-    outstanding = {k: sum(1 for r in pending if requests[r][0] == k) for k in range(len(points))}
-    nothing_to_ask = {k for k, n in outstanding.items() if n == 0}
+    outstanding = dict.fromkeys(range(len(points)), 0)
+    for r in pending:
+        outstanding[requests[r][0]] += 1
+    if progress is not None:  # instances with nothing to ask (all answered before): first
+        for k, (point, _, _) in enumerate(points):
+            if outstanding[k] == 0:
+                n_complete += 1
+                progress(n_complete, total, point)
+    else:
+        n_complete += sum(n == 0 for n in outstanding.values())
     answered: dict[int, dict[str, DirectAnswer]] = {
         k: {a.variant: a for a in p.answers} for k, (p, _, _) in enumerate(points)}
     variants = report.variants
@@ -1009,6 +1020,7 @@ def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model | None
         return k, v, ans
 
     def file(k: int, v: str, ans: DirectAnswer, done: int) -> None:
+        nonlocal n_complete
         point = points[k][0]
         records.write_answer(point, ans)
         answered[k][v] = ans
@@ -1016,19 +1028,16 @@ def _ask_all(client: LLMClient, points: list[tuple[SweepPoint, Any, Model | None
         if on_answer is not None:
             on_answer(point, ans, done, len(positions))
         outstanding[k] -= 1
-        if outstanding[k] == 0 and progress is not None:
-            complete = sum(1 for p in report.points if _complete(p, outstanding, points))
-            progress(complete, total, point)
+        if outstanding[k] == 0:
+            n_complete += 1
+            if progress is not None:
+                progress(n_complete, total, point)
 
     if concurrency <= 1:
         for n, pos in enumerate(positions, start=1):
             file(*run(pos), n)
     else:
         _ask_threaded(run, file, positions, concurrency)
-    if progress is not None:  # instances with nothing to ask (or all answered before)
-        for k, (point, _, _) in enumerate(points):
-            if k in nothing_to_ask:
-                progress(len(report.points), total, point)
 
 
 def _request_numbers(points: list[tuple[SweepPoint, Any, Model | None]],
@@ -1097,11 +1106,3 @@ def _ask_threaded(run: Callable[[int], tuple[int, str, DirectAnswer]],
         ex.shutdown(wait=failure is None, cancel_futures=True)
     if failure is not None:
         raise failure
-
-
-def _complete(p: SweepPoint, outstanding: dict[int, int],
-              points: list[tuple[SweepPoint, Any, Model | None]]) -> bool:
-    for k, (q, _, _) in enumerate(points):
-        if q is p:
-            return outstanding[k] == 0
-    return True  # a point of an earlier batch
