@@ -64,7 +64,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,9 @@ class Problem:
     dataset: str = ""  # benchmark-version of this problem when a dataset mixes them (the library)
     label_original: float | None = None  # with corrected labels: the dataset's own label
     label_status_original: str | None = None
+    # the reference's folder carried along (relative path -> bytes; ``reference`` then relative
+    # to it) for workers that do not see this machine's files (Ray client): _BenchJob.portable
+    files: dict[str, bytes] | None = None
 
     @property
     def rounding(self) -> Rounding | None:
@@ -1213,6 +1216,16 @@ class _BenchJob:
                 "error": f"not run: {why}", "error_kind": "worker-lost", "retry": True,
                 "seconds": 0.0}
 
+    def portable(self, p: Problem) -> Problem:
+        """The problem with its reference model's folder inside it (for workers on a cluster
+        that does not see this machine's files; the executor asks)."""
+        if not self.reference or not isinstance(p.reference, Path) or p.files is not None:
+            return p
+        folder = p.data_dir if p.data_dir and p.reference.is_relative_to(p.data_dir) \
+            else p.reference.parent
+        return replace(p, files=_folder_files(folder, p.id), data_dir=None,
+                       reference=p.reference.relative_to(folder))
+
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         for k in ("client", "direct_client"):
@@ -1223,6 +1236,47 @@ class _BenchJob:
         for k in ("client", "direct_client"):
             state[k] = rebuilt_client(state[k])
         self.__dict__.update(state)
+
+
+SHIP_LIMIT = 64 * 2**20  # bytes of one problem's folder carried to a cluster with it
+
+
+def _folder_files(folder: Path, pid: str) -> dict[str, bytes]:
+    """The regular files under ``folder`` by relative path (a usage error past SHIP_LIMIT)."""
+    out: dict[str, bytes] = {}
+    size = 0
+    for f in sorted(folder.rglob("*")):
+        if f.is_file() and "__pycache__" not in f.parts:
+            size += f.stat().st_size
+            if size > SHIP_LIMIT:
+                raise ConfigError(f"{pid}: the reference model's folder {folder} holds more than "
+                                  f"{SHIP_LIMIT // 2**20} MB, too much to send with the problem "
+                                  "to a ray:// cluster: put the datasets on the cluster's nodes "
+                                  "(a shared file system) and run the driver there (--address "
+                                  "auto)")
+            out[f.relative_to(folder).as_posix()] = f.read_bytes()
+    return out
+
+
+def _unpack(files: dict[str, bytes], into: Path) -> Path:
+    """Write a problem's carried folder under ``into`` (once); its path."""
+    if into.is_dir():
+        return into
+    part = into.with_name(into.name + f".{os.getpid()}.{threading.get_ident()}")
+    for rel, data in files.items():
+        target = (part / rel).resolve()
+        if not target.is_relative_to(part.resolve()):
+            raise ValueError(f"a carried file escapes its folder: {rel!r}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    part.mkdir(parents=True, exist_ok=True)
+    try:
+        part.rename(into)
+    except OSError:  # unpacked meanwhile by another item of the same problem
+        import shutil
+
+        shutil.rmtree(part, ignore_errors=True)
+    return into
 
 
 class _BenchWorker:
@@ -1237,6 +1291,7 @@ class _BenchWorker:
         self.solves: Executor | None = None
         self.work: Executor | None = None
         self.lclient: Any = None
+        self.unpacked: Path | None = None  # where carried problem folders are written
 
     async def start(self) -> None:
         job, spec = self.job, self.spec
@@ -1276,9 +1331,19 @@ class _BenchWorker:
                                         "note": "no reference model"}
             else:
                 ref = p.reference if isinstance(p.reference, dict) else str(p.reference)
+                data = str(p.data_dir) if p.data_dir else None
+                if p.files is not None:  # carried from the driver (Ray client)
+                    if self.unpacked is None:
+                        import tempfile
+
+                        self.unpacked = Path(tempfile.mkdtemp(prefix="formalize-problems-"))
+                    import hashlib
+
+                    key = hashlib.sha256(p.id.encode()).hexdigest()[:24]
+                    folder = await asyncio.to_thread(_unpack, p.files, self.unpacked / key)
+                    ref, data = str(folder / p.reference), str(folder)
                 frag = await loop.run_in_executor(
-                    self.solves, _solve_reference, ref, str(p.data_dir) if p.data_dir else None,
-                    self.settings.get("time_limit"))
+                    self.solves, _solve_reference, ref, data, self.settings.get("time_limit"))
                 frag["repair_rounds"] = 0
         elif job.mode == "direct":
             frag = await _direct(job.client, p)
@@ -1298,6 +1363,11 @@ class _BenchWorker:
         for pool in (self.solves, self.work):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+        if self.unpacked is not None:
+            import shutil
+
+            shutil.rmtree(self.unpacked, ignore_errors=True)
+            self.unpacked = None
 
 
 async def _run_all(todo: list[Problem], ds: Dataset, rf: ResultsFile, job: _BenchJob, *,

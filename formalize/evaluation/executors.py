@@ -9,13 +9,18 @@ completion order. The driver (the caller) alone writes the results file, so exac
 - ``LocalExecutor``: one worker in this process (its event loop, thread and process pools);
   ``concurrency`` items in flight.
 - ``RayExecutor``: ``workers`` Ray actors (default: the cluster's CPUs / ``cpus_per_worker``),
-  each a worker process with its own event loop, LLM connection pool, pools for verification
-  and solves sized to its CPUs and solver threads set to them (``FORMALIZE_SOLVER_THREADS``);
-  ``concurrency`` items in flight in all, split evenly, handed out by the driver as workers
-  finish (the slow worker gets less). An item is an actor task: a worker that dies mid-task
-  (killed process, lost node) is restarted and its tasks run again (``max_retries`` times,
-  Ray's ``max_task_retries``); past that the item is recorded as ``worker-lost`` (retried by
-  ``--resume``).
+  spread over the cluster's nodes, each a worker process with its own event loop, LLM connection
+  pool, pools for verification and solves sized to its CPUs and solver threads set to them
+  (``FORMALIZE_SOLVER_THREADS``); ``concurrency`` items in flight in all, split evenly, handed
+  out by the driver as workers finish (the slow worker gets less). An item is an actor task: a
+  worker that dies mid-task (killed process, lost node) is restarted and its tasks run again
+  (``max_retries`` times, Ray's ``max_task_retries``; a task Ray gives up — its worker cannot be
+  reached, a lost node — is handed out again by the driver to a live worker, as many times); a
+  record of an item so run again has ``retried: true``; past that the item is recorded as
+  ``worker-lost`` (retried by ``--resume``). The workers run the driver's code: the cluster's own
+  formalize when it is the same (by a fingerprint of the files), else this one shipped to them
+  (Ray's ``py_modules``); through Ray client (``ray://``) it is always shipped, and a benchmark's
+  reference models travel with their problems (``Job.portable``).
 
 Time budget (``timeout``, both executors): an item still running after it is recorded with status
 ``timeout`` (error kind ``task-timeout``) and never retried by the executor; on Ray, a worker
@@ -27,13 +32,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import hashlib
 import math
 import os
+import socket
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from formalize.llm.config import ConfigError
 
@@ -41,12 +50,19 @@ EXECUTORS = ("local", "ray")
 INSTALL_RAY = 'pip install "formalize[ray]"'
 HARD_GRACE = 30.0  # s past an item's budget before the driver restarts a worker that hangs
 RETRIES = 3  # re-runs of an item whose worker died (Ray's max_task_retries)
+REVIVE_S = 120.0  # s the driver waits for a worker whose actor does not answer to come back
+CONNECT_TIMEOUT = 5.0  # s to reach a given cluster address before saying it does not answer
+PACKAGES = ("formalize", "solvers")  # the code a worker needs: shipped where the cluster lacks it
 # the driver's environment that workers get too: configuration, and the test hook below
 FORWARD_ENV = ("FORMALIZE_", "LITELLM_", "OPENAI_", "ANTHROPIC_", "GEMINI_", "AZURE_")
 TEST_KILL = "FORMALIZE_TEST_KILL_WORKER"
 """Test hook: ``<item key>=<marker file>`` makes the worker that first starts that item exit
 at once (``os._exit``) while no marker file exists (it creates it first): the next attempt runs
 normally. Used by the tests of worker loss; nothing else sets it."""
+TEST_HOLD = "FORMALIZE_TEST_HOLD_NODE"
+"""Test hook: ``<Ray node id>=<marker file>`` makes a worker on that node hold every item it
+starts (an endless asynchronous sleep), appending ``<item key> <pid>`` to the marker first: the
+items wait there until the node is lost. Used by the test of a lost node; nothing else sets it."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +87,8 @@ class Worker(Protocol):
 
 class Job(Protocol):
     """What every item of a run shares (picklable for Ray), and the records made without a
-    worker."""
+    worker. A job may also have ``portable(item) -> item``: the item carrying the driver's files
+    it needs, asked by an executor whose workers do not see them (Ray client)."""
 
     def key(self, item: Any) -> str: ...
 
@@ -179,13 +196,64 @@ def _forwarded_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith(FORWARD_ENV)}
 
 
-def _python_path() -> dict[str, Any]:
-    """A runtime env whose PYTHONPATH finds this formalize before any other (a source checkout
-    run without installing it). Only when the workers' own formalize is another one: a runtime
-    env costs each worker a fresh process instead of one Ray keeps started."""
-    parts = [ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
-                      if p and p != ROOT]
-    return {"env_vars": {"PYTHONPATH": os.pathsep.join(parts)}}
+def _package_dirs() -> list[Path]:
+    import importlib
+
+    return [Path(importlib.import_module(p).__file__).parent for p in PACKAGES]
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of this formalize's and solvers' files (names and bytes, not where they are): the
+    driver and its workers run the same code when theirs are equal."""
+    h = hashlib.sha256()
+    for base in _package_dirs():
+        for f in sorted(base.rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+                h.update(f"{base.name}/{f.relative_to(base).as_posix()}\0".encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _shipped_code() -> dict[str, Any]:
+    """A runtime env that ships this formalize and solvers to the workers (Ray's ``py_modules``:
+    zipped once, uploaded to the cluster, unpacked on each node): the nodes need only the
+    dependencies."""
+    return {"py_modules": [str(d) for d in _package_dirs()], "excludes": ["__pycache__", "*.pyc"]}
+
+
+def _is_client(address: str | None) -> bool:
+    return bool(address) and address.startswith("ray://")
+
+
+def _check_reachable(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+    """A usage error unless something accepts a TCP connection at ``address``'s host and port
+    (``ray://host:port`` or a GCS ``host:port``) within ``timeout`` s: Ray's own wait is long
+    (30 s for ray://, a minute or more for a GCS address) and ends in a bare ConnectionError."""
+    if address in ("auto", "local"):
+        return
+    client = _is_client(address)
+    try:
+        parts = urlsplit(address if "://" in address else f"//{address}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or port is None:
+        form = "ray://HOST:PORT" if client else "auto, HOST:PORT or ray://HOST:PORT"
+        raise ConfigError(f"--address {address!r} is not an address: expected {form}")
+    what = "Ray client server" if client else "Ray cluster (GCS)"
+    fix = (f"start the head with `ray start --head --ray-client-server-port {port}`, or fix "
+           "--address (or RAY_ADDRESS)" if client else
+           f"start the head with `ray start --head --port {port}`, or fix --address (or "
+           "RAY_ADDRESS)")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except TimeoutError:
+        raise ConfigError(f"--executor ray: no {what} answers at {address}: no answer in "
+                          f"{timeout:g} s (a firewall, or the host is down): {fix}") from None
+    except OSError as exc:
+        raise ConfigError(f"--executor ray: no {what} answers at {address}: "
+                          f"{exc.strerror or exc}: {fix}") from None
 
 
 class _RayWorker:
@@ -199,9 +267,13 @@ class _RayWorker:
         self.worker: Worker | None = None
         self._lock: asyncio.Lock | None = None
 
-    def where(self) -> tuple[int, str]:
-        """This worker's process id and the folder its formalize comes from."""
-        return os.getpid(), ROOT
+    def where(self) -> dict[str, Any]:
+        """This worker's process, node, the folder its formalize comes from, and its code's
+        fingerprint."""
+        import ray
+
+        return {"pid": os.getpid(), "root": ROOT, "code": code_fingerprint(),
+                "node": ray.get_runtime_context().get_node_id()}
 
     async def start(self) -> int:
         if self._lock is None:
@@ -213,7 +285,8 @@ class _RayWorker:
                 self.worker = w
         return os.getpid()
 
-    async def run(self, item: Any, timeout: float | None) -> dict:
+    async def run(self, item: Any, timeout: float | None) -> tuple[int, dict]:
+        """The item's record, with this process's id (the driver tells a re-run by it)."""
         await self.start()
         hook = os.environ.get(TEST_KILL, "")
         if hook:
@@ -221,8 +294,17 @@ class _RayWorker:
             if key == self.job.key(item) and marker and not os.path.exists(marker):
                 Path(marker).write_text(str(os.getpid()))
                 os._exit(17)
+        hold = os.environ.get(TEST_HOLD, "")
+        if hold:
+            import ray
+
+            node, _, marker = hold.partition("=")
+            if node == ray.get_runtime_context().get_node_id():
+                with open(marker, "a") as f:
+                    f.write(f"{self.job.key(item)} {os.getpid()}\n")
+                await asyncio.sleep(3600)
         assert self.worker is not None
-        return await run_item(self.worker, self.job, item, timeout)
+        return os.getpid(), await run_item(self.worker, self.job, item, timeout)
 
     async def stop(self) -> None:
         if self.worker is not None:
@@ -236,14 +318,19 @@ class _Flight:
     worker: int
     ref: Any
     started: float
+    pid: int  # the worker's process when the item was handed out
 
 
 class RayExecutor:
     """Items as tasks of ``workers`` Ray actors; see the module docstring.
 
     ``address``: None (``RAY_ADDRESS`` if set, else a Ray started for this run and stopped after
-    it), ``"auto"`` (the cluster this machine belongs to) or ``"ray://host:port"`` (Ray
-    client). A Ray already initialized in this process is used as it is."""
+    it), ``"auto"`` (the cluster this machine belongs to), ``"HOST:PORT"`` (a cluster's GCS, the
+    driver on one of its nodes) or ``"ray://HOST:PORT"`` (Ray client: the driver anywhere; this
+    formalize and solvers are shipped to the cluster, whose nodes need only the dependencies, and
+    a benchmark's reference models travel with their problems). A Ray already initialized in this
+    process is used as it is; one this executor connected is disconnected after the run (a
+    cluster is never stopped, a Ray it started is)."""
 
     name = "ray"
 
@@ -258,28 +345,51 @@ class RayExecutor:
         self.address, self.workers = address, workers
         self.cpus_per_worker, self.max_retries = cpus_per_worker, max_retries
         self.hard_grace = hard_grace
-        self.started_ray = False
+        self.started_ray = False  # this executor started a private Ray (stopped after a run)
+        self.connected = False  # this executor called ray.init (ray.shutdown after a run)
+        self.client = False  # connected through Ray client (ray://)
         self.stats: dict[str, Any] = {}
+
+    @property
+    def ships_files(self) -> bool:
+        """Whether items must carry the driver's files (the cluster does not see them)."""
+        return self.client
 
     def _init(self) -> Any:
         ray = ray_module()
-        if not ray.is_initialized():
-            kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                                  "configure_logging": False}
-            address = self.address
-            if address is None and not os.environ.get("RAY_ADDRESS"):
-                # a private Ray, loopback only: "local" starts one even where `ray start` left
-                # a cluster on this machine (ray.init() alone would join that one)
-                address = "local"
-                kw["_node_ip_address"] = "127.0.0.1"
-                self.started_ray = True
-            started = time.perf_counter()
+        if ray.is_initialized():
+            self.client = bool(ray.util.client.ray.is_connected())
+            return ray
+        address = self.address or os.environ.get("RAY_ADDRESS") or None
+        kw: dict[str, Any] = {"log_to_driver": False}
+        if _is_client(address):
             try:
-                ray.init(address=address, **kw)
-            except (ConnectionError, ValueError, RuntimeError) as exc:
-                raise ConfigError(f"--executor ray: cannot reach Ray at {self.address or 'a new local instance'}"
-                                  f": {exc}") from None
-            self.stats["ray_init_s"] = time.perf_counter() - started
+                import grpc  # noqa: F401  (Ray client's transport)
+            except ImportError:
+                raise ConfigError(f"--address {address}: Ray client needs grpcio, which is not "
+                                  f"installed: {INSTALL_RAY} (or pip install 'ray[client]')"
+                                  ) from None
+            self.client = True
+            kw["runtime_env"] = _shipped_code()  # the cluster's processes import it (its driver too)
+        else:
+            kw.update(include_dashboard=False, configure_logging=False)
+        if address is None:
+            # a private Ray, loopback only: "local" starts one even where `ray start` left a
+            # cluster on this machine (ray.init() alone would join that one)
+            kw["_node_ip_address"] = "127.0.0.1"
+            self.started_ray = True
+        else:
+            _check_reachable(address)
+        started = time.perf_counter()
+        try:
+            ray.init(address=address or "local", **kw)
+        except (ConnectionError, ValueError, RuntimeError, ray.exceptions.RayError) as exc:
+            self.started_ray = self.client = False
+            where = address or "a new local instance"
+            raise ConfigError(f"--executor ray: cannot connect to Ray at {where}: "
+                              f"{type(exc).__name__}: {exc}") from None
+        self.connected = True
+        self.stats["ray_init_s"] = time.perf_counter() - started
         return ray
 
     def _n_workers(self, ray: Any, n_items: int) -> int:
@@ -289,36 +399,64 @@ class RayExecutor:
         return max(1, min(cpus // self.cpus_per_worker or 1, n_items))
 
     async def _actors(self, ray: Any, job: Job, spec: WorkerSpec, n: int, per: int) -> list:
-        """``n`` workers importing this formalize: first as Ray starts them (fast: processes it
-        keeps ready), else with a PYTHONPATH that finds it."""
+        """``n`` workers running this formalize (the same code fingerprint): first as Ray starts
+        them (fast: processes it keeps ready, whatever formalize the cluster has), else with this
+        one shipped to them (``py_modules``). Spread over the cluster's nodes."""
         from ray.exceptions import RayActorError
 
         opts = {"num_cpus": self.cpus_per_worker, "max_restarts": -1,
-                "max_task_retries": self.max_retries, "max_concurrency": per + 2}
+                "max_task_retries": self.max_retries, "max_concurrency": per + 2,
+                "scheduling_strategy": "SPREAD"}
         env = _forwarded_env()
-        for runtime_env in (None, _python_path()):
+        mine = code_fingerprint()
+        seen: list[str] = []
+        attempts = (None,) if self.client else (None, _shipped_code())  # client: shipped at init
+        for runtime_env in attempts:
             cls = ray.remote(_RayWorker).options(
                 **opts, **({"runtime_env": runtime_env} if runtime_env else {}))
             actors = [cls.remote(job, spec, env) for _ in range(n)]
             try:
-                where = await asyncio.gather(*(_wait(a.where.remote()) for a in actors))
-            except RayActorError as exc:
-                raise ConfigError(f"--executor ray: a worker could not start: {exc}") from None
-            roots = {r for _, r in where}
-            if roots == {ROOT}:
-                self.stats["python_path_set"] = runtime_env is not None
+                where = await asyncio.wait_for(
+                    asyncio.gather(*(_wait(a.where.remote()) for a in actors)), 300)
+            except (RayActorError, asyncio.TimeoutError) as exc:
+                why = ("no worker started in 300 s (the cluster lacks the CPUs asked: "
+                       f"{n} x {self.cpus_per_worker}?)" if isinstance(exc, asyncio.TimeoutError)
+                       else f"{type(exc).__name__}: {_first_line(exc)}")
+                seen.append(why)
+                for a in actors:
+                    with contextlib.suppress(Exception):
+                        ray.kill(a, no_restart=True)
+                continue
+            codes = {w["code"] for w in where}
+            if codes == {mine}:
+                self.stats.update(code="shipped" if runtime_env or self.client else "installed",
+                                  roots=sorted({w["root"] for w in where}),
+                                  nodes=[w["node"] for w in where])
                 return actors
+            seen.append(f"their formalize ({', '.join(sorted({w['root'] for w in where}))}) "
+                        f"is another version (code {', '.join(sorted(codes))}, here {mine})")
             for a in actors:
                 ray.kill(a, no_restart=True)
-        raise ConfigError(f"--executor ray: the workers import formalize from {sorted(roots)}, "
-                          f"this driver from {ROOT}: install the same formalize on every node "
-                          "(pip install 'formalize[ray]'), at the same path")
+        raise ConfigError("--executor ray: no worker runs this formalize: "
+                          + "; then, with it shipped: ".join(seen)
+                          + ". The cluster's nodes need formalize's dependencies (pip install "
+                          "'formalize[ray]' there, or the same Python environment)")
 
     async def map(self, job: Job, items: Sequence[Any], *, concurrency: int,
                   timeout: float | None = None) -> AsyncIterator[tuple[Any, dict]]:
         if not items:
             return
         ray = self._init()
+        try:
+            async for out in self._map(ray, job, items, concurrency, timeout):
+                yield out
+        finally:
+            if self.connected:  # disconnect (a client, a driver), stop a Ray started here
+                ray.shutdown()
+                self.connected = self.started_ray = False
+
+    async def _map(self, ray: Any, job: Job, items: Sequence[Any], concurrency: int,
+                   timeout: float | None) -> AsyncIterator[tuple[Any, dict]]:
         from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
         n = self._n_workers(ray, len(items))
@@ -332,27 +470,47 @@ class RayExecutor:
             raise ConfigError(f"--executor ray: a worker could not start: {exc}") from None
         self.stats.update(workers=n, per_worker=per, warm_s=time.perf_counter() - t0,
                           pids=list(pids), retried=0, lost=0, hard_timeouts=0)
+        current = list(pids)  # each worker's process as last seen (a restart changes it)
+        portable = getattr(job, "portable", None) if self.ships_files else None
         pending = list(reversed(items))
         load = [0] * n
+        down: set[int] = set()  # workers whose actor did not answer (a lost node): not filled
+        revivals: dict[int, asyncio.Task] = {}
+        tries: dict[str, int] = {}  # items handed out again by the driver, by key
         flights: dict[asyncio.Future, _Flight] = {}
         finished: asyncio.Queue[asyncio.Future] = asyncio.Queue()  # O(1) a completion
         hard = None if timeout is None or not math.isfinite(timeout) else timeout + self.hard_grace
 
         def fill(w: int) -> None:
-            while pending and load[w] < per:
+            while pending and load[w] < per and w not in down:
                 item = pending.pop()
-                ref = actors[w].run.remote(item, timeout)
+                ref = actors[w].run.remote(portable(item) if portable else item, timeout)
                 fut = _wait(ref)
-                flights[fut] = _Flight(item, w, ref, time.monotonic())
+                flights[fut] = _Flight(item, w, ref, time.monotonic(), current[w])
                 fut.add_done_callback(finished.put_nowait)
                 load[w] += 1
+
+        async def revive(w: int) -> None:
+            """Wait (≤ REVIVE_S) until worker ``w``'s actor answers again (Ray restarts it on a
+            live node), then hand it items again."""
+            deadline, pause = time.monotonic() + REVIVE_S, 0.5
+            while time.monotonic() < deadline:
+                try:
+                    current[w] = await asyncio.wait_for(_wait(actors[w].start.remote()), 30)
+                except (RayActorError, WorkerCrashedError, asyncio.TimeoutError):
+                    await asyncio.sleep(pause)
+                    pause = min(2 * pause, 5.0)
+                    continue
+                down.discard(w)
+                fill(w)
+                return
 
         checked = time.monotonic()
         getter: asyncio.Future | None = None
         try:
             for w in range(n):
                 fill(w)
-            while flights:
+            while flights or (pending and any(not t.done() for t in revivals.values())):
                 if getter is None:  # one get kept across ticks: a completion is never dropped
                     getter = asyncio.ensure_future(finished.get())
                 await asyncio.wait({getter}, timeout=1.0)
@@ -362,14 +520,35 @@ class RayExecutor:
                 f = flights.pop(fut, None) if fut is not None else None
                 if f is not None:  # (None: a timeout tick, or a flight given up below)
                     load[f.worker] -= 1
+                    key = job.key(f.item)
                     try:
-                        rec = fut.result()
+                        pid, rec = fut.result()
                     except (RayActorError, WorkerCrashedError) as exc:
+                        # Ray gave the task up: its worker died past max_task_retries, or cannot
+                        # be reached (a lost node not yet known dead: ActorUnavailableError, "may
+                        # or may not have run"). Hand the item out again, to a live worker; the
+                        # worker gets items again once its actor answers
+                        if f.worker not in down:
+                            down.add(f.worker)
+                            revivals[f.worker] = asyncio.ensure_future(revive(f.worker))
+                        if tries.get(key, 0) < self.max_retries:
+                            tries[key] = tries.get(key, 0) + 1
+                            pending.append(f.item)
+                            for w in sorted(set(range(n)) - down, key=lambda w: load[w]):
+                                fill(w)
+                            continue
                         self.stats["lost"] += 1
-                        rec = job.lost(f.item, f"its worker died {self.max_retries + 1} time(s) "
-                                               f"running it ({type(exc).__name__})")
+                        rec = job.lost(f.item, f"its worker was lost {tries.get(key, 0) + 1} "
+                                               f"time(s) running it ({type(exc).__name__}: "
+                                               f"{_first_line(exc)[:200]})")
                     except RayTaskError as exc:  # a bug in the work: the driver re-raises it
                         raise exc.as_instanceof_cause() from None
+                    else:
+                        current[f.worker] = pid
+                        if pid != f.pid or key in tries:  # run again: its worker died with it
+                            self.stats["retried"] += 1
+                            if isinstance(rec, dict):
+                                rec = {**rec, "retried": True}
                     yield f.item, rec
                     fill(f.worker)
                 now = time.monotonic()
@@ -396,9 +575,14 @@ class RayExecutor:
                             g.started = now
                         yield f.item, job.timed_out(f.item, timeout)
                         fill(w)
+            for item in reversed(pending):  # no worker came back in REVIVE_S
+                self.stats["lost"] += 1
+                yield item, job.lost(item, f"no worker could be reached for {REVIVE_S:g} s")
         finally:
             if getter is not None:
                 getter.cancel()
+            for t in revivals.values():
+                t.cancel()
             for fut in flights:
                 fut.cancel()
             stops = [a.stop.remote() for a in actors]
@@ -407,13 +591,36 @@ class RayExecutor:
             for a in actors:
                 with contextlib.suppress(Exception):
                     ray.kill(a, no_restart=True)
-            if self.started_ray:
-                ray.shutdown()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    tail = [ln for ln in lines if "Error" in ln.split(":")[0]]  # the cause, not Ray's preamble
+    return (tail[-1] if tail else lines[0] if lines else type(exc).__name__)[:500]
 
 
 def _wait(ref: Any) -> asyncio.Future:
-    """An asyncio future of a Ray object reference (on the running loop)."""
-    return asyncio.wrap_future(ref.future())
+    """An asyncio future of a Ray object reference (on the running loop). Cancelling it leaves
+    Ray's own future alone (Ray client sets a result on it later, and fails on a cancelled one)."""
+    loop = asyncio.get_running_loop()
+    out = loop.create_future()
+
+    def put(cf: Any) -> None:
+        if out.done():
+            return
+        if cf.cancelled():
+            out.cancel()
+        elif cf.exception() is not None:
+            out.set_exception(cf.exception())
+        else:
+            out.set_result(cf.result())
+
+    def done(cf: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(put, cf)
+
+    ref.future().add_done_callback(done)
+    return out
 
 
 def make_executor(name: str = "local", *, address: str | None = None, workers: int | None = None,
