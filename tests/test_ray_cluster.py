@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -95,6 +97,32 @@ def test_ray_client_runs_shipped_code_on_a_cluster_without_it(
     assert int(marker.read_text()) in ex.stats["pids"]
     again = {r["id"] for r in recs if r.get("retried")}
     assert victim in again and ex.stats["retried"] >= 1 and ex.stats["lost"] == 0
+
+
+def test_a_driver_joining_the_cluster_ships_its_formalize_when_the_cluster_lacks_it(
+        cluster: ClusterProcess, tmp_path: Path, local_outcomes: dict) -> None:
+    """--address HOST:PORT (a driver on a cluster node): the workers Ray starts cannot import
+    formalize, so the executor joins again with it shipped; the same records as locally."""
+    out = tmp_path / "joined.jsonl"
+    code = ("import json, sys; from formalize.evaluation.bench import run_bench; "
+            "from formalize.evaluation.executors import RayExecutor; "
+            "ex = RayExecutor(address=sys.argv[1], workers=2); "
+            "run_bench('examples', model='reference', out=sys.argv[2], progress=False, "
+            "plot=False, executor=ex, concurrency=4); "
+            "print(json.dumps({k: ex.stats[k] for k in ('code', 'roots', 'nodes')}))")
+    # a driver on this machine reaches the loopback-only cluster as its nodes do; run from
+    # elsewhere than the checkout (Ray puts the driver's folder on the path of workers on its
+    # machine)
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    r = subprocess.run([sys.executable, "-c", code, cluster.info["gcs"], str(out)], env=env,
+                       capture_output=True, text=True, timeout=180, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    stats = json.loads(r.stdout.strip().splitlines()[-1])
+    assert stats["code"] == "shipped", stats
+    assert all("runtime_resources" in root for root in stats["roots"]), stats
+    assert set(stats["nodes"]) == {n["id"] for n in cluster.info["nodes"]}
+    assert _outcomes(out) == local_outcomes
 
 
 def _free_port() -> int:

@@ -222,6 +222,14 @@ def _shipped_code() -> dict[str, Any]:
     return {"py_modules": [str(d) for d in _package_dirs()], "excludes": ["__pycache__", "*.pyc"]}
 
 
+def _python_path() -> dict[str, Any]:
+    """A runtime env whose PYTHONPATH finds this formalize first (a source checkout not
+    installed), for a Ray on this machine only: the path is this machine's."""
+    parts = [ROOT] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+                      if p and p != ROOT]
+    return {"env_vars": {"PYTHONPATH": os.pathsep.join(parts)}}
+
+
 def _is_client(address: str | None) -> bool:
     return bool(address) and address.startswith("ray://")
 
@@ -348,6 +356,7 @@ class RayExecutor:
         self.started_ray = False  # this executor started a private Ray (stopped after a run)
         self.connected = False  # this executor called ray.init (ray.shutdown after a run)
         self.client = False  # connected through Ray client (ray://)
+        self.shipped = False  # this formalize went with the connection (py_modules)
         self.stats: dict[str, Any] = {}
 
     @property
@@ -355,7 +364,10 @@ class RayExecutor:
         """Whether items must carry the driver's files (the cluster does not see them)."""
         return self.client
 
-    def _init(self) -> Any:
+    def _init(self, ship: bool = False) -> Any:
+        """Ray, connected: as it is when already initialized in this process, else to
+        ``address`` (or RAY_ADDRESS), else a private Ray started here. ``ship``: this formalize
+        goes with the connection (job-wide ``py_modules``; always through Ray client)."""
         ray = ray_module()
         if ray.is_initialized():
             self.client = bool(ray.util.client.ray.is_connected())
@@ -369,10 +381,11 @@ class RayExecutor:
                 raise ConfigError(f"--address {address}: Ray client needs grpcio, which is not "
                                   f"installed: {INSTALL_RAY} (or pip install 'ray[client]')"
                                   ) from None
-            self.client = True
-            kw["runtime_env"] = _shipped_code()  # the cluster's processes import it (its driver too)
+            self.client = ship = True  # the cluster's processes (its driver too) import it
         else:
             kw.update(include_dashboard=False, configure_logging=False)
+        if ship:
+            kw["runtime_env"] = _shipped_code()
         if address is None:
             # a private Ray, loopback only: "local" starts one even where `ray start` left a
             # cluster on this machine (ray.init() alone would join that one)
@@ -388,7 +401,7 @@ class RayExecutor:
             where = address or "a new local instance"
             raise ConfigError(f"--executor ray: cannot connect to Ray at {where}: "
                               f"{type(exc).__name__}: {exc}") from None
-        self.connected = True
+        self.connected, self.shipped = True, ship
         self.stats["ray_init_s"] = time.perf_counter() - started
         return ray
 
@@ -399,9 +412,11 @@ class RayExecutor:
         return max(1, min(cpus // self.cpus_per_worker or 1, n_items))
 
     async def _actors(self, ray: Any, job: Job, spec: WorkerSpec, n: int, per: int) -> list:
-        """``n`` workers running this formalize (the same code fingerprint): first as Ray starts
-        them (fast: processes it keeps ready, whatever formalize the cluster has), else with this
-        one shipped to them (``py_modules``). Spread over the cluster's nodes."""
+        """``n`` workers running this formalize (the same code fingerprint), spread over the
+        cluster's nodes: first as Ray starts them (fast: processes it keeps ready, whatever
+        formalize the cluster has); else, on a cluster this executor joined, connected again with
+        this formalize shipped (``py_modules``); else (a Ray started here or by the caller: this
+        machine) with a PYTHONPATH that finds it."""
         from ray.exceptions import RayActorError
 
         opts = {"num_cpus": self.cpus_per_worker, "max_restarts": -1,
@@ -410,8 +425,17 @@ class RayExecutor:
         env = _forwarded_env()
         mine = code_fingerprint()
         seen: list[str] = []
-        attempts = (None,) if self.client else (None, _shipped_code())  # client: shipped at init
-        for runtime_env in attempts:
+        for attempt in range(2):
+            runtime_env = None
+            if attempt:
+                if self.shipped or self.client:
+                    break  # shipped already: nothing else to try
+                if self.connected and not self.started_ray:  # joined here: join again, shipping
+                    ray.shutdown()
+                    self.connected = False
+                    ray = self._init(ship=True)
+                else:
+                    runtime_env = _python_path()
             cls = ray.remote(_RayWorker).options(
                 **opts, **({"runtime_env": runtime_env} if runtime_env else {}))
             actors = [cls.remote(job, spec, env) for _ in range(n)]
@@ -429,18 +453,20 @@ class RayExecutor:
                 continue
             codes = {w["code"] for w in where}
             if codes == {mine}:
-                self.stats.update(code="shipped" if runtime_env or self.client else "installed",
-                                  roots=sorted({w["root"] for w in where}),
+                how = "shipped" if self.shipped else "path" if runtime_env else "installed"
+                self.stats.update(code=how, roots=sorted({w["root"] for w in where}),
                                   nodes=[w["node"] for w in where])
                 return actors
             seen.append(f"their formalize ({', '.join(sorted({w['root'] for w in where}))}) "
                         f"is another version (code {', '.join(sorted(codes))}, here {mine})")
             for a in actors:
                 ray.kill(a, no_restart=True)
+        fix = ("the cluster's nodes need formalize's dependencies (pip install 'formalize[ray]' "
+               "there, or the same Python environment)" if self.shipped or self.client else
+               "let formalize connect to the cluster (--address; it ships this formalize when "
+               "the cluster's differs), or install the same formalize on every node")
         raise ConfigError("--executor ray: no worker runs this formalize: "
-                          + "; then, with it shipped: ".join(seen)
-                          + ". The cluster's nodes need formalize's dependencies (pip install "
-                          "'formalize[ray]' there, or the same Python environment)")
+                          + "; then: ".join(seen) + f". Fix: {fix}")
 
     async def map(self, job: Job, items: Sequence[Any], *, concurrency: int,
                   timeout: float | None = None) -> AsyncIterator[tuple[Any, dict]]:
@@ -453,7 +479,7 @@ class RayExecutor:
         finally:
             if self.connected:  # disconnect (a client, a driver), stop a Ray started here
                 ray.shutdown()
-                self.connected = self.started_ray = False
+                self.connected = self.started_ray = self.client = self.shipped = False
 
     async def _map(self, ray: Any, job: Job, items: Sequence[Any], concurrency: int,
                    timeout: float | None) -> AsyncIterator[tuple[Any, dict]]:
