@@ -1262,14 +1262,15 @@ def _unpack(files: dict[str, bytes], into: Path) -> Path:
     """Write a problem's carried folder under ``into`` (once); its path."""
     if into.is_dir():
         return into
-    part = into.with_name(into.name + f".{os.getpid()}.{threading.get_ident()}")
+    import tempfile
+
+    part = Path(tempfile.mkdtemp(prefix=into.name + ".", dir=into.parent))
     for rel, data in files.items():
         target = (part / rel).resolve()
         if not target.is_relative_to(part.resolve()):
             raise ValueError(f"a carried file escapes its folder: {rel!r}")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    part.mkdir(parents=True, exist_ok=True)
     try:
         part.rename(into)
     except OSError:  # unpacked meanwhile by another item of the same problem

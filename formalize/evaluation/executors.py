@@ -394,13 +394,21 @@ class RayExecutor:
         else:
             _check_reachable(address)
         started = time.perf_counter()
-        try:
-            ray.init(address=address or "local", **kw)
-        except (ConnectionError, ValueError, RuntimeError, ray.exceptions.RayError) as exc:
-            self.started_ray = self.client = False
-            where = address or "a new local instance"
-            raise ConfigError(f"--executor ray: cannot connect to Ray at {where}: "
-                              f"{type(exc).__name__}: {exc}") from None
+        for attempt in range(3):
+            try:
+                ray.init(address=address or "local", **kw)
+                break
+            except (ConnectionError, ValueError, RuntimeError, ray.exceptions.RayError) as exc:
+                # the client server's process for this connection can die as it starts (seen
+                # 1 in ~7 on this machine: gRPC's 'epoll_wait error: Bad file descriptor'):
+                # ask again
+                if (self.client and attempt < 2 and "client server failed" in str(exc)):
+                    time.sleep(1.0)
+                    continue
+                self.started_ray = self.client = False
+                where = address or "a new local instance"
+                raise ConfigError(f"--executor ray: cannot connect to Ray at {where}: "
+                                  f"{type(exc).__name__}: {_first_line(exc)}") from None
         self.connected, self.shipped = True, ship
         self.stats["ray_init_s"] = time.perf_counter() - started
         return ray
