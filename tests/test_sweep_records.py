@@ -525,3 +525,29 @@ def test_a_resumed_sweep_reports_its_recorded_instances_before_asking(tmp_path):
     first = events.index(("answer",))
     assert first >= 1 and all(e[0] == "done" for e in events[:first])
     assert [e[1] for e in events if e[0] == "done"] == [1, 2, 3, 4]
+
+
+def test_a_resume_whose_generator_now_makes_another_instance_is_refused(tmp_path, monkeypatch):
+    # a multi-day sweep across an upgrade: an instance regenerated to ask its missing answers
+    # must be the one whose ground truth is recorded, else answers are scored against it wrongly
+    from formalize.evaluation import families
+
+    out = tmp_path / RECORDS
+    with pytest.raises(Exception, match="provider down"):
+        _run(_FailAfter(knapsack_plan(SIZES, SEEDS), 3), out)
+    assert all(len(r["fingerprint"]) == 16 for r in _lines(out) if r["type"] == "instance")
+    real = families.generate
+
+    def changed(family, size, seed=0):
+        import dataclasses
+
+        inst = real(family, size, seed)
+        return dataclasses.replace(inst, text=inst.text + " Prices revised.")
+
+    monkeypatch.setattr(families, "generate", changed)
+    with pytest.raises(ConfigError, match=r"knapsack size \d seed \d: the family's generator now "
+                                          r"makes another instance"):
+        _run(knapsack_plan(SIZES, SEEDS), out, resume=True)
+    monkeypatch.setattr(families, "generate", real)
+    rep, llm = _run(knapsack_plan(SIZES, SEEDS), out, resume=True)
+    assert len(llm.calls) == 5 and all(a.correct for p in rep.points for a in p.answers)

@@ -40,6 +40,7 @@ class SweepPoint:
     truth: GroundTruth
     answers: list[DirectAnswer]
     dims: dict[str, int] = field(default_factory=dict)
+    fingerprint: str = ""  # of the generated instance (text and model), kept in its record
 
     def answer(self, variant: str) -> DirectAnswer | None:
         return next((a for a in self.answers if a.variant == variant), None)
@@ -486,7 +487,7 @@ class SweepRecords:
             return
         rec = {"type": "instance", "id": key, "status": "ok", "size": point.size,
                "seed": point.seed, "dims": point.dims, "ground_truth": point.truth.to_dict(),
-               "asked": list(asked), "notes": list(notes)}
+               "fingerprint": point.fingerprint, "asked": list(asked), "notes": list(notes)}
         self._write(rec)
 
     def write_timeout(self, size: int, seed: int, error: str) -> None:
@@ -723,20 +724,38 @@ def _restored(family: str, size: int, seed: int, variants: Sequence[str], backen
         return _instance(family, size, seed, variants, backend, time_limit, tol)
     asked = [v for v in rec["asked"] if v in variants]
     truth = GroundTruth.from_dict(rec["ground_truth"])
-    point = SweepPoint(family, size, seed, truth, [], dict(rec.get("dims") or {}))
+    point = SweepPoint(family, size, seed, truth, [], dict(rec.get("dims") or {}),
+                       rec.get("fingerprint") or "")
     got = records.answers(size, seed, asked)
     point.answers = [got[v] for v in variants if v in got]
     inst = m = None
     if len(got) < len(asked) and generate:
-        inst, m = _generated(family, size, seed)
+        inst, m = _generated(family, size, seed, point.fingerprint)
     return point, inst, m, asked, list(rec.get("notes") or [])
 
 
-def _generated(family: str, size: int, seed: int) -> tuple[Any, Model]:
+def _generated(family: str, size: int, seed: int, expect: str = "") -> tuple[Any, Model]:
+    """The family's instance (size, seed) and its model; with `expect` (a recorded
+    fingerprint), an error when the generator now makes another instance — its recorded
+    ground truth would score the new questions' answers."""
     from formalize.evaluation.families import generate
 
     inst = generate(family, size, seed)
+    if expect and _fingerprint(inst) != expect:
+        raise ConfigError(
+            f"{family} size {size} seed {seed}: the family's generator now makes another "
+            "instance than the recorded sweep's (formalize changed since it ran?): its recorded "
+            "ground truth would score answers to a different problem; finish the sweep with "
+            "the formalize that began it, or start it again (another --out, or --overwrite)")
     return inst, load_model(inst.model)
+
+
+def _fingerprint(inst: Any) -> str:
+    """A short hash of a generated instance's text and model."""
+    import hashlib
+
+    doc = json.dumps({"text": inst.text, "model": inst.model}, sort_keys=True, default=str)
+    return hashlib.sha256(doc.encode("utf-8")).hexdigest()[:16]
 
 
 def _instance(family: str, size: int, seed: int, variants: Sequence[str], backend: str,
@@ -757,7 +776,7 @@ def _instance(family: str, size: int, seed: int, variants: Sequence[str], backen
                       optimum_method=getattr(inst, "optimum_method", ""),
                       bound=getattr(inst, "bound", None),
                       bound_kind=getattr(inst, "bound_kind", ""))
-    point = SweepPoint(family, inst.size, inst.seed, gt, [], dict(inst.dims))
+    point = SweepPoint(family, inst.size, inst.seed, gt, [], dict(inst.dims), _fingerprint(inst))
     asked: list[str] = []
     notes: list[str] = []
     for v in variants:
@@ -847,10 +866,11 @@ class _SweepWorker:
             point, inst, m, asked, notes = _instance(job.family, size, seed, job.variants,
                                                      job.backend, job.time_limit, job.tol)
         else:
-            inst, m = _generated(job.family, size, seed)
+            inst, m = _generated(job.family, size, seed, rec["instance"].get("fingerprint", ""))
             point = SweepPoint(job.family, size, seed,
                                GroundTruth.from_dict(rec["instance"]["ground_truth"]), [],
-                               dict(rec["instance"].get("dims") or {}))
+                               dict(rec["instance"].get("dims") or {}),
+                               rec["instance"].get("fingerprint", ""))
             asked = list(rec["instance"]["asked"])
             notes = list(rec["instance"].get("notes") or [])
         answered = set(rec["answers"]) if rec is not None else set()
