@@ -386,3 +386,27 @@ def test_a_provider_failure_in_a_sweep_task_keeps_the_answers_it_got(
                 executor=RayExecutor(workers=1))
     assert len(calls) == 3 and len(responder.asked) == 2  # only the failed request again
     assert [a.correct for a in rep.points[0].answers] == [True, True]
+
+
+def test_a_resumed_instance_over_its_budget_keeps_its_recorded_answers(
+        ray_address: str, tmp_path: Path, openai_server) -> None:
+    # an instance recorded with its ground truth and one answer, resumed on Ray where its task
+    # runs past --task-timeout: its record and answer stay in the tables (a timeout record used
+    # to replace them, so the earlier run's answer was gone from every later report)
+    from formalize.evaluation.sweep import RECORDS, sweep
+
+    client = _stand_in(openai_server)
+    out = tmp_path / RECORDS
+    sweep("knapsack", [3], [0], client, results=out)
+    lines = out.read_text().splitlines(keepends=True)
+    out.write_text("".join(lines[:3]))  # header, the instance, its first answer
+    kept = json.loads(lines[2])["variant"]
+    for _ in range(2):  # the run that times out, then a resume of it
+        rep = sweep("knapsack", [3], [0], client, results=out, resume=True, task_timeout=1e-3,
+                    executor=RayExecutor(workers=1))
+        assert [(p.size, p.seed, [a.variant for a in p.answers]) for p in rep.points] == [
+            (3, 0, [kept])]
+        assert rep.points[0].answers[0].correct
+        assert any("not asked" in n and "--task-timeout" in n for n in rep.notes), rep.notes
+    inst = [r for r in _sweep_lines(out) if r["type"] == "instance"]
+    assert inst[-1]["status"] == "ok" and "--task-timeout" in inst[-1]["timed_out"]

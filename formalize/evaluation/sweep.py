@@ -498,6 +498,13 @@ class SweepRecords:
                "error": error}
         self._write(rec)
 
+    def mark_timed_out(self, size: int, seed: int, error: str) -> None:
+        """An instance recorded with its ground truth whose answers left ran past the time
+        budget: it keeps its record and answers, the rest is not asked again."""
+        key = f"{size}:{seed}"
+        if self.file is not None and key in self.done:
+            self._write({**self.done[key], "timed_out": error})
+
     def write_answer(self, point: SweepPoint, ans: DirectAnswer) -> None:
         key = f"{point.size}:{point.seed}:{ans.variant}"
         if self.file is None or key in self.done:
@@ -728,10 +735,17 @@ def _restored(family: str, size: int, seed: int, variants: Sequence[str], backen
                        rec.get("fingerprint") or "")
     got = records.answers(size, seed, asked)
     point.answers = [got[v] for v in variants if v in got]
+    notes = list(rec.get("notes") or [])
+    if rec.get("timed_out"):  # its answers left ran past the time budget: not asked again
+        left = [v for v in asked if v not in got]
+        if left:
+            notes.append(f"size {size} seed {seed}: {', '.join(left)} not asked: "
+                         f"{rec['timed_out']} (recorded as timed out; not run again on resume)")
+        asked = [v for v in asked if v in got]
     inst = m = None
     if len(got) < len(asked) and generate:
         inst, m = _generated(family, size, seed, point.fingerprint)
-    return point, inst, m, asked, list(rec.get("notes") or [])
+    return point, inst, m, asked, notes
 
 
 def _generated(family: str, size: int, seed: int, expect: str = "") -> tuple[Any, Model]:
@@ -961,6 +975,19 @@ def _run_distributed(job: _SweepJob, executor: Any, sizes: list[int], seeds: lis
             if (size, seed) in written:
                 continue  # a re-run of an item whose result is in
             written.add((size, seed))
+            if "timeout" in res and rec is not None:  # its ground truth and answers recorded:
+                records.mark_timed_out(size, seed, res["timeout"])  # kept, the rest not asked
+                point, _, _, _, notes = _restored(job.family, size, seed, job.variants,
+                                                  job.backend, job.time_limit, job.tol,
+                                                  records.instance(size, seed), records,
+                                                  generate=False)
+                records.reused(point.answers)
+                report.notes.extend(notes)
+                done[size, seed] = point
+                n_done += 1
+                if progress is not None:
+                    progress(n_done, total, point)
+                continue
             if "timeout" in res or "lost" in res:
                 if "timeout" in res:
                     records.write_timeout(size, seed, res["timeout"])
