@@ -384,8 +384,9 @@ def test_cli_a_failed_sweep_says_how_to_resume_and_a_changed_setting_how_to_matc
     args = ["compare", "--family", "knapsack", "--sizes", "3,4", "--seeds", "2", "--model",
             "openai/stand-in", "--api-base", openai_server.base_url, "--no-cache", "--json",
             "--out", str(tmp_path)]
-    assert main(args) == 4
+    assert main([*args, "--resume"]) == 4  # nothing recorded yet: it starts, and says so
     err = capsys.readouterr().err
+    assert f"no records at {tmp_path / RECORDS} yet: --resume starts the sweep there" in err
     assert "key revoked" in err
     assert f"records so far are in {tmp_path / RECORDS}: run the same command with --resume" in err
     for bad, msg in ((["--tolerance", "0.01"], "tolerance was 1e-06, now 0.01); resume it with "
@@ -551,3 +552,14 @@ def test_a_resume_whose_generator_now_makes_another_instance_is_refused(tmp_path
     monkeypatch.setattr(families, "generate", real)
     rep, llm = _run(knapsack_plan(SIZES, SEEDS), out, resume=True)
     assert len(llm.calls) == 5 and all(a.correct for p in rep.points for a in p.answers)
+
+
+def test_a_file_system_without_locks_still_takes_the_records(tmp_path, monkeypatch):
+    import fcntl
+
+    def no_locks(fd, op):
+        raise OSError(95, "Operation not supported")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    rep, llm = _run(knapsack_plan([3], [0]), tmp_path / RECORDS, sizes=[3], seeds=[0])
+    assert len(llm.calls) == 2 and len(_lines(tmp_path / RECORDS)) == 4

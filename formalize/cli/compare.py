@@ -303,6 +303,9 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
             records = Path(a.out) / RECORDS if a.out else None
             before = _stat(records)
+            if a.resume and records is not None and before is None:
+                print(_safe(f"formalize compare: no records at {records} yet: --resume "
+                            "starts the sweep there"), file=sys.stderr)
             try:
                 with bar, _resume_hint(records, before):
                     result = sweep(a.family, sizes, a.seeds, client, variants=variants,

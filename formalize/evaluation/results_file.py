@@ -35,10 +35,12 @@ class ResultsFile:
             return self
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             self.close()
             raise ConfigError(f"{self.path} is being written by another run (it holds the "
                               "file's lock): let that run end, or use another --out") from None
+        except OSError:  # a file system without locks (some network mounts): write unlocked
+            pass
         return self
 
     def truncate(self) -> None:
