@@ -563,3 +563,38 @@ def test_a_file_system_without_locks_still_takes_the_records(tmp_path, monkeypat
     monkeypatch.setattr(fcntl, "flock", no_locks)
     rep, llm = _run(knapsack_plan([3], [0]), tmp_path / RECORDS, sizes=[3], seeds=[0])
     assert len(llm.calls) == 2 and len(_lines(tmp_path / RECORDS)) == 4
+
+
+def test_ctrl_c_of_a_concurrent_cli_sweep_records_what_was_answered_and_resumes(
+        tmp_path, openai_server, clean_run):
+    from openai_server import reply
+
+    responder = knapsack_plan(SIZES, SEEDS, wrong=WRONG)
+    openai_server.default = lambda body: reply(str(responder(body["messages"])), delay=0.4)
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "formalize.cli.main", "compare", "--family", "knapsack",
+           "--sizes", "3,4", "--seeds", "2", "--model", "openai/stand-in", "--api-base",
+           openai_server.base_url, "--no-cache", "--order-seed", "3", "--concurrency", "2",
+           "--json", "--out", str(out)]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    records = out / RECORDS
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if records.is_file() and records.read_text().count('"type": "answer"') >= 2:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err[-2000:]
+    assert f"records so far are in {records}" in err
+    served = len(openai_server.requests)
+    assert 2 <= _answers_in(records) == served < 8  # every answer served was recorded
+    assert main([*cmd[3:], "--resume"]) == 0
+    assert len(openai_server.requests) == 8  # the rest asked, nothing twice
+    doc = json.loads((out / "sweep.json").read_text())
+    got = [(p["size"], p["seed"], p["ground_truth"]["objective"],
+            [(a["variant"], a["verdict"], a["order"], a["response"][:30]) for a in p["answers"]])
+           for p in doc["points"]]
+    assert got == clean_run
