@@ -598,3 +598,20 @@ def test_ctrl_c_of_a_concurrent_cli_sweep_records_what_was_answered_and_resumes(
             [(a["variant"], a["verdict"], a["order"], a["response"][:30]) for a in p["answers"]])
            for p in doc["points"]]
     assert got == clean_run
+
+
+def test_a_size_or_seed_given_twice_is_refused_before_anything_is_asked(tmp_path, capsys):
+    # --sizes 3,3 asked every request of size 3 twice (the second answer paid for, not recorded)
+    for kw, msg in (({"sizes": [3, 3]}, r"size\(s\) 3 given more than once"),
+                    ({"seeds": [0, 1, 0]}, r"seed\(s\) 0 given more than once")):
+        llm = ScriptedLLM([knapsack_plan([3], [0, 1])] * 8, name="twice")
+        try:
+            with pytest.raises(ValueError, match=msg):
+                sweep("knapsack", kw.get("sizes", [3]), kw.get("seeds", [0]), llm.client(),
+                      results=tmp_path / RECORDS)
+            assert llm.calls == []
+        finally:
+            llm.close()
+    assert main(["compare", "--family", "knapsack", "--sizes", "3,4,3", "--model",
+                 "openai/x", "--api-base", "http://127.0.0.1:9/v1"]) == 2
+    assert "size(s) 3 given more than once" in capsys.readouterr().err

@@ -578,6 +578,11 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
     size_list = [int(s) for s in sizes]
     if not size_list or not seed_list:
         raise ValueError("a sweep needs at least one size and one seed")
+    for what, xs in (("size", size_list), ("seed", seed_list)):
+        twice = sorted({x for x in xs if xs.count(x) > 1})
+        if twice:  # each instance once: asked twice, recorded once, counted twice otherwise
+            raise ValueError(f"{what}(s) {', '.join(map(str, twice))} given more than once; "
+                             f"give each {what} once")
     if family not in FAMILIES:
         raise ValueError(f"unknown problem family {family!r}; known families: {', '.join(FAMILIES)}")
     fam = FAMILIES[family]
