@@ -248,13 +248,12 @@ def _fair_pick(rng: random.Random, keys: list[Hashable], groups: dict[Hashable, 
         if g != last and second <= (rest + 1) // 2 and top - 1 <= rest // 2:
             rng.random()  # rng.choices over one instance
             return g
-    if not last_left or weights.total == len(groups[last]):  # no other instance left
-        if not last_left:
-            return _weighted(rng, keys, weights, float(weights.total))
+    if not last_left:  # every instance left is eligible
+        return _weighted(rng, keys, weights, float(weights.total))
+    i, n_last = where[last], len(groups[last])
+    if weights.total == n_last:  # only `last` is left: it again
         rng.random()
         return last
-    i = where[last]
-    n_last = len(groups[last])
     weights.add(i, -n_last)  # all but `last`
     try:
         return _weighted(rng, keys, weights, float(weights.total))
