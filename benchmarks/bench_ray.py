@@ -12,6 +12,11 @@
    not the server's latency, bounds it (``--throughput-local``: the local executor beside them).
 3. Overheads for the paper estimate in docs/architecture.md: the driver's JSONL writer (records
    a second, each appended and fsynced) and the executors' cost per task (no-op tasks).
+4. Ray client (``--address ray://``): the runner benchmark of part 1 through a cluster in a
+   process of its own on this machine (tests/ray_cluster.py: a head with a client server, the
+   CPUs of this machine), 2 workers, formalize shipped to them, against the local executor,
+   alternating (``--skip-client`` to leave it out). The connection (one a run) and the workers'
+   start are inside the figure and reported apart.
 
 Run: ``python benchmarks/bench_ray.py [--rounds 2] [--throughput-problems 5000]``
 (``--skip-throughput`` for part 1 and 3 only). Prints the machine's load before and after:
@@ -136,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--throughput-delay", type=float, default=0.2)
     ap.add_argument("--throughput-concurrency", type=int, default=64)
     ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--skip-client", action="store_true", help="leave out part 4 (ray://)")
     ap.add_argument("--throughput-local", action="store_true",
                     help="also the local executor on the throughput run")
     a = ap.parse_args(argv)
@@ -200,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
               "seconds": 3.2, "executed": True}
     rate = _writer_rate(3000, record)
     ray.shutdown()
+    if not a.skip_client:
+        results["client"] = _client_rounds(a, refs)
 
     print()
     print(f"Ray executor vs local executor, measured side by side ({_load()} at the end)")
@@ -233,7 +241,49 @@ def main(argv: list[str] | None = None) -> int:
           f"(2 workers; their start, {ray_noop_start:.2f} s, apart)")
     print(f"  driver's JSONL writer: {rate:,.0f} records/s ({len(json.dumps(record))} bytes each, "
           "one os.write + fsync per record)")
+    if "client" in results:
+        rows = results["client"]
+        loc = statistics.median(r[0]["to_last"] for r in rows)
+        cl = statistics.median(r[1]["to_last"] for r in rows)
+        conn = statistics.median(r[1]["stats"].get("ray_init_s", 0.0) for r in rows)
+        warm = statistics.median(r[1]["warm"] for r in rows)
+        print(f"  Ray client (ray://, a cluster in a process of its own, 2 workers, formalize "
+              f"shipped), {a.problems} problems, delay {a.delay:g} s (medians of {a.rounds} "
+              f"round(s)): local {loc:.2f} s, client {cl:.2f} s -> ratio {cl / loc:.2f}x; of "
+              f"which connecting {conn:.2f} s and the workers' start {warm:.2f} s; after them "
+              f"{(cl - conn - warm) / loc:.2f}x; statuses {rows[-1][1]['statuses']}")
+        if "runner" in results:
+            ry = statistics.median(r[1]["to_last"] for r in results["runner"])
+            print(f"    against the in-process Ray of part 1 (2 workers, ray.init outside the "
+                  f"figure): {cl:.2f} s vs {ry:.2f} s -> {cl / ry:.2f}x")
     return 0
+
+
+def _client_rounds(a: argparse.Namespace, refs: list) -> list:
+    """Part 4: the runner benchmark through ray:// against the local executor, alternating."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from ray_cluster import ClusterProcess
+
+    from formalize.evaluation.executors import LocalExecutor, RayExecutor
+
+    cluster = ClusterProcess(head_cpus=os.cpu_count() or 2, client=True)
+    rows = []
+    try:
+        with bench_runner.served(a.delay, timeout=120.0) as (client, _stats):
+            ds = _dataset(refs, a.problems)
+            for r in range(a.rounds):
+                loc = _run(ds, client, LocalExecutor(), a.concurrency)
+                ex = RayExecutor(address=cluster.info["client"], workers=2)
+                cl = _run(ds, client, ex, a.concurrency)
+                assert ex.stats.get("code") == "shipped", ex.stats
+                rows.append((loc, cl))
+                print(f"  client round {r + 1}: local {loc['to_last']:.2f} s, ray:// "
+                      f"{cl['to_last']:.2f} s (connect {ex.stats['ray_init_s']:.2f} s, workers' "
+                      f"start {cl['warm']:.2f} s) -> ratio {cl['to_last'] / loc['to_last']:.2f}x;"
+                      f" {_load()}")
+    finally:
+        cluster.close()
+    return rows
 
 
 if __name__ == "__main__":
