@@ -6,6 +6,7 @@ Ray's start-up is the bulk of this module's time (about 10 s on 2 shared cores).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -410,3 +411,46 @@ def test_a_resumed_instance_over_its_budget_keeps_its_recorded_answers(
         assert any("not asked" in n and "--task-timeout" in n for n in rep.notes), rep.notes
     inst = [r for r in _sweep_lines(out) if r["type"] == "instance"]
     assert inst[-1]["status"] == "ok" and "--task-timeout" in inst[-1]["timed_out"]
+
+
+def _group(pgid: int) -> list[str]:
+    """The processes of one process group (a driver started in a session of its own, and the
+    Ray it started: Ray's processes stay in their starter's group)."""
+    out = subprocess.run(["ps", "-eo", "pid=,pgid=,comm="], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    return [line.strip() for line in out if line.split()[1] == str(pgid)]
+
+
+def test_a_killed_driver_takes_its_private_ray_along(tmp_path: Path) -> None:
+    """A driver that started a Ray of its own (no --address) is SIGKILLed mid-run: every process
+    of that Ray ends too, within seconds (the GCS and the raylet by Ray's own fate sharing, the
+    raylet's agents by the executor's reaper: they lingered a minute or more). Other Ray
+    instances (this module's) are not touched: only the driver's process group is looked at."""
+    out = tmp_path / "p.jsonl"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env.pop("RAY_ADDRESS", None)
+    cmd = [sys.executable, "-m", "formalize.cli.main", "bench", "examples", "--model", "reference",
+           "--executor", "ray", "--workers", "2", "--concurrency", "2", "--out", str(out),
+           "--no-progress", "--no-plot"]
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            if out.is_file() and out.read_text().count('"type": "problem"') >= 2:
+                break
+            time.sleep(0.02)
+        ray_procs = [p for p in _group(proc.pid) if not p.startswith(f"{proc.pid} ")]
+        assert proc.poll() is None and len(ray_procs) >= 3, \
+            f"the kill should land mid-run, with the Ray started: {ray_procs}"
+        assert any(p.endswith("gcs_server") for p in ray_procs), ray_procs
+        assert any(p.endswith("raylet") for p in ray_procs), ray_procs
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _group(proc.pid):
+            time.sleep(0.2)
+        assert _group(proc.pid) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)

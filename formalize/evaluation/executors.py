@@ -222,6 +222,100 @@ def _shipped_code() -> dict[str, Any]:
     return {"py_modules": [str(d) for d in _package_dirs()], "excludes": ["__pycache__", "*.pyc"]}
 
 
+_REAPER = r"""
+import os, signal, sys, time
+def start(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+pids = {}
+for line in sys.stdin:  # "pid start-time" lines until the driver's end closes the pipe
+    pid, st = line.split()
+    pids[int(pid)] = st
+time.sleep(1.0)
+for sig in (signal.SIGTERM, signal.SIGKILL):
+    alive = [p for p, st in pids.items() if start(p) == st]  # the same processes, not reused ids
+    for p in alive:
+        try:
+            os.kill(p, sig)
+        except OSError:
+            pass
+    if not alive:
+        break
+    time.sleep(2.0)
+"""
+_reapers: list[Any] = []
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _descendants(roots: list[int]) -> list[int]:
+    out, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            with contextlib.suppress(OSError, ValueError):
+                todo.extend(int(c) for c in task.read_text().split())
+    return out
+
+
+class _Reaper:
+    """Ends a private Ray's processes with the driver, however the driver ends (SIGKILL too).
+
+    Ray shares the fate of the GCS and the raylet with the driver that started them
+    (PR_SET_PDEATHSIG), but not of the raylet's agents (dashboard agent, runtime env agent):
+    after a SIGKILLed driver they linger for a minute or more, trying to tell the dead GCS. A
+    small process of its own session reads the instance's process ids (with their start times)
+    on a pipe from the driver; when the pipe closes (the driver is gone, or the run ended) it
+    ends those still running. Linux only (``/proc``); elsewhere nothing."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        self.sent: set[int] = set()
+        self.proc = None
+        for old in list(_reapers):  # collect finished ones (no zombies over many runs)
+            if old.poll() is not None:
+                _reapers.remove(old)
+        if not Path("/proc/self/stat").exists():
+            return
+        self.proc = subprocess.Popen([sys.executable, "-c", _REAPER], stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True, text=True)
+        _reapers.append(self.proc)
+
+    def watch(self, ray: Any) -> None:
+        """Send the private Ray's processes (and their descendants) started so far."""
+        if self.proc is None or self.proc.stdin is None:
+            return
+        node = getattr(ray._private.worker, "_global_node", None)
+        roots = [info.process.pid for infos in getattr(node, "all_processes", {}).values()
+                 for info in infos if getattr(info, "process", None) is not None]
+        lines = []
+        for pid in _descendants(roots):
+            st = _start_time(pid)
+            if pid not in self.sent and st is not None:
+                self.sent.add(pid)
+                lines.append(f"{pid} {st}\n")
+        with contextlib.suppress(OSError):
+            self.proc.stdin.write("".join(lines))
+            self.proc.stdin.flush()
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
+
+
 def _python_path() -> dict[str, Any]:
     """A runtime env whose PYTHONPATH finds this formalize first (a source checkout not
     installed), for a Ray on this machine only: the path is this machine's."""
@@ -338,7 +432,8 @@ class RayExecutor:
     formalize and solvers are shipped to the cluster, whose nodes need only the dependencies, and
     a benchmark's reference models travel with their problems). A Ray already initialized in this
     process is used as it is; one this executor connected is disconnected after the run (a
-    cluster is never stopped, a Ray it started is)."""
+    cluster is never stopped, a Ray it started is, and ends with the driver even when that is
+    killed: :class:`_Reaper`)."""
 
     name = "ray"
 
@@ -357,6 +452,7 @@ class RayExecutor:
         self.connected = False  # this executor called ray.init (ray.shutdown after a run)
         self.client = False  # connected through Ray client (ray://)
         self.shipped = False  # this formalize went with the connection (py_modules)
+        self.reaper: _Reaper | None = None  # a private Ray's processes end with this driver
         self.stats: dict[str, Any] = {}
 
     @property
@@ -411,6 +507,9 @@ class RayExecutor:
                                   f"{type(exc).__name__}: {_first_line(exc)}") from None
         self.connected, self.shipped = True, ship
         self.stats["ray_init_s"] = time.perf_counter() - started
+        if self.started_ray:
+            self.reaper = _Reaper()
+            self.reaper.watch(ray)
         return ray
 
     def _n_workers(self, ray: Any, n_items: int) -> int:
@@ -488,6 +587,9 @@ class RayExecutor:
             if self.connected:  # disconnect (a client, a driver), stop a Ray started here
                 ray.shutdown()
                 self.connected = self.started_ray = self.client = self.shipped = False
+            if self.reaper is not None:
+                self.reaper.close()
+                self.reaper = None
 
     async def _map(self, ray: Any, job: Job, items: Sequence[Any], concurrency: int,
                    timeout: float | None) -> AsyncIterator[tuple[Any, dict]]:
@@ -504,6 +606,8 @@ class RayExecutor:
             raise ConfigError(f"--executor ray: a worker could not start: {exc}") from None
         self.stats.update(workers=n, per_worker=per, warm_s=time.perf_counter() - t0,
                           pids=list(pids), retried=0, lost=0, hard_timeouts=0)
+        if self.reaper is not None:
+            self.reaper.watch(ray)  # the agents and workers started since
         current = list(pids)  # each worker's process as last seen (a restart changes it)
         portable = getattr(job, "portable", None) if self.ships_files else None
         pending = list(reversed(items))
