@@ -289,7 +289,7 @@ def test_a_provider_failure_with_concurrency_records_every_answer_that_came_in(t
 
 
 def test_ctrl_c_with_concurrency_starts_nothing_new_and_records_the_answers_in_flight(
-        tmp_path, clean_run):
+        tmp_path, clean_run, capsys):
     out = tmp_path / RECORDS
     slow = _Counting(knapsack_plan(SIZES, SEEDS, wrong=WRONG), pause=0.2)
 
@@ -300,6 +300,10 @@ def test_ctrl_c_with_concurrency_starts_nothing_new_and_records_the_answers_in_f
     with pytest.raises(KeyboardInterrupt):
         _run(slow, out, concurrency=2, on_answer=interrupt)
     assert slow.calls < 8  # the requests not started were not sent
+    import re
+
+    assert re.search(r"interrupted: waiting for the [12] answer\(s\) in flight, to record them",
+                     capsys.readouterr().err)
     assert _answers_in(out) == slow.answered >= 3  # those in flight at Ctrl-C: recorded
     rep, llm = _run(knapsack_plan(SIZES, SEEDS, wrong=WRONG), out, resume=True)
     assert len(llm.calls) == 8 - slow.answered

@@ -1115,45 +1115,47 @@ def _ask_threaded(run: Callable[[int], tuple[int, str, DirectAnswer]],
                   concurrency: int) -> None:
     """Ask from `concurrency` threads, filing (recording) each answer as soon as it is in, in
     this thread. On a failure (a provider error, Ctrl-C) no request is started any more, the
-    answers still in flight are filed as they come in (they are paid for), then the first
-    failure is raised; a second Ctrl-C while waiting leaves at once."""
+    answers still in flight are filed as they come in (they are paid for; after Ctrl-C stderr
+    says how many), then the first failure is raised; a second Ctrl-C leaves at once."""
+    import sys
     from concurrent.futures import FIRST_COMPLETED, wait
 
     ex = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sweep-ask")
-    futures = [ex.submit(run, pos) for pos in positions]
+    left = {ex.submit(run, pos) for pos in positions}
     failure: BaseException | None = None
+
+    def stop(exc: BaseException) -> None:
+        nonlocal failure
+        if failure is not None:  # a second failure (a second Ctrl-C): leave now
+            raise exc
+        failure = exc
+        for f in left:
+            f.cancel()
+        running = sum(f.running() for f in left)
+        if isinstance(exc, KeyboardInterrupt) and running:
+            sys.stderr.write(f"interrupted: waiting for the {running} answer(s) in flight, to "
+                             "record them (Ctrl-C again to leave without them)\n")
+
     n = 0
     try:
-        left = set(futures)
         while left:
             try:
                 done, left = wait(left, return_when=FIRST_COMPLETED)
             except BaseException as exc:  # Ctrl-C while waiting
-                if failure is not None:
-                    raise
-                failure = exc
-                for f in left:
-                    f.cancel()
+                stop(exc)
                 continue
             for f in done:
                 if f.cancelled():
                     continue
-                exc = f.exception()
-                if exc is not None:
+                if f.exception() is not None:
                     if failure is None:
-                        failure = exc
-                        for g in left:
-                            g.cancel()
+                        stop(f.exception())  # type: ignore[arg-type]
                     continue
                 n += 1
                 try:
                     file(*f.result(), n)
                 except BaseException as err:  # a callback's Ctrl-C: stop, keep filing
-                    if failure is not None:
-                        raise
-                    failure = err
-                    for g in left:
-                        g.cancel()
+                    stop(err)
     finally:
         ex.shutdown(wait=failure is None, cancel_futures=True)
     if failure is not None:
