@@ -147,6 +147,12 @@ def test_an_unreachable_address_is_a_usage_error_at_once(tmp_path: Path, capsys)
                "ray://head-without-port", "--no-progress", "--no-plot", "--out",
                str(tmp_path / "b.jsonl")])
     assert rc == 2 and "is not an address: expected ray://HOST:PORT" in capsys.readouterr().err
+    rc = main(["bench", "examples", "--model", "reference", "--executor", "ray", "--address",
+               f"127.0.0.1:{port}", "--no-progress", "--no-plot", "--out",
+               str(tmp_path / "c.jsonl")])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"no Ray cluster (GCS) answers at 127.0.0.1:{port}" in err, err
+    assert f"ray start --head --port {port}" in err
 
 
 def test_a_lost_node_costs_retries_of_its_items_not_results(
