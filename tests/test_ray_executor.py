@@ -421,6 +421,25 @@ def _group(pgid: int) -> list[str]:
     return [line.strip() for line in out if line.split()[1] == str(pgid)]
 
 
+def _listening(pids: list[int]) -> set[str]:
+    """The local addresses these processes listen on (TCP, from /proc/net)."""
+    inodes = set()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            with contextlib.suppress(OSError):
+                link = os.readlink(fd)
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+    out = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            f = line.split()
+            if f[3] == "0A" and f[9] in inodes:  # LISTEN
+                host = f[1].split(":")[0]
+                out.add("127.0.0.1" if host.endswith("0100007F") else host)
+    return out
+
+
 def test_a_killed_driver_takes_its_private_ray_along(tmp_path: Path) -> None:
     """A driver that started a Ray of its own (no --address) is SIGKILLed mid-run: every process
     of that Ray ends too, within seconds (the GCS and the raylet by Ray's own fate sharing, the
@@ -445,6 +464,9 @@ def test_a_killed_driver_takes_its_private_ray_along(tmp_path: Path) -> None:
             f"the kill should land mid-run, with the Ray started: {ray_procs}"
         assert any(p.endswith("gcs_server") for p in ray_procs), ray_procs
         assert any(p.endswith("raylet") for p in ray_procs), ray_procs
+        # a private Ray: its GCS and raylet listen on loopback only (Ray would listen on every
+        # interface at the machine's address)
+        assert _listening([int(p.split()[0]) for p in ray_procs]) == {"127.0.0.1"}
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=10)
         deadline = time.monotonic() + 20

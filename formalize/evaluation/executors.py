@@ -316,6 +316,28 @@ class _Reaper:
                 self.proc.stdin.close()
 
 
+_SINGLE_HOST = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+@contextlib.contextmanager
+def _loopback_only(ray: Any) -> Any:
+    """While a private Ray starts: Ray resolves 127.0.0.1 to this machine's network address (and
+    its GCS then listens on every interface) unless it takes clusters of several hosts as
+    unsupported, as on macOS; so it does here, in this process and (by the environment they
+    inherit) in the Ray processes started now, which then listen on loopback only."""
+    constants = ray._private.ray_constants
+    env, flag = os.environ.get(_SINGLE_HOST), constants.ENABLE_RAY_CLUSTER
+    os.environ[_SINGLE_HOST], constants.ENABLE_RAY_CLUSTER = "0", False
+    try:
+        yield
+    finally:
+        constants.ENABLE_RAY_CLUSTER = flag
+        if env is None:
+            os.environ.pop(_SINGLE_HOST, None)
+        else:
+            os.environ[_SINGLE_HOST] = env
+
+
 def _python_path() -> dict[str, Any]:
     """A runtime env whose PYTHONPATH finds this formalize first (a source checkout not
     installed), for a Ray on this machine only: the path is this machine's."""
@@ -492,7 +514,8 @@ class RayExecutor:
         started = time.perf_counter()
         for attempt in range(3):
             try:
-                ray.init(address=address or "local", **kw)
+                with _loopback_only(ray) if self.started_ray else contextlib.nullcontext():
+                    ray.init(address=address or "local", **kw)
                 break
             except (ConnectionError, ValueError, RuntimeError, ray.exceptions.RayError) as exc:
                 # the client server's process for this connection can die as it starts (seen
