@@ -619,3 +619,17 @@ def test_a_size_or_seed_given_twice_is_refused_before_anything_is_asked(tmp_path
     assert main(["compare", "--family", "knapsack", "--sizes", "3,4,3", "--model",
                  "openai/x", "--api-base", "http://127.0.0.1:9/v1"]) == 2
     assert "size(s) 3 given more than once" in capsys.readouterr().err
+
+
+def test_a_record_that_does_not_read_back_is_named_not_a_traceback(tmp_path):
+    out = tmp_path / RECORDS
+    _run(knapsack_plan([3], [0]), out, sizes=[3], seeds=[0])
+    lines = _lines(out)
+    for k, (field, bad) in ((1, ("ground_truth", {"objective": 3})), (2, ("answer", "x"))):
+        broken = [dict(r) for r in lines]
+        broken[k][field] = bad
+        out.write_text("".join(json.dumps(r) + "\n" for r in broken))
+        rid = broken[k]["id"]
+        with pytest.raises(ConfigError, match=rf"the {broken[k]['type']} record '{rid}' does not "
+                                              r"read back \(.*\); remove its line"):
+            _run(knapsack_plan([3], [0]), out, sizes=[3], seeds=[0], resume=True)

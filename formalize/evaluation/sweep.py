@@ -4,10 +4,11 @@ seeded) order, and an optional size ladder that stops where answers fail."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -410,10 +411,11 @@ class SweepRecords:
                     "be this sweep's, and are kept; put the header line back, or use another "
                     "--out (--overwrite discards them)")
             return None
-        self.orders = {int(r["answer"]["order"]) for r in self.done.values()
-                       if r.get("type") == "answer" and r["answer"].get("order") is not None}
-        self.earlier_s = max((float(r.get("elapsed") or 0.0) for r in self.done.values()),
-                             default=0.0)
+        for r in self.done.values():
+            with self.reading(r):
+                if r.get("type") == "answer" and r["answer"].get("order") is not None:
+                    self.orders.add(int(r["answer"]["order"]))
+                self.earlier_s = max(self.earlier_s, float(r.get("elapsed") or 0.0))
         if header.get("kind") != "sweep":
             raise ConfigError(f"{self.path}: not a sweep's records (a {header.get('kind') or 'benchmark'} "
                               "run's results); use another --out")
@@ -429,6 +431,17 @@ class SweepRecords:
                 + "); " + (f"resume it with {' '.join(same)}, or " if same else "")
                 + "use another --out (--overwrite discards its records)")
         return header
+
+    @contextlib.contextmanager
+    def reading(self, rec: dict) -> Iterator[None]:
+        """A record that does not read back (a hand-edited line, a missing field) is an error
+        naming it, not a traceback."""
+        try:
+            yield
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(
+                f"{self.path}: the {rec.get('type')} record {rec.get('id')!r} does not read "
+                f"back ({type(exc).__name__}: {exc}); remove its line to run it again") from None
 
     def start_clock(self) -> None:
         """The sweep's work starts now (after the client's start-up)."""
@@ -460,7 +473,8 @@ class SweepRecords:
         for v in variants:
             rec = self.done.get(f"{size}:{seed}:{v}")
             if rec is not None:
-                out[v] = DirectAnswer.from_dict(rec["answer"])
+                with self.reading(rec):
+                    out[v] = DirectAnswer.from_dict(rec["answer"])
         return out
 
     def reused(self, answers: Sequence[DirectAnswer]) -> None:
@@ -734,8 +748,9 @@ def _restored(family: str, size: int, seed: int, variants: Sequence[str], backen
     and solved."""
     if rec is None or rec.get("status") != "ok":
         return _instance(family, size, seed, variants, backend, time_limit, tol)
-    asked = [v for v in rec["asked"] if v in variants]
-    truth = GroundTruth.from_dict(rec["ground_truth"])
+    with records.reading(rec):
+        asked = [v for v in rec["asked"] if v in variants]
+        truth = GroundTruth.from_dict(rec["ground_truth"])
     point = SweepPoint(family, size, seed, truth, [], dict(rec.get("dims") or {}),
                        rec.get("fingerprint") or "")
     got = records.answers(size, seed, asked)
