@@ -62,6 +62,16 @@ def _serve(cfg: dict) -> None:
 
     nodes = [_node_info(cluster.head_node)] + [add(int(c)) for c in cfg.get("nodes", [])]
     cluster.wait_for_nodes()
+    if cfg.get("client"):  # its server process listens a moment after the nodes are up
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", head["ray_client_server_port"]), 1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
     out = {"gcs": cluster.address, "nodes": nodes,
            "client": f"ray://127.0.0.1:{head['ray_client_server_port']}" if cfg.get("client")
            else None}
