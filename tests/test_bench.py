@@ -456,3 +456,27 @@ def test_run_bench_inside_a_running_event_loop(tmp_path: Path) -> None:
     rep = asyncio.run(in_a_loop())
     (rec,) = rep.records
     assert rec["objective"] == pytest.approx(1030) and rep.summary.overall.correct == 1
+
+
+def test_a_results_file_another_run_writes_is_refused_even_with_overwrite(tmp_path):
+    """The run holds its results file's lock from before it reads (repairs) it to the end:
+    --overwrite and --resume of a file another run writes are refused, the file untouched; a
+    folder as --out is a usage error, not an IsADirectoryError."""
+    from formalize.evaluation.results_file import ResultsFile
+
+    out = tmp_path / "r.jsonl"
+    run_bench("examples", model="reference", out=out, progress=False, plot=False,
+              ids=["examples:diet"])
+    before = out.read_bytes()
+    with ResultsFile(out):  # another run writing it
+        for kw in ({"overwrite": True}, {"resume": True}):
+            with pytest.raises(ConfigError, match="being written by another run"):
+                run_bench("examples", model="reference", out=out, progress=False, plot=False,
+                          ids=["examples:diet"], **kw)
+    assert out.read_bytes() == before
+    rep = run_bench("examples", model="reference", out=out, progress=False, plot=False,
+                    ids=["examples:diet"], overwrite=True)
+    assert rep.ran == 1 and len(out.read_text().splitlines()) == 2  # started again: header + 1
+    with pytest.raises(ConfigError, match="is a folder"):
+        run_bench("examples", model="reference", out=tmp_path, progress=False, plot=False,
+                  ids=["examples:diet"])

@@ -1071,21 +1071,30 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
     model_name = REFERENCE if reference else _model_name(client)
     run_mode = REFERENCE if reference else mode
 
+    selected = _select(ds, ids, limit)
     out_path = Path(out)
-    header, done = read_results(out_path, repair=resume) if resume else (None, {})
+    if out_path.is_dir():
+        raise ConfigError(f"--out {out_path} is a folder: give the results file (e.g. "
+                          f"{out_path / 'results.jsonl'})")
     if not resume and out_path.exists() and out_path.stat().st_size > 0 and not overwrite:
         raise ConfigError(f"{out_path} exists: pass --resume to continue that run, --overwrite to "
                           "start again, or another --out")
-    run_key = {"dataset": ds.label, "mode": run_mode, "model": model_name, "samples": samples,
-               "labels": labels}
-    if resume and header is not None:
-        header.setdefault("labels", "original")  # a results file from before --labels
-        clash = {k: (header.get(k), v) for k, v in run_key.items() if header.get(k) != v}
-        if clash:
-            raise ConfigError(f"{out_path}: --resume of a different run ("
-                              + ", ".join(f"{k} was {a!r}, now {b!r}" for k, (a, b) in clash.items())
-                              + "); use another --out")
-    selected = _select(ds, ids, limit)
+    rf = ResultsFile(out_path).open()  # its lock first: no other run writes (or repairs) it now
+    try:
+        header, done = read_results(out_path, repair=resume) if resume else (None, {})
+        run_key = {"dataset": ds.label, "mode": run_mode, "model": model_name,
+                   "samples": samples, "labels": labels}
+        if resume and header is not None:
+            header.setdefault("labels", "original")  # a results file from before --labels
+            clash = {k: (header.get(k), v) for k, v in run_key.items() if header.get(k) != v}
+            if clash:
+                raise ConfigError(f"{out_path}: --resume of a different run ("
+                                  + ", ".join(f"{k} was {a!r}, now {b!r}"
+                                              for k, (a, b) in clash.items())
+                                  + "); use another --out")
+    except BaseException:
+        rf.close()
+        raise
     final = {i for i, r in done.items() if not r.get("retry")
              and (not compare or mode == "direct"
                   or (r.get("direct") is not None and not r["direct"].get("retry")))}
@@ -1093,14 +1102,11 @@ def run_bench(dataset: str | Dataset, model: Any = None, mode: str = "ir", sampl
     wanted = {p.id for p in selected}
 
     if not resume or header is None:
-        if out_path.exists() and not resume:
-            out_path.unlink()
-        rf = ResultsFile(out_path).open()
+        if not resume:
+            rf.truncate()  # --overwrite (or an empty file): start again, keeping the lock
         rf.write({"type": "run", **run_key, "source": ds.source, "tolerance": tolerance,
                   "compare": compare, "strategy": strategy if mode == "ir" else None,
                   "notes": ds.notes, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-    else:
-        rf = ResultsFile(out_path).open()
 
     started = time.perf_counter()
     settings: dict[str, Any] = {"max_repairs": max_repairs, "time_limit": time_limit}
