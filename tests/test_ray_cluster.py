@@ -197,3 +197,26 @@ def test_a_lost_node_costs_retries_of_its_items_not_results(
     assert held <= again  # each held item ran again elsewhere, and its record says so
     assert ex.stats["retried"] >= len(held) and ex.stats["lost"] == 0
     assert doomed in ex.stats["nodes"]
+
+
+def test_a_ladder_sweep_through_ray_client_connects_once(cluster: ClusterProcess, tmp_path: Path,
+                                                          openai_server) -> None:
+    """A size ladder runs one executor map per size; through ray:// the executor keeps its one
+    connection (formalize shipped once) across the sizes and lets it go at the end."""
+    from openai_server import reply
+    from test_compare_sweep import knapsack_plan
+
+    from formalize.evaluation.sweep import RECORDS, sweep
+    from formalize.llm.client import make_client
+
+    responder = knapsack_plan([3, 4, 5], [0])
+    openai_server.default = lambda body: reply(str(responder(body["messages"])))
+    client = make_client("openai/stand-in", api_base=openai_server.base_url, no_cache=True)
+    ex = RayExecutor(address=cluster.info["client"], workers=1)
+    rep = sweep("knapsack", [3, 4, 5], [0], client, executor=ex, stop_after_failures=1,
+                results=tmp_path / RECORDS)
+    assert [p.size for p in rep.points] == [3, 4, 5] and not rep.stopped
+    assert all(a.correct for p in rep.points for a in p.answers)
+    assert ex.stats["connections"] == 1  # not one per size
+    assert not ray.is_initialized()  # released after the sweep
+    assert len(openai_server.requests) == 6

@@ -38,7 +38,7 @@ import math
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -146,6 +146,11 @@ class LocalExecutor:
 
     def __init__(self, cpus: int | None = None) -> None:
         self.cpus = cpus
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[LocalExecutor]:
+        """As :meth:`RayExecutor.held` (nothing to keep here)."""
+        yield self
 
     async def map(self, job: Job, items: Sequence[Any], *, concurrency: int,
                   timeout: float | None = None) -> AsyncIterator[tuple[Any, dict]]:
@@ -475,7 +480,8 @@ class RayExecutor:
         self.client = False  # connected through Ray client (ray://)
         self.shipped = False  # this formalize went with the connection (py_modules)
         self.reaper: _Reaper | None = None  # a private Ray's processes end with this driver
-        self.stats: dict[str, Any] = {}
+        self._held = 0  # inside held(): the connection outlives each map
+        self.stats: dict[str, Any] = {"connections": 0}
 
     @property
     def ships_files(self) -> bool:
@@ -530,6 +536,7 @@ class RayExecutor:
                                   f"{type(exc).__name__}: {_first_line(exc)}") from None
         self.connected, self.shipped = True, ship
         self.stats["ray_init_s"] = time.perf_counter() - started
+        self.stats["connections"] = self.stats.get("connections", 0) + 1
         if self.started_ray:
             self.reaper = _Reaper()
             self.reaper.watch(ray)
@@ -598,6 +605,27 @@ class RayExecutor:
         raise ConfigError("--executor ray: no worker runs this formalize: "
                           + "; then: ".join(seen) + f". Fix: {fix}")
 
+    @contextlib.contextmanager
+    def held(self) -> Iterator[RayExecutor]:
+        """Keep this executor's connection (or the Ray it starts) across the runs inside, e.g.
+        a size ladder's sizes (one ``map`` each): connected once, released at the end."""
+        self._held += 1
+        try:
+            yield self
+        finally:
+            self._held -= 1
+            if not self._held:
+                self._release()
+
+    def _release(self) -> None:
+        """Disconnect (a client, a driver) and stop a Ray started here."""
+        if self.connected:
+            ray_module().shutdown()
+            self.connected = self.started_ray = self.client = self.shipped = False
+        if self.reaper is not None:
+            self.reaper.close()
+            self.reaper = None
+
     async def map(self, job: Job, items: Sequence[Any], *, concurrency: int,
                   timeout: float | None = None) -> AsyncIterator[tuple[Any, dict]]:
         if not items:
@@ -607,12 +635,8 @@ class RayExecutor:
             async for out in self._map(ray, job, items, concurrency, timeout):
                 yield out
         finally:
-            if self.connected:  # disconnect (a client, a driver), stop a Ray started here
-                ray.shutdown()
-                self.connected = self.started_ray = self.client = self.shipped = False
-            if self.reaper is not None:
-                self.reaper.close()
-                self.reaper = None
+            if not self._held:
+                self._release()
 
     async def _map(self, ray: Any, job: Job, items: Sequence[Any], concurrency: int,
                    timeout: float | None) -> AsyncIterator[tuple[Any, dict]]:

@@ -627,14 +627,18 @@ def sweep(family: str, sizes: Sequence[int], seeds: int | Sequence[int] = 3,
            "backend": backend, "missing": missing, "params": dict(params),
            "order_seed": order_seed}
     records = SweepRecords(results, run, resume=resume, overwrite=overwrite)
+    # a ladder runs one executor map per size: the executor keeps its connection (a private
+    # Ray) across them instead of connecting (starting Ray) again for each size
+    hold = executor.held() if distributed else contextlib.nullcontext()
     try:
         report.client_startup_s = warm_client(client)
-        _run_batches(report, records, family, size_list, seed_list, variants, backend,
-                     time_limit, tol, missing, client, executor if distributed else None,
-                     concurrency=concurrency, progress=progress, on_answer=on_answer,
-                     order_seed=order_seed, stop_after_failures=stop_after_failures,
-                     stop_after_seconds=stop_after_seconds, task_timeout=task_timeout,
-                     params=params)
+        with hold:
+            _run_batches(report, records, family, size_list, seed_list, variants, backend,
+                         time_limit, tol, missing, client, executor if distributed else None,
+                         concurrency=concurrency, progress=progress, on_answer=on_answer,
+                         order_seed=order_seed, stop_after_failures=stop_after_failures,
+                         stop_after_seconds=stop_after_seconds, task_timeout=task_timeout,
+                         params=params)
     finally:
         records.close()
     if records.earlier_s:
