@@ -23,13 +23,14 @@ import pytest
 
 from formalize.cli.main import main
 from formalize.evaluation.bench import load_dataset, run_bench
-from formalize.evaluation.executors import TEST_HOLD, TEST_KILL, LocalExecutor
+from formalize.evaluation.executors import TEST_HOLD, TEST_KILL
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'formalize[ray]'); "
                                         "the Ray cluster tests need it")
 pytest.importorskip("grpc", reason="Ray client (ray://) needs grpcio, which is not installed: "
                                    "pip install 'formalize[ray]' (ray[client]); CI installs it")
 from ray_cluster import ClusterProcess  # noqa: E402
+from test_ray_executor import _outcomes, _problems  # noqa: E402
 
 from formalize.evaluation.executors import RayExecutor  # noqa: E402
 
@@ -50,22 +51,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
     c = ClusterProcess(head_cpus=2, nodes=(1,), client=True, environ={"PYTHONPATH": str(stub)})
     yield c
     c.close()
-
-
-def _problems(path: Path) -> list[dict]:
-    return [r for r in map(json.loads, path.read_text().splitlines()) if r.get("type") == "problem"]
-
-
-def _outcomes(path: Path) -> dict[str, tuple]:
-    return {r["id"]: (r["status"], r["objective"], r["executed"]) for r in _problems(path)}
-
-
-@pytest.fixture(scope="module")
-def local_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    out = tmp_path_factory.mktemp("local") / "local.jsonl"
-    run_bench("examples", model="reference", out=out, progress=False, plot=False,
-              executor=LocalExecutor())
-    return _outcomes(out)
 
 
 def test_ray_client_runs_shipped_code_on_a_cluster_without_it(

@@ -19,7 +19,7 @@ import pytest
 
 from formalize.cli.main import main
 from formalize.evaluation.bench import load_dataset, read_results, run_bench
-from formalize.evaluation.executors import TEST_KILL, LocalExecutor
+from formalize.evaluation.executors import TEST_KILL
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'formalize[ray]'); "
                                         "the Ray executor tests need it")
@@ -50,14 +50,6 @@ def _problems(path: Path) -> list[dict]:
 
 def _outcomes(path: Path) -> dict[str, tuple]:
     return {r["id"]: (r["status"], r["objective"], r["executed"]) for r in _problems(path)}
-
-
-@pytest.fixture(scope="module")
-def local_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    out = tmp_path_factory.mktemp("local") / "local.jsonl"
-    run_bench("examples", model="reference", out=out, progress=False, plot=False,
-              executor=LocalExecutor())
-    return _outcomes(out)
 
 
 def test_ray_gives_the_local_executors_results(ray_address: str, tmp_path: Path,

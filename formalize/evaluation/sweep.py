@@ -481,19 +481,10 @@ class SweepRecords:
         """Count recorded answers that go into the report (each once): their number and the
         calls, tokens and cost they took in the earlier run."""
         self.resumed_answers += len(answers)
-        u = self.resumed_usage
-        for a in answers:
-            u.calls += 1
-            if a.cached:
-                u.cached_calls += 1
-                continue
-            u.latency_s += a.seconds
-            u.prompt_tokens += a.prompt_tokens or 0
-            u.completion_tokens += a.output_tokens or 0
-            if a.cost is None:
-                u.unpriced_calls += 1
-            else:
-                u.cost += a.cost
+        for a in answers:  # a cached answer's seconds are the recorded call's: not this run's
+            self.resumed_usage.count(cached=a.cached, latency_s=0.0 if a.cached else a.seconds,
+                                     prompt_tokens=a.prompt_tokens,
+                                     completion_tokens=a.output_tokens, cost=a.cost)
 
     def write_instance(self, point: SweepPoint, asked: Sequence[str], notes: Sequence[str]) -> None:
         key = f"{point.size}:{point.seed}"
@@ -714,6 +705,19 @@ def _timed_out_note(rec: dict) -> str:
             "(recorded as timed out; not run again on resume)")
 
 
+def _batch(sizes: list[int], seeds: list[int], records: SweepRecords,
+           report: SweepReport) -> Iterator[tuple[int, int, dict | None]]:
+    """(size, seed, its record or None) of a batch's instances; those recorded as timed out
+    are noted and left out."""
+    for size in sizes:
+        for seed in seeds:
+            rec = records.instance(size, seed)
+            if rec is not None and rec.get("status") == "timeout":
+                report.notes.append(_timed_out_note(rec))
+                continue
+            yield size, seed, rec
+
+
 def _prepare(family: str, sizes: list[int], seeds: list[int], variants: Sequence[str],
              backend: str, time_limit: float | None, tol: float, report: SweepReport,
              records: SweepRecords) -> tuple[list[tuple[SweepPoint, Any, Model | None]],
@@ -723,23 +727,18 @@ def _prepare(family: str, sizes: list[int], seeds: list[int], variants: Sequence
     points: list[tuple[SweepPoint, Any, Model | None]] = []
     requests: list[Request] = []
     pending: set[int] = set()
-    for size in sizes:
-        for seed in seeds:
-            rec = records.instance(size, seed)
-            if rec is not None and rec.get("status") == "timeout":
-                report.notes.append(_timed_out_note(rec))
-                continue
-            point, inst, m, asked, notes = _restored(family, size, seed, variants, backend,
-                                                     time_limit, tol, rec, records)
-            records.write_instance(point, asked, notes)
-            records.reused(point.answers)
-            report.notes.extend(notes)
-            have = {a.variant for a in point.answers}
-            for v in asked:
-                if v not in have:
-                    pending.add(len(requests))
-                requests.append((len(points), v))
-            points.append((point, inst, m))
+    for size, seed, rec in _batch(sizes, seeds, records, report):
+        point, inst, m, asked, notes = _restored(family, size, seed, variants, backend,
+                                                 time_limit, tol, rec, records)
+        records.write_instance(point, asked, notes)
+        records.reused(point.answers)
+        report.notes.extend(notes)
+        have = {a.variant for a in point.answers}
+        for v in asked:
+            if v not in have:
+                pending.add(len(requests))
+            requests.append((len(points), v))
+        points.append((point, inst, m))
     return points, requests, pending
 
 
@@ -753,13 +752,10 @@ def _restored(family: str, size: int, seed: int, variants: Sequence[str], backen
     if rec is None or rec.get("status") != "ok":
         return _instance(family, size, seed, variants, backend, time_limit, tol)
     with records.reading(rec):
-        asked = [v for v in rec["asked"] if v in variants]
-        truth = GroundTruth.from_dict(rec["ground_truth"])
-    point = SweepPoint(family, size, seed, truth, [], dict(rec.get("dims") or {}),
-                       rec.get("fingerprint") or "")
+        point, asked, notes = _recorded_point(family, size, seed, rec)
+    asked = [v for v in asked if v in variants]
     got = records.answers(size, seed, asked)
     point.answers = [got[v] for v in variants if v in got]
-    notes = list(rec.get("notes") or [])
     if rec.get("timed_out"):  # its answers left ran past the time budget: not asked again
         left = [v for v in asked if v not in got]
         if left:
@@ -770,6 +766,15 @@ def _restored(family: str, size: int, seed: int, variants: Sequence[str], backen
     if len(got) < len(asked) and generate:
         inst, m = _generated(family, size, seed, point.fingerprint)
     return point, inst, m, asked, notes
+
+
+def _recorded_point(family: str, size: int, seed: int,
+                    rec: dict) -> tuple[SweepPoint, list[str], list[str]]:
+    """The point of an instance record (ground truth, dims, fingerprint; no answers), the
+    variants it asked and its notes."""
+    point = SweepPoint(family, size, seed, GroundTruth.from_dict(rec["ground_truth"]), [],
+                       dict(rec.get("dims") or {}), rec.get("fingerprint") or "")
+    return point, list(rec["asked"]), list(rec.get("notes") or [])
 
 
 def _generated(family: str, size: int, seed: int, expect: str = "") -> tuple[Any, Model]:
@@ -904,13 +909,8 @@ class _SweepWorker:
             point, inst, m, asked, notes = _instance(job.family, size, seed, job.variants,
                                                      job.backend, job.time_limit, job.tol)
         else:
-            inst, m = _generated(job.family, size, seed, rec["instance"].get("fingerprint", ""))
-            point = SweepPoint(job.family, size, seed,
-                               GroundTruth.from_dict(rec["instance"]["ground_truth"]), [],
-                               dict(rec["instance"].get("dims") or {}),
-                               rec["instance"].get("fingerprint", ""))
-            asked = list(rec["instance"]["asked"])
-            notes = list(rec["instance"].get("notes") or [])
+            point, asked, notes = _recorded_point(job.family, size, seed, rec["instance"])
+            inst, m = _generated(job.family, size, seed, point.fingerprint)
         answered = set(rec["answers"]) if rec is not None else set()
         to_ask = [v for v in asked if v not in answered]
         random.Random(f"formalize.compare.order:{job.order_seed}:{size}:{seed}").shuffle(to_ask)
@@ -964,35 +964,30 @@ def _run_distributed(job: _SweepJob, executor: Any, sizes: list[int], seeds: lis
 
     done: dict[tuple[int, int], SweepPoint] = {}
     items = []
-    for size in sizes:
-        for seed in seeds:
-            rec = records.instance(size, seed)
-            if rec is not None and rec.get("status") == "timeout":
-                report.notes.append(_timed_out_note(rec))
-                continue
-            if rec is not None and rec.get("status") == "ok":
-                point, _, _, asked, notes = _restored(job.family, size, seed, job.variants,
-                                                      job.backend, job.time_limit, job.tol,
-                                                      rec, records, generate=False)
-                if len(point.answers) == len(asked):
-                    records.reused(point.answers)
-                    report.notes.extend(notes)
-                    done[size, seed] = point
-                    if progress is not None:  # before any task: the bar's rate is this run's
-                        progress(len(report.points) + len(done), total, point)
-                    continue
-                items.append((size, seed, {"instance": rec, "answers": {
-                    a.variant: a.to_dict() for a in point.answers}}))
-            else:
-                items.append((size, seed, None))
+    for size, seed, rec in _batch(sizes, seeds, records, report):
+        if rec is None or rec.get("status") != "ok":
+            items.append((size, seed, None))
+            continue
+        point, _, _, asked, notes = _restored(job.family, size, seed, job.variants,
+                                              job.backend, job.time_limit, job.tol, rec,
+                                              records, generate=False)
+        if len(point.answers) < len(asked):
+            items.append((size, seed, {"instance": rec, "answers": {
+                a.variant: a.to_dict() for a in point.answers}}))
+            continue
+        records.reused(point.answers)
+        report.notes.extend(notes)
+        done[size, seed] = point
+        if progress is not None:  # before any task: the bar's rate is this run's
+            progress(len(report.points) + len(done), total, point)
     order = list(items)
     random.Random(f"formalize.compare.order:{job.order_seed}").shuffle(order)
-    n_answers = [0]
+    n_answers = 0
     written: set[tuple[int, int]] = set()
     n_done = len(report.points) + len(done)
 
     async def drive() -> None:
-        nonlocal n_done
+        nonlocal n_done, n_answers
         async for item, res in executor.map(job, order, concurrency=max(1, concurrency),
                                             timeout=task_timeout):
             size, seed, rec = item
@@ -1027,11 +1022,11 @@ def _run_distributed(job: _SweepJob, executor: Any, sizes: list[int], seeds: lis
             for k, v in res["usage"].items():
                 setattr(report.usage, k, getattr(report.usage, k) + v)
             for a in sorted(point.answers, key=lambda a: res["order"].index(a.variant)):
-                n_answers[0] += 1
+                n_answers += 1
                 a.order = records.next_orders(1)[0]
                 records.write_answer(point, a)
                 if on_answer is not None:
-                    on_answer(point, a, n_answers[0], None)
+                    on_answer(point, a, n_answers, None)
             if "failure" in res:  # its answers in are recorded; the rest for --resume
                 raise res["failure"]
             if rec is not None:

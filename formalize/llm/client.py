@@ -363,18 +363,26 @@ class Usage:
 
     def add(self, response: LLMResponse) -> None:
         """Count one response (thread-safe)."""
+        self.count(cached=response.cached, latency_s=response.latency_s,
+                   prompt_tokens=response.prompt_tokens,
+                   completion_tokens=response.completion_tokens, cost=response.cost)
+
+    def count(self, *, cached: bool, latency_s: float, prompt_tokens: int | None,
+              completion_tokens: int | None, cost: float | None) -> None:
+        """Count one call from its figures (thread-safe): a cache hit adds to ``calls``,
+        ``cached_calls`` and ``latency_s`` only."""
         with self._lock:
             self.calls += 1
-            self.latency_s += response.latency_s
-            if response.cached:
+            self.latency_s += latency_s
+            if cached:
                 self.cached_calls += 1
                 return
-            self.prompt_tokens += response.prompt_tokens or 0
-            self.completion_tokens += response.completion_tokens or 0
-            if response.cost is None:
+            self.prompt_tokens += prompt_tokens or 0
+            self.completion_tokens += completion_tokens or 0
+            if cost is None:
                 self.unpriced_calls += 1
             else:
-                self.cost += response.cost
+                self.cost += cost
 
     def __add__(self, other: Usage) -> Usage:
         if not isinstance(other, Usage):
